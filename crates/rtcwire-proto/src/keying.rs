@@ -145,8 +145,8 @@ pub enum DtlsRole {
 /// server_salt` for the negotiated profile.
 ///
 /// The bytes are overwritten with zeros on drop, and `Debug` prints only the profile and
-/// the length.
-#[derive(Clone, PartialEq, Eq)]
+/// the length. Equality compares the bytes in constant time.
+#[derive(Clone)]
 pub struct KeyingMaterial {
     profile: SrtpProfile,
     material: Vec<u8>,
@@ -240,9 +240,30 @@ impl fmt::Debug for KeyingMaterial {
     }
 }
 
+impl PartialEq for KeyingMaterial {
+    /// Constant time in the bytes' values: every byte is compared, whatever differs first.
+    fn eq(&self, other: &Self) -> bool {
+        if self.profile != other.profile || self.material.len() != other.material.len() {
+            return false;
+        }
+        let diff = self
+            .material
+            .iter()
+            .zip(&other.material)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        std::hint::black_box(diff) == 0
+    }
+}
+
+impl Eq for KeyingMaterial {}
+
 impl Drop for KeyingMaterial {
     fn drop(&mut self) {
         self.material.iter_mut().for_each(|b| *b = 0);
+        // Spare capacity may hold bytes from before the vector was trimmed: clear it too.
+        self.material.spare_capacity_mut().iter_mut().for_each(|b| {
+            b.write(0);
+        });
         // Keep the compiler from treating the zeroing as a dead store.
         std::hint::black_box(&self.material);
         std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
@@ -304,5 +325,19 @@ mod tests {
         assert_eq!(SrtpProfile::Aes128CmHmacSha1_32.srtp_tag_len(), 4);
         assert_eq!(SrtpProfile::Aes128CmHmacSha1_32.srtcp_tag_len(), 10);
         assert_eq!(SrtpProfile::from_dtls_id(0x0005), None);
+    }
+
+    #[test]
+    fn equality_compares_profile_and_every_byte() {
+        let p = SrtpProfile::AeadAes128Gcm;
+        let a = KeyingMaterial::new(p, vec![7; 56]).unwrap();
+        assert_eq!(a, a.clone());
+        for i in [0, 30, 55] {
+            let mut v = vec![7; 56];
+            v[i] ^= 1;
+            assert_ne!(a, KeyingMaterial::new(p, v).unwrap(), "byte {i}");
+        }
+        let other = KeyingMaterial::new(SrtpProfile::Aes128CmHmacSha1_80, vec![7; 60]).unwrap();
+        assert_ne!(a, other);
     }
 }

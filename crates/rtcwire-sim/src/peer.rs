@@ -63,7 +63,9 @@ fn skip_or_fail(found: bool, what: &str) -> bool {
         return true;
     }
     if required() {
-        panic!("real peer `{what}` is missing but RTCWIRE_REQUIRE_PEERS=1: run `cargo xtask setup`");
+        panic!(
+            "real peer `{what}` is missing but RTCWIRE_REQUIRE_PEERS=1: run `cargo xtask setup`"
+        );
     }
     eprintln!("SKIPPED: real peer `{what}` is not installed (`cargo xtask setup` installs it)");
     false
@@ -91,7 +93,9 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
 /// or `benches/<name>/` (pass `env!("CARGO_MANIFEST_DIR")`).
 #[must_use]
 pub fn shared(manifest_dir: &str, rel: &str) -> PathBuf {
-    PathBuf::from(manifest_dir).join("../../../shared").join(rel)
+    PathBuf::from(manifest_dir)
+        .join("../../../shared")
+        .join(rel)
 }
 
 /// A child process that is killed (by its own PID) when dropped, so a failing test never
