@@ -1,9 +1,11 @@
 //! Side-by-side timing with printed ratios, for the benches under `benches/`.
 //!
 //! Criterion measures each function carefully but does not print how two candidates compare.
-//! [`ratios`] does: it times every candidate in interleaved rounds (so drift on a shared
-//! machine hits all of them alike), takes each one's median, and prints a table of ns/iter
-//! and the ratio to the first candidate (rtcwire by convention). It runs only when the bench
+//! [`ratios`] does: it times every candidate in many short interleaved rounds (so drift on a
+//! shared machine hits all of them alike) and prints a table of each one's best round and
+//! median in ns/iter, with the ratio of the best rounds to the first candidate's (rtcwire by
+//! convention). The best round is the least disturbed by other load on the machine, so the
+//! ratio of best rounds is the stable figure; the median shows the spread. It runs only when the bench
 //! binary is run for real (`cargo bench`, `cargo xtask bench`), never in test mode.
 //!
 //! ```no_run
@@ -29,12 +31,12 @@ pub fn measuring() -> bool {
 }
 
 /// Times the candidates side by side and prints ns/iter and the ratio of each to the first.
-/// Returns the medians in ns per iteration (empty in test mode).
+/// Returns each candidate's best-round ns per iteration (empty in test mode).
 pub fn ratios(group: &str, candidates: &mut [Candidate<'_>]) -> Vec<f64> {
     if !measuring() || candidates.is_empty() {
         return Vec::new();
     }
-    // Calibrate: iterations per batch so that one batch takes about 2 ms.
+    // Calibrate: iterations per batch so that one batch takes about 1 ms.
     let mut iters = Vec::with_capacity(candidates.len());
     for (_, f) in candidates.iter_mut() {
         let mut n: u64 = 1;
@@ -43,14 +45,14 @@ pub fn ratios(group: &str, candidates: &mut [Candidate<'_>]) -> Vec<f64> {
             for _ in 0..n {
                 f();
             }
-            if t.elapsed() >= Duration::from_millis(2) || n >= 1 << 24 {
+            if t.elapsed() >= Duration::from_millis(1) || n >= 1 << 24 {
                 break;
             }
             n *= 2;
         }
         iters.push(n);
     }
-    const ROUNDS: usize = 41;
+    const ROUNDS: usize = 201;
     let mut samples = vec![Vec::with_capacity(ROUNDS); candidates.len()];
     for _ in 0..ROUNDS {
         for (i, (_, f)) in candidates.iter_mut().enumerate() {
@@ -62,18 +64,23 @@ pub fn ratios(group: &str, candidates: &mut [Candidate<'_>]) -> Vec<f64> {
             samples[i].push(t.elapsed().as_nanos() as f64 / n as f64);
         }
     }
-    let medians: Vec<f64> = samples
-        .iter_mut()
-        .map(|s| {
-            s.sort_by(f64::total_cmp);
-            s[s.len() / 2]
-        })
-        .collect();
-    println!();
-    println!("== {group}: median of {ROUNDS} interleaved rounds ==");
-    println!("{:<40} {:>12} {:>10}", "candidate", "ns/iter", "vs first");
-    for ((name, _), m) in candidates.iter().zip(&medians) {
-        println!("{name:<40} {m:>12.1} {:>9.2}x", m / medians[0]);
+    for s in &mut samples {
+        s.sort_by(f64::total_cmp);
     }
-    medians
+    let best: Vec<f64> = samples.iter().map(|s| s[0]).collect();
+    println!();
+    println!("== {group}: {ROUNDS} interleaved rounds ==");
+    println!(
+        "{:<40} {:>12} {:>12} {:>10}",
+        "candidate", "best ns/iter", "median", "vs first"
+    );
+    for ((name, _), s) in candidates.iter().zip(&samples) {
+        println!(
+            "{name:<40} {:>12.1} {:>12.1} {:>9.2}x",
+            s[0],
+            s[s.len() / 2],
+            s[0] / best[0]
+        );
+    }
+    best
 }
