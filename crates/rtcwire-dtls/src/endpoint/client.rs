@@ -1,0 +1,298 @@
+//! The client's handshake states: one variant per awaited message, each handler consuming
+//! the state and returning the next (RFC 6347 §4.2.4 flights 1, 3 and 5).
+
+use super::session::{ct_eq, Hs};
+use super::Core;
+use crate::crypto::kx::{KeyShare, NamedGroup};
+use crate::crypto::sign::{self, SignatureScheme};
+use crate::handshake::reassembly::Complete;
+use crate::handshake::{
+    Certificate, CertificateVerify, ClientHello, ClientKeyExchange, Extensions, Finished, Message,
+    UseSrtp,
+};
+use crate::record::DTLS_1_2;
+use crate::Error;
+use rtcwire_proto::{DtlsRole, SrtpProfile};
+use std::time::Instant;
+
+/// The client's handshake, between ClientHello and the server's Finished.
+#[derive(Debug)]
+#[allow(clippy::enum_variant_names)] // named by the awaited message, as rustls does
+pub(crate) enum ClientState {
+    /// Sent a ClientHello; a HelloVerifyRequest or ServerHello comes next.
+    ExpectServerHello {
+        hs: Hs,
+        hello: Box<ClientHello>,
+        cookie_seen: bool,
+    },
+    /// Got ServerHello; the server's Certificate comes next.
+    ExpectCertificate(Hs),
+    /// The ServerKeyExchange comes next.
+    ExpectServerKeyExchange(Hs),
+    /// A CertificateRequest or the ServerHelloDone comes next.
+    ExpectCertificateRequest { hs: Hs, pre_master: Vec<u8> },
+    /// The ServerHelloDone comes next.
+    ExpectServerHelloDone {
+        hs: Hs,
+        pre_master: Vec<u8>,
+        cert_requested: bool,
+    },
+    /// Sent flight 5; the server's Finished comes next.
+    ExpectFinished(Hs),
+}
+
+fn unexpected(expected: &'static str, got: &Message) -> Error {
+    Error::UnexpectedMessage {
+        expected,
+        got: got.kind().name(),
+    }
+}
+
+fn client_hello(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientHello {
+    let cfg = &core.config;
+    let srtp: Vec<u16> = cfg
+        .srtp_profiles
+        .iter()
+        .filter_map(|p| p.dtls_id())
+        .collect();
+    ClientHello {
+        version: DTLS_1_2,
+        random,
+        session_id: Vec::new(),
+        cookie,
+        cipher_suites: cfg.cipher_suites.iter().map(|s| s.id()).collect(),
+        compression_methods: vec![0],
+        extensions: Extensions {
+            supported_groups: Some(cfg.groups.iter().map(|g| g.id()).collect()),
+            ec_point_formats: Some(vec![0]),
+            signature_algorithms: Some(SignatureScheme::ALL.iter().map(|s| s.id()).collect()),
+            use_srtp: (!srtp.is_empty()).then(|| UseSrtp {
+                profiles: srtp,
+                mki: Vec::new(),
+            }),
+            extended_master_secret: true,
+            renegotiation_info: Some(Vec::new()),
+            unknown: Vec::new(),
+        },
+    }
+}
+
+/// Sends the first ClientHello.
+pub(crate) fn start(core: &mut Core, now: Instant) -> Result<ClientState, Error> {
+    let mut hs = Hs::new(DtlsRole::Client);
+    core.rng().fill(&mut hs.client_random);
+    let hello = client_hello(core, hs.client_random, Vec::new());
+    core.new_flight();
+    core.push(0, &Message::ClientHello(hello.clone()));
+    core.reassembly().expect_any();
+    core.send_flight(now, true)?;
+    Ok(ClientState::ExpectServerHello {
+        hs,
+        hello: Box::new(hello),
+        cookie_seen: false,
+    })
+}
+
+/// Handles one complete message. `Ok(None)` means connected.
+pub(crate) fn handle(
+    core: &mut Core,
+    state: ClientState,
+    now: Instant,
+    msg: Message,
+    rx: &Complete,
+) -> Result<Option<ClientState>, Error> {
+    use ClientState as S;
+    Ok(Some(match (state, msg) {
+        (
+            S::ExpectServerHello {
+                hs,
+                hello,
+                cookie_seen,
+            },
+            Message::HelloVerifyRequest(hvr),
+        ) => {
+            if cookie_seen {
+                // A duplicate HelloVerifyRequest: our second hello is already out (and its
+                // timer runs).
+                core.reassembly().expect_any();
+                return Ok(Some(S::ExpectServerHello {
+                    hs,
+                    hello,
+                    cookie_seen,
+                }));
+            }
+            let hello = client_hello(core, hs.client_random, hvr.cookie);
+            core.new_flight();
+            core.push(0, &Message::ClientHello(hello.clone()));
+            core.reassembly().expect_any();
+            core.send_flight(now, true)?;
+            S::ExpectServerHello {
+                hs,
+                hello: Box::new(hello),
+                cookie_seen: true,
+            }
+        }
+        (S::ExpectServerHello { mut hs, hello, .. }, Message::ServerHello(sh)) => {
+            if sh.version != DTLS_1_2 {
+                return Err(Error::UnsupportedVersion(sh.version));
+            }
+            let suite = crate::CipherSuite::from_id(sh.cipher_suite)
+                .filter(|s| core.config.cipher_suites.contains(s))
+                .ok_or(Error::NoCommonCipherSuite)?;
+            if sh.compression_method != 0 {
+                return Err(Error::Malformed("compression method"));
+            }
+            if sh
+                .extensions
+                .renegotiation_info
+                .as_ref()
+                .is_some_and(|r| !r.is_empty())
+            {
+                return Err(Error::RenegotiationRefused);
+            }
+            hs.srtp = match &sh.extensions.use_srtp {
+                None => None,
+                Some(u) => match u.profiles.as_slice() {
+                    [id] => Some(
+                        SrtpProfile::from_dtls_id(*id)
+                            .filter(|p| core.config.srtp_profiles.contains(p))
+                            .ok_or(Error::BadSrtpNegotiation)?,
+                    ),
+                    _ => return Err(Error::BadSrtpNegotiation),
+                },
+            };
+            hs.suite = suite;
+            hs.ems = sh.extensions.extended_master_secret;
+            hs.server_random = sh.random;
+            // The hello that got the ServerHello (not a cookie-less one answered with
+            // HelloVerifyRequest) starts the transcript.
+            let ch_seq = seq_of_last(core);
+            hs.add(&Message::ClientHello(*hello), ch_seq);
+            hs.add_raw(rx);
+            core.set_peer_flight_start(rx.seq);
+            core.stop_timer();
+            S::ExpectCertificate(hs)
+        }
+        (S::ExpectCertificate(mut hs), Message::Certificate(c)) => {
+            hs.accept_peer_certificate(core, &c, Some(hs.suite.authentication()))?;
+            hs.add_raw(rx);
+            S::ExpectServerKeyExchange(hs)
+        }
+        (S::ExpectServerKeyExchange(mut hs), Message::ServerKeyExchange(ske)) => {
+            let group = NamedGroup::from_id(ske.group)
+                .filter(|g| core.config.groups.contains(g))
+                .ok_or(Error::NoCommonGroup)?;
+            let scheme =
+                SignatureScheme::from_id(ske.scheme).ok_or(Error::NoCommonSignatureScheme)?;
+            let spk = crate::cert::subject_public_key(&hs.peer_cert)
+                .ok_or(Error::BadCertificate("no public key found"))?;
+            let mut signed = Vec::with_capacity(64 + ske.public.len() + 4);
+            signed.extend_from_slice(&hs.client_random);
+            signed.extend_from_slice(&hs.server_random);
+            signed.extend_from_slice(&ske.params());
+            sign::verify(&spk, scheme, &signed, &ske.signature)?;
+            let share = KeyShare::generate(group, &mut core.key_random())?;
+            let public = share.public().to_vec();
+            let pre_master = share.agree(&ske.public)?;
+            hs.add_raw(rx);
+            // Kept for the ClientKeyExchange.
+            hs.pending_public = public;
+            S::ExpectCertificateRequest { hs, pre_master }
+        }
+        (S::ExpectCertificateRequest { mut hs, pre_master }, Message::CertificateRequest(_)) => {
+            hs.add_raw(rx);
+            S::ExpectServerHelloDone {
+                hs,
+                pre_master,
+                cert_requested: true,
+            }
+        }
+        (S::ExpectCertificateRequest { hs, pre_master }, Message::ServerHelloDone) => {
+            return flight5(core, hs, now, &pre_master, false, rx).map(Some);
+        }
+        (
+            S::ExpectServerHelloDone {
+                hs,
+                pre_master,
+                cert_requested,
+            },
+            Message::ServerHelloDone,
+        ) => return flight5(core, hs, now, &pre_master, cert_requested, rx).map(Some),
+        (S::ExpectFinished(mut hs), Message::Finished(f)) => {
+            let expected = hs.verify_data(false);
+            if !ct_eq(&expected, &f.verify_data) {
+                return Err(Error::FinishedMismatch);
+            }
+            hs.add_raw(rx);
+            core.stop_timer();
+            core.connected(hs)?;
+            return Ok(None);
+        }
+        (s, m) => {
+            return Err(unexpected(
+                match s {
+                    S::ExpectServerHello { .. } => "ServerHello",
+                    S::ExpectCertificate(_) => "Certificate",
+                    S::ExpectServerKeyExchange(_) => "ServerKeyExchange",
+                    S::ExpectCertificateRequest { .. } => "CertificateRequest",
+                    S::ExpectServerHelloDone { .. } => "ServerHelloDone",
+                    S::ExpectFinished(_) => "Finished",
+                },
+                &m,
+            ))
+        }
+    }))
+}
+
+/// message_seq of the ClientHello we sent last.
+fn seq_of_last(core: &Core) -> u16 {
+    core.send_seq.wrapping_sub(1)
+}
+
+/// Flight 5: Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished.
+fn flight5(
+    core: &mut Core,
+    mut hs: Hs,
+    now: Instant,
+    pre_master: &[u8],
+    cert_requested: bool,
+    rx: &Complete,
+) -> Result<ClientState, Error> {
+    hs.add_raw(rx);
+    core.new_flight();
+    if cert_requested {
+        let m = Message::Certificate(Certificate {
+            chain: vec![core.config.certificate.der().to_vec()],
+        });
+        let s = core.push(0, &m);
+        hs.add(&m, s);
+    }
+    let m = Message::ClientKeyExchange(ClientKeyExchange {
+        public: std::mem::take(&mut hs.pending_public),
+    });
+    let s = core.push(0, &m);
+    hs.add(&m, s);
+    hs.derive_master(pre_master);
+    if cert_requested {
+        let config = core.config.clone();
+        let key = &config.signing_key;
+        let signature = key.sign(&hs.transcript, &mut core.key_random())?;
+        let m = Message::CertificateVerify(CertificateVerify {
+            scheme: key.scheme().id(),
+            signature,
+        });
+        let s = core.push(0, &m);
+        hs.add(&m, s);
+    }
+    core.push_ccs();
+    let (write, read) = hs.protections()?;
+    core.records().install_write(write);
+    core.records().install_read(read);
+    let m = Message::Finished(Finished {
+        verify_data: hs.verify_data(true).to_vec(),
+    });
+    let s = core.push(1, &m);
+    hs.add(&m, s);
+    core.send_flight(now, true)?;
+    Ok(ClientState::ExpectFinished(hs))
+}

@@ -1,0 +1,643 @@
+//! The DTLS endpoint: record input, handshake dispatch, flights and timers, application
+//! data, events.
+
+mod client;
+mod cookie;
+mod server;
+mod session;
+
+use crate::alert::{Alert, AlertDescription, AlertLevel};
+use crate::cert::Fingerprint;
+use crate::config::Config;
+use crate::crypto::rand::KeyRandom;
+use crate::crypto::suite::CipherSuite;
+use crate::flight::{self, Outgoing, RetransmitTimer};
+use crate::handshake::reassembly::{Complete, Insert, Reassembler};
+use crate::handshake::{HandshakeHeader, HandshakeType, Message};
+use crate::record::{ContentType, Record, RecordLayer, Records, Rejected};
+use crate::Error;
+use rtcwire_proto::{Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, Transmit};
+use session::Session;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the application should know.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// The handshake completed and the peer is authenticated by its fingerprint.
+    Connected {
+        /// SRTP keying material, when use_srtp was negotiated.
+        srtp: Option<KeyingMaterial>,
+        /// SHA-256 fingerprint of the peer's certificate.
+        peer_fingerprint: Fingerprint,
+        /// The negotiated cipher suite.
+        cipher_suite: CipherSuite,
+    },
+    /// Application data from the peer (one record).
+    ApplicationData(Vec<u8>),
+    /// The peer sent close_notify, or we closed.
+    Closed,
+    /// The handshake or connection failed; the endpoint is closed.
+    Error(Error),
+}
+
+/// Counters for what was dropped or repeated. Dropped records are never errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Records that failed to parse or authenticate.
+    pub bad_records: u64,
+    /// Records refused by the replay window.
+    pub replayed_records: u64,
+    /// Records for an epoch we have no keys for.
+    pub unknown_epoch_records: u64,
+    /// Handshake fragments that were inconsistent or out of window.
+    pub dropped_fragments: u64,
+    /// Flights retransmitted on timer expiry.
+    pub timeout_retransmissions: u64,
+    /// Flights retransmitted because the peer repeated its previous flight.
+    pub triggered_retransmissions: u64,
+}
+
+/// Whether the endpoint is still shaking hands, connected or done.
+#[derive(Debug)]
+// One per endpoint, moved once per handshake message: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum State {
+    Client(client::ClientState),
+    Server(server::ServerState),
+    Connected,
+    Closed,
+}
+
+/// Everything but the handshake state, so state handlers can take the state by value and
+/// borrow the rest.
+pub(crate) struct Core {
+    pub(crate) config: Arc<Config>,
+    pub(crate) role: DtlsRole,
+    rng: Box<dyn Rng + Send>,
+    sys: ring::rand::SystemRandom,
+    records: RecordLayer,
+    reassembly: Reassembler,
+    /// Our last flight, for retransmission.
+    flight: Vec<Outgoing>,
+    /// Next outgoing handshake message_seq.
+    send_seq: u16,
+    timer: RetransmitTimer,
+    handshake_deadline: Option<Instant>,
+    out: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    stats: Stats,
+    scratch: Vec<u8>,
+    /// Epoch-1 records that arrived before we could read them (bounded).
+    early: Vec<Vec<u8>>,
+    /// Sequence number of the last epoch-0 record read (a stateless server echoes it).
+    last_read_seq: u64,
+    /// First message_seq of the peer's last flight: seeing it again means our flight was lost.
+    peer_flight_start: Option<u16>,
+    remote: Option<SocketAddr>,
+    /// When a repeated peer flight last made us resend ours (rate limit).
+    last_triggered: Option<Instant>,
+    session: Option<Session>,
+    cookie_secret: [u8; 32],
+}
+
+const MAX_EARLY: usize = 8;
+/// Largest application data record we send (RFC 5246 §6.2.1).
+pub const MAX_PLAINTEXT: usize = 1 << 14;
+
+impl Core {
+    pub(crate) fn rng(&mut self) -> &mut dyn Rng {
+        &mut *self.rng
+    }
+
+    /// The random source for ring key generation and signatures.
+    pub(crate) fn key_random(&mut self) -> KeyRandom<'_> {
+        if self.config.deterministic_keys {
+            KeyRandom::Seeded(&mut *self.rng)
+        } else {
+            KeyRandom::System(&self.sys)
+        }
+    }
+
+    /// Queues a handshake message in our next flight and returns its message_seq.
+    pub(crate) fn push(&mut self, epoch: u16, msg: &Message) -> u16 {
+        let seq = self.send_seq;
+        self.send_seq = self.send_seq.wrapping_add(1);
+        let mut body = Vec::new();
+        msg.encode_body(&mut body);
+        self.flight.push(Outgoing::Handshake {
+            epoch,
+            msg_type: msg.kind().code(),
+            seq,
+            body,
+        });
+        seq
+    }
+
+    pub(crate) fn push_ccs(&mut self) {
+        self.flight.push(Outgoing::ChangeCipherSpec);
+    }
+
+    pub(crate) fn new_flight(&mut self) {
+        self.flight.clear();
+    }
+
+    pub(crate) fn set_send_seq(&mut self, seq: u16) {
+        self.send_seq = seq;
+    }
+
+    /// Sends the current flight; with `arm`, starts its retransmission timer.
+    pub(crate) fn send_flight(&mut self, now: Instant, arm: bool) -> Result<(), Error> {
+        self.transmit_flight()?;
+        if arm {
+            self.timer.start(now);
+        } else {
+            self.timer.stop();
+        }
+        Ok(())
+    }
+
+    fn transmit_flight(&mut self) -> Result<(), Error> {
+        let datagrams = flight::emit(&self.flight, self.config.mtu, &mut self.records)?;
+        for d in datagrams {
+            self.queue(d);
+        }
+        Ok(())
+    }
+
+    fn queue(&mut self, contents: Vec<u8>) {
+        self.out.push_back(Transmit {
+            source: None,
+            destination: None,
+            contents,
+        });
+    }
+
+    pub(crate) fn records(&mut self) -> &mut RecordLayer {
+        &mut self.records
+    }
+
+    pub(crate) fn reassembly(&mut self) -> &mut Reassembler {
+        &mut self.reassembly
+    }
+
+    pub(crate) fn set_peer_flight_start(&mut self, seq: u16) {
+        self.peer_flight_start = Some(seq);
+    }
+
+    /// The handshake completed: keep the session, tell the application.
+    pub(crate) fn connected(&mut self, hs: session::Hs) -> Result<(), Error> {
+        let s = hs.into_session()?;
+        tracing::debug!(role = ?self.role, suite = %s.suite, srtp = ?s.srtp, "dtls connected");
+        self.events.push_back(Event::Connected {
+            srtp: s.srtp.clone(),
+            peer_fingerprint: s.peer_fingerprint.clone(),
+            cipher_suite: s.suite,
+        });
+        self.session = Some(s);
+        self.handshake_deadline = None;
+        Ok(())
+    }
+
+    pub(crate) fn stop_timer(&mut self) {
+        self.timer.stop();
+    }
+
+    pub(crate) fn last_read_seq(&self) -> u64 {
+        self.last_read_seq
+    }
+
+    pub(crate) fn remote(&self) -> Option<SocketAddr> {
+        self.remote
+    }
+
+    pub(crate) fn cookie_secret(&self) -> &[u8; 32] {
+        &self.cookie_secret
+    }
+
+    fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
+        let epoch = self.records.write_epoch();
+        let mut d = Vec::new();
+        let body = Alert { level, description }.to_bytes();
+        if self
+            .records
+            .seal(epoch, ContentType::Alert, &body, &mut d)
+            .is_ok()
+        {
+            self.queue(d);
+        }
+    }
+}
+
+/// A DTLS 1.2 client or server for one association.
+///
+/// See the [crate documentation](crate) for the run loop.
+pub struct Endpoint {
+    core: Core,
+    state: State,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("role", &self.core.role)
+            .field("state", &self.state)
+            .field("stats", &self.core.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    fn core(config: Arc<Config>, role: DtlsRole, mut rng: Box<dyn Rng + Send>) -> Core {
+        let mut cookie_secret = [0u8; 32];
+        rng.fill(&mut cookie_secret);
+        Core {
+            timer: RetransmitTimer::new(config.initial_rto),
+            config,
+            role,
+            rng,
+            sys: ring::rand::SystemRandom::new(),
+            records: RecordLayer::new(),
+            reassembly: Reassembler::new(),
+            flight: Vec::new(),
+            send_seq: 0,
+            handshake_deadline: None,
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            scratch: Vec::new(),
+            early: Vec::new(),
+            last_read_seq: 0,
+            peer_flight_start: None,
+            remote: None,
+            last_triggered: None,
+            session: None,
+            cookie_secret,
+        }
+    }
+
+    /// A client; its first ClientHello is queued at once (drain [`SansIo::poll_transmit`]).
+    pub fn client(config: Arc<Config>, rng: Box<dyn Rng + Send>, now: Instant) -> Endpoint {
+        let mut core = Self::core(config, DtlsRole::Client, rng);
+        core.handshake_deadline = Some(now + core.config.handshake_timeout);
+        let state = match client::start(&mut core, now) {
+            Ok(s) => State::Client(s),
+            Err(e) => {
+                core.events.push_back(Event::Error(e));
+                State::Closed
+            }
+        };
+        Endpoint { core, state }
+    }
+
+    /// A server, waiting for a ClientHello.
+    pub fn server(config: Arc<Config>, rng: Box<dyn Rng + Send>) -> Endpoint {
+        let mut core = Self::core(config, DtlsRole::Server, rng);
+        core.reassembly.expect_any();
+        Endpoint {
+            core,
+            state: State::Server(server::ServerState::start()),
+        }
+    }
+
+    /// Whether the handshake has completed and the connection is open.
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        matches!(self.state, State::Connected)
+    }
+
+    /// Whether the endpoint is closed (after close, close_notify, or a fatal error).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Drop and retransmission counters.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.core.stats
+    }
+
+    /// The peer's DER certificate, once connected.
+    #[must_use]
+    pub fn peer_certificate(&self) -> Option<&[u8]> {
+        self.core
+            .session
+            .as_ref()
+            .map(|s| s.peer_certificate.as_slice())
+    }
+
+    /// Whether the extended master secret (RFC 7627) is in use, once connected.
+    #[must_use]
+    pub fn extended_master_secret(&self) -> Option<bool> {
+        self.core.session.as_ref().map(|s| s.ems)
+    }
+
+    /// Exports keying material (RFC 5705, no context) once connected.
+    #[must_use]
+    pub fn export_keying_material(&self, label: &[u8], len: usize) -> Option<Vec<u8>> {
+        let s = self.core.session.as_ref()?;
+        let mut out = vec![0u8; len];
+        s.export(label, &mut out);
+        Some(out)
+    }
+
+    /// Sends one record of application data (at most [`MAX_PLAINTEXT`] bytes; keep it
+    /// within the path MTU).
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        match self.state {
+            State::Connected => {}
+            State::Closed => return Err(Error::Closed),
+            _ => return Err(Error::NotConnected),
+        }
+        if data.len() > MAX_PLAINTEXT {
+            return Err(Error::RecordTooLarge(data.len()));
+        }
+        let mut d = Vec::with_capacity(data.len() + 64);
+        self.core
+            .records
+            .seal(1, ContentType::ApplicationData, data, &mut d)?;
+        self.core.queue(d);
+        Ok(())
+    }
+
+    /// Sends close_notify and closes the endpoint.
+    pub fn close(&mut self) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        self.core
+            .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+        self.state = State::Closed;
+        self.core.timer.stop();
+        self.core.events.push_back(Event::Closed);
+    }
+
+    fn fail(&mut self, e: Error) {
+        tracing::debug!(role = ?self.core.role, error = %e, "dtls handshake failed");
+        if let Some(a) = e.alert() {
+            self.core.send_alert(AlertLevel::Fatal, a);
+        }
+        self.state = State::Closed;
+        self.core.timer.stop();
+        self.core.events.push_back(Event::Error(e));
+    }
+
+    fn handle_datagram(&mut self, now: Instant, contents: &[u8]) -> Result<(), Error> {
+        let mut records = Records::new(contents);
+        for rec in records.by_ref() {
+            self.handle_record(now, &rec)?;
+        }
+        if records.remaining() > 0 {
+            self.core.stats.bad_records += 1;
+        }
+        Ok(())
+    }
+
+    fn handle_record(&mut self, now: Instant, rec: &Record<'_>) -> Result<(), Error> {
+        if matches!(self.state, State::Closed) {
+            return Ok(());
+        }
+        if rec.header.epoch == 1 && !self.core.records.can_read_epoch1() {
+            if self.core.early.len() < MAX_EARLY {
+                let mut raw = Vec::with_capacity(13 + rec.fragment.len());
+                rec.header.emit(&mut raw);
+                raw.extend_from_slice(rec.fragment);
+                self.core.early.push(raw);
+            } else {
+                self.core.stats.unknown_epoch_records += 1;
+            }
+            return Ok(());
+        }
+        let mut scratch = std::mem::take(&mut self.core.scratch);
+        let res = self.handle_opened(now, rec, &mut scratch);
+        self.core.scratch = scratch;
+        res
+    }
+
+    fn handle_opened(
+        &mut self,
+        now: Instant,
+        rec: &Record<'_>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let plain = match self.core.records.open(rec, scratch) {
+            Ok(p) => p,
+            Err(Rejected::UnknownEpoch) => {
+                self.core.stats.unknown_epoch_records += 1;
+                return Ok(());
+            }
+            Err(Rejected::Replayed) => {
+                self.core.stats.replayed_records += 1;
+                return Ok(());
+            }
+            Err(Rejected::BadRecord) => {
+                self.core.stats.bad_records += 1;
+                return Ok(());
+            }
+        };
+        let epoch = rec.header.epoch;
+        if epoch == 0 {
+            self.core.last_read_seq = rec.header.sequence;
+        }
+        match rec.header.content_type {
+            ContentType::ApplicationData => {
+                if epoch == 1 && matches!(self.state, State::Connected) {
+                    self.core
+                        .events
+                        .push_back(Event::ApplicationData(plain.to_vec()));
+                } else {
+                    self.core.stats.bad_records += 1;
+                }
+                Ok(())
+            }
+            ContentType::Alert => {
+                match Alert::parse(plain) {
+                    Some(a) if a.description == AlertDescription::CloseNotify => {
+                        if !matches!(self.state, State::Closed) {
+                            self.core
+                                .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+                            self.state = State::Closed;
+                            self.core.timer.stop();
+                            self.core.events.push_back(Event::Closed);
+                        }
+                    }
+                    Some(a) if a.level == AlertLevel::Fatal => {
+                        self.state = State::Closed;
+                        self.core.timer.stop();
+                        let e = Error::AlertReceived(a.description);
+                        self.core.events.push_back(Event::Error(e.clone()));
+                        return Err(e);
+                    }
+                    Some(_) => {}
+                    None => self.core.stats.bad_records += 1,
+                }
+                Ok(())
+            }
+            // The epoch switch itself is keyed off the Finished that follows in epoch 1.
+            ContentType::ChangeCipherSpec => Ok(()),
+            ContentType::Handshake => {
+                let plain = plain.to_vec();
+                self.handle_handshake_record(now, epoch, &plain)
+            }
+        }
+    }
+
+    fn handle_handshake_record(
+        &mut self,
+        now: Instant,
+        epoch: u16,
+        plain: &[u8],
+    ) -> Result<(), Error> {
+        let mut r = crate::codec::Reader::new(plain);
+        // Bounded by the record length: each pass consumes at least a 12-byte header.
+        while !r.is_empty() {
+            let Some((h, frag)) = HandshakeHeader::parse(&mut r) else {
+                self.core.stats.bad_records += 1;
+                return Ok(());
+            };
+            // During the handshake Finished is the only message of epoch 1 and everything
+            // else is clear; once connected, an encrypted hello (renegotiation) is let through
+            // to be refused.
+            let finished = h.msg_type == HandshakeType::Finished.code();
+            let connected = matches!(self.state, State::Connected);
+            if (epoch == 1) != finished && !(connected && epoch == 1) {
+                self.core.stats.dropped_fragments += 1;
+                continue;
+            }
+            match self.core.reassembly.insert(&h, frag) {
+                Insert::Accepted => {}
+                Insert::Dropped => self.core.stats.dropped_fragments += 1,
+                Insert::Old { first } => {
+                    if first && self.core.peer_flight_start == Some(h.message_seq) {
+                        self.retransmit_on_repeat(now, h.message_seq)?;
+                    }
+                }
+            }
+        }
+        while let Some(msg) = self.core.reassembly.pop() {
+            self.handle_message(now, msg)?;
+            if matches!(self.state, State::Closed) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The peer repeated its last flight: ours was lost, send it again (RFC 6347 §4.2.4).
+    /// At most once per half initial timeout, so that duplicated or forged copies of an old
+    /// fragment (several per datagram) cannot amplify into a storm of flights.
+    fn retransmit_on_repeat(&mut self, now: Instant, seq: u16) -> Result<(), Error> {
+        let gap = self.core.config.initial_rto / 2;
+        if self.core.flight.is_empty() || self.core.last_triggered.is_some_and(|t| now < t + gap) {
+            return Ok(());
+        }
+        self.core.last_triggered = Some(now);
+        tracing::trace!(seq, "peer repeated its flight; retransmitting ours");
+        self.core.stats.triggered_retransmissions += 1;
+        self.core.transmit_flight()
+    }
+
+    fn handle_message(&mut self, now: Instant, m: Complete) -> Result<(), Error> {
+        let msg = match Message::decode(m.msg_type, &m.body) {
+            Ok(msg) => msg,
+            Err(e) => {
+                self.fail(e.clone());
+                return Err(e);
+            }
+        };
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let result = match state {
+            State::Client(s) => client::handle(&mut self.core, s, now, msg, &m)
+                .map(|o| o.map_or(State::Connected, State::Client)),
+            State::Server(s) => server::handle(&mut self.core, s, now, msg, &m)
+                .map(|o| o.map_or(State::Connected, State::Server)),
+            State::Connected => {
+                // A hello after the handshake is a renegotiation attempt: refuse it.
+                if matches!(msg, Message::HelloRequest | Message::ClientHello(_)) {
+                    self.core
+                        .send_alert(AlertLevel::Warning, AlertDescription::NoRenegotiation);
+                }
+                Ok(State::Connected)
+            }
+            State::Closed => Ok(State::Closed),
+        };
+        match result {
+            Ok(s) => {
+                self.state = s;
+                self.replay_early(now)
+            }
+            Err(e) => {
+                self.fail(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Processes epoch-1 records buffered before the keys existed.
+    fn replay_early(&mut self, now: Instant) -> Result<(), Error> {
+        if self.core.early.is_empty() || !self.core.records.can_read_epoch1() {
+            return Ok(());
+        }
+        let early = std::mem::take(&mut self.core.early);
+        for raw in early {
+            if let Some(rec) = Records::new(&raw).next() {
+                self.handle_record(now, &rec)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SansIo for Endpoint {
+    type Event = Event;
+    type Error = Error;
+
+    /// Feeds one datagram. Malformed, unauthenticated or replayed records are dropped and
+    /// counted ([`Endpoint::stats`]); `Err` means the handshake or connection failed (the
+    /// same error is also queued as [`Event::Error`]).
+    fn handle_read(&mut self, now: Instant, datagram: Datagram<'_>) -> Result<(), Error> {
+        if self.core.remote.is_none() {
+            self.core.remote = Some(datagram.source);
+        }
+        self.handle_datagram(now, datagram.contents)
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.core.out.pop_front()
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.core.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match (self.core.timer.deadline(), self.core.handshake_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        if self.core.handshake_deadline.is_some_and(|d| d <= now)
+            && !matches!(self.state, State::Connected)
+        {
+            self.fail(Error::HandshakeTimeout);
+            return;
+        }
+        if self.core.timer.deadline().is_some_and(|d| d <= now) {
+            self.core.stats.timeout_retransmissions += 1;
+            self.core.timer.backoff(now);
+            if let Err(e) = self.core.transmit_flight() {
+                self.fail(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Handshake state shared by client and server: transcript, randoms, negotiated parameters,
+//! and the steps both sides take the same way (peer certificate check, key derivation,
+//! Finished).
+
+use super::Core;
+use crate::cert::{subject_public_key, Fingerprint, FingerprintAlgorithm, PublicKeyKind};
+use crate::crypto::kx::KeyShare;
+use crate::crypto::prf::{self, PrfHash};
+use crate::crypto::suite::{Authentication, CipherSuite};
+use crate::crypto::{self, KeyBlock};
+use crate::handshake::reassembly::Complete;
+use crate::handshake::{Certificate, HandshakeHeader, Message};
+use crate::record::Protection;
+use crate::Error;
+use rtcwire_proto::{DtlsRole, KeyingMaterial, SrtpProfile};
+
+/// The exporter label of RFC 5764 §4.2.
+pub(crate) const SRTP_EXPORTER_LABEL: &[u8] = b"EXTRACTOR-dtls_srtp";
+
+/// Everything a handshake accumulates on its way.
+pub(crate) struct Hs {
+    pub(crate) role: DtlsRole,
+    /// Every handshake message so far, with unfragmented DTLS headers.
+    pub(crate) transcript: Vec<u8>,
+    pub(crate) client_random: [u8; 32],
+    pub(crate) server_random: [u8; 32],
+    pub(crate) suite: CipherSuite,
+    pub(crate) ems: bool,
+    pub(crate) srtp: Option<SrtpProfile>,
+    pub(crate) peer_cert: Vec<u8>,
+    pub(crate) key_share: Option<KeyShare>,
+    /// Our public key share, between generating it and sending it.
+    pub(crate) pending_public: Vec<u8>,
+    pub(crate) master: [u8; 48],
+}
+
+impl std::fmt::Debug for Hs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hs")
+            .field("role", &self.role)
+            .field("suite", &self.suite)
+            .field("ems", &self.ems)
+            .field("srtp", &self.srtp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Hs {
+    fn drop(&mut self) {
+        self.master.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+impl Hs {
+    pub(crate) fn new(role: DtlsRole) -> Hs {
+        Hs {
+            role,
+            transcript: Vec::new(),
+            client_random: [0; 32],
+            server_random: [0; 32],
+            suite: CipherSuite::EcdheEcdsaAes128GcmSha256,
+            ems: false,
+            srtp: None,
+            peer_cert: Vec::new(),
+            key_share: None,
+            pending_public: Vec::new(),
+            master: [0; 48],
+        }
+    }
+
+    pub(crate) fn hash(&self) -> PrfHash {
+        self.suite.prf_hash()
+    }
+
+    /// Adds a message we sent or received (with its message_seq) to the transcript.
+    pub(crate) fn add(&mut self, msg: &Message, seq: u16) {
+        self.transcript.extend_from_slice(&msg.to_bytes(seq));
+    }
+
+    /// Adds a received message exactly as it came (extension order and all).
+    pub(crate) fn add_raw(&mut self, rx: &Complete) {
+        let length = rx.body.len() as u32;
+        HandshakeHeader {
+            msg_type: rx.msg_type,
+            length,
+            message_seq: rx.seq,
+            fragment_offset: 0,
+            fragment_length: length,
+        }
+        .emit(&mut self.transcript);
+        self.transcript.extend_from_slice(&rx.body);
+    }
+
+    /// Checks the peer's Certificate against the remote fingerprints and the suite, keeps
+    /// the leaf.
+    pub(crate) fn accept_peer_certificate(
+        &mut self,
+        core: &Core,
+        cert: &Certificate,
+        need: Option<Authentication>,
+    ) -> Result<(), Error> {
+        let leaf = cert.chain.first().ok_or(Error::NoPeerCertificate)?;
+        let fps = &core.config.remote_fingerprints;
+        if fps.is_empty() {
+            return Err(Error::NoRemoteFingerprint);
+        }
+        if !fps.iter().any(|fp| fp.matches(leaf)) {
+            return Err(Error::FingerprintMismatch);
+        }
+        let spk = subject_public_key(leaf).ok_or(Error::BadCertificate("no public key found"))?;
+        let ok = match need {
+            Some(Authentication::Ecdsa) => {
+                matches!(
+                    spk.kind,
+                    PublicKeyKind::EcdsaP256 | PublicKeyKind::EcdsaP384
+                )
+            }
+            Some(Authentication::Rsa) => spk.kind == PublicKeyKind::Rsa,
+            None => true,
+        };
+        if !ok {
+            return Err(Error::BadCertificate(
+                "key type does not fit the cipher suite",
+            ));
+        }
+        self.peer_cert = leaf.clone();
+        Ok(())
+    }
+
+    /// Derives the master secret from the premaster secret. Call right after the
+    /// ClientKeyExchange entered the transcript (the EMS session hash ends there).
+    pub(crate) fn derive_master(&mut self, pre_master: &[u8]) {
+        let session_hash = self.ems.then(|| self.hash().hash(&self.transcript));
+        self.master = prf::master_secret(
+            self.hash(),
+            pre_master,
+            &self.client_random,
+            &self.server_random,
+            session_hash.as_ref().map(|h| h.as_ref()),
+        );
+    }
+
+    /// `(write, read)` record protection for epoch 1.
+    pub(crate) fn protections(&self) -> Result<(Protection, Protection), Error> {
+        let bulk = self.suite.bulk();
+        let kb = KeyBlock::derive(
+            self.hash(),
+            bulk,
+            &self.master,
+            &self.client_random,
+            &self.server_random,
+        );
+        let client = Protection::new(bulk, &kb.client_key, &kb.client_iv)?;
+        let server = Protection::new(bulk, &kb.server_key, &kb.server_iv)?;
+        Ok(match self.role {
+            DtlsRole::Client => (client, server),
+            DtlsRole::Server => (server, client),
+        })
+    }
+
+    /// `verify_data` for the Finished sent by `client` (true) or server, over the transcript
+    /// as it stands.
+    pub(crate) fn verify_data(&self, client: bool) -> [u8; 12] {
+        prf::verify_data(self.hash(), &self.master, client, &self.transcript)
+    }
+
+    /// What the application keeps once connected.
+    pub(crate) fn into_session(self) -> Result<Session, Error> {
+        let srtp = match self.srtp {
+            Some(p) => {
+                let mut km = vec![0u8; p.keying_material_len()];
+                crypto::export(
+                    self.hash(),
+                    &self.master,
+                    SRTP_EXPORTER_LABEL,
+                    &self.client_random,
+                    &self.server_random,
+                    &mut km,
+                );
+                Some(KeyingMaterial::new(p, km).map_err(|_| Error::Crypto)?)
+            }
+            None => None,
+        };
+        Ok(Session {
+            suite: self.suite,
+            srtp,
+            peer_fingerprint: Fingerprint::of(FingerprintAlgorithm::Sha256, &self.peer_cert),
+            peer_certificate: self.peer_cert.clone(),
+            master: self.master,
+            client_random: self.client_random,
+            server_random: self.server_random,
+            ems: self.ems,
+        })
+    }
+}
+
+/// What remains of a completed handshake.
+pub(crate) struct Session {
+    pub(crate) suite: CipherSuite,
+    pub(crate) srtp: Option<KeyingMaterial>,
+    pub(crate) peer_fingerprint: Fingerprint,
+    pub(crate) peer_certificate: Vec<u8>,
+    master: [u8; 48],
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    pub(crate) ems: bool,
+}
+
+impl Session {
+    /// RFC 5705 exporter without context.
+    pub(crate) fn export(&self, label: &[u8], out: &mut [u8]) {
+        crypto::export(
+            self.suite.prf_hash(),
+            &self.master,
+            label,
+            &self.client_random,
+            &self.server_random,
+            out,
+        );
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.master.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+/// Constant-time equality for verify_data.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

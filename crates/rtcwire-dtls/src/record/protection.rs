@@ -1,0 +1,239 @@
+//! AEAD record protection: AES-GCM with RFC 5288 nonces, ChaCha20-Poly1305 with RFC 7905
+//! nonces. Sealing appends to the caller's buffer; opening decrypts in place.
+
+use super::header::{ContentType, RecordHeader, DTLS_1_2, HEADER_LEN};
+use crate::crypto::suite::BulkCipher;
+use crate::Error;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, NONCE_LEN};
+
+/// One direction's keys for one epoch.
+pub struct Protection {
+    bulk: BulkCipher,
+    key: LessSafeKey,
+    /// GCM: 4-byte salt then zeros. ChaCha: the full 12-byte IV.
+    iv: [u8; NONCE_LEN],
+}
+
+impl std::fmt::Debug for Protection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Protection")
+            .field("bulk", &self.bulk)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a record failed to open. Both are counted, never reported to the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenError {
+    /// Shorter than explicit nonce plus tag.
+    TooShort,
+    /// Authentication failed.
+    BadTag,
+}
+
+impl Protection {
+    /// Keys for `bulk` from the key block's `key` and implicit `iv`.
+    pub fn new(bulk: BulkCipher, key: &[u8], iv: &[u8]) -> Result<Protection, Error> {
+        let unbound = UnboundKey::new(bulk.ring_algorithm(), key).map_err(|_| Error::Crypto)?;
+        let mut full = [0u8; NONCE_LEN];
+        full.get_mut(..iv.len())
+            .ok_or(Error::Crypto)?
+            .copy_from_slice(iv);
+        if iv.len() != bulk.fixed_iv_len() {
+            return Err(Error::Crypto);
+        }
+        Ok(Protection {
+            bulk,
+            key: LessSafeKey::new(unbound),
+            iv: full,
+        })
+    }
+
+    /// The cipher.
+    #[must_use]
+    pub fn bulk(&self) -> BulkCipher {
+        self.bulk
+    }
+
+    fn nonce(&self, seq_num: [u8; 8]) -> Nonce {
+        let mut n = self.iv;
+        match self.bulk {
+            BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm => {
+                // salt(4) ‖ explicit nonce(8); our explicit nonce is the seq_num.
+                for (d, s) in n.iter_mut().skip(4).zip(seq_num) {
+                    *d = s;
+                }
+            }
+            BulkCipher::Chacha20Poly1305 => {
+                for (d, s) in n.iter_mut().skip(4).zip(seq_num) {
+                    *d ^= s;
+                }
+            }
+        }
+        Nonce::assume_unique_for_key(n)
+    }
+
+    fn aad(header: &RecordHeader, plain_len: usize) -> [u8; 13] {
+        let mut a = [0u8; 13];
+        let s = header.seq_num();
+        a[..8].copy_from_slice(&s);
+        a[8] = header.content_type.code();
+        a[9..11].copy_from_slice(&header.version.to_be_bytes());
+        a[11..13].copy_from_slice(&(plain_len as u16).to_be_bytes());
+        a
+    }
+
+    /// Bytes a record needs in front of its plaintext: header and explicit nonce.
+    #[must_use]
+    pub fn prefix_len(&self) -> usize {
+        HEADER_LEN + self.bulk.explicit_nonce_len()
+    }
+
+    /// Appends one protected record (header, explicit nonce, ciphertext, tag) to `out`.
+    pub fn seal(
+        &self,
+        content_type: ContentType,
+        epoch: u16,
+        sequence: u64,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let start = out.len();
+        out.reserve(self.prefix_len() + plaintext.len() + 16);
+        out.resize(start + self.prefix_len(), 0);
+        out.extend_from_slice(plaintext);
+        self.seal_in_place(content_type, epoch, sequence, out, start)
+    }
+
+    /// Seals a record in place, without copying the plaintext: `buf[start..]` holds
+    /// [`prefix_len`](Self::prefix_len) bytes of room followed by the plaintext. The room
+    /// receives the header and explicit nonce, the plaintext is encrypted where it lies and
+    /// the tag is appended.
+    pub fn seal_in_place(
+        &self,
+        content_type: ContentType,
+        epoch: u16,
+        sequence: u64,
+        buf: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<(), Error> {
+        let prefix = self.prefix_len();
+        let body_at = start + prefix;
+        let plain_len = buf.len().checked_sub(body_at).ok_or(Error::Crypto)?;
+        let total = self.bulk.overhead() + plain_len;
+        let length = u16::try_from(total).map_err(|_| Error::RecordTooLarge(plain_len))?;
+        let header = RecordHeader {
+            content_type,
+            version: DTLS_1_2,
+            epoch,
+            sequence,
+            length,
+        };
+        let seq_num = header.seq_num();
+        let room = buf.get_mut(start..body_at).ok_or(Error::Crypto)?;
+        let (h, explicit) = room.split_at_mut(HEADER_LEN.min(room.len()));
+        h.copy_from_slice(&header.to_bytes());
+        if explicit.len() == 8 {
+            explicit.copy_from_slice(&seq_num);
+        }
+        let body = buf.get_mut(body_at..).ok_or(Error::Crypto)?;
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                self.nonce(seq_num),
+                Aad::from(Self::aad(&header, plain_len)),
+                body,
+            )
+            .map_err(|_| Error::Crypto)?;
+        buf.extend_from_slice(tag.as_ref());
+        Ok(())
+    }
+
+    /// Decrypts a record's fragment in place and returns the plaintext.
+    pub fn open<'b>(
+        &self,
+        header: &RecordHeader,
+        fragment: &'b mut [u8],
+    ) -> Result<&'b mut [u8], OpenError> {
+        let explicit = self.bulk.explicit_nonce_len();
+        if fragment.len() < self.bulk.overhead() {
+            return Err(OpenError::TooShort);
+        }
+        let plain_len = fragment.len() - self.bulk.overhead();
+        // The nonce is rebuilt from the header for ChaCha; for GCM it is the explicit part
+        // the sender chose (any value is legal), salted with our implicit IV.
+        let nonce = if explicit == 8 {
+            let mut e = [0u8; 8];
+            e.copy_from_slice(fragment.get(..8).ok_or(OpenError::TooShort)?);
+            self.nonce(e)
+        } else {
+            self.nonce(header.seq_num())
+        };
+        let body = fragment.get_mut(explicit..).ok_or(OpenError::TooShort)?;
+        self.key
+            .open_in_place(nonce, Aad::from(Self::aad(header, plain_len)), body)
+            .map(|p| &mut p[..])
+            .map_err(|_| OpenError::BadTag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::header::Records;
+
+    fn pair(bulk: BulkCipher) -> Protection {
+        let key = vec![7u8; bulk.key_len()];
+        let iv = vec![9u8; bulk.fixed_iv_len()];
+        Protection::new(bulk, &key, &iv).expect("keys")
+    }
+
+    #[test]
+    fn seal_in_place_matches_seal() {
+        for bulk in [BulkCipher::Aes128Gcm, BulkCipher::Chacha20Poly1305] {
+            let p = pair(bulk);
+            let mut a = vec![0xee; 3];
+            p.seal(ContentType::Handshake, 1, 9, b"payload", &mut a)
+                .expect("seal");
+            let mut b = vec![0xee; 3];
+            b.resize(3 + p.prefix_len(), 0);
+            b.extend_from_slice(b"payload");
+            p.seal_in_place(ContentType::Handshake, 1, 9, &mut b, 3)
+                .expect("seal in place");
+            assert_eq!(a, b);
+            // Opening in place on the owned buffer leaves the plaintext after the prefix.
+            let h = Records::new(&b[3..]).next().expect("record").header;
+            let plain = p.open(&h, &mut b[3 + HEADER_LEN..]).expect("open").to_vec();
+            assert_eq!(plain, b"payload");
+        }
+    }
+
+    #[test]
+    fn seal_open_round_trip_and_tamper_fails() {
+        for bulk in [
+            BulkCipher::Aes128Gcm,
+            BulkCipher::Aes256Gcm,
+            BulkCipher::Chacha20Poly1305,
+        ] {
+            let p = pair(bulk);
+            let mut out = Vec::new();
+            p.seal(ContentType::ApplicationData, 1, 42, b"hello", &mut out)
+                .expect("seal");
+            assert_eq!(out.len(), HEADER_LEN + bulk.overhead() + 5);
+            let rec = Records::new(&out).next().expect("record");
+            let mut frag = rec.fragment.to_vec();
+            let plain = p.open(&rec.header, &mut frag).expect("open");
+            assert_eq!(plain, b"hello");
+
+            // A flipped ciphertext bit, or a different sequence number, fails.
+            let mut frag = rec.fragment.to_vec();
+            frag[bulk.explicit_nonce_len()] ^= 1;
+            assert_eq!(p.open(&rec.header, &mut frag), Err(OpenError::BadTag));
+            let mut h = rec.header;
+            h.sequence += 1;
+            let mut frag = rec.fragment.to_vec();
+            assert_eq!(p.open(&h, &mut frag), Err(OpenError::BadTag));
+            assert_eq!(p.open(&h, &mut [0u8; 3]), Err(OpenError::TooShort));
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Chromium 156's real ClientHellos (from ../shared/interop/chromium-dtls-handshakes.pcap,
+//! saved as datagrams under tests/fixtures/): the post-quantum one offers DTLS 1.3 and 1.2
+//! and is 1413 bytes in two fragments. Our 1.2 server must reassemble it, in either order,
+//! and answer a correct DTLS 1.2 ServerHello.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+use rtcwire_dtls::handshake::{HelloVerifyRequest, Message, ServerHello};
+use rtcwire_dtls::record::{ContentType, Records, DTLS_1_2};
+use rtcwire_dtls::{Certificate, Config, Endpoint, FingerprintAlgorithm};
+use rtcwire_proto::{Datagram, SansIo, SeededRng, SrtpProfile};
+use std::sync::Arc;
+use std::time::Instant;
+
+const FRAG1: &[u8] = include_bytes!("fixtures/chromium156_client_hello_pqc_frag1.bin");
+const FRAG2: &[u8] = include_bytes!("fixtures/chromium156_client_hello_pqc_frag2.bin");
+const SMALL: &[u8] = include_bytes!("fixtures/chromium156_client_hello_dtls12.bin");
+
+fn server(hello_verify: bool) -> Endpoint {
+    let me = Certificate::generate_self_signed().unwrap();
+    let other = Certificate::generate_self_signed().unwrap();
+    let cfg = Config::builder(me)
+        .remote_fingerprint(other.fingerprint(FingerprintAlgorithm::Sha256))
+        .hello_verify(hello_verify)
+        .build()
+        .unwrap();
+    Endpoint::server(Arc::new(cfg), Box::new(SeededRng::new(1)))
+}
+
+fn feed(ep: &mut Endpoint, datagrams: &[&[u8]]) -> Vec<Vec<u8>> {
+    let addr = "127.0.0.1:42061".parse().unwrap();
+    for d in datagrams {
+        ep.handle_read(
+            Instant::now(),
+            Datagram {
+                source: addr,
+                destination: addr,
+                contents: d,
+            },
+        )
+        .unwrap();
+    }
+    std::iter::from_fn(|| ep.poll_transmit())
+        .map(|t| t.contents)
+        .collect()
+}
+
+/// The first handshake message of the reply: (msg_type, message_seq, body).
+fn first_message(out: &[Vec<u8>]) -> (u8, u16, Vec<u8>) {
+    let rec = Records::new(out.first().expect("a reply"))
+        .next()
+        .expect("a record");
+    assert_eq!(rec.header.content_type, ContentType::Handshake);
+    assert_eq!(rec.header.version, DTLS_1_2);
+    let f = rec.fragment;
+    let len = u32::from_be_bytes([0, f[1], f[2], f[3]]) as usize;
+    let frag_len = u32::from_be_bytes([0, f[9], f[10], f[11]]) as usize;
+    assert_eq!(len, frag_len, "ServerHello fits one fragment");
+    (
+        f[0],
+        u16::from_be_bytes([f[4], f[5]]),
+        f[12..12 + len].to_vec(),
+    )
+}
+
+fn check_server_hello(out: &[Vec<u8>]) -> ServerHello {
+    let (ty, seq, body) = first_message(out);
+    let Message::ServerHello(sh) = Message::decode(ty, &body).unwrap() else {
+        panic!("not a ServerHello: {ty}");
+    };
+    assert_eq!(seq, 0);
+    assert_eq!(sh.version, DTLS_1_2);
+    assert_eq!(sh.cipher_suite, 0xc02b, "ECDHE_ECDSA_AES_128_GCM_SHA256");
+    assert!(sh.extensions.extended_master_secret);
+    assert_eq!(sh.extensions.renegotiation_info.as_deref(), Some(&[][..]));
+    let srtp = sh.extensions.use_srtp.clone().expect("use_srtp");
+    // Chromium offers SHA1_80, AEAD_256, AEAD_128; our default preference puts AEAD_128 first.
+    assert_eq!(
+        srtp.profiles,
+        vec![SrtpProfile::AeadAes128Gcm.dtls_id().unwrap()]
+    );
+    assert!(
+        sh.extensions.supported_groups.is_none(),
+        "a server does not echo groups"
+    );
+    sh
+}
+
+#[test]
+fn fragmented_pqc_client_hello_in_order_gets_a_dtls12_server_hello() {
+    let mut s = server(false);
+    assert!(
+        feed(&mut s, &[FRAG1]).is_empty(),
+        "half a hello is not answered"
+    );
+    let out = feed(&mut s, &[FRAG2]);
+    check_server_hello(&out);
+    // The whole flight 4 (hello, certificate, key exchange, request, done) fits the MTU.
+    assert!(out.iter().all(|d| d.len() <= 1200));
+}
+
+#[test]
+fn fragmented_pqc_client_hello_reversed_and_duplicated_reassembles() {
+    let mut s = server(false);
+    let out = feed(&mut s, &[FRAG2, FRAG2, FRAG1, FRAG1]);
+    check_server_hello(&out);
+}
+
+#[test]
+fn small_chromium_client_hello_is_answered_too() {
+    let mut s = server(false);
+    check_server_hello(&feed(&mut s, &[SMALL]));
+}
+
+#[test]
+fn with_cookies_on_the_hello_gets_a_stateless_hello_verify_request() {
+    let mut s = server(true);
+    let out = feed(&mut s, &[FRAG1, FRAG2]);
+    assert_eq!(out.len(), 1);
+    let (ty, seq, body) = first_message(&out);
+    let Message::HelloVerifyRequest(HelloVerifyRequest { cookie, .. }) =
+        Message::decode(ty, &body).unwrap()
+    else {
+        panic!("not a HelloVerifyRequest");
+    };
+    assert_eq!(seq, 0);
+    assert_eq!(cookie.len(), 32);
+    // RFC 6347 §4.2.1: the reply reuses the hello's record sequence number.
+    let hello_seq = Records::new(FRAG2).next().unwrap().header.sequence;
+    assert_eq!(
+        Records::new(&out[0]).next().unwrap().header.sequence,
+        hello_seq
+    );
+    assert!(s.poll_timeout().is_none(), "no per-client state, no timer");
+}
