@@ -15,6 +15,7 @@ const APT: &[(&str, &str)] = &[
 /// Python modules: (module to import, PyPI package).
 const PIP: &[(&str, &str)] = &[
     ("pylibsrtp", "pylibsrtp"), // libsrtp, the SRTP peer
+    ("aiortc", "aiortc"),       // a real WebRTC stack: answers SDP offers we build
 ];
 
 fn found(cmd: &str) -> bool {
