@@ -69,6 +69,12 @@ fn fast(b: ConfigBuilder) -> ConfigBuilder {
         .handshake_timeout(Duration::from_secs(60))
 }
 
+/// Under 30 % loss a handshake needs luck on every flight; give it simulated time (which
+/// costs nothing) so that every seed must complete.
+fn patient(b: ConfigBuilder) -> ConfigBuilder {
+    fast(b).handshake_timeout(Duration::from_secs(600))
+}
+
 /// k timer retransmissions of one flight take 100·(2^k − 1) ms at least.
 fn max_retransmissions(elapsed: Duration, flights: u64) -> u64 {
     let per_flight = ((elapsed.as_millis() as f64 / 100.0) + 1.0).log2().floor() as u64;
@@ -78,33 +84,26 @@ fn max_retransmissions(elapsed: Duration, flights: u64) -> u64 {
 #[test]
 fn handshake_completes_on_sim_under_30_percent_loss_duplication_reordering() {
     let (c, s) = ident();
-    let mut failures = Vec::new();
     for seed in 0..20u64 {
         let (cb, sb) = builders(&c, &s);
         let mut p = pair(
             Sim::builder(seed).exact_seed().build(),
-            fast(cb),
-            fast(sb),
+            patient(cb),
+            patient(sb),
             hostile(),
             seed,
         );
         let (client, server) = (p.client, p.server);
         let outcome = p.sim.run_until(
             |s| (connected(s, client) && connected(s, server)) || failed(s, client).is_some(),
-            Duration::from_secs(90),
+            Duration::from_secs(700),
         );
-        if !connected(&p.sim, client) {
-            // A run of unlucky round trips can outlast the deadline; nothing else may fail.
-            assert_eq!(
-                failed(&p.sim, client),
-                Some(Error::HandshakeTimeout),
-                "{outcome}\n{}",
-                p.sim.report()
-            );
-            failures.push(seed);
-            continue;
-        }
-        assert!(connected(&p.sim, server), "seed {seed}\n{}", p.sim.report());
+        assert!(
+            connected(&p.sim, client) && connected(&p.sim, server),
+            "seed {seed}: {outcome}, client error {:?}\n{}",
+            failed(&p.sim, client),
+            p.sim.report()
+        );
         let (ce, se) = (p.sim.endpoint(client), p.sim.endpoint(server));
         assert_eq!(
             ce.export_keying_material(b"EXTRACTOR-dtls_srtp", 60),
@@ -120,7 +119,6 @@ fn handshake_completes_on_sim_under_30_percent_loss_duplication_reordering() {
         );
         assert!(se.stats().timeout_retransmissions <= max_retransmissions(p.sim.elapsed(), 1));
     }
-    assert!(failures.len() <= 1, "seeds that timed out: {failures:?}");
 }
 
 fn big_certificate() -> Certificate {
