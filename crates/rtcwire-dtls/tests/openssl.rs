@@ -318,6 +318,52 @@ fn our_client_against_openssl_s_server_every_suite_and_profile() {
     }
 }
 
+/// Runs `openssl s_client -dtls1_2` with the identity `client` against our server.
+fn s_client_against_our_server(
+    ours: &Certificate,
+    client: &PeerIdentity,
+    suite: CipherSuite,
+    profile: SrtpProfile,
+) {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-dtls1_2",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+        ])
+        .arg(&client.cert)
+        .arg("-key")
+        .arg(&client.key)
+        .args([
+            "-use_srtp",
+            profile.name(),
+            "-keymatexport",
+            "EXTRACTOR-dtls_srtp",
+        ])
+        .args([
+            "-keymatexportlen",
+            &profile.keying_material_len().to_string(),
+            "-cipher",
+            openssl_cipher(suite),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn openssl s_client");
+    let mut child = ChildGuard(child);
+    let lines = spawn_lines(&mut child.0);
+    let ep = Endpoint::server(
+        config(ours, &client.fingerprint, suite, profile),
+        Box::new(SystemRng::new()),
+    );
+    drive(ep, &sock, None, &mut child, &lines, profile, suite);
+}
+
 #[test]
 fn openssl_s_client_against_our_server_every_suite_and_profile() {
     if !peer::available("openssl") {
@@ -331,44 +377,23 @@ fn openssl_s_client_against_our_server_every_suite_and_profile() {
         .filter(|s| s.authentication() == rtcwire_dtls::Authentication::Ecdsa)
     {
         for profile in PROFILES {
-            let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-            let port = sock.local_addr().unwrap().port();
-            let child = Command::new("openssl")
-                .args([
-                    "s_client",
-                    "-dtls1_2",
-                    "-connect",
-                    &format!("127.0.0.1:{port}"),
-                    "-cert",
-                ])
-                .arg(&ec.cert)
-                .arg("-key")
-                .arg(&ec.key)
-                .args([
-                    "-use_srtp",
-                    profile.name(),
-                    "-keymatexport",
-                    "EXTRACTOR-dtls_srtp",
-                ])
-                .args([
-                    "-keymatexportlen",
-                    &profile.keying_material_len().to_string(),
-                    "-cipher",
-                    openssl_cipher(*suite),
-                ])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn openssl s_client");
-            let mut child = ChildGuard(child);
-            let lines = spawn_lines(&mut child.0);
-            let ep = Endpoint::server(
-                config(&ours, &ec.fingerprint, *suite, profile),
-                Box::new(SystemRng::new()),
-            );
-            drive(ep, &sock, None, &mut child, &lines, profile, *suite);
+            s_client_against_our_server(&ours, &ec, *suite, profile);
         }
+    }
+}
+
+/// A client with an RSA certificate (our server's own certificate is ECDSA, so the suite is
+/// ECDHE_ECDSA): our server verifies the client's RSA CertificateVerify and its fingerprint.
+#[test]
+fn openssl_s_client_with_an_rsa_certificate_against_our_server() {
+    if !peer::available("openssl") {
+        return;
+    }
+    let dir = peer::scratch_dir("dtls-s_client-rsa");
+    let ours = Certificate::generate_self_signed().unwrap();
+    let rsa = openssl_identity(&dir, None);
+    for profile in [SrtpProfile::Aes128CmHmacSha1_80, SrtpProfile::AeadAes128Gcm] {
+        s_client_against_our_server(&ours, &rsa, CipherSuite::EcdheEcdsaAes128GcmSha256, profile);
     }
 }
 
