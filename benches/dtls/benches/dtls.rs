@@ -3,8 +3,15 @@
 //! - one full handshake (client + server CPU, in memory, mutual ECDSA P-256 authentication,
 //!   ECDHE P-256, AES-128-GCM) against webrtc-rs `dtls` 0.17 and against the ring primitives
 //!   any such handshake needs (2 × P-256 keygen + ECDH, 2 ECDSA signatures, 2 verifications);
-//! - sealing and opening one 1200-byte record, against ring's raw AES-128-GCM.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+//! - one 1200-byte record of application data through two connected `Endpoint`s
+//!   (`write` → `poll_transmit` → `handle_read` → `poll_event`), next to the record layer
+//!   alone (in place, and copying in and out) and ring's raw AES-128-GCM.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
@@ -76,6 +83,46 @@ fn ours(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> usize {
         }
     }
     connected
+}
+
+/// Two endpoints that have completed a handshake in memory, for the application-data path.
+fn connected_pair(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> (Endpoint, Endpoint) {
+    let now = Instant::now();
+    let mut c = Endpoint::client(client_cfg.clone(), Box::new(SystemRng::new()), now);
+    let mut s = Endpoint::server(server_cfg.clone(), Box::new(SystemRng::new()));
+    let addr = "127.0.0.1:1".parse().unwrap();
+    for _ in 0..16 {
+        let mut moved = false;
+        while let Some(t) = c.poll_transmit() {
+            moved = true;
+            let _ = s.handle_read(
+                now,
+                Datagram {
+                    source: addr,
+                    destination: addr,
+                    contents: &t.contents,
+                },
+            );
+        }
+        while let Some(t) = s.poll_transmit() {
+            moved = true;
+            let _ = c.handle_read(
+                now,
+                Datagram {
+                    source: addr,
+                    destination: addr,
+                    contents: &t.contents,
+                },
+            );
+        }
+        if !moved {
+            break;
+        }
+    }
+    while c.poll_event().is_some() {}
+    while s.poll_event().is_some() {}
+    assert!(c.is_connected() && s.is_connected());
+    (c, s)
 }
 
 /// One webrtc-rs handshake over its in-memory pipe.
@@ -267,6 +314,67 @@ fn record(c: &mut Criterion) {
         let plain = p.open(&header, &mut rec[13..]).unwrap();
         black_box(plain.len());
     };
+    // The full application-data path of two connected endpoints: write, poll_transmit,
+    // handle_read, poll_event.
+    let (cc, sc) = configs();
+    let (mut client, mut server) = connected_pair(&cc, &sc);
+    let addr = "127.0.0.1:1".parse().unwrap();
+    let now = Instant::now();
+    let mut endpoint = || {
+        client.write(&payload).unwrap();
+        let t = client.poll_transmit().unwrap();
+        server
+            .handle_read(
+                now,
+                Datagram {
+                    source: addr,
+                    destination: addr,
+                    contents: &t.contents,
+                },
+            )
+            .unwrap();
+        match server.poll_event() {
+            Some(Event::ApplicationData(d)) => {
+                black_box(d.len());
+            }
+            other => panic!("expected application data, got {other:?}"),
+        }
+    };
+    // The same, with the driver handing each buffer back (`Endpoint::recycle`), so that no
+    // record allocates.
+    let (mut client2, mut server2) = connected_pair(&cc, &sc);
+    let mut recycled = || {
+        client2.write(&payload).unwrap();
+        let t = client2.poll_transmit().unwrap();
+        server2
+            .handle_read(
+                now,
+                Datagram {
+                    source: addr,
+                    destination: addr,
+                    contents: &t.contents,
+                },
+            )
+            .unwrap();
+        match server2.poll_event() {
+            Some(Event::ApplicationData(d)) => {
+                black_box(d.len());
+                server2.recycle(d);
+            }
+            other => panic!("expected application data, got {other:?}"),
+        }
+        client2.recycle(t.contents);
+    };
+    recycled();
+    endpoint();
+    c.bench_function(
+        "dtls/record 1200 B seal+open/rtcwire Endpoint write→read",
+        |b| b.iter(&mut endpoint),
+    );
+    c.bench_function(
+        "dtls/record 1200 B seal+open/rtcwire Endpoint, buffers recycled",
+        |b| b.iter(&mut recycled),
+    );
     c.bench_function("dtls/record 1200 B seal+open/rtcwire (copying)", |b| {
         b.iter(&mut ours)
     });
@@ -279,6 +387,8 @@ fn record(c: &mut Criterion) {
     rtcwire_bench_support::ratios(
         "dtls record, 1200-byte AES-128-GCM seal + open",
         &mut [
+            ("rtcwire-dtls Endpoint write→poll_event", &mut endpoint),
+            ("rtcwire-dtls Endpoint, buffers recycled", &mut recycled),
             ("rtcwire-dtls record, in place", &mut in_place),
             ("rtcwire-dtls record, copying in and out", &mut ours),
             ("ring raw AES-128-GCM", &mut raw_gcm),

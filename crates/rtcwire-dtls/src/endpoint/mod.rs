@@ -14,7 +14,7 @@ use crate::crypto::suite::CipherSuite;
 use crate::flight::{self, Outgoing, RetransmitTimer};
 use crate::handshake::reassembly::{Complete, Insert, Reassembler};
 use crate::handshake::{HandshakeHeader, HandshakeType, Message};
-use crate::record::{ContentType, Record, RecordLayer, Records, Rejected};
+use crate::record::{ContentType, Record, RecordLayer, Records, Rejected, HEADER_LEN};
 use crate::Error;
 use rtcwire_proto::{Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, Transmit};
 use session::Session;
@@ -92,6 +92,8 @@ pub(crate) struct Core {
     events: VecDeque<Event>,
     stats: Stats,
     scratch: Vec<u8>,
+    /// Buffers handed back with [`Endpoint::recycle`], reused for records (bounded).
+    spare: Vec<Vec<u8>>,
     /// Epoch-1 records that arrived before we could read them (bounded).
     early: Vec<Vec<u8>>,
     /// Sequence number of the last epoch-0 record read (a stateless server echoes it).
@@ -106,6 +108,10 @@ pub(crate) struct Core {
 }
 
 const MAX_EARLY: usize = 8;
+/// Recycled buffers kept for reuse.
+const MAX_SPARE: usize = 4;
+/// Recycled buffers larger than this are dropped rather than kept.
+const MAX_SPARE_CAPACITY: usize = 2 * MAX_PLAINTEXT;
 /// Largest application data record we send (RFC 5246 §6.2.1).
 pub const MAX_PLAINTEXT: usize = 1 << 14;
 
@@ -270,6 +276,7 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Vec::new(),
+            spare: Vec::new(),
             early: Vec::new(),
             last_read_seq: 0,
             peer_flight_start: None,
@@ -357,12 +364,28 @@ impl Endpoint {
         if data.len() > MAX_PLAINTEXT {
             return Err(Error::RecordTooLarge(data.len()));
         }
-        let mut d = Vec::with_capacity(data.len() + 64);
+        // One buffer (recycled, or allocated at the exact record size), one copy of the
+        // plaintext, sealed in place; the Vec becomes the Transmit's contents.
+        let mut d = self.core.spare.pop().unwrap_or_default();
+        d.clear();
+        d.reserve(HEADER_LEN + self.core.records.overhead(1) + data.len());
         self.core
             .records
             .seal(1, ContentType::ApplicationData, data, &mut d)?;
         self.core.queue(d);
         Ok(())
+    }
+
+    /// Hands back a buffer the caller is done with (a sent [`Transmit`]'s contents, or the
+    /// data of an [`Event::ApplicationData`]), so that a later [`write`](Self::write) or a
+    /// received record reuses its allocation instead of making a new one. Optional: without
+    /// it every record costs one allocation each way. At most a few buffers are kept; the
+    /// rest, and any overly large one, are dropped.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.core.spare.len() < MAX_SPARE && buf.capacity() <= MAX_SPARE_CAPACITY {
+            buf.clear();
+            self.core.spare.push(buf);
+        }
     }
 
     /// Sends close_notify and closes the endpoint.
@@ -414,6 +437,10 @@ impl Endpoint {
             return Ok(());
         }
         let mut scratch = std::mem::take(&mut self.core.scratch);
+        if scratch.capacity() == 0 {
+            // The last one left with an ApplicationData event.
+            scratch = self.core.spare.pop().unwrap_or_default();
+        }
         let res = self.handle_opened(now, rec, &mut scratch);
         self.core.scratch = scratch;
         res
@@ -425,8 +452,8 @@ impl Endpoint {
         rec: &Record<'_>,
         scratch: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let plain = match self.core.records.open(rec, scratch) {
-            Ok(p) => p,
+        match self.core.records.open(rec, scratch) {
+            Ok(()) => {}
             Err(Rejected::UnknownEpoch) => {
                 self.core.stats.unknown_epoch_records += 1;
                 return Ok(());
@@ -447,16 +474,18 @@ impl Endpoint {
         match rec.header.content_type {
             ContentType::ApplicationData => {
                 if epoch == 1 && matches!(self.state, State::Connected) {
+                    // `scratch` holds exactly the plaintext: hand the buffer itself to the
+                    // event (the next record opens into a fresh one).
                     self.core
                         .events
-                        .push_back(Event::ApplicationData(plain.to_vec()));
+                        .push_back(Event::ApplicationData(std::mem::take(scratch)));
                 } else {
                     self.core.stats.bad_records += 1;
                 }
                 Ok(())
             }
             ContentType::Alert => {
-                match Alert::parse(plain) {
+                match Alert::parse(scratch) {
                     Some(a) if a.description == AlertDescription::CloseNotify => {
                         if !matches!(self.state, State::Closed) {
                             self.core
@@ -480,10 +509,7 @@ impl Endpoint {
             }
             // The epoch switch itself is keyed off the Finished that follows in epoch 1.
             ContentType::ChangeCipherSpec => Ok(()),
-            ContentType::Handshake => {
-                let plain = plain.to_vec();
-                self.handle_handshake_record(now, epoch, &plain)
-            }
+            ContentType::Handshake => self.handle_handshake_record(now, epoch, scratch),
         }
     }
 

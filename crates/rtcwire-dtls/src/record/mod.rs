@@ -140,13 +140,11 @@ impl RecordLayer {
         }
     }
 
-    /// Checks the replay window, authenticates and decrypts a record. `scratch` receives
-    /// the fragment; the plaintext is a sub-slice of it.
-    pub(crate) fn open<'s>(
-        &mut self,
-        record: &Record<'_>,
-        scratch: &'s mut Vec<u8>,
-    ) -> Result<&'s [u8], Rejected> {
+    /// Checks the replay window, authenticates and decrypts a record into `out`, which is
+    /// cleared first and afterwards holds exactly the plaintext (the fragment is copied once;
+    /// protected records are decrypted where they land). On rejection `out` is left empty.
+    pub(crate) fn open(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), Rejected> {
+        out.clear();
         let h = &record.header;
         let r = self
             .read
@@ -156,14 +154,14 @@ impl RecordLayer {
         if !r.window.check(h.sequence) {
             return Err(Rejected::Replayed);
         }
-        scratch.clear();
-        scratch.extend_from_slice(record.fragment);
-        let plain: &[u8] = match &r.protection {
-            Some(p) => p.open(h, scratch).map_err(|_| Rejected::BadRecord)?,
-            None => scratch,
-        };
+        match &r.protection {
+            Some(p) => p
+                .open_into(h, record.fragment, out)
+                .map_err(|_| Rejected::BadRecord)?,
+            None => out.extend_from_slice(record.fragment),
+        }
         r.window.mark(h.sequence);
-        Ok(plain)
+        Ok(())
     }
 }
 
@@ -212,7 +210,9 @@ mod tests {
             },
             fragment: b"x",
         };
-        assert_eq!(l.open(&clear, &mut scratch), Ok(&b"x"[..]));
+        assert_eq!(l.open(&clear, &mut scratch), Ok(()));
+        assert_eq!(scratch, b"x");
         assert_eq!(l.open(&clear, &mut scratch), Err(Rejected::Replayed));
+        assert!(scratch.is_empty());
     }
 }

@@ -1,5 +1,7 @@
 //! AEAD record protection: AES-GCM with RFC 5288 nonces, ChaCha20-Poly1305 with RFC 7905
-//! nonces. Sealing appends to the caller's buffer; opening decrypts in place.
+//! nonces. Sealing appends to the caller's buffer; opening decrypts in place, either in the
+//! caller's buffer ([`Protection::open`]) or in an owned one filled with a single copy of the
+//! ciphertext ([`Protection::open_into`]).
 
 use super::header::{ContentType, RecordHeader, DTLS_1_2, HEADER_LEN};
 use crate::crypto::suite::BulkCipher;
@@ -155,25 +157,66 @@ impl Protection {
         header: &RecordHeader,
         fragment: &'b mut [u8],
     ) -> Result<&'b mut [u8], OpenError> {
-        let explicit = self.bulk.explicit_nonce_len();
-        if fragment.len() < self.bulk.overhead() {
-            return Err(OpenError::TooShort);
+        let (nonce, plain_len) = self.open_params(header, fragment)?;
+        let body = fragment
+            .get_mut(self.bulk.explicit_nonce_len()..)
+            .ok_or(OpenError::TooShort)?;
+        self.key
+            .open_in_place(nonce, Aad::from(Self::aad(header, plain_len)), body)
+            .map(|p| &mut p[..])
+            .map_err(|_| OpenError::BadTag)
+    }
+
+    /// Opens a record from a borrowed fragment into `out` with a single copy: `out` is
+    /// cleared, receives the ciphertext and tag (the explicit nonce is read where it lies,
+    /// never copied), is decrypted in place and truncated so that it holds exactly the
+    /// plaintext. A caller that hands `out` on (as [`crate::Endpoint`] does for
+    /// [`crate::Event::ApplicationData`]) thus moves the plaintext without copying it again.
+    /// On error `out` is left empty.
+    pub fn open_into(
+        &self,
+        header: &RecordHeader,
+        fragment: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), OpenError> {
+        out.clear();
+        let (nonce, plain_len) = self.open_params(header, fragment)?;
+        let body = fragment
+            .get(self.bulk.explicit_nonce_len()..)
+            .ok_or(OpenError::TooShort)?;
+        out.extend_from_slice(body);
+        if self
+            .key
+            .open_in_place(nonce, Aad::from(Self::aad(header, plain_len)), out)
+            .is_err()
+        {
+            out.clear();
+            return Err(OpenError::BadTag);
         }
-        let plain_len = fragment.len() - self.bulk.overhead();
+        out.truncate(plain_len);
+        Ok(())
+    }
+
+    /// The nonce and plaintext length of a received fragment.
+    fn open_params(
+        &self,
+        header: &RecordHeader,
+        fragment: &[u8],
+    ) -> Result<(Nonce, usize), OpenError> {
+        let plain_len = fragment
+            .len()
+            .checked_sub(self.bulk.overhead())
+            .ok_or(OpenError::TooShort)?;
         // The nonce is rebuilt from the header for ChaCha; for GCM it is the explicit part
         // the sender chose (any value is legal), salted with our implicit IV.
-        let nonce = if explicit == 8 {
+        let nonce = if self.bulk.explicit_nonce_len() == 8 {
             let mut e = [0u8; 8];
             e.copy_from_slice(fragment.get(..8).ok_or(OpenError::TooShort)?);
             self.nonce(e)
         } else {
             self.nonce(header.seq_num())
         };
-        let body = fragment.get_mut(explicit..).ok_or(OpenError::TooShort)?;
-        self.key
-            .open_in_place(nonce, Aad::from(Self::aad(header, plain_len)), body)
-            .map(|p| &mut p[..])
-            .map_err(|_| OpenError::BadTag)
+        Ok((nonce, plain_len))
     }
 }
 
@@ -234,6 +277,33 @@ mod tests {
             let mut frag = rec.fragment.to_vec();
             assert_eq!(p.open(&h, &mut frag), Err(OpenError::BadTag));
             assert_eq!(p.open(&h, &mut [0u8; 3]), Err(OpenError::TooShort));
+
+            // open_into agrees with open and leaves exactly the plaintext, or nothing.
+            let mut owned = vec![0xaa; 40];
+            p.open_into(&rec.header, rec.fragment, &mut owned)
+                .expect("open_into");
+            assert_eq!(owned, b"hello");
+            assert_eq!(
+                p.open_into(&h, rec.fragment, &mut owned),
+                Err(OpenError::BadTag)
+            );
+            assert!(owned.is_empty());
+            let mut bad = rec.fragment.to_vec();
+            let last = bad.len() - 1;
+            bad[last] ^= 0x80;
+            assert_eq!(
+                p.open_into(&rec.header, &bad, &mut owned),
+                Err(OpenError::BadTag)
+            );
+            assert_eq!(
+                p.open_into(
+                    &rec.header,
+                    &rec.fragment[..bulk.overhead() - 1],
+                    &mut owned
+                ),
+                Err(OpenError::TooShort)
+            );
+            assert!(owned.is_empty());
         }
     }
 }
