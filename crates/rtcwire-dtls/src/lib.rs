@@ -35,7 +35,8 @@
 //! let client_cfg = Arc::new(Config::builder(a).remote_fingerprint(fb).build()?);
 //! let server_cfg = Arc::new(Config::builder(b).remote_fingerprint(fa).build()?);
 //!
-//! let now = Instant::now(); // a real driver reads the clock; the core never does
+//! # let clock = rtcwire_sim::Sim::new(0);
+//! let now = clock.now(); // the driver's clock (here rtcwire-sim's virtual one); the core never reads one
 //! let mut client = Endpoint::client(client_cfg, Box::new(SystemRng::new()), now);
 //! let mut server = Endpoint::server(server_cfg, Box::new(SystemRng::new()));
 //!

@@ -26,8 +26,8 @@ pub enum Pushed {
 ///
 /// ```
 /// use rtcwire_rtp::jitter::JitterBuffer;
-/// use std::time::Instant;
-/// let now = Instant::now();
+/// # let clock = rtcwire_sim::Sim::new(0);
+/// let now = clock.now(); // arrival times come from the driver
 /// let mut jb = JitterBuffer::new(2);
 /// for seq in [1u16, 3, 2] {
 ///     jb.push(now, seq, seq);

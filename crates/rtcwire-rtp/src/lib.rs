@@ -42,9 +42,10 @@
 //! use rtcwire_rtp::rtcp::{List, ReceiverReport, Rtcp, RtcpBody};
 //! use rtcwire_rtp::rtp::{RtpPacket, RtpRepr};
 //! use rtcwire_rtp::stats::ReceiverStats;
-//! use std::time::{Duration, Instant};
+//! use std::time::Duration;
 //!
-//! let start = Instant::now(); // in a real driver: the time each datagram arrived
+//! # let clock = rtcwire_sim::Sim::new(0);
+//! let start = clock.now(); // in a real driver: the time each datagram arrived
 //! let mut jitter = JitterBuffer::new(32);
 //! let mut frames = FrameAssembler::new(OpusDepacketizer);
 //! let mut stats = ReceiverStats::new(0x1234, 48_000);

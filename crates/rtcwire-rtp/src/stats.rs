@@ -40,8 +40,9 @@ pub const MAX_MISORDER: u16 = 100;
 ///
 /// ```
 /// use rtcwire_rtp::stats::ReceiverStats;
-/// use std::time::{Duration, Instant};
-/// let t0 = Instant::now();
+/// use std::time::Duration;
+/// # let clock = rtcwire_sim::Sim::new(0);
+/// let t0 = clock.now(); // arrival times come from the driver
 /// let mut s = ReceiverStats::new(0xabc, 90_000);
 /// for (i, seq) in [10u16, 11, 13, 14].into_iter().enumerate() {
 ///     s.on_packet(t0 + Duration::from_millis(33 * i as u64), seq, 3000 * i as u32);
