@@ -30,7 +30,7 @@
 //! use rtcwire_proto::{Datagram, SansIo, Transmit};
 //!
 //! fn drive<C: SansIo>(core: &mut C, now: Instant, incoming: Option<Datagram<'_>>,
-//!                     send: &mut dyn FnMut(Transmit), on_event: &mut dyn FnMut(C::Event))
+//!                     send: &mut dyn FnMut(Transmit, &[u8]), on_event: &mut dyn FnMut(C::Event))
 //!     -> Option<Instant>
 //! {
 //!     if let Some(d) = incoming {
@@ -40,8 +40,10 @@
 //!     if core.poll_timeout().is_some_and(|t| t <= now) {
 //!         core.handle_timeout(now);
 //!     }
-//!     while let Some(t) = core.poll_transmit() {
-//!         send(t);
+//!     let mut buf = Vec::with_capacity(1500); // lent to the core, reused for every datagram
+//!     while let Some(t) = core.poll_transmit(now, &mut buf) {
+//!         send(t, &buf);
+//!         buf.clear();
 //!     }
 //!     while let Some(e) = core.poll_event() {
 //!         on_event(e);
@@ -62,20 +64,21 @@ mod sansio;
 pub use demux::{classify, PacketKind};
 pub use id::{PayloadType, Ssrc, StreamId};
 pub use keying::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile};
-pub use rng::{Rng, SeededRng};
-pub use sansio::{Datagram, SansIo, Transmit};
+pub use rng::{derive_seed, Rng, RngError, SeededRng};
+pub use sansio::{Datagram, SansIo, Transmit, Transport};
 
 #[doc(hidden)]
 pub mod doc_example {
     //! A trivial core used by documentation examples.
-    use super::{Datagram, SansIo, Transmit};
+    use super::{Datagram, SansIo, Transmit, Transport};
+    use std::net::SocketAddr;
     use std::collections::VecDeque;
     use std::time::Instant;
 
     /// Sends every datagram back where it came from.
     #[derive(Debug, Default)]
     pub struct Echo {
-        out: VecDeque<Transmit>,
+        out: VecDeque<(Option<SocketAddr>, Option<SocketAddr>, Vec<u8>)>,
     }
 
     impl SansIo for Echo {
@@ -83,15 +86,19 @@ pub mod doc_example {
         type Error = std::convert::Infallible;
 
         fn handle_read(&mut self, _now: Instant, d: Datagram<'_>) -> Result<(), Self::Error> {
-            self.out.push_back(Transmit {
-                source: Some(d.destination),
-                destination: Some(d.source),
-                contents: d.contents.to_vec(),
-            });
+            self.out.push_back((d.source, d.destination, d.contents.to_vec()));
             Ok(())
         }
-        fn poll_transmit(&mut self) -> Option<Transmit> {
-            self.out.pop_front()
+        fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+            let (to, from, bytes) = self.out.pop_front()?;
+            buf.extend_from_slice(&bytes);
+            Some(Transmit {
+                transport: Transport::Udp,
+                source: from,
+                destination: to,
+                size: bytes.len(),
+                segment_size: None,
+            })
         }
         fn poll_event(&mut self) -> Option<()> {
             None
