@@ -72,7 +72,7 @@ pub(crate) trait Driven {
     fn handle_read(&mut self, now: Instant, d: Datagram<'_>) -> Result<(), String>;
     fn handle_timeout(&mut self, now: Instant);
     fn poll_timeout(&self) -> Option<Instant>;
-    fn poll_transmit(&mut self) -> Option<Transmit>;
+    fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit>;
     /// Moves pending events into the slot's list; returns how many.
     fn collect_events(&mut self, limit: usize) -> usize;
     fn as_any(&self) -> &dyn Any;
@@ -97,8 +97,8 @@ where
         self.core.poll_timeout()
     }
 
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.core.poll_transmit()
+    fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        self.core.poll_transmit(now, buf)
     }
 
     fn collect_events(&mut self, limit: usize) -> usize {

@@ -44,7 +44,7 @@
 //! #[derive(Default)]
 //! struct Pinger {
 //!     next_ping: Option<Instant>,
-//!     out: Option<Transmit>,
+//!     due: bool,
 //!     replies: u32,
 //! }
 //!
@@ -56,8 +56,13 @@
 //!         self.replies += 1;
 //!         Ok(())
 //!     }
-//!     fn poll_transmit(&mut self) -> Option<Transmit> {
-//!         self.out.take()
+//!     fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+//!         if !std::mem::take(&mut self.due) {
+//!             return None;
+//!         }
+//!         buf.extend_from_slice(b"ping");
+//!         // No destination: the simulator sends it to the host's default peer.
+//!         Some(Transmit::on_path(4))
 //!     }
 //!     fn poll_event(&mut self) -> Option<u32> {
 //!         None
@@ -67,8 +72,7 @@
 //!     }
 //!     fn handle_timeout(&mut self, now: Instant) {
 //!         if self.next_ping.is_some_and(|t| t <= now) && self.replies < 3 {
-//!             // No destination: the simulator sends it to the host's default peer.
-//!             self.out = Some(Transmit { source: None, destination: None, contents: b"ping".to_vec() });
+//!             self.due = true;
 //!             self.next_ping = Some(now + Duration::from_millis(100));
 //!         }
 //!     }
@@ -128,7 +132,7 @@ pub use endpoint::Host;
 pub use error::Error;
 pub use link::{Direction, GilbertElliott, LinkConfig, LinkStats, Loss, Reorder};
 pub use nat::{Filtering, Mapping, NatConfig, NatMapping, PortAllocation};
-pub use probe::{Probe, Received, Reply};
+pub use probe::{Outgoing, Probe, Received, Reply};
 pub use run::Outcome;
 pub use sim::{
     seed_from_env, Attach, HostId, LinkId, NatId, RouterId, Sim, SimBuilder, FULL_TRACE_ENV,

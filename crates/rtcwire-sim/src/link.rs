@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use rtcwire_proto::Rng;
+use rtcwire_proto::SeededRng;
 
 use crate::trace::DropCause;
 
@@ -240,7 +240,7 @@ impl Channel {
     }
 
     /// Runs one datagram of `len` payload bytes, offered at `now`, through every stage.
-    pub(crate) fn offer(&mut self, now: Instant, len: usize, rng: &mut dyn Rng) -> Verdict {
+    pub(crate) fn offer(&mut self, now: Instant, len: usize, rng: &mut SeededRng) -> Verdict {
         self.stats.offered += 1;
         let verdict = self.decide(now, len, rng);
         match verdict {
@@ -254,7 +254,7 @@ impl Channel {
         verdict
     }
 
-    fn decide(&mut self, now: Instant, len: usize, rng: &mut dyn Rng) -> Verdict {
+    fn decide(&mut self, now: Instant, len: usize, rng: &mut SeededRng) -> Verdict {
         if !self.up {
             return Verdict::Drop(DropCause::LinkDown);
         }
@@ -318,7 +318,7 @@ impl Channel {
         Some(done)
     }
 
-    fn lose(&mut self, rng: &mut dyn Rng) -> bool {
+    fn lose(&mut self, rng: &mut SeededRng) -> bool {
         match self.config.loss {
             Loss::None => false,
             Loss::Random(p) => chance(rng, p),
@@ -348,7 +348,7 @@ pub(crate) fn later(t: Instant, d: Duration) -> Instant {
 
 /// `true` with probability `p`. Draws from `rng` only when `0 < p < 1`, so a link without
 /// the feature leaves the random stream untouched.
-fn chance(rng: &mut dyn Rng, p: f64) -> bool {
+fn chance(rng: &mut SeededRng, p: f64) -> bool {
     if p <= 0.0 {
         false
     } else if p >= 1.0 {
@@ -359,7 +359,7 @@ fn chance(rng: &mut dyn Rng, p: f64) -> bool {
 }
 
 /// A duration drawn uniformly from `0..=max` (no draw when `max` is zero).
-fn uniform(rng: &mut dyn Rng, max: Duration) -> Duration {
+fn uniform(rng: &mut SeededRng, max: Duration) -> Duration {
     let n = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
     if n == 0 {
         return Duration::ZERO;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use rtcwire_proto::Rng;
+use rtcwire_proto::SeededRng;
 
 use crate::trace::DropCause;
 
@@ -198,7 +198,7 @@ impl Nat {
         now: Instant,
         internal: SocketAddr,
         remote: SocketAddr,
-        rng: &mut dyn Rng,
+        rng: &mut SeededRng,
     ) -> Result<SocketAddr, DropCause> {
         let key = MapKey {
             internal,
@@ -301,7 +301,7 @@ impl Nat {
         }
     }
 
-    fn allocate(&mut self, internal_port: u16, rng: &mut dyn Rng) -> Option<u16> {
+    fn allocate(&mut self, internal_port: u16, rng: &mut SeededRng) -> Option<u16> {
         let first = self.config.first_port.max(1);
         let free = |p: u16, table: &BTreeMap<u16, Entry>| p >= first && !table.contains_key(&p);
         match self.config.port_allocation {

@@ -6,7 +6,19 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use rtcwire_proto::{Datagram, SansIo, Transmit};
+use rtcwire_proto::{Datagram, SansIo, Transmit, Transport};
+
+/// A datagram a [`Probe`] will send: addresses left `None` are filled in by the simulator
+/// (the host's address, its default peer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Local address to send from.
+    pub source: Option<SocketAddr>,
+    /// Where to send it.
+    pub destination: Option<SocketAddr>,
+    /// The payload.
+    pub contents: Vec<u8>,
+}
 
 /// A datagram a [`Probe`] received (its event type).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +51,9 @@ pub enum Reply {
 #[derive(Debug, Default)]
 pub struct Probe {
     reply: Reply,
-    out: VecDeque<Transmit>,
+    out: VecDeque<Outgoing>,
     /// Datagrams to send later, by (time, order queued).
-    later: BTreeMap<(Instant, u64), Transmit>,
+    later: BTreeMap<(Instant, u64), Outgoing>,
     queued: u64,
     events: VecDeque<Received>,
 }
@@ -92,7 +104,7 @@ impl Probe {
     }
 
     /// Sends `transmit` when the clock reaches `at` (at once if `at` has passed).
-    pub fn send_at(&mut self, at: Instant, transmit: Transmit) {
+    pub fn send_at(&mut self, at: Instant, transmit: Outgoing) {
         self.queued += 1;
         self.later.insert((at, self.queued), transmit);
     }
@@ -103,7 +115,7 @@ impl Probe {
         destination: Option<SocketAddr>,
         contents: Vec<u8>,
     ) {
-        self.out.push_back(Transmit {
+        self.out.push_back(Outgoing {
             source,
             destination,
             contents,
@@ -125,22 +137,31 @@ impl SansIo for Probe {
         let reply = match self.reply {
             Reply::None => None,
             Reply::Echo => Some(d.contents.to_vec()),
-            Reply::Reflect => Some(d.source.to_string().into_bytes()),
+            Reply::Reflect => d.source.map(|s| s.to_string().into_bytes()),
         };
         if let Some(contents) = reply {
-            self.push(Some(d.destination), Some(d.source), contents);
+            self.push(d.destination, d.source, contents);
         }
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
         self.events.push_back(Received {
             at: now,
-            source: d.source,
-            destination: d.destination,
+            source: d.source.unwrap_or(unspecified),
+            destination: d.destination.unwrap_or(unspecified),
             contents: d.contents.to_vec(),
         });
         Ok(())
     }
 
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+    fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let o = self.out.pop_front()?;
+        buf.extend_from_slice(&o.contents);
+        Some(Transmit {
+            transport: Transport::Udp,
+            source: o.source,
+            destination: o.destination,
+            size: o.contents.len(),
+            segment_size: None,
+        })
     }
 
     fn poll_event(&mut self) -> Option<Received> {

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
-use rtcwire_proto::{Datagram, Transmit};
+use rtcwire_proto::{Datagram, Transmit, Transport};
 
 use crate::link::{Direction, Verdict};
 use crate::sim::{Attach, HostId, LinkId, NatId, Sim};
@@ -24,6 +24,7 @@ pub(crate) struct Packet {
     pub(crate) id: u64,
     pub(crate) source: SocketAddr,
     pub(crate) destination: SocketAddr,
+    pub(crate) transport: Transport,
     pub(crate) contents: Vec<u8>,
     pub(crate) hops: u8,
 }
@@ -91,22 +92,32 @@ impl Sim {
 
     /// Sends and collects everything a host's endpoint has queued.
     pub(crate) fn drain_host(&mut self, host: HostId) {
+        let now = self.now;
         for _ in 0..MAX_DRAIN {
+            // The simulator keeps every datagram it carries, so each gets a buffer of its own.
+            let mut buf = Vec::new();
             let Some(t) = self
                 .hosts
                 .get_mut(host.0)
-                .and_then(|h| h.endpoint.poll_transmit())
+                .and_then(|h| h.endpoint.poll_transmit(now, &mut buf))
             else {
                 break;
             };
-            self.send_from_host(host, t);
+            match t.segment_size {
+                Some(seg) if seg > 0 && seg < buf.len() => {
+                    for chunk in buf.chunks(seg) {
+                        self.send_from_host(host, t, chunk.to_vec());
+                    }
+                }
+                _ => self.send_from_host(host, t, buf),
+            }
         }
         if let Some(h) = self.hosts.get_mut(host.0) {
             h.endpoint.collect_events(MAX_DRAIN);
         }
     }
 
-    fn send_from_host(&mut self, host: HostId, t: Transmit) {
+    fn send_from_host(&mut self, host: HostId, t: Transmit, contents: Vec<u8>) {
         let Some(h) = self.hosts.get(host.0) else {
             return;
         };
@@ -119,7 +130,8 @@ impl Sim {
             id: self.next_packet,
             source,
             destination: destination.unwrap_or(unspecified),
-            contents: t.contents,
+            transport: t.transport,
+            contents,
             hops: 0,
         };
         self.stats.sent += 1;
@@ -275,8 +287,9 @@ impl Sim {
             Some(h) => h.endpoint.handle_read(
                 now,
                 Datagram {
-                    source: packet.source,
-                    destination: packet.destination,
+                    transport: packet.transport,
+                    source: Some(packet.source),
+                    destination: Some(packet.destination),
                     contents: &packet.contents,
                 },
             ),

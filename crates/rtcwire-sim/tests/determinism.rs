@@ -6,10 +6,10 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rtcwire_proto::{Datagram, Rng, SansIo, SeededRng, Transmit};
+use rtcwire_proto::{Datagram, SansIo, SeededRng, Transmit};
 use rtcwire_sim::{
-    DropCause, GilbertElliott, LinkConfig, Loss, NatConfig, Outcome, PortAllocation, Probe, Sim,
-    TraceEntry, TraceEvent,
+    DropCause, GilbertElliott, LinkConfig, Loss, NatConfig, Outcome, Outgoing, PortAllocation,
+    Probe, Sim, TraceEntry, TraceEvent,
 };
 
 fn addr(s: &str) -> SocketAddr {
@@ -23,7 +23,7 @@ struct Chatter {
     next: Option<Instant>,
     left: u32,
     seen: u32,
-    out: VecDeque<Transmit>,
+    out: VecDeque<Outgoing>,
 }
 
 impl Chatter {
@@ -47,16 +47,22 @@ impl SansIo for Chatter {
             return Err("refusing 0xff".into());
         }
         if self.seen % 3 == 0 {
-            self.out.push_back(Transmit {
-                source: Some(d.destination),
-                destination: Some(d.source),
+            self.out.push_back(Outgoing {
+                source: d.destination,
+                destination: d.source,
                 contents: d.contents[..d.contents.len().min(50)].to_vec(),
             });
         }
         Ok(())
     }
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+    fn poll_transmit(&mut self, _: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let o = self.out.pop_front()?;
+        buf.extend_from_slice(&o.contents);
+        Some(Transmit {
+            source: o.source,
+            destination: o.destination,
+            ..Transmit::on_path(o.contents.len())
+        })
     }
     fn poll_event(&mut self) -> Option<u32> {
         None
@@ -70,13 +76,13 @@ impl SansIo for Chatter {
         };
         let len = 20 + (self.rng.next_u32() % 1_400) as usize;
         let mut contents = vec![0u8; len];
-        self.rng.fill(&mut contents);
+        self.rng.fill_bytes(&mut contents);
         contents[0] = if self.left % 50 == 0 {
             0xff
         } else {
             contents[0] % 0xff
         };
-        self.out.push_back(Transmit {
+        self.out.push_back(Outgoing {
             source: None,
             destination: None,
             contents,
@@ -219,7 +225,7 @@ impl SansIo for Stuck {
     fn handle_read(&mut self, _: Instant, _: Datagram<'_>) -> Result<(), ()> {
         Ok(())
     }
-    fn poll_transmit(&mut self) -> Option<Transmit> {
+    fn poll_transmit(&mut self, _: Instant, _: &mut Vec<u8>) -> Option<Transmit> {
         None
     }
     fn poll_event(&mut self) -> Option<()> {

@@ -7,7 +7,17 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rtcwire_proto::{Datagram, SansIo, Transmit};
-use rtcwire_sim::{Direction, DropCause, LinkConfig, Loss, Outcome, Probe, Sim};
+use rtcwire_sim::{Direction, DropCause, LinkConfig, Loss, Outcome, Outgoing, Probe, Sim};
+
+/// Lends a queued datagram to the simulator the v2 way: bytes into its buffer.
+fn send(o: Outgoing, buf: &mut Vec<u8>) -> Option<Transmit> {
+    buf.extend_from_slice(&o.contents);
+    Some(Transmit {
+        source: o.source,
+        destination: o.destination,
+        ..Transmit::on_path(o.contents.len())
+    })
+}
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -18,7 +28,7 @@ fn addr(s: &str) -> SocketAddr {
 struct Flight {
     rto: Duration,
     next: Option<Instant>,
-    out: VecDeque<Transmit>,
+    out: VecDeque<Outgoing>,
     sent_at: Vec<Instant>,
     done: bool,
 }
@@ -48,8 +58,8 @@ impl SansIo for Flight {
         self.next = None;
         Ok(())
     }
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+    fn poll_transmit(&mut self, _: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        send(self.out.pop_front()?, buf)
     }
     fn poll_event(&mut self) -> Option<FlightEvent> {
         // Reported once.
@@ -63,7 +73,7 @@ impl SansIo for Flight {
             return;
         };
         assert_eq!(t, now, "the simulator fires timers exactly on time");
-        self.out.push_back(Transmit {
+        self.out.push_back(Outgoing {
             source: None,
             destination: None,
             contents: b"hello".to_vec(),
@@ -124,7 +134,7 @@ fn jitter_stays_within_its_bounds() {
     let start = sim.now();
     // Spaced wider than the jitter, so FIFO never holds one back.
     for i in 0..500u32 {
-        let t = Transmit {
+        let t = Outgoing {
             source: None,
             destination: None,
             contents: i.to_be_bytes().to_vec(),
@@ -174,21 +184,21 @@ fn link_configuration_can_change_mid_run_per_direction() {
 }
 
 /// Sends every datagram straight back, and records nothing.
-struct Bouncer(VecDeque<Transmit>);
+struct Bouncer(VecDeque<Outgoing>);
 
 impl SansIo for Bouncer {
     type Event = ();
     type Error = ();
     fn handle_read(&mut self, _: Instant, d: Datagram<'_>) -> Result<(), ()> {
-        self.0.push_back(Transmit {
+        self.0.push_back(Outgoing {
             source: None,
-            destination: Some(d.source),
+            destination: d.source,
             contents: d.contents.to_vec(),
         });
         Ok(())
     }
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.0.pop_front()
+    fn poll_transmit(&mut self, _: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        send(self.0.pop_front()?, buf)
     }
     fn poll_event(&mut self) -> Option<()> {
         None
@@ -205,7 +215,7 @@ fn zero_delay_ping_pong_is_reported_as_stalled() {
     let a = sim.add_host(addr("10.0.0.1:1"), Bouncer(VecDeque::new()));
     let b = sim.add_host(addr("10.0.0.2:1"), Bouncer(VecDeque::new()));
     sim.link(a, b, LinkConfig::default());
-    sim.endpoint_mut(a).0.push_back(Transmit {
+    sim.endpoint_mut(a).0.push_back(Outgoing {
         source: None,
         destination: None,
         contents: b"forever".to_vec(),

@@ -5,9 +5,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rtcwire_proto::Transmit;
 use rtcwire_sim::{
-    Direction, DropCause, GilbertElliott, Host, LinkConfig, LinkId, Loss, Probe, Sim,
+    Direction, DropCause, GilbertElliott, Host, LinkConfig, LinkId, Loss, Outgoing, Probe, Sim,
 };
 
 const A: &str = "10.0.0.1:1000";
@@ -33,7 +32,7 @@ fn paced(sim: &mut Sim, a: Host<Probe>, count: u32, gap: Duration, size: usize) 
     for i in 0..count {
         let mut contents = vec![0u8; size.max(4)];
         contents[..4].copy_from_slice(&i.to_be_bytes());
-        let t = Transmit {
+        let t = Outgoing {
             source: None,
             destination: None,
             contents,

@@ -346,27 +346,33 @@ fn private_addresses_are_unreachable_from_outside() {
 #[derive(Default)]
 struct Relay {
     clients: Vec<SocketAddr>,
-    out: VecDeque<Transmit>,
+    out: VecDeque<(Option<SocketAddr>, SocketAddr, Vec<u8>)>,
 }
 
 impl SansIo for Relay {
     type Event = ();
     type Error = std::convert::Infallible;
     fn handle_read(&mut self, _: Instant, d: Datagram<'_>) -> Result<(), Self::Error> {
-        if !self.clients.contains(&d.source) && self.clients.len() < 2 {
-            self.clients.push(d.source);
+        let Some(from) = d.source else {
+            return Ok(());
+        };
+        if !self.clients.contains(&from) && self.clients.len() < 2 {
+            self.clients.push(from);
         }
-        if let Some(other) = self.clients.iter().find(|c| **c != d.source) {
-            self.out.push_back(Transmit {
-                source: Some(d.destination),
-                destination: Some(*other),
-                contents: d.contents.to_vec(),
-            });
+        if let Some(other) = self.clients.iter().find(|c| **c != from) {
+            self.out
+                .push_back((d.destination, *other, d.contents.to_vec()));
         }
         Ok(())
     }
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front()
+    fn poll_transmit(&mut self, _: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let (source, to, bytes) = self.out.pop_front()?;
+        buf.extend_from_slice(&bytes);
+        Some(Transmit {
+            source,
+            destination: Some(to),
+            ..Transmit::on_path(bytes.len())
+        })
     }
     fn poll_event(&mut self) -> Option<()> {
         None

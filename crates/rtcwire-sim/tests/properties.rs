@@ -6,8 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use rtcwire_proto::Transmit;
-use rtcwire_sim::{Direction, GilbertElliott, LinkConfig, Loss, Outcome, Probe, Sim};
+use rtcwire_sim::{Direction, GilbertElliott, LinkConfig, Loss, Outcome, Outgoing, Probe, Sim};
 
 fn loss_any() -> impl Strategy<Value = Loss> {
     prop_oneof![
@@ -69,7 +68,7 @@ proptest! {
         for (i, (at_ms, len)) in sends.iter().enumerate() {
             let mut contents = vec![0u8; *len];
             contents[..4].copy_from_slice(&(i as u32).to_be_bytes());
-            let t = Transmit { source: None, destination: None, contents };
+            let t = Outgoing { source: None, destination: None, contents };
             sim.endpoint_mut(a).send_at(start + Duration::from_millis(*at_ms), t);
         }
         let out = sim.run_until(|_| false, Duration::from_secs(3_600));
