@@ -10,7 +10,7 @@ use std::io::Cursor;
 
 use rtcwire_sdp::Sdp;
 
-const OFFER: &str = include_str!("../../../../shared/sdp/chromium-offer-av-dc.sdp");
+const OFFER: &str = include_str!("../../../testdata/sdp/chromium-offer-av-dc.sdp");
 
 fn rtcwire_parse(s: &str) -> Sdp {
     Sdp::parse(s).unwrap_or_else(|e| unreachable!("the offer parses: {e}"))

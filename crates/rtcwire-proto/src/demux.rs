@@ -63,14 +63,14 @@ mod tests {
         }
     }
 
-    /// Every range of ../shared/vectors/rfc7983_demux.toml, at its edges and middle.
+    /// Every range of testdata/vectors/rfc7983_demux.toml, at its edges and middle.
     #[test]
     fn rfc7983_ranges_from_shared_vectors() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/rfc7983_demux.toml"
+            "/../../testdata/vectors/rfc7983_demux.toml"
         );
-        let text = std::fs::read_to_string(path).expect("shared/vectors beside the repo");
+        let text = std::fs::read_to_string(path).expect("testdata/vectors in the repository");
         let doc: toml::Table = text.parse().expect("valid toml");
         let ranges = doc["range"].as_array().expect("[[range]]");
         assert!(ranges.len() >= 5);

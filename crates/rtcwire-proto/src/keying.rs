@@ -274,7 +274,7 @@ impl Drop for KeyingMaterial {
 mod tests {
     use super::*;
 
-    /// Offsets from ../shared/vectors/dtls_srtp_exporter_rfc5764_5705.txt.
+    /// Offsets from testdata/vectors/dtls_srtp_exporter_rfc5764_5705.txt.
     #[test]
     fn layout_per_profile() {
         for (p, key, salt, total) in [

@@ -1,7 +1,7 @@
 //! Prints a readable summary of a session description.
 //!
 //! ```text
-//! cargo run -p rtcwire-sdp --example inspect -- ../shared/sdp/chromium-offer-av-dc.sdp
+//! cargo run -p rtcwire-sdp --example inspect -- testdata/sdp/chromium-offer-av-dc.sdp
 //! ```
 //!
 //! With no argument (or `-`) it reads standard input.

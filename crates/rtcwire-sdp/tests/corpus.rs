@@ -1,4 +1,4 @@
-//! Real offers and answers from Chromium and aiortc (../shared/sdp/): each round-trips byte
+//! Real offers and answers from Chromium and aiortc (testdata/sdp/): each round-trips byte
 //! for byte, and its typed fields read back the values written in the file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rtcwire_sdp::{CandidateKind, Direction, MediaKind, Sdp, Setup, SsrcGroup, TcpType};
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sdp")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sdp")
 }
 
 fn load(name: &str) -> (String, Sdp) {
@@ -55,7 +55,7 @@ fn every_corpus_file_round_trips_byte_exact() {
         assert_eq!(again.description(), model, "{}", path.display());
         n += 1;
     }
-    assert!(n >= 4, "expected the shared corpus, found {n} files");
+    assert!(n >= 4, "expected the testdata/sdp corpus, found {n} files");
 }
 
 #[test]

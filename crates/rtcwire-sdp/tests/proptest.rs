@@ -457,7 +457,7 @@ proptest! {
 
     #[test]
     fn parse_never_panics_on_mutated_corpus(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
-        let text = include_str!("../../../../shared/sdp/chromium-offer-av-dc.sdp");
+        let text = include_str!("../../../testdata/sdp/chromium-offer-av-dc.sdp");
         let mut bytes = text.as_bytes().to_vec();
         let i = pos.index(bytes.len());
         bytes[i] = byte;

@@ -1,4 +1,4 @@
-//! Packet-level known-answer tests from ../shared/vectors/ (byte-exact, both directions).
+//! Packet-level known-answer tests from testdata/vectors/ (byte-exact, both directions).
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use crate::{Config, Context};
 
 pub(crate) fn vectors(name: &str) -> toml::Table {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors")
+        .join("../../testdata/vectors")
         .join(name);
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     text.parse().unwrap()

@@ -1,4 +1,4 @@
-//! RFC 5769 test vectors (../shared/vectors/rfc5769_stun.toml): parse, verify integrity and
+//! RFC 5769 test vectors (testdata/vectors/rfc5769_stun.toml): parse, verify integrity and
 //! fingerprint, read every attribute, and re-encode byte for byte.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -37,8 +37,11 @@ impl Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let path = rtcwire_sim::peer::shared(env!("CARGO_MANIFEST_DIR"), "vectors/rfc5769_stun.toml");
-    let text = std::fs::read_to_string(&path).expect("shared/vectors beside the repo");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/vectors/rfc5769_stun.toml"
+    );
+    let text = std::fs::read_to_string(path).expect("testdata/vectors in the repository");
     let doc: toml::Table = text.parse().unwrap();
     let v: Vec<Vector> = doc["vector"]
         .as_array()
