@@ -51,6 +51,15 @@ pub enum Error {
         /// What was wrong.
         reason: &'static str,
     },
+    /// A frame being reassembled (or an OBU fragment inside it) would grow past the
+    /// receiver's cap: the peer sent more data for one frame than any decoder would take.
+    #[error("frame too large: {size} bytes would exceed the cap of {max}")]
+    FrameTooLarge {
+        /// Bytes the frame (with the fragment in progress) would hold.
+        size: usize,
+        /// The cap.
+        max: usize,
+    },
     /// A frame cannot be carried: for example an Opus packet larger than the MTU (RFC 7587
     /// forbids splitting it), or an MTU too small for the payload descriptor.
     #[error("cannot packetize: {0}")]

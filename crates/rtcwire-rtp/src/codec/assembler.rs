@@ -1,10 +1,11 @@
 //! Frame assembly across packet loss.
 
-use crate::codec::Depacketizer;
+use crate::codec::{reserve_capped, Depacketizer};
 use std::collections::VecDeque;
 
-/// Largest frame the assembler builds before giving up on it (a bound against a peer that
-/// never sets the marker bit).
+/// Largest frame the assembler builds before giving up on it, by default (a bound against a
+/// peer that never sets the marker bit). It counts what the depacketizer holds outside the
+/// frame too (an AV1 OBU fragment in progress).
 pub const MAX_FRAME_SIZE: usize = 8 * 1024 * 1024;
 
 /// One reassembled frame.
@@ -40,11 +41,21 @@ pub struct FrameAssembler<D> {
     skip_ts: Option<u32>,
     out: VecDeque<Frame>,
     dropped: u64,
+    max_frame: usize,
 }
 
 impl<D: Depacketizer> FrameAssembler<D> {
-    /// An assembler around `depacketizer`.
+    /// An assembler around `depacketizer`, with frames capped at [`MAX_FRAME_SIZE`].
     pub fn new(depacketizer: D) -> Self {
+        Self::with_max_frame_size(depacketizer, MAX_FRAME_SIZE)
+    }
+
+    /// An assembler whose frames (with any fragment the depacketizer holds) never pass
+    /// `max` bytes: a frame that would is dropped. The memory it holds between calls,
+    /// [`retained_bytes`](Self::retained_bytes), stays within `max` plus a few payloads
+    /// (and the completed frames not yet taken).
+    pub fn with_max_frame_size(mut depacketizer: D, max: usize) -> Self {
+        depacketizer.set_max_frame_size(max);
         FrameAssembler {
             depacketizer,
             buf: Vec::new(),
@@ -57,7 +68,18 @@ impl<D: Depacketizer> FrameAssembler<D> {
             skip_ts: None,
             out: VecDeque::new(),
             dropped: 0,
+            max_frame: max,
         }
+    }
+
+    /// Bytes of memory held between calls: the frame in progress (buffer capacity), what
+    /// the depacketizer keeps (an OBU fragment), and completed frames not yet popped.
+    pub fn retained_bytes(&self) -> usize {
+        let queued: usize = self.out.iter().map(|f| f.data.capacity()).sum();
+        self.buf
+            .capacity()
+            .saturating_add(self.depacketizer.retained_bytes())
+            .saturating_add(queued)
     }
 
     /// Frames dropped because of loss or malformed payloads.
@@ -133,10 +155,17 @@ impl<D: Depacketizer> FrameAssembler<D> {
             self.buf.clear();
             self.depacketizer.begin_frame(&mut self.buf);
         }
+        // Room for what one payload can become (H.264 STAP-A start codes, AV1 size fields),
+        // grown without overshooting the cap as plain doubling would.
+        reserve_capped(
+            &mut self.buf,
+            payload.len().saturating_mul(2).saturating_add(16),
+            self.max_frame,
+        );
         let info = match self.depacketizer.depacketize(payload, &mut self.buf) {
             Ok(info) => info,
-            Err(_) => {
-                tracing::debug!(seq, "malformed payload, dropping frame");
+            Err(error) => {
+                tracing::debug!(seq, %error, "payload refused, dropping frame");
                 self.in_frame = true;
                 self.cur_ts = timestamp;
                 self.drop_frame();
@@ -158,7 +187,7 @@ impl<D: Depacketizer> FrameAssembler<D> {
         }
         self.keyframe |= info.keyframe;
         self.last_seq = seq;
-        if self.buf.len() > MAX_FRAME_SIZE {
+        if self.buf.len() > self.max_frame {
             self.drop_frame();
             return false;
         }

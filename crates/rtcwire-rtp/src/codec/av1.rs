@@ -2,7 +2,9 @@
 //! LEB128 lengths, OBU fragmentation across packets. Frames are temporal units in the
 //! low-overhead bitstream format (every OBU with `obu_has_size_field`).
 
-use crate::codec::{leb128, Depacketizer, Packetizer, PayloadInfo};
+use crate::codec::{
+    extend_capped, leb128, reserve_capped, Depacketizer, Packetizer, PayloadInfo, MAX_FRAME_SIZE,
+};
 use crate::error::{Error, Result};
 
 const OBU_SEQUENCE_HEADER: u8 = 1;
@@ -147,13 +149,67 @@ impl Packetizer for Av1Packetizer {
 
 /// AV1 depacketizer: rebuilds OBUs (with size fields) into a temporal unit that starts
 /// with a temporal delimiter.
-#[derive(Debug, Clone, Default)]
+///
+/// An OBU fragmented across packets is gathered in a buffer of its own before it is written
+/// into the frame. That buffer counts against the frame cap ([`MAX_FRAME_SIZE`], or the
+/// one set by [`FrameAssembler::with_max_frame_size`](crate::codec::FrameAssembler::with_max_frame_size)):
+/// once the frame plus the fragment would pass it, the payload is refused with
+/// [`Error::FrameTooLarge`] and the fragment is forgotten.
+#[derive(Debug, Clone)]
 pub struct Av1Depacketizer {
     partial: Vec<u8>,
     in_fragment: bool,
+    max_frame: usize,
 }
 
-fn write_obu(element: &[u8], frame: &mut Vec<u8>) -> Result<()> {
+impl Default for Av1Depacketizer {
+    fn default() -> Self {
+        Av1Depacketizer {
+            partial: Vec::new(),
+            in_fragment: false,
+            max_frame: MAX_FRAME_SIZE,
+        }
+    }
+}
+
+/// A fragment buffer larger than this is released rather than kept for the next OBU.
+const PARTIAL_KEEP: usize = 64 * 1024;
+
+/// Bytes `write_obu` adds to an element at most: the size field (8-byte LEB128).
+const OBU_SIZE_FIELD_MAX: usize = 8;
+
+impl Av1Depacketizer {
+    fn clear_partial(&mut self) {
+        if self.partial.capacity() > PARTIAL_KEEP {
+            self.partial = Vec::new();
+        } else {
+            self.partial.clear();
+        }
+    }
+
+    /// Forgets the fragment after a refusal and gives its memory back.
+    fn refuse(&mut self) {
+        self.partial = Vec::new();
+        self.in_fragment = false;
+    }
+
+    /// Appends `element` to the fragment in progress, refusing it when the frame built so
+    /// far plus the fragment would pass the cap.
+    fn gather(&mut self, element: &[u8], frame_len: usize) -> Result<()> {
+        let room = self.max_frame.saturating_sub(frame_len);
+        let r = extend_capped(&mut self.partial, element, room);
+        if let Err(Error::FrameTooLarge { size, max }) = r {
+            // Report the whole frame's size against the whole cap.
+            return Err(Error::FrameTooLarge {
+                size: size.saturating_add(frame_len),
+                max: max.saturating_add(frame_len),
+            });
+        }
+        r
+    }
+}
+
+fn write_obu(element: &[u8], frame: &mut Vec<u8>, max: usize) -> Result<()> {
     let h = *element.first().ok_or(bad("empty OBU element"))?;
     let hlen = if h & 0x04 != 0 { 2 } else { 1 };
     let header = element.get(..hlen).ok_or(bad("OBU header cut"))?;
@@ -161,6 +217,8 @@ fn write_obu(element: &[u8], frame: &mut Vec<u8>) -> Result<()> {
     if (h >> 3) & 0x0f == OBU_TEMPORAL_DELIMITER {
         return Ok(()); // the depacketizer writes its own
     }
+    // Growth stays within the cap: a large OBU does not double the frame's capacity.
+    reserve_capped(frame, element.len() + 1 + OBU_SIZE_FIELD_MAX, max);
     frame.push(h | 0x02);
     frame.extend_from_slice(header.get(1..).unwrap_or(&[]));
     leb128::write(payload.len() as u64, frame);
@@ -212,7 +270,10 @@ impl Depacketizer for Av1Depacketizer {
             let is_first = index == 1;
             let is_last = at >= payload.len();
             if is_first && z {
-                self.partial.extend_from_slice(element);
+                if let Err(e) = self.gather(element, frame.len()) {
+                    self.refuse();
+                    return Err(e);
+                }
             } else {
                 if is_first {
                     let t = element.first().map(|h| (h >> 3) & 0x0f);
@@ -226,15 +287,19 @@ impl Depacketizer for Av1Depacketizer {
                         )
                     );
                 }
-                self.partial.clear();
-                self.partial.extend_from_slice(element);
+                self.clear_partial();
+                if let Err(e) = self.gather(element, frame.len()) {
+                    self.refuse();
+                    return Err(e);
+                }
             }
             if is_last && y {
                 self.in_fragment = true;
             } else {
                 self.in_fragment = false;
-                write_obu(&self.partial, frame)?;
-                self.partial.clear();
+                let written = write_obu(&self.partial, frame, self.max_frame);
+                self.clear_partial();
+                written?;
             }
             if last_by_count {
                 break;
@@ -244,7 +309,15 @@ impl Depacketizer for Av1Depacketizer {
     }
 
     fn reset(&mut self) {
-        self.partial.clear();
+        self.clear_partial();
         self.in_fragment = false;
+    }
+
+    fn set_max_frame_size(&mut self, max: usize) {
+        self.max_frame = max;
+    }
+
+    fn retained_bytes(&self) -> usize {
+        self.partial.capacity()
     }
 }

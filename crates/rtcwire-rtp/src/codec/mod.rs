@@ -73,4 +73,37 @@ pub trait Depacketizer {
 
     /// Forgets any partial state (a fragment in progress) after loss.
     fn reset(&mut self) {}
+
+    /// Sets the most bytes one frame may take, counting what the depacketizer holds outside
+    /// `frame` (an AV1 OBU fragment in progress). [`FrameAssembler`] calls it with its own
+    /// cap; a depacketizer that keeps no bytes of its own ignores it.
+    fn set_max_frame_size(&mut self, _max: usize) {}
+
+    /// Bytes of memory the depacketizer holds between payloads (buffer capacity, not only
+    /// content), so that callers and fuzz targets can check it stays bounded.
+    fn retained_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// Appends `data` to `buf` unless `buf` would then hold more than `max` bytes. Growth is
+/// clamped so the capacity does not pass `max` either (plain doubling could reach 2 × max).
+pub(crate) fn extend_capped(buf: &mut Vec<u8>, data: &[u8], max: usize) -> Result<()> {
+    let size = buf.len().saturating_add(data.len());
+    if size > max {
+        return Err(crate::Error::FrameTooLarge { size, max });
+    }
+    reserve_capped(buf, data.len(), max);
+    buf.extend_from_slice(data);
+    Ok(())
+}
+
+/// Makes room for `additional` more bytes, growing by doubling as `Vec` does, but never past
+/// `max` (or past exactly what is needed, when that is more than `max`).
+pub(crate) fn reserve_capped(buf: &mut Vec<u8>, additional: usize, max: usize) {
+    let size = buf.len().saturating_add(additional);
+    if size > buf.capacity() {
+        let target = buf.capacity().saturating_mul(2).min(max).max(size);
+        buf.reserve_exact(target.saturating_sub(buf.len()));
+    }
 }
