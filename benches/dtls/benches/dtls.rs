@@ -3,7 +3,7 @@
 //! - one full handshake (client + server CPU, in memory, mutual ECDSA P-256 authentication,
 //!   ECDHE P-256, AES-128-GCM) against webrtc-rs `dtls` 0.17 and against the ring primitives
 //!   any such handshake needs (2 × P-256 keygen + ECDH, 2 ECDSA signatures, 2 verifications);
-//! - one 1200-byte record of application data through two connected `Endpoint`s
+//! - one 1200-byte record of application data through two connected `Connection`s
 //!   (`write` → `poll_transmit` → `handle_read` → `poll_event`), next to the record layer
 //!   alone (in place, and copying in and out) and ring's raw AES-128-GCM.
 #![allow(
@@ -18,7 +18,7 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use ring::{agreement, rand::SystemRandom, signature};
 use rtcwire_dtls::record::{ContentType, Protection, Records};
 use rtcwire_dtls::{
-    BulkCipher, Certificate, CipherSuite, Config, Endpoint, Event, FingerprintAlgorithm,
+    BulkCipher, Certificate, CipherSuite, Config, Connection, Event, FingerprintAlgorithm,
     NamedGroup, SystemRng,
 };
 use rtcwire_proto::{Datagram, SansIo};
@@ -45,33 +45,22 @@ fn configs() -> (Arc<Config>, Arc<Config>) {
 /// One handshake of ours, in memory; returns the number of Connected events (2).
 fn ours(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> usize {
     let now = Instant::now();
-    let mut c = Endpoint::client(client_cfg.clone(), Box::new(SystemRng::new()), now);
-    let mut s = Endpoint::server(server_cfg.clone(), Box::new(SystemRng::new()));
+    let mut c = Connection::client(client_cfg.clone(), Box::new(SystemRng::new()), now);
+    let mut s = Connection::server(server_cfg.clone(), Box::new(SystemRng::new()));
     let addr = "127.0.0.1:1".parse().unwrap();
+    let mut buf = Vec::with_capacity(1500);
     let mut connected = 0;
     for _ in 0..16 {
         let mut moved = false;
-        while let Some(t) = c.poll_transmit() {
+        while let Some(t) = c.poll_transmit(now, &mut buf) {
             moved = true;
-            let _ = s.handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            );
+            let _ = s.handle_read(now, Datagram::udp(addr, addr, &buf[..t.size]));
+            buf.clear();
         }
-        while let Some(t) = s.poll_transmit() {
+        while let Some(t) = s.poll_transmit(now, &mut buf) {
             moved = true;
-            let _ = c.handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            );
+            let _ = c.handle_read(now, Datagram::udp(addr, addr, &buf[..t.size]));
+            buf.clear();
         }
         for ep in [&mut c, &mut s] {
             while let Some(e) = ep.poll_event() {
@@ -85,35 +74,24 @@ fn ours(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> usize {
     connected
 }
 
-/// Two endpoints that have completed a handshake in memory, for the application-data path.
-fn connected_pair(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> (Endpoint, Endpoint) {
+/// Two connections that have completed a handshake in memory, for the application-data path.
+fn connected_pair(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> (Connection, Connection) {
     let now = Instant::now();
-    let mut c = Endpoint::client(client_cfg.clone(), Box::new(SystemRng::new()), now);
-    let mut s = Endpoint::server(server_cfg.clone(), Box::new(SystemRng::new()));
+    let mut c = Connection::client(client_cfg.clone(), Box::new(SystemRng::new()), now);
+    let mut s = Connection::server(server_cfg.clone(), Box::new(SystemRng::new()));
     let addr = "127.0.0.1:1".parse().unwrap();
+    let mut buf = Vec::with_capacity(1500);
     for _ in 0..16 {
         let mut moved = false;
-        while let Some(t) = c.poll_transmit() {
+        while let Some(t) = c.poll_transmit(now, &mut buf) {
             moved = true;
-            let _ = s.handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            );
+            let _ = s.handle_read(now, Datagram::udp(addr, addr, &buf[..t.size]));
+            buf.clear();
         }
-        while let Some(t) = s.poll_transmit() {
+        while let Some(t) = s.poll_transmit(now, &mut buf) {
             moved = true;
-            let _ = c.handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            );
+            let _ = c.handle_read(now, Datagram::udp(addr, addr, &buf[..t.size]));
+            buf.clear();
         }
         if !moved {
             break;
@@ -314,25 +292,20 @@ fn record(c: &mut Criterion) {
         let plain = p.open(&header, &mut rec[13..]).unwrap();
         black_box(plain.len());
     };
-    // The full application-data path of two connected endpoints: write, poll_transmit,
-    // handle_read, poll_event.
+    // The full application-data path of two connected connections, the way a driver runs
+    // it: write, poll_transmit into one lent buffer, handle_read, poll_event.
     let (cc, sc) = configs();
     let (mut client, mut server) = connected_pair(&cc, &sc);
     let addr = "127.0.0.1:1".parse().unwrap();
     let now = Instant::now();
-    let mut endpoint = || {
+    let mut lent = Vec::with_capacity(1500);
+    let mut connection = || {
         client.write(&payload).unwrap();
-        let t = client.poll_transmit().unwrap();
+        let t = client.poll_transmit(now, &mut lent).unwrap();
         server
-            .handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            )
+            .handle_read(now, Datagram::udp(addr, addr, &lent[..t.size]))
             .unwrap();
+        lent.clear();
         match server.poll_event() {
             Some(Event::ApplicationData(d)) => {
                 black_box(d.len());
@@ -340,22 +313,23 @@ fn record(c: &mut Criterion) {
             other => panic!("expected application data, got {other:?}"),
         }
     };
-    // The same, with the driver handing each buffer back (`Endpoint::recycle`), so that no
-    // record allocates.
+    // The same with SCTP's way in (`send_with`: the packet is written straight into the
+    // record) and the receiver handing the plaintext buffer back (`Connection::recycle`), so
+    // that no record allocates.
     let (mut client2, mut server2) = connected_pair(&cc, &sc);
+    let mut lent2 = Vec::with_capacity(1500);
     let mut recycled = || {
-        client2.write(&payload).unwrap();
-        let t = client2.poll_transmit().unwrap();
-        server2
-            .handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            )
+        client2
+            .send_with(1200, |room| {
+                room[0] = 0x5a;
+                room.len()
+            })
             .unwrap();
+        let t = client2.poll_transmit(now, &mut lent2).unwrap();
+        server2
+            .handle_read(now, Datagram::udp(addr, addr, &lent2[..t.size]))
+            .unwrap();
+        lent2.clear();
         match server2.poll_event() {
             Some(Event::ApplicationData(d)) => {
                 black_box(d.len());
@@ -363,16 +337,15 @@ fn record(c: &mut Criterion) {
             }
             other => panic!("expected application data, got {other:?}"),
         }
-        client2.recycle(t.contents);
     };
     recycled();
-    endpoint();
+    connection();
     c.bench_function(
-        "dtls/record 1200 B seal+open/rtcwire Endpoint write→read",
-        |b| b.iter(&mut endpoint),
+        "dtls/record 1200 B seal+open/rtcwire Connection write→read",
+        |b| b.iter(&mut connection),
     );
     c.bench_function(
-        "dtls/record 1200 B seal+open/rtcwire Endpoint, buffers recycled",
+        "dtls/record 1200 B seal+open/rtcwire Connection send_with, buffers recycled",
         |b| b.iter(&mut recycled),
     );
     c.bench_function("dtls/record 1200 B seal+open/rtcwire (copying)", |b| {
@@ -387,8 +360,8 @@ fn record(c: &mut Criterion) {
     rtcwire_bench_support::ratios(
         "dtls record, 1200-byte AES-128-GCM seal + open",
         &mut [
-            ("rtcwire-dtls Endpoint write→poll_event", &mut endpoint),
-            ("rtcwire-dtls Endpoint, buffers recycled", &mut recycled),
+            ("rtcwire-dtls Connection write→poll_event", &mut connection),
+            ("rtcwire-dtls Connection send_with + recycle", &mut recycled),
             ("rtcwire-dtls record, in place", &mut in_place),
             ("rtcwire-dtls record, copying in and out", &mut ours),
             ("ring raw AES-128-GCM", &mut raw_gcm),

@@ -1,4 +1,4 @@
-//! Endpoint configuration: identity, the remote fingerprint, what to negotiate, timers.
+//! Connection configuration: identity, the remote fingerprint, what to negotiate, timers.
 
 use crate::cert::{subject_public_key, Certificate, Fingerprint};
 use crate::crypto::kx::NamedGroup;
@@ -9,7 +9,7 @@ use crate::Error;
 use rtcwire_proto::{SeededRng, SrtpProfile};
 use std::time::Duration;
 
-/// Immutable settings shared by endpoints (wrap in an `Arc` to share).
+/// Immutable settings shared by connections (wrap in an `Arc` to share).
 ///
 /// Built with [`Config::builder`]; building checks that the certificate and key belong
 /// together.
@@ -138,7 +138,7 @@ impl ConfigBuilder {
         self
     }
 
-    /// Draw ephemeral keys and signature nonces from the endpoint's injected `Rng` instead
+    /// Draw ephemeral keys and signature nonces from the connection's injected `Rng` instead
     /// of the operating system (see [`crate::SystemRng`]). For deterministic simulation only:
     /// the keys are then exactly as secret as that generator.
     #[must_use]

@@ -4,9 +4,12 @@ use crate::alert::AlertDescription;
 
 /// Why a handshake or connection failed, or why a call was refused.
 ///
-/// Malformed or unauthenticated records from the network are *not* errors: they are dropped
-/// silently and counted (see [`Stats`](crate::Stats)). An `Error` from the network side is
-/// fatal: the endpoint has sent (or tried to send) the matching alert and is closed.
+/// The crate follows the workspace's one error rule. `Err` from
+/// [`handle_read`](rtcwire_proto::SansIo::handle_read) is only ever
+/// [`Error::DatagramRefused`] or [`Error::Closed`]: the datagram was dropped and counted (see
+/// [`Stats`](crate::Stats)) and the connection is unchanged. A fatal failure (every other
+/// variant) is reported exactly once, as [`Event::Error`](crate::Event::Error), after the
+/// matching alert is queued; the connection is then closed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -89,6 +92,14 @@ pub enum Error {
     /// A cryptographic primitive failed where it should not (key generation, sealing).
     #[error("internal crypto failure")]
     Crypto,
+    /// The random source failed: the handshake stops rather than go on with predictable
+    /// randoms, cookies or keys.
+    #[error("the random source failed")]
+    RandomSourceFailed,
+    /// A datagram held nothing readable (malformed, unauthenticated, replayed or for an
+    /// unknown epoch): it was dropped and counted, and the connection is unchanged.
+    #[error("datagram refused: nothing in it could be read")]
+    DatagramRefused,
 }
 
 impl Error {
@@ -109,12 +120,13 @@ impl Error {
             Error::BadCertificate(_) => A::UnsupportedCertificate,
             Error::BadSignature | Error::FinishedMismatch => A::DecryptError,
             Error::RenegotiationRefused => A::NoRenegotiation,
-            Error::Crypto => A::InternalError,
+            Error::Crypto | Error::RandomSourceFailed => A::InternalError,
             Error::HandshakeTimeout
             | Error::AlertReceived(_)
             | Error::NotConnected
             | Error::Closed
             | Error::RecordTooLarge(_)
+            | Error::DatagramRefused
             | Error::CertificateKeyMismatch
             | Error::BadPrivateKey(_)
             | Error::CertificateGeneration(_) => return None,

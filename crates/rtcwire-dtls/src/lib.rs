@@ -11,7 +11,7 @@
 //!
 //! # Sans-IO
 //!
-//! An [`Endpoint`] owns no socket, reads no clock and spawns nothing. Datagrams go in through
+//! A [`Connection`] owns no socket, reads no clock and spawns nothing. Datagrams go in through
 //! [`SansIo::handle_read`](rtcwire_proto::SansIo::handle_read), come out of
 //! [`poll_transmit`](rtcwire_proto::SansIo::poll_transmit) (with `source` and `destination`
 //! left `None`: DTLS runs over whatever path ICE chose); time is a `now` parameter and
@@ -26,8 +26,8 @@
 //! ```
 //! use std::sync::Arc;
 //! use std::time::Instant;
-//! use rtcwire_dtls::{Certificate, Config, Endpoint, Event, FingerprintAlgorithm, SystemRng};
-//! use rtcwire_proto::{Datagram, SansIo};
+//! use rtcwire_dtls::{Certificate, Config, Connection, Event, FingerprintAlgorithm, SystemRng};
+//! use rtcwire_dtls::{Datagram, SansIo}; // re-exported from rtcwire-proto
 //!
 //! let (a, b) = (Certificate::generate_self_signed()?, Certificate::generate_self_signed()?);
 //! let fa = a.fingerprint(FingerprintAlgorithm::Sha256); // goes into our SDP
@@ -37,23 +37,26 @@
 //!
 //! # let clock = rtcwire_sim::Sim::new(0);
 //! let now = clock.now(); // the driver's clock (here rtcwire-sim's virtual one); the core never reads one
-//! let mut client = Endpoint::client(client_cfg, Box::new(SystemRng::new()), now);
-//! let mut server = Endpoint::server(server_cfg, Box::new(SystemRng::new()));
+//! let mut client = Connection::client(client_cfg, Box::new(SystemRng::new()), now);
+//! let mut server = Connection::server(server_cfg, Box::new(SystemRng::new()));
 //!
-//! // A lossless in-memory wire: move datagrams both ways until nothing is in flight.
-//! fn deliver(from: &mut Endpoint, to: &mut Endpoint, now: Instant) -> bool {
-//!     let addr = "127.0.0.1:5000".parse().unwrap();
+//! // A lossless in-memory wire: move datagrams both ways until nothing is in flight. One
+//! // buffer is lent to poll_transmit and reused: no allocation per datagram.
+//! fn deliver(from: &mut Connection, to: &mut Connection, now: Instant, buf: &mut Vec<u8>) -> bool {
 //!     let mut moved = false;
-//!     while let Some(t) = from.poll_transmit() {
-//!         let d = Datagram { source: addr, destination: addr, contents: &t.contents };
-//!         let _ = to.handle_read(now, d); // failures also surface as Event::Error
+//!     while let Some(t) = from.poll_transmit(now, buf) {
+//!         // DTLS runs on the path ICE chose: no addresses needed.
+//!         let _ = to.handle_read(now, Datagram::on_path(&buf[..t.size])); // Err = refused, counted
+//!         buf.clear();
 //!         moved = true;
 //!     }
 //!     moved
 //! }
+//! let mut buf = Vec::with_capacity(1500);
 //! let mut connected = 0;
 //! for _ in 0..20 {
-//!     let moved = deliver(&mut client, &mut server, now) | deliver(&mut server, &mut client, now);
+//!     let moved = deliver(&mut client, &mut server, now, &mut buf)
+//!         | deliver(&mut server, &mut client, now, &mut buf);
 //!     for ep in [&mut client, &mut server] {
 //!         while let Some(e) = ep.poll_event() {
 //!             if let Event::Connected { srtp, .. } = e {
@@ -73,9 +76,19 @@
 //!
 //! Peer input never panics: every parser is bounds-checked, every length capped, every loop
 //! bounded. Malformed, unauthenticated or replayed records are dropped and counted in
-//! [`Stats`]; a failed handshake is one [`Error`] variant per cause (fingerprint mismatch,
-//! tampered Finished, no common suite, ...), reported as [`Event::Error`] after the
-//! matching alert is queued. The certificate parser and both handshake roles are fuzzed.
+//! [`Stats`]; a datagram with nothing readable in it makes `handle_read` return
+//! [`Error::DatagramRefused`] and changes nothing else. A failed handshake is one [`Error`]
+//! variant per cause (fingerprint mismatch, tampered Finished, no common suite, a failing
+//! random source, ...), reported exactly once as [`Event::Error`] after the matching alert
+//! is queued, never as an `Err` from `handle_read`; the connection is then closed. The
+//! certificate parser and both handshake roles are fuzzed.
+//!
+//! # Zero-copy data path
+//!
+//! [`Connection::send_with`] lets the layer above (SCTP) write its packet straight into the
+//! record buffer, which is sealed in place; [`Connection::write`] copies a slice in once.
+//! `poll_transmit` hands the sealed record over by trading buffers with the caller when the
+//! lent buffer is empty, so neither side copies or allocates per record in steady state.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -83,8 +96,8 @@ mod alert;
 pub mod cert;
 mod codec;
 mod config;
+mod connection;
 mod crypto;
-mod endpoint;
 mod error;
 mod flight;
 pub mod handshake;
@@ -93,10 +106,13 @@ pub mod record;
 pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use cert::{Certificate, Fingerprint, FingerprintAlgorithm};
 pub use config::{Config, ConfigBuilder};
+pub use connection::{Connection, Event, Stats, MAX_PLAINTEXT};
 pub use crypto::kx::NamedGroup;
 pub use crypto::prf::{prf, PrfHash};
 pub use crypto::rand::SystemRng;
 pub use crypto::sign::SignatureScheme;
 pub use crypto::suite::{Authentication, BulkCipher, CipherSuite};
-pub use endpoint::{Endpoint, Event, Stats, MAX_PLAINTEXT};
 pub use error::Error;
+pub use rtcwire_proto::{
+    Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, SeededRng, SrtpProfile, Transmit,
+};

@@ -56,7 +56,7 @@ fn every_ecdsa_suite_group_and_profile_connects_and_exports_same_keys() {
                     .cipher_suites(&[*suite])
                     .groups(&[*group])
                     .srtp_profiles(&[profile]);
-                let (mut client, mut server) = endpoints(cb, sb, i as u64, now);
+                let (mut client, mut server) = connections(cb, sb, i as u64, now);
                 let o = run(
                     &mut client,
                     &mut server,
@@ -90,7 +90,7 @@ fn application_data_both_ways_then_close_notify() {
     let (c, s) = ident();
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(cb, sb, 3, now);
+    let (mut client, mut server) = connections(cb, sb, 3, now);
     let o = run(
         &mut client,
         &mut server,
@@ -116,7 +116,7 @@ fn recycled_buffers_carry_later_records_intact() {
     let (c, s) = ident();
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(cb, sb, 5, now);
+    let (mut client, mut server) = connections(cb, sb, 5, now);
     let o = run(
         &mut client,
         &mut server,
@@ -133,16 +133,9 @@ fn recycled_buffers_carry_later_records_intact() {
     for (i, len) in [1200usize, 5, 700, 1200, 0, 33].into_iter().enumerate() {
         let data: Vec<u8> = (0..len).map(|j| (i * 31 + j) as u8).collect();
         client.write(&data).unwrap();
-        let t = client.poll_transmit().unwrap();
+        let t = client.poll_out().unwrap();
         server
-            .handle_read(
-                now,
-                rtcwire_proto::Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            )
+            .handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, &t.contents))
             .unwrap();
         assert_eq!(
             *sent_at.get_or_insert(t.contents.as_ptr()),
@@ -166,7 +159,7 @@ fn replayed_and_tampered_records_are_dropped_and_counted() {
     let (c, s) = ident();
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(cb, sb, 4, now);
+    let (mut client, mut server) = connections(cb, sb, 4, now);
     run(
         &mut client,
         &mut server,
@@ -175,38 +168,98 @@ fn replayed_and_tampered_records_are_dropped_and_counted() {
         Duration::from_secs(5),
     );
     client.write(b"once").unwrap();
-    let t = client.poll_transmit().unwrap();
+    let t = client.poll_out().unwrap();
     let addr = "127.0.0.1:1".parse().unwrap();
-    let d = rtcwire_proto::Datagram {
-        source: addr,
-        destination: addr,
-        contents: &t.contents,
-    };
+    let d = rtcwire_proto::Datagram::udp(addr, addr, &t.contents);
     server.handle_read(now, d).unwrap();
-    server.handle_read(now, d).unwrap();
+    // The error rule: a refused datagram is an `Err`, counted, and changes nothing else.
+    assert_eq!(server.handle_read(now, d), Err(Error::DatagramRefused));
     client.write(b"twice").unwrap();
-    let mut bad = client.poll_transmit().unwrap().contents;
+    let mut bad = client.poll_out().unwrap().contents;
     *bad.last_mut().unwrap() ^= 1;
-    server
-        .handle_read(
+    assert_eq!(
+        server.handle_read(
             now,
             rtcwire_proto::Datagram {
                 contents: &bad,
                 ..d
             },
-        )
-        .unwrap();
+        ),
+        Err(Error::DatagramRefused)
+    );
     let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(server.stats().replayed_records, 1);
     assert_eq!(server.stats().bad_records, 1);
+    assert_eq!(server.stats().refused_datagrams, 2);
+    // Still connected and usable.
+    assert!(server.is_connected());
+    client.write(b"thrice").unwrap();
+    let t = client.poll_out().unwrap();
+    server
+        .handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, &t.contents))
+        .unwrap();
+    assert!(matches!(
+        server.poll_event(),
+        Some(Event::ApplicationData(ref d)) if d == b"thrice"
+    ));
+}
+
+#[test]
+fn a_fatal_failure_is_one_event_never_an_err_and_then_input_is_refused() {
+    let (c, s) = ident();
+    let other = rtcwire_dtls::Certificate::generate_self_signed().unwrap();
+    let now = Instant::now();
+    let (cb, _) = builders(&c, &s);
+    // The server expects someone else's certificate: the client's flight 5 fails it.
+    let sb = rtcwire_dtls::Config::builder(s.clone())
+        .remote_fingerprint(other.fingerprint(FingerprintAlgorithm::Sha256));
+    let (mut client, mut server) = connections(cb, sb, 21, now);
+    let addr = "127.0.0.1:1".parse().unwrap();
+    let mut results = Vec::new();
+    for _ in 0..8 {
+        while let Some(t) = client.poll_out() {
+            results.push(
+                server.handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, &t.contents)),
+            );
+        }
+        while let Some(t) = server.poll_out() {
+            let _ = client.handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, &t.contents));
+        }
+    }
+    let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+    let errors: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Error(_)))
+        .collect();
+    assert_eq!(errors.len(), 1, "{events:?}");
+    assert!(matches!(
+        errors[0],
+        Event::Error(Error::FingerprintMismatch)
+    ));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.is_ok() || *r == Err(Error::Closed)),
+        "a fatal failure is reported as an event, not as Err: {results:?}"
+    );
+    assert!(server.is_closed());
+    assert_eq!(
+        server.poll_timeout(),
+        None,
+        "a closed connection arms no timer"
+    );
+    assert_eq!(
+        server.handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, b"\x16late")),
+        Err(Error::Closed)
+    );
 }
 
 #[test]
 fn write_before_connected_is_refused() {
     let (c, s) = ident();
     let (cb, _) = builders(&c, &s);
-    let (mut client, _) = endpoints(cb, builders(&c, &s).1, 5, Instant::now());
+    let (mut client, _) = connections(cb, builders(&c, &s).1, 5, Instant::now());
     assert_eq!(client.write(b"early"), Err(Error::NotConnected));
 }
 
@@ -219,7 +272,7 @@ fn fingerprint_mismatch_fails_with_its_own_error_and_no_data() {
     let cb = rtcwire_dtls::Config::builder(c.clone())
         .remote_fingerprint(other.fingerprint(FingerprintAlgorithm::Sha256));
     let (_, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(cb, sb, 6, now);
+    let (mut client, mut server) = connections(cb, sb, 6, now);
     let o = run(
         &mut client,
         &mut server,
@@ -257,7 +310,7 @@ fn sha1_sha384_sha512_remote_fingerprints_are_accepted() {
         let now = Instant::now();
         let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(s.fingerprint(alg));
         let sb = rtcwire_dtls::Config::builder(s.clone()).remote_fingerprint(c.fingerprint(alg));
-        let (mut client, mut server) = endpoints(cb, sb, 7, now);
+        let (mut client, mut server) = connections(cb, sb, 7, now);
         let o = run(
             &mut client,
             &mut server,
@@ -286,7 +339,7 @@ fn unsupported_suite_only_fails_with_no_common_suite() {
     let (cb, sb) = builders(&c, &s);
     // The client offers only an RSA suite; our server has an ECDSA certificate.
     let cb = cb.cipher_suites(&[CipherSuite::EcdheRsaAes128GcmSha256]);
-    let (mut client, mut server) = endpoints(cb, sb, 8, now);
+    let (mut client, mut server) = connections(cb, sb, 8, now);
     let o = run(
         &mut client,
         &mut server,
@@ -313,7 +366,7 @@ fn srtp_preference_order_is_the_servers() {
     let (cb, sb) = builders(&c, &s);
     let cb = cb.srtp_profiles(&[SrtpProfile::Aes128CmHmacSha1_80, SrtpProfile::AeadAes256Gcm]);
     let sb = sb.srtp_profiles(&[SrtpProfile::AeadAes256Gcm, SrtpProfile::Aes128CmHmacSha1_80]);
-    let (mut client, mut server) = endpoints(cb, sb, 9, now);
+    let (mut client, mut server) = connections(cb, sb, 9, now);
     let o = run(
         &mut client,
         &mut server,
@@ -327,7 +380,7 @@ fn srtp_preference_order_is_the_servers() {
     let (cb, sb) = builders(&c, &s);
     let cb = cb.srtp_profiles(&[SrtpProfile::Aes128CmHmacSha1_32]);
     let sb = sb.srtp_profiles(&[SrtpProfile::AeadAes128Gcm]);
-    let (mut client, mut server) = endpoints(cb, sb, 10, now);
+    let (mut client, mut server) = connections(cb, sb, 10, now);
     let o = run(
         &mut client,
         &mut server,
@@ -344,7 +397,7 @@ fn handshake_deadline_fails_with_timeout_when_server_is_silent() {
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
     let cb = cb.handshake_timeout(Duration::from_secs(10));
-    let (mut client, mut server) = endpoints(cb, sb, 11, now);
+    let (mut client, mut server) = connections(cb, sb, 11, now);
     let net = Net {
         loss: 1.0,
         ..Net::perfect()
@@ -381,22 +434,15 @@ fn downgraded_client_hello_is_caught_by_certificate_verify() {
         CipherSuite::EcdheEcdsaAes256GcmSha384,
     ]);
     let sb = sb.hello_verify(false);
-    let (mut client, mut server) = endpoints(cb, sb, 12, now);
-    let mut hello = client.poll_transmit().unwrap().contents;
+    let (mut client, mut server) = connections(cb, sb, 12, now);
+    let mut hello = client.poll_out().unwrap().contents;
     // Suite list: after record(13) + handshake(12) + version(2) + random(32) + sid(1) + cookie(1) + len(2).
     let at = 13 + 12 + 2 + 32 + 1 + 1 + 2 + 2;
     assert_eq!(&hello[at..at + 2], &[0xc0, 0x2c]);
     hello[at + 1] = 0x2b; // offer AES_128 twice instead of AES_256
     let addr = "127.0.0.1:1".parse().unwrap();
     server
-        .handle_read(
-            now,
-            rtcwire_proto::Datagram {
-                source: addr,
-                destination: addr,
-                contents: &hello,
-            },
-        )
+        .handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, &hello))
         .unwrap();
     let (ce, se) = pump(&mut client, &mut server, now);
     assert!(
@@ -465,27 +511,20 @@ fn tampered_transcript_is_caught_by_finished() {
     let (c, s) = ident();
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(cb, sb.hello_verify(false), 13, now);
+    let (mut client, mut server) = connections(cb, sb.hello_verify(false), 13, now);
     let addr = "127.0.0.1:1".parse().unwrap();
-    let deliver = |ep: &mut rtcwire_dtls::Endpoint, d: &[u8]| {
-        let _ = ep.handle_read(
-            now,
-            rtcwire_proto::Datagram {
-                source: addr,
-                destination: addr,
-                contents: d,
-            },
-        );
+    let deliver = |ep: &mut rtcwire_dtls::Connection, d: &[u8]| {
+        let _ = ep.handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, d));
     };
     // Flights 1 and 4 pass untouched.
-    let ch = client.poll_transmit().unwrap().contents;
+    let ch = client.poll_out().unwrap().contents;
     deliver(&mut server, &ch);
-    while let Some(t) = server.poll_transmit() {
+    while let Some(t) = server.poll_out() {
         deliver(&mut client, &t.contents);
     }
     // Flight 5: rebuild the datagram with the CertificateVerify's signature malleated.
     let mut tampered_any = false;
-    while let Some(t) = client.poll_transmit() {
+    while let Some(t) = client.poll_out() {
         let mut out = Vec::new();
         for rec in rtcwire_dtls::record::Records::new(&t.contents) {
             let mut frag = rec.fragment.to_vec();
@@ -528,7 +567,7 @@ fn renegotiation_is_refused_and_the_connection_stays_up() {
     let (c, s) = ident();
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(cb, sb, 14, now);
+    let (mut client, mut server) = connections(cb, sb, 14, now);
     let o = run(
         &mut client,
         &mut server,
@@ -560,16 +599,9 @@ fn renegotiation_is_refused_and_the_connection_stays_up() {
     d.extend_from_slice(&hello);
     let addr = "127.0.0.1:1".parse().unwrap();
     server
-        .handle_read(
-            now,
-            rtcwire_proto::Datagram {
-                source: addr,
-                destination: addr,
-                contents: &d,
-            },
-        )
+        .handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, &d))
         .unwrap();
-    let alert = server.poll_transmit().expect("a no_renegotiation warning");
+    let alert = server.poll_out().expect("a no_renegotiation warning");
     let rec = rtcwire_dtls::record::Records::new(&alert.contents)
         .next()
         .unwrap();
@@ -579,11 +611,7 @@ fn renegotiation_is_refused_and_the_connection_stays_up() {
     client
         .handle_read(
             now,
-            rtcwire_proto::Datagram {
-                source: addr,
-                destination: addr,
-                contents: &alert.contents,
-            },
+            rtcwire_proto::Datagram::udp(addr, addr, &alert.contents),
         )
         .unwrap();
     assert!(client.is_connected(), "a warning alert does not close");
@@ -598,30 +626,23 @@ fn lost_final_flight_is_resent_when_the_client_repeats_its_flight() {
     let (c, s) = ident();
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(
+    let (mut client, mut server) = connections(
         cb.initial_retransmit_timeout(Duration::from_millis(100)),
         sb,
         15,
         now,
     );
     let addr = "127.0.0.1:1".parse().unwrap();
-    let deliver = |to: &mut rtcwire_dtls::Endpoint, d: &[u8]| {
-        to.handle_read(
-            now,
-            rtcwire_proto::Datagram {
-                source: addr,
-                destination: addr,
-                contents: d,
-            },
-        )
-        .unwrap();
+    let deliver = |to: &mut rtcwire_dtls::Connection, d: &[u8]| {
+        to.handle_read(now, rtcwire_proto::Datagram::udp(addr, addr, d))
+            .unwrap();
     };
     // Flights 1-5 pass; the server connects and its flight 6 is lost.
     for _ in 0..3 {
-        while let Some(t) = client.poll_transmit() {
+        while let Some(t) = client.poll_out() {
             deliver(&mut server, &t.contents);
         }
-        while let Some(t) = server.poll_transmit() {
+        while let Some(t) = server.poll_out() {
             if !server.is_connected() {
                 deliver(&mut client, &t.contents);
             }
@@ -637,11 +658,11 @@ fn lost_final_flight_is_resent_when_the_client_repeats_its_flight() {
     let later = now + Duration::from_millis(100);
     client.handle_timeout(later);
     assert_eq!(client.stats().timeout_retransmissions, 1);
-    while let Some(t) = client.poll_transmit() {
+    while let Some(t) = client.poll_out() {
         deliver(&mut server, &t.contents);
     }
     assert_eq!(server.stats().triggered_retransmissions, 1);
-    while let Some(t) = server.poll_transmit() {
+    while let Some(t) = server.poll_out() {
         deliver(&mut client, &t.contents);
     }
     assert!(client.is_connected());
@@ -656,28 +677,24 @@ fn repeated_old_fragments_in_one_datagram_trigger_one_resend() {
     let (c, s) = ident();
     let now = Instant::now();
     let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = endpoints(cb, sb.hello_verify(false), 16, now);
+    let (mut client, mut server) = connections(cb, sb.hello_verify(false), 16, now);
     fn dg(d: &[u8]) -> rtcwire_proto::Datagram<'_> {
         let addr = "127.0.0.1:1".parse().unwrap();
-        rtcwire_proto::Datagram {
-            source: addr,
-            destination: addr,
-            contents: d,
-        }
+        rtcwire_proto::Datagram::udp(addr, addr, d)
     }
-    let hello = client.poll_transmit().unwrap().contents;
+    let hello = client.poll_out().unwrap().contents;
     server.handle_read(now, dg(&hello)).unwrap();
-    while let Some(t) = server.poll_transmit() {
+    while let Some(t) = server.poll_out() {
         client.handle_read(now, dg(&t.contents)).unwrap();
     }
-    let flight5: Vec<Vec<u8>> = std::iter::from_fn(|| client.poll_transmit())
+    let flight5: Vec<Vec<u8>> = std::iter::from_fn(|| client.poll_out())
         .map(|t| t.contents)
         .collect();
     for d in &flight5 {
         server.handle_read(now, dg(d)).unwrap();
     }
     assert!(server.is_connected());
-    while server.poll_transmit().is_some() {}
+    while server.poll_out().is_some() {}
     let first = rtcwire_dtls::record::Records::new(&flight5[0])
         .next()
         .unwrap();
@@ -690,15 +707,55 @@ fn repeated_old_fragments_in_one_datagram_trigger_one_resend() {
     }
     server.handle_read(now, dg(&burst)).unwrap();
     assert_eq!(server.stats().triggered_retransmissions, 1);
-    let resent: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
+    let resent: Vec<_> = std::iter::from_fn(|| server.poll_out()).collect();
     assert_eq!(resent.len(), 1, "one datagram: CCS + Finished");
-    // Later, a genuine repeat is answered again.
-    server
-        .handle_read(now + Duration::from_secs(1), dg(&flight5[0]))
-        .unwrap();
+    // Later, the same record again is a replay: refused, not a repeat.
+    assert_eq!(
+        server.handle_read(now + Duration::from_secs(1), dg(&flight5[0])),
+        Err(Error::DatagramRefused)
+    );
     assert_eq!(
         server.stats().triggered_retransmissions,
         1,
         "a replayed record is not a repeat"
     );
+}
+
+/// A random source that has failed for good.
+struct BrokenRng;
+
+impl rtcwire_proto::Rng for BrokenRng {
+    fn fill(&mut self, _dest: &mut [u8]) -> Result<(), rtcwire_proto::RngError> {
+        Err(rtcwire_proto::RngError)
+    }
+}
+
+#[test]
+fn a_failing_random_source_stops_the_handshake_instead_of_sending_predictable_bytes() {
+    let (c, s) = ident();
+    let (cb, sb) = builders(&c, &s);
+    let now = Instant::now();
+    let mut client = rtcwire_dtls::Connection::client(
+        std::sync::Arc::new(cb.build().unwrap()),
+        Box::new(BrokenRng),
+        now,
+    );
+    assert!(client.is_closed());
+    assert!(
+        client.poll_out().is_none(),
+        "no ClientHello with an unfilled random"
+    );
+    assert!(matches!(
+        client.poll_event(),
+        Some(Event::Error(Error::RandomSourceFailed))
+    ));
+    let mut server = rtcwire_dtls::Connection::server(
+        std::sync::Arc::new(sb.build().unwrap()),
+        Box::new(BrokenRng),
+    );
+    assert!(server.is_closed(), "no cookie key from a failed source");
+    assert!(matches!(
+        server.poll_event(),
+        Some(Event::Error(Error::RandomSourceFailed))
+    ));
 }

@@ -10,9 +10,11 @@
 )]
 
 use rtcwire_dtls::{
-    Certificate, CipherSuite, Config, Endpoint, Event, Fingerprint, FingerprintAlgorithm,
+    Certificate, CipherSuite, Config, Connection, Event, Fingerprint, FingerprintAlgorithm,
     NamedGroup, SystemRng,
 };
+mod common;
+use common::PollOut;
 use rtcwire_proto::{Datagram, SansIo, SrtpProfile};
 use rtcwire_sim::peer::{self, ChildGuard};
 use std::io::{BufRead, BufReader, Write};
@@ -116,10 +118,10 @@ fn spawn_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
     rx
 }
 
-/// Drives our endpoint over a real UDP socket until the exchange is done. Returns what
+/// Drives our connection over a real UDP socket until the exchange is done. Returns what
 /// OpenSSL printed.
 fn drive(
-    mut ep: Endpoint,
+    mut ep: Connection,
     sock: &UdpSocket,
     mut peer_addr: Option<SocketAddr>,
     child: &mut ChildGuard,
@@ -145,7 +147,7 @@ fn drive(
             printed.push(l);
         }
         if let Some(to) = peer_addr {
-            while let Some(t) = ep.poll_transmit() {
+            while let Some(t) = ep.poll_out() {
                 sock.send_to(&t.contents, to).unwrap();
             }
         }
@@ -200,7 +202,7 @@ fn drive(
             );
             ep.close();
             if let Some(to) = peer_addr {
-                while let Some(t) = ep.poll_transmit() {
+                while let Some(t) = ep.poll_out() {
                     sock.send_to(&t.contents, to).unwrap();
                 }
             }
@@ -215,14 +217,7 @@ fn drive(
         match sock.recv_from(&mut buf) {
             Ok((n, from)) => {
                 peer_addr.get_or_insert(from);
-                let _ = ep.handle_read(
-                    Instant::now(),
-                    Datagram {
-                        source: from,
-                        destination: local,
-                        contents: &buf[..n],
-                    },
-                );
+                let _ = ep.handle_read(Instant::now(), Datagram::udp(from, local, &buf[..n]));
             }
             Err(_) => {
                 let now = Instant::now();
@@ -307,7 +302,7 @@ fn our_client_against_openssl_s_server_every_suite_and_profile() {
                 .expect("spawn openssl s_server");
             let mut child = ChildGuard(child);
             let lines = spawn_lines(&mut child.0);
-            let ep = Endpoint::client(
+            let ep = Connection::client(
                 config(&ours, &id.fingerprint, *suite, profile),
                 Box::new(SystemRng::new()),
                 Instant::now(),
@@ -357,7 +352,7 @@ fn s_client_against_our_server(
         .expect("spawn openssl s_client");
     let mut child = ChildGuard(child);
     let lines = spawn_lines(&mut child.0);
-    let ep = Endpoint::server(
+    let ep = Connection::server(
         config(ours, &client.fingerprint, suite, profile),
         Box::new(SystemRng::new()),
     );
@@ -446,7 +441,7 @@ fn our_client_against_openssl_with_each_group_and_a_p384_certificate() {
             .groups(&[group, NamedGroup::Secp256r1])
             .build()
             .unwrap();
-        let ep = Endpoint::client(Arc::new(cfg), Box::new(SystemRng::new()), Instant::now());
+        let ep = Connection::client(Arc::new(cfg), Box::new(SystemRng::new()), Instant::now());
         let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         drive(ep, &sock, Some(to), &mut child, &lines, profile, suite);
     }
@@ -489,7 +484,7 @@ fn our_client_verifies_rsa_pkcs1_and_pss_server_signatures() {
             .expect("spawn openssl s_server");
         let mut child = ChildGuard(child);
         let lines = spawn_lines(&mut child.0);
-        let ep = Endpoint::client(
+        let ep = Connection::client(
             config(&ours, &rsa.fingerprint, suite, profile),
             Box::new(SystemRng::new()),
             Instant::now(),

@@ -11,7 +11,7 @@
 mod common;
 
 use common::{builders, ident};
-use rtcwire_dtls::{Certificate, ConfigBuilder, Endpoint, Error, Event};
+use rtcwire_dtls::{Certificate, ConfigBuilder, Connection, Error, Event};
 use rtcwire_proto::SeededRng;
 use rtcwire_sim::{DropCause, Host, LinkConfig, Loss, Sim};
 use std::sync::Arc;
@@ -19,18 +19,18 @@ use std::time::Duration;
 
 struct Pair {
     sim: Sim,
-    client: Host<Endpoint>,
-    server: Host<Endpoint>,
+    client: Host<Connection>,
+    server: Host<Connection>,
 }
 
 fn pair(sim: Sim, cb: ConfigBuilder, sb: ConfigBuilder, link: LinkConfig, seed: u64) -> Pair {
     let mut sim = sim;
-    let client = Endpoint::client(
+    let client = Connection::client(
         Arc::new(cb.build().unwrap()),
         Box::new(SeededRng::new(seed)),
         sim.now(),
     );
-    let server = Endpoint::server(
+    let server = Connection::server(
         Arc::new(sb.build().unwrap()),
         Box::new(SeededRng::new(!seed)),
     );
@@ -44,13 +44,13 @@ fn pair(sim: Sim, cb: ConfigBuilder, sb: ConfigBuilder, link: LinkConfig, seed: 
     }
 }
 
-fn connected(sim: &Sim, h: Host<Endpoint>) -> bool {
+fn connected(sim: &Sim, h: Host<Connection>) -> bool {
     sim.events(h)
         .iter()
         .any(|e| matches!(e, Event::Connected { .. }))
 }
 
-fn failed(sim: &Sim, h: Host<Endpoint>) -> Option<Error> {
+fn failed(sim: &Sim, h: Host<Connection>) -> Option<Error> {
     sim.events(h).iter().find_map(|e| match e {
         Event::Error(e) => Some(e.clone()),
         _ => None,

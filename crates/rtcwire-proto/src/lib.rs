@@ -71,8 +71,8 @@ pub use sansio::{Datagram, SansIo, Transmit, Transport};
 pub mod doc_example {
     //! A trivial core used by documentation examples.
     use super::{Datagram, SansIo, Transmit, Transport};
-    use std::net::SocketAddr;
     use std::collections::VecDeque;
+    use std::net::SocketAddr;
     use std::time::Instant;
 
     /// Sends every datagram back where it came from.
@@ -86,7 +86,8 @@ pub mod doc_example {
         type Error = std::convert::Infallible;
 
         fn handle_read(&mut self, _now: Instant, d: Datagram<'_>) -> Result<(), Self::Error> {
-            self.out.push_back((d.source, d.destination, d.contents.to_vec()));
+            self.out
+                .push_back((d.source, d.destination, d.contents.to_vec()));
             Ok(())
         }
         fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {

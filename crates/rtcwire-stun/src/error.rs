@@ -132,4 +132,15 @@ pub enum Error {
     /// out of step and must be closed.
     #[error("TCP stream out of step: frame starts with byte {0:#04x}")]
     UnframeableStream(u8),
+
+    // ---- randomness ----
+    /// The injected random source failed, so no transaction id could be drawn.
+    #[error("the random source failed")]
+    RandomSourceFailed,
+}
+
+impl From<rtcwire_proto::RngError> for Error {
+    fn from(_: rtcwire_proto::RngError) -> Self {
+        Error::RandomSourceFailed
+    }
 }

@@ -189,12 +189,14 @@ impl MessageType {
 pub struct TransactionId(pub [u8; 12]);
 
 impl TransactionId {
-    /// A fresh id from the injected random source (RFC 8489 §6: uniformly random).
-    #[must_use]
-    pub fn random<R: rtcwire_proto::Rng + ?Sized>(rng: &mut R) -> Self {
+    /// A fresh id from the injected random source (RFC 8489 §6: uniformly random). A failing
+    /// source is an error: a predictable id would let an off-path attacker answer the request.
+    pub fn random<R: rtcwire_proto::Rng + ?Sized>(
+        rng: &mut R,
+    ) -> Result<Self, rtcwire_proto::RngError> {
         let mut id = [0u8; 12];
-        rng.fill(&mut id);
-        TransactionId(id)
+        rng.fill(&mut id)?;
+        Ok(TransactionId(id))
     }
 
     /// The id's bytes.

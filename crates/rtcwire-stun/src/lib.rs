@@ -27,7 +27,7 @@
 //!
 //! // The controlling agent checks a pair; the password is the peer's ice-pwd.
 //! let key = IntegrityKey::short_term("peer-ice-pwd");
-//! let tid = TransactionId::random(&mut rtcwire_proto::SeededRng::new(1));
+//! let tid = TransactionId::random(&mut rtcwire_proto::SeededRng::new(1))?;
 //! let mut out = BytesMut::with_capacity(128);
 //! let mut b = MessageBuilder::new(&mut out, MessageType::BINDING_REQUEST, tid)?;
 //! b.attr(&Attribute::Username("peerufrag:myufrag"))?

@@ -132,7 +132,7 @@ fn binding_request_returns_our_address() {
         return;
     };
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let tid = TransactionId::random(&mut SeededRng::new(42));
+    let tid = TransactionId::random(&mut SeededRng::new(42)).unwrap();
     let req = binding_request(tid);
     dump("stun_decode", &req);
     sock.send_to(&req, turn.addr).unwrap();
@@ -216,7 +216,7 @@ impl<T: Io> Client<T> {
     /// Sends a request of `method` with `attrs` (plus credentials once known) and returns
     /// the answer's bytes.
     fn request(&mut self, method: Method, attrs: &[Attribute<'_>]) -> (TransactionId, Vec<u8>) {
-        let tid = TransactionId::random(&mut self.rng);
+        let tid = TransactionId::random(&mut self.rng).unwrap();
         let mut out = Vec::new();
         let mut b =
             MessageBuilder::new(&mut out, MessageType::new(method, Class::Request), tid).unwrap();
@@ -335,7 +335,7 @@ fn exchange_indications<T: Io>(client: &mut Client<T>, relayed: SocketAddr) {
     resp.verify_integrity(client.key.as_ref().unwrap()).unwrap();
 
     let mut out = Vec::new();
-    let tid = TransactionId::random(&mut client.rng);
+    let tid = TransactionId::random(&mut client.rng).unwrap();
     let mut b = MessageBuilder::new(
         &mut out,
         MessageType::new(Method::SEND, Class::Indication),

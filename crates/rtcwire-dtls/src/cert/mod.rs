@@ -30,7 +30,7 @@ impl fmt::Debug for Certificate {
 }
 
 impl Certificate {
-    /// A fresh self-signed ECDSA P-256 certificate, as WebRTC endpoints use (RFC 8827 §6.5).
+    /// A fresh self-signed ECDSA P-256 certificate, as WebRTC connections use (RFC 8827 §6.5).
     pub fn generate_self_signed() -> Result<Certificate, Error> {
         let gen = |e: rcgen::Error| Error::CertificateGeneration(e.to_string());
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(gen)?;

@@ -1,7 +1,7 @@
 //! Randomness for ring's key generation and ECDSA nonces.
 //!
 //! ring's `SecureRandom` is sealed, so an injected [`rtcwire_proto::Rng`] cannot be handed to
-//! it directly. Production endpoints use ring's `SystemRandom` for ephemeral keys and
+//! it directly. Production connections use ring's `SystemRandom` for ephemeral keys and
 //! signature nonces (randoms, cookie secrets and everything else still come from the injected
 //! `Rng`). For simulations that must replay bit for bit, [`Config`](crate::Config) can ask for
 //! *deterministic keys*: the seed ring draws is then taken from the injected `Rng` and handed
@@ -10,7 +10,7 @@
 
 use crate::Error;
 use ring::rand::{SecureRandom, SystemRandom};
-use rtcwire_proto::Rng;
+use rtcwire_proto::{Rng, RngError};
 
 /// Adapts whichever source is configured to ring's sealed `SecureRandom`.
 pub(crate) enum KeyRandom<'a> {
@@ -35,7 +35,7 @@ impl KeyRandom<'_> {
             KeyRandom::Seeded(rng) => {
                 let mut seed = [0u8; 48];
                 let seed = seed.get_mut(..len).ok_or(Error::Crypto)?;
-                rng.fill(seed);
+                rng.fill(seed).map_err(|_| Error::RandomSourceFailed)?;
                 #[allow(deprecated)]
                 let fixed = ring::test::rand::FixedSliceRandom { bytes: seed };
                 f(&fixed).map_err(|_| Error::Crypto)
@@ -44,7 +44,7 @@ impl KeyRandom<'_> {
     }
 }
 
-/// [`Rng`] backed by ring's `SystemRandom`: what production endpoints should be given.
+/// [`Rng`] backed by ring's `SystemRandom`: what production connections should be given.
 #[derive(Debug, Clone)]
 pub struct SystemRng(SystemRandom);
 
@@ -63,14 +63,11 @@ impl Default for SystemRng {
 }
 
 impl Rng for SystemRng {
-    fn fill(&mut self, dest: &mut [u8]) {
-        // getrandom(2) does not fail once the kernel pool is initialised; retry a few times
-        // rather than hand out predictable bytes silently.
-        for _ in 0..8 {
-            if self.0.fill(dest).is_ok() {
-                return;
-            }
-        }
-        tracing::error!("system random source failed repeatedly");
+    fn fill(&mut self, dest: &mut [u8]) -> Result<(), RngError> {
+        // A failure is reported, never papered over: the caller stops what needed the bytes.
+        self.0.fill(dest).map_err(|_| {
+            tracing::error!("system random source failed");
+            RngError
+        })
     }
 }

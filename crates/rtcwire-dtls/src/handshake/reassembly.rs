@@ -7,6 +7,10 @@ use super::{HandshakeHeader, MAX_MESSAGE_LEN};
 const MAX_PENDING: usize = 8;
 /// Disjoint byte ranges tracked per message before a fragment is dropped instead.
 const MAX_RANGES: usize = 32;
+/// Largest hello we reassemble. Chromium's post-quantum ClientHello is 1.4 kB.
+const MAX_HELLO_LEN: u32 = 8 * 1024;
+/// Partial ClientHellos a server keeps before a cookie is verified.
+const MAX_PENDING_CLIENT_HELLOS: usize = 2;
 
 #[derive(Debug)]
 struct Partial {
@@ -45,6 +49,7 @@ impl Partial {
 
 /// ClientHello, ServerHello, HelloVerifyRequest: the messages that may start a counter.
 const HELLOS: [u8; 3] = [1, 2, 3];
+const CLIENT_HELLO: u8 = 1;
 
 /// What happened to a fragment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +81,11 @@ pub(crate) struct Reassembler {
     /// any sequence number is delivered and starts the counter (RFC 6347 lets it begin at 0
     /// or 1); other messages wait for it.
     any_seq: bool,
+    /// A server before the cookie exchange: only ClientHello fragments are kept, at most
+    /// [`MAX_PENDING_CLIENT_HELLOS`] of at most [`MAX_HELLO_LEN`] bytes, and a new one
+    /// displaces the oldest, so that junk on the 5-tuple can neither pin memory nor keep
+    /// the genuine hello out.
+    client_hello_only: bool,
     pending: Vec<Partial>,
 }
 
@@ -89,9 +99,17 @@ impl Reassembler {
         self.any_seq = true;
     }
 
+    /// A server waiting for a ClientHello (before and after the cookie exchange).
+    pub(crate) fn expect_client_hello(&mut self) {
+        self.any_seq = true;
+        self.client_hello_only = true;
+        self.pending.retain(|p| p.msg_type == CLIENT_HELLO);
+    }
+
     /// Expect `seq` next; forget everything older.
     pub(crate) fn expect(&mut self, seq: u16) {
         self.any_seq = false;
+        self.client_hello_only = false;
         self.next = seq;
         self.pending.retain(|p| p.seq >= seq);
     }
@@ -105,16 +123,34 @@ impl Reassembler {
         }
         if h.length > MAX_MESSAGE_LEN
             || (!self.any_seq && usize::from(h.message_seq - self.next) >= MAX_PENDING)
+            || (self.client_hello_only && h.msg_type != CLIENT_HELLO)
+            || (self.any_seq && HELLOS.contains(&h.msg_type) && h.length > MAX_HELLO_LEN)
         {
             return Insert::Dropped;
         }
         let start = h.fragment_offset;
         let end = start.saturating_add(h.fragment_length);
-        let idx = match self.pending.iter().position(|p| p.seq == h.message_seq) {
+        // While waiting for a hello, a message is known by all of its header, so a forged
+        // fragment with the same sequence number cannot block the genuine one.
+        let any_seq = self.any_seq;
+        let same = |p: &Partial| {
+            p.seq == h.message_seq
+                && (!any_seq || (p.msg_type == h.msg_type && p.length == h.length))
+        };
+        let cap = if self.client_hello_only {
+            MAX_PENDING_CLIENT_HELLOS
+        } else {
+            MAX_PENDING
+        };
+        let idx = match self.pending.iter().position(same) {
             Some(i) => i,
             None => {
-                if self.pending.len() >= MAX_PENDING {
-                    return Insert::Dropped;
+                if self.pending.len() >= cap {
+                    if !self.any_seq {
+                        return Insert::Dropped;
+                    }
+                    // Newest wins: a flood must outpace every genuine fragment to matter.
+                    self.pending.remove(0);
                 }
                 self.pending.push(Partial {
                     seq: h.message_seq,
@@ -161,6 +197,7 @@ impl Reassembler {
         };
         let p = self.pending.swap_remove(idx);
         self.any_seq = false;
+        self.client_hello_only = false;
         self.next = p.seq.wrapping_add(1);
         self.pending.retain(|q| q.seq >= self.next);
         Some(Complete {
@@ -231,6 +268,62 @@ mod tests {
     }
 
     #[test]
+    fn before_the_cookie_junk_neither_pins_memory_nor_blocks_the_client_hello() {
+        let mut r = Reassembler::new();
+        r.expect_client_hello();
+        // Eight never-completing 64 KiB fragments of other types: all refused, nothing kept.
+        for seq in 0..8u16 {
+            let h = HandshakeHeader {
+                msg_type: 11,
+                length: 65_535,
+                message_seq: seq,
+                fragment_offset: 0,
+                fragment_length: 4,
+            };
+            assert_eq!(r.insert(&h, &[0; 4]), Insert::Dropped);
+        }
+        // Never-completing ClientHello fragments with the genuine one's sequence number.
+        for len in [1000u32, 1001, 1002] {
+            let h = HandshakeHeader {
+                msg_type: 1,
+                length: len,
+                message_seq: 0,
+                fragment_offset: 0,
+                fragment_length: 4,
+            };
+            assert_eq!(r.insert(&h, &[0; 4]), Insert::Accepted);
+        }
+        let kept: usize = r.pending.iter().map(|p| p.body.len()).sum();
+        assert!(
+            kept <= MAX_PENDING_CLIENT_HELLOS * MAX_HELLO_LEN as usize,
+            "{kept}"
+        );
+        // A huge "ClientHello" is refused outright.
+        let huge = HandshakeHeader {
+            msg_type: 1,
+            length: 60_000,
+            message_seq: 0,
+            fragment_offset: 0,
+            fragment_length: 4,
+        };
+        assert_eq!(r.insert(&huge, &[0; 4]), Insert::Dropped);
+        // The genuine hello, in two fragments, still gets through.
+        let body: Vec<u8> = (0..200u32).map(|i| i as u8).collect();
+        let mut h = HandshakeHeader {
+            msg_type: 1,
+            length: 200,
+            message_seq: 0,
+            fragment_offset: 100,
+            fragment_length: 100,
+        };
+        assert_eq!(r.insert(&h, &body[100..]), Insert::Accepted);
+        h.fragment_offset = 0;
+        assert_eq!(r.insert(&h, &body[..100]), Insert::Accepted);
+        let m = r.pop().expect("the genuine ClientHello");
+        assert_eq!((m.msg_type, m.body), (1, body));
+    }
+
+    #[test]
     fn inconsistent_fragments_are_dropped() {
         let mut r = Reassembler::new();
         let (h, f) = frag(0, &[1; 10], 0, 5);
@@ -264,7 +357,7 @@ mod tests {
             while o < len { let l = 500.min(len - o); pieces.push((o, l)); o += l; }
             let mut rng = rtcwire_proto::SeededRng::new(seed);
             for i in (1..pieces.len()).rev() {
-                let j = (rtcwire_proto::Rng::next_u64(&mut rng) % (i as u64 + 1)) as usize;
+                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
                 pieces.swap(i, j);
             }
             let mut r = Reassembler::new();

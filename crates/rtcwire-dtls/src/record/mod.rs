@@ -102,6 +102,36 @@ impl RecordLayer {
             .map_or(0, |p| p.bulk().overhead())
     }
 
+    /// Bytes a record in `epoch` needs in front of its plaintext (header, explicit nonce).
+    pub(crate) fn prefix_len(&self, epoch: u16) -> usize {
+        self.write
+            .get(usize::from(epoch))
+            .and_then(|w| w.protection.as_ref())
+            .map_or(HEADER_LEN, |p| p.prefix_len())
+    }
+
+    /// Seals the record whose plaintext already sits in `buf` after
+    /// [`prefix_len`](Self::prefix_len) bytes of room (a protected epoch only).
+    pub(crate) fn seal_in_place(
+        &mut self,
+        epoch: u16,
+        content_type: ContentType,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let w = self
+            .write
+            .get_mut(usize::from(epoch))
+            .ok_or(Error::Crypto)?;
+        let seq = w.next_seq;
+        if seq > MAX_SEQ {
+            return Err(Error::Closed);
+        }
+        let p = w.protection.as_ref().ok_or(Error::Crypto)?;
+        p.seal_in_place(content_type, epoch, seq, buf, 0)?;
+        w.next_seq += 1;
+        Ok(())
+    }
+
     /// Appends one record in `epoch` to `out`.
     pub(crate) fn seal(
         &mut self,

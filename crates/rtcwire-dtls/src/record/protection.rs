@@ -170,7 +170,7 @@ impl Protection {
     /// Opens a record from a borrowed fragment into `out` with a single copy: `out` is
     /// cleared, receives the ciphertext and tag (the explicit nonce is read where it lies,
     /// never copied), is decrypted in place and truncated so that it holds exactly the
-    /// plaintext. A caller that hands `out` on (as [`crate::Endpoint`] does for
+    /// plaintext. A caller that hands `out` on (as [`crate::Connection`] does for
     /// [`crate::Event::ApplicationData`]) thus moves the plaintext without copying it again.
     /// On error `out` is left empty.
     pub fn open_into(

@@ -8,8 +8,8 @@
     clippy::panic
 )]
 
-use rtcwire_dtls::{Certificate, Config, ConfigBuilder, Endpoint, Event, FingerprintAlgorithm};
-use rtcwire_proto::{Datagram, Rng, SansIo, SeededRng};
+use rtcwire_dtls::{Certificate, Config, ConfigBuilder, Connection, Event, FingerprintAlgorithm};
+use rtcwire_proto::{Datagram, SansIo, SeededRng};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,18 +28,18 @@ pub fn builders(c: &Certificate, s: &Certificate) -> (ConfigBuilder, ConfigBuild
     )
 }
 
-pub fn endpoints(
+pub fn connections(
     c: ConfigBuilder,
     s: ConfigBuilder,
     seed: u64,
     now: Instant,
-) -> (Endpoint, Endpoint) {
-    let client = Endpoint::client(
+) -> (Connection, Connection) {
+    let client = Connection::client(
         Arc::new(c.build().unwrap()),
         Box::new(SeededRng::new(seed)),
         now,
     );
-    let server = Endpoint::server(
+    let server = Connection::server(
         Arc::new(s.build().unwrap()),
         Box::new(SeededRng::new(seed ^ 0xabcdef)),
     );
@@ -98,11 +98,11 @@ struct InFlight {
     bytes: Vec<u8>,
 }
 
-/// Runs both endpoints over the wire until both are connected (or closed) and idle, or
+/// Runs both connections over the wire until both are connected (or closed) and idle, or
 /// until `limit` of virtual time passes.
 pub fn run(
-    client: &mut Endpoint,
-    server: &mut Endpoint,
+    client: &mut Connection,
+    server: &mut Connection,
     start: Instant,
     net: Net,
     limit: Duration,
@@ -116,7 +116,7 @@ pub fn run(
     for _ in 0..100_000 {
         // Collect what both sides want to send.
         for (from_client, ep) in [(true, &mut *client), (false, &mut *server)] {
-            while let Some(t) = ep.poll_transmit() {
+            while let Some(t) = ep.poll_out() {
                 out.max_datagram = out.max_datagram.max(t.contents.len());
                 let lost = rng.next_f64() < net.loss;
                 out.transcript
@@ -148,7 +148,7 @@ pub fn run(
                 }
             }
         }
-        let done = |ep: &Endpoint| ep.is_connected() || ep.is_closed();
+        let done = |ep: &Connection| ep.is_connected() || ep.is_closed();
         if queue.is_empty() && done(client) && done(server) {
             break;
         }
@@ -172,11 +172,7 @@ pub fn run(
                 .position(|f| f.at == at && f.order == ord)
                 .unwrap();
             let f = queue.swap_remove(i);
-            let d = Datagram {
-                source: addr,
-                destination: addr,
-                contents: &f.bytes,
-            };
+            let d = Datagram::udp(addr, addr, &f.bytes);
             let _ = if f.to_server {
                 server.handle_read(now, d)
             } else {
@@ -203,32 +199,18 @@ pub fn run(
 }
 
 /// Moves whatever is queued between the two, with no loss, until both are idle.
-pub fn pump(a: &mut Endpoint, b: &mut Endpoint, now: Instant) -> (Vec<Event>, Vec<Event>) {
+pub fn pump(a: &mut Connection, b: &mut Connection, now: Instant) -> (Vec<Event>, Vec<Event>) {
     let addr = "127.0.0.1:9".parse().unwrap();
     let (mut ea, mut eb) = (Vec::new(), Vec::new());
     for _ in 0..64 {
         let mut moved = false;
-        while let Some(t) = a.poll_transmit() {
+        while let Some(t) = a.poll_out() {
             moved = true;
-            let _ = b.handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            );
+            let _ = b.handle_read(now, Datagram::udp(addr, addr, &t.contents));
         }
-        while let Some(t) = b.poll_transmit() {
+        while let Some(t) = b.poll_out() {
             moved = true;
-            let _ = a.handle_read(
-                now,
-                Datagram {
-                    source: addr,
-                    destination: addr,
-                    contents: &t.contents,
-                },
-            );
+            let _ = a.handle_read(now, Datagram::udp(addr, addr, &t.contents));
         }
         while let Some(e) = a.poll_event() {
             ea.push(e)
@@ -241,4 +223,26 @@ pub fn pump(a: &mut Endpoint, b: &mut Endpoint, now: Instant) -> (Vec<Event>, Ve
         }
     }
     (ea, eb)
+}
+
+/// A datagram taken from a connection, owned (tests keep, tamper with and replay them).
+pub struct Sent {
+    pub contents: Vec<u8>,
+}
+
+/// `poll_transmit` with a fresh buffer each time, for tests that keep what was sent.
+pub trait PollOut {
+    fn poll_out(&mut self) -> Option<Sent>;
+}
+
+impl PollOut for Connection {
+    fn poll_out(&mut self) -> Option<Sent> {
+        // DTLS sends without looking at the clock; any instant will do.
+        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let now = *EPOCH.get_or_init(|| rtcwire_sim::Sim::new(0).now());
+        let mut contents = Vec::new();
+        let t = self.poll_transmit(now, &mut contents)?;
+        assert_eq!(t.size, contents.len());
+        Some(Sent { contents })
+    }
 }

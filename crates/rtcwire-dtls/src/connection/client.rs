@@ -80,7 +80,7 @@ fn client_hello(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientHel
 /// Sends the first ClientHello.
 pub(crate) fn start(core: &mut Core, now: Instant) -> Result<ClientState, Error> {
     let mut hs = Hs::new(DtlsRole::Client);
-    core.rng().fill(&mut hs.client_random);
+    core.random(&mut hs.client_random)?;
     let hello = client_hello(core, hs.client_random, Vec::new());
     core.new_flight();
     core.push(0, &Message::ClientHello(hello.clone()));

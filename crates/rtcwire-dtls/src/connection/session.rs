@@ -226,7 +226,7 @@ impl Drop for Session {
     }
 }
 
-/// Constant-time equality for verify_data.
+/// Constant-time equality for verify_data and cookies.
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

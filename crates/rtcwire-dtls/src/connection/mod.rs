@@ -1,4 +1,4 @@
-//! The DTLS endpoint: record input, handshake dispatch, flights and timers, application
+//! The DTLS connection: record input, handshake dispatch, flights and timers, application
 //! data, events.
 
 mod client;
@@ -14,7 +14,7 @@ use crate::crypto::suite::CipherSuite;
 use crate::flight::{self, Outgoing, RetransmitTimer};
 use crate::handshake::reassembly::{Complete, Insert, Reassembler};
 use crate::handshake::{HandshakeHeader, HandshakeType, Message};
-use crate::record::{ContentType, Record, RecordLayer, Records, Rejected, HEADER_LEN};
+use crate::record::{ContentType, Record, RecordLayer, Records, Rejected};
 use crate::Error;
 use rtcwire_proto::{Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, Transmit};
 use session::Session;
@@ -40,7 +40,7 @@ pub enum Event {
     ApplicationData(Vec<u8>),
     /// The peer sent close_notify, or we closed.
     Closed,
-    /// The handshake or connection failed; the endpoint is closed.
+    /// The handshake or connection failed; the connection is closed.
     Error(Error),
 }
 
@@ -60,11 +60,13 @@ pub struct Stats {
     pub timeout_retransmissions: u64,
     /// Flights retransmitted because the peer repeated its previous flight.
     pub triggered_retransmissions: u64,
+    /// Datagrams refused whole by [`SansIo::handle_read`] (nothing readable, or closed).
+    pub refused_datagrams: u64,
 }
 
-/// Whether the endpoint is still shaking hands, connected or done.
+/// Whether the connection is still shaking hands, connected or done.
 #[derive(Debug)]
-// One per endpoint, moved once per handshake message: boxing would buy nothing.
+// One per connection, moved once per handshake message: boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]
 enum State {
     Client(client::ClientState),
@@ -88,11 +90,12 @@ pub(crate) struct Core {
     send_seq: u16,
     timer: RetransmitTimer,
     handshake_deadline: Option<Instant>,
-    out: VecDeque<Transmit>,
+    /// Sealed datagrams waiting for [`SansIo::poll_transmit`].
+    out: VecDeque<Vec<u8>>,
     events: VecDeque<Event>,
     stats: Stats,
     scratch: Vec<u8>,
-    /// Buffers handed back with [`Endpoint::recycle`], reused for records (bounded).
+    /// Buffers handed back with [`Connection::recycle`], reused for records (bounded).
     spare: Vec<Vec<u8>>,
     /// Epoch-1 records that arrived before we could read them (bounded).
     early: Vec<Vec<u8>>,
@@ -104,7 +107,12 @@ pub(crate) struct Core {
     /// When a repeated peer flight last made us resend ours (rate limit).
     last_triggered: Option<Instant>,
     session: Option<Session>,
-    cookie_secret: [u8; 32],
+    /// HelloVerifyRequest cookie key, drawn once per connection (servers only).
+    cookie_key: Option<ring::hmac::Key>,
+    /// Records opened or buffered, to tell a refused datagram from an accepted one.
+    accepted: u64,
+    /// The one closing event (`Closed` or `Error`) has been queued.
+    ended: bool,
 }
 
 const MAX_EARLY: usize = 8;
@@ -116,8 +124,9 @@ const MAX_SPARE_CAPACITY: usize = 2 * MAX_PLAINTEXT;
 pub const MAX_PLAINTEXT: usize = 1 << 14;
 
 impl Core {
-    pub(crate) fn rng(&mut self) -> &mut dyn Rng {
-        &mut *self.rng
+    /// Fills `dest` from the injected source; a failing source stops the handshake.
+    pub(crate) fn random(&mut self, dest: &mut [u8]) -> Result<(), Error> {
+        self.rng.fill(dest).map_err(|_| Error::RandomSourceFailed)
     }
 
     /// The random source for ring key generation and signatures.
@@ -176,11 +185,32 @@ impl Core {
     }
 
     fn queue(&mut self, contents: Vec<u8>) {
-        self.out.push_back(Transmit {
-            source: None,
-            destination: None,
-            contents,
-        });
+        self.out.push_back(contents);
+    }
+
+    /// A buffer for one outgoing record: recycled when one is spare.
+    fn buffer(&mut self) -> Vec<u8> {
+        let mut d = self.spare.pop().unwrap_or_default();
+        d.clear();
+        d
+    }
+
+    /// Queues the closing event, once: a connection reports its end exactly one time.
+    fn end(&mut self, e: Event) {
+        if !self.ended {
+            self.ended = true;
+            self.events.push_back(e);
+        }
+    }
+
+    fn keep_spare(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE
+            && buf.capacity() > 0
+            && buf.capacity() <= MAX_SPARE_CAPACITY
+        {
+            buf.clear();
+            self.spare.push(buf);
+        }
     }
 
     pub(crate) fn records(&mut self) -> &mut RecordLayer {
@@ -221,8 +251,8 @@ impl Core {
         self.remote
     }
 
-    pub(crate) fn cookie_secret(&self) -> &[u8; 32] {
-        &self.cookie_secret
+    pub(crate) fn cookie_key(&self) -> Option<&ring::hmac::Key> {
+        self.cookie_key.as_ref()
     }
 
     fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
@@ -239,17 +269,17 @@ impl Core {
     }
 }
 
-/// A DTLS 1.2 client or server for one association.
+/// A DTLS 1.2 client or server: one association with one peer.
 ///
 /// See the [crate documentation](crate) for the run loop.
-pub struct Endpoint {
+pub struct Connection {
     core: Core,
     state: State,
 }
 
-impl std::fmt::Debug for Endpoint {
+impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
+        f.debug_struct("Connection")
             .field("role", &self.core.role)
             .field("state", &self.state)
             .field("stats", &self.core.stats)
@@ -257,10 +287,8 @@ impl std::fmt::Debug for Endpoint {
     }
 }
 
-impl Endpoint {
-    fn core(config: Arc<Config>, role: DtlsRole, mut rng: Box<dyn Rng + Send>) -> Core {
-        let mut cookie_secret = [0u8; 32];
-        rng.fill(&mut cookie_secret);
+impl Connection {
+    fn core(config: Arc<Config>, role: DtlsRole, rng: Box<dyn Rng + Send>) -> Core {
         Core {
             timer: RetransmitTimer::new(config.initial_rto),
             config,
@@ -283,32 +311,43 @@ impl Endpoint {
             remote: None,
             last_triggered: None,
             session: None,
-            cookie_secret,
+            cookie_key: None,
+            accepted: 0,
+            ended: false,
         }
     }
 
     /// A client; its first ClientHello is queued at once (drain [`SansIo::poll_transmit`]).
-    pub fn client(config: Arc<Config>, rng: Box<dyn Rng + Send>, now: Instant) -> Endpoint {
+    pub fn client(config: Arc<Config>, rng: Box<dyn Rng + Send>, now: Instant) -> Connection {
         let mut core = Self::core(config, DtlsRole::Client, rng);
         core.handshake_deadline = Some(now + core.config.handshake_timeout);
         let state = match client::start(&mut core, now) {
             Ok(s) => State::Client(s),
             Err(e) => {
-                core.events.push_back(Event::Error(e));
+                core.end(Event::Error(e));
                 State::Closed
             }
         };
-        Endpoint { core, state }
+        Connection { core, state }
     }
 
-    /// A server, waiting for a ClientHello.
-    pub fn server(config: Arc<Config>, rng: Box<dyn Rng + Send>) -> Endpoint {
+    /// A server, waiting for a ClientHello. If the random source fails while drawing the
+    /// cookie key, the connection starts closed with [`Event::Error`] queued.
+    pub fn server(config: Arc<Config>, rng: Box<dyn Rng + Send>) -> Connection {
         let mut core = Self::core(config, DtlsRole::Server, rng);
-        core.reassembly.expect_any();
-        Endpoint {
-            core,
-            state: State::Server(server::ServerState::start()),
-        }
+        core.reassembly.expect_client_hello();
+        let mut secret = [0u8; 32];
+        let state = match core.random(&mut secret) {
+            Ok(()) => {
+                core.cookie_key = Some(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret));
+                State::Server(server::ServerState::start())
+            }
+            Err(e) => {
+                core.end(Event::Error(e));
+                State::Closed
+            }
+        };
+        Connection { core, state }
     }
 
     /// Whether the handshake has completed and the connection is open.
@@ -317,7 +356,7 @@ impl Endpoint {
         matches!(self.state, State::Connected)
     }
 
-    /// Whether the endpoint is closed (after close, close_notify, or a fatal error).
+    /// Whether the connection is closed (after close, close_notify, or a fatal error).
     #[must_use]
     pub fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed)
@@ -354,41 +393,62 @@ impl Endpoint {
     }
 
     /// Sends one record of application data (at most [`MAX_PLAINTEXT`] bytes; keep it
-    /// within the path MTU).
+    /// within the path MTU). The plaintext is copied once, into the record buffer, and
+    /// sealed there; [`send_with`](Self::send_with) avoids even that copy.
     pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send_with(data.len(), |room| {
+            room.copy_from_slice(data);
+            data.len()
+        })
+        .map(|_| ())
+    }
+
+    /// Sends one record of application data that `fill` writes straight into the record
+    /// buffer: it gets `max_len` bytes of room (at most [`MAX_PLAINTEXT`]) and returns how
+    /// many it used; those bytes are sealed in place. This is how SCTP writes its packet into
+    /// a DTLS record without a copy. Returns the plaintext length sent.
+    pub fn send_with(
+        &mut self,
+        max_len: usize,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Result<usize, Error> {
         match self.state {
             State::Connected => {}
             State::Closed => return Err(Error::Closed),
             _ => return Err(Error::NotConnected),
         }
-        if data.len() > MAX_PLAINTEXT {
-            return Err(Error::RecordTooLarge(data.len()));
+        if max_len > MAX_PLAINTEXT {
+            return Err(Error::RecordTooLarge(max_len));
         }
-        // One buffer (recycled, or allocated at the exact record size), one copy of the
-        // plaintext, sealed in place; the Vec becomes the Transmit's contents.
-        let mut d = self.core.spare.pop().unwrap_or_default();
-        d.clear();
-        d.reserve(HEADER_LEN + self.core.records.overhead(1) + data.len());
-        self.core
+        let mut d = self.core.buffer();
+        let prefix = self.core.records.prefix_len(1);
+        d.reserve(prefix + max_len + self.core.records.overhead(1));
+        d.resize(prefix + max_len, 0);
+        let used = d.get_mut(prefix..).map_or(0, fill).min(max_len);
+        d.truncate(prefix + used);
+        if let Err(e) = self
+            .core
             .records
-            .seal(1, ContentType::ApplicationData, data, &mut d)?;
-        self.core.queue(d);
-        Ok(())
-    }
-
-    /// Hands back a buffer the caller is done with (a sent [`Transmit`]'s contents, or the
-    /// data of an [`Event::ApplicationData`]), so that a later [`write`](Self::write) or a
-    /// received record reuses its allocation instead of making a new one. Optional: without
-    /// it every record costs one allocation each way. At most a few buffers are kept; the
-    /// rest, and any overly large one, are dropped.
-    pub fn recycle(&mut self, mut buf: Vec<u8>) {
-        if self.core.spare.len() < MAX_SPARE && buf.capacity() <= MAX_SPARE_CAPACITY {
-            buf.clear();
-            self.core.spare.push(buf);
+            .seal_in_place(1, ContentType::ApplicationData, &mut d)
+        {
+            self.core.keep_spare(d);
+            return Err(e);
         }
+        self.core.queue(d);
+        Ok(used)
     }
 
-    /// Sends close_notify and closes the endpoint.
+    /// Hands back a buffer the caller is done with (the data of an
+    /// [`Event::ApplicationData`], or any `Vec` it no longer needs), so that a later record
+    /// reuses its allocation instead of making a new one. Optional: a driver that lends the
+    /// same buffer to every [`SansIo::poll_transmit`] already trades buffers with the
+    /// connection without allocating. At most a few buffers are kept; the rest, and any
+    /// overly large one, are dropped.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        self.core.keep_spare(buf);
+    }
+
+    /// Sends close_notify and closes the connection.
     pub fn close(&mut self) {
         if matches!(self.state, State::Closed) {
             return;
@@ -397,28 +457,39 @@ impl Endpoint {
             .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
         self.state = State::Closed;
         self.core.timer.stop();
-        self.core.events.push_back(Event::Closed);
+        self.core.end(Event::Closed);
     }
 
     fn fail(&mut self, e: Error) {
+        if self.core.ended {
+            return;
+        }
         tracing::debug!(role = ?self.core.role, error = %e, "dtls handshake failed");
         if let Some(a) = e.alert() {
             self.core.send_alert(AlertLevel::Fatal, a);
         }
         self.state = State::Closed;
         self.core.timer.stop();
-        self.core.events.push_back(Event::Error(e));
+        self.core.end(Event::Error(e));
     }
 
-    fn handle_datagram(&mut self, now: Instant, contents: &[u8]) -> Result<(), Error> {
+    /// Reads every record of a datagram. A fatal condition is reported through
+    /// [`fail`](Self::fail) (one event) and stops the loop; the `Err` it travels as inside
+    /// the state machine never leaves this function.
+    fn handle_datagram(&mut self, now: Instant, contents: &[u8]) {
         let mut records = Records::new(contents);
         for rec in records.by_ref() {
-            self.handle_record(now, &rec)?;
+            if let Err(e) = self.handle_record(now, &rec) {
+                self.fail(e);
+                return;
+            }
+            if matches!(self.state, State::Closed) {
+                return;
+            }
         }
         if records.remaining() > 0 {
             self.core.stats.bad_records += 1;
         }
-        Ok(())
     }
 
     fn handle_record(&mut self, now: Instant, rec: &Record<'_>) -> Result<(), Error> {
@@ -431,6 +502,7 @@ impl Endpoint {
                 rec.header.emit(&mut raw);
                 raw.extend_from_slice(rec.fragment);
                 self.core.early.push(raw);
+                self.core.accepted += 1;
             } else {
                 self.core.stats.unknown_epoch_records += 1;
             }
@@ -453,7 +525,7 @@ impl Endpoint {
         scratch: &mut Vec<u8>,
     ) -> Result<(), Error> {
         match self.core.records.open(rec, scratch) {
-            Ok(()) => {}
+            Ok(()) => self.core.accepted += 1,
             Err(Rejected::UnknownEpoch) => {
                 self.core.stats.unknown_epoch_records += 1;
                 return Ok(());
@@ -492,15 +564,14 @@ impl Endpoint {
                                 .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
                             self.state = State::Closed;
                             self.core.timer.stop();
-                            self.core.events.push_back(Event::Closed);
+                            self.core.end(Event::Closed);
                         }
                     }
                     Some(a) if a.level == AlertLevel::Fatal => {
                         self.state = State::Closed;
                         self.core.timer.stop();
-                        let e = Error::AlertReceived(a.description);
-                        self.core.events.push_back(Event::Error(e.clone()));
-                        return Err(e);
+                        self.core
+                            .end(Event::Error(Error::AlertReceived(a.description)));
                     }
                     Some(_) => {}
                     None => self.core.stats.bad_records += 1,
@@ -569,13 +640,7 @@ impl Endpoint {
     }
 
     fn handle_message(&mut self, now: Instant, m: Complete) -> Result<(), Error> {
-        let msg = match Message::decode(m.msg_type, &m.body) {
-            Ok(msg) => msg,
-            Err(e) => {
-                self.fail(e.clone());
-                return Err(e);
-            }
-        };
+        let msg = Message::decode(m.msg_type, &m.body)?;
         let state = std::mem::replace(&mut self.state, State::Closed);
         let result = match state {
             State::Client(s) => client::handle(&mut self.core, s, now, msg, &m)
@@ -597,10 +662,7 @@ impl Endpoint {
                 self.state = s;
                 self.replay_early(now)
             }
-            Err(e) => {
-                self.fail(e.clone());
-                Err(e)
-            }
+            Err(e) => Err(e),
         }
     }
 
@@ -619,22 +681,46 @@ impl Endpoint {
     }
 }
 
-impl SansIo for Endpoint {
+impl SansIo for Connection {
     type Event = Event;
     type Error = Error;
 
-    /// Feeds one datagram. Malformed, unauthenticated or replayed records are dropped and
-    /// counted ([`Endpoint::stats`]); `Err` means the handshake or connection failed (the
-    /// same error is also queued as [`Event::Error`]).
+    /// Feeds one datagram. Follows the crate-wide error rule: `Err` means the datagram was
+    /// refused and counted in [`Connection::stats`] (nothing in it could be read, or the
+    /// connection is closed) and nothing else changed. A handshake or connection failure is
+    /// never an `Err` here: it is reported once, as [`Event::Error`], and the connection is
+    /// closed.
     fn handle_read(&mut self, now: Instant, datagram: Datagram<'_>) -> Result<(), Error> {
-        if self.core.remote.is_none() {
-            self.core.remote = Some(datagram.source);
+        if matches!(self.state, State::Closed) {
+            self.core.stats.refused_datagrams += 1;
+            return Err(Error::Closed);
         }
-        self.handle_datagram(now, datagram.contents)
+        if self.core.remote.is_none() {
+            self.core.remote = datagram.source;
+        }
+        let accepted = self.core.accepted;
+        self.handle_datagram(now, datagram.contents);
+        if self.core.accepted == accepted {
+            self.core.stats.refused_datagrams += 1;
+            return Err(Error::DatagramRefused);
+        }
+        Ok(())
     }
 
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.core.out.pop_front()
+    /// Appends the next datagram to `buf`. When `buf` is empty the connection trades
+    /// buffers with the caller instead of copying (the caller's empty buffer becomes a
+    /// spare for a later record), so a driver that lends one buffer and clears it after
+    /// each send neither copies nor allocates.
+    fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let mut d = self.core.out.pop_front()?;
+        let size = d.len();
+        if buf.is_empty() {
+            std::mem::swap(buf, &mut d);
+        } else {
+            buf.extend_from_slice(&d);
+        }
+        self.core.keep_spare(d);
+        Some(Transmit::on_path(size))
     }
 
     fn poll_event(&mut self) -> Option<Event> {
@@ -642,6 +728,9 @@ impl SansIo for Endpoint {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
+        if matches!(self.state, State::Closed) {
+            return None;
+        }
         match (self.core.timer.deadline(), self.core.handshake_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -65,10 +65,9 @@ pub(crate) fn handle(
                 // Larger is older in DTLS version numbering: 1.0 is 0xfeff.
                 return Err(Error::UnsupportedVersion(ch.version));
             }
-            if core.config.hello_verify && !cookie::verify(core.cookie_secret(), core.remote(), &ch)
-            {
+            if core.config.hello_verify && !cookie::verify(core.cookie_key(), core.remote(), &ch) {
                 hello_verify(core, &ch, rx.seq)?;
-                core.reassembly().expect_any();
+                core.reassembly().expect_client_hello();
                 return Ok(Some(S::ExpectClientHello));
             }
             S::ExpectCertificate(flight4(core, ch, rx, now)?)
@@ -146,7 +145,7 @@ pub(crate) fn handle(
 fn hello_verify(core: &mut Core, ch: &ClientHello, seq: u16) -> Result<(), Error> {
     let hvr = Message::HelloVerifyRequest(HelloVerifyRequest {
         version: DTLS_1_0,
-        cookie: cookie::compute(core.cookie_secret(), core.remote(), ch),
+        cookie: cookie::compute(core.cookie_key(), core.remote(), ch)?,
     });
     let mut body = Vec::new();
     hvr.encode_body(&mut body);
@@ -230,7 +229,7 @@ fn flight4(core: &mut Core, ch: ClientHello, rx: &Complete, now: Instant) -> Res
     }
     let mut hs = Hs::new(DtlsRole::Server);
     hs.client_random = ch.random;
-    core.rng().fill(&mut hs.server_random);
+    core.random(&mut hs.server_random)?;
     hs.suite = suite;
     hs.ems = ch.extensions.extended_master_secret;
     hs.srtp = choose_srtp(core, &ch.extensions);
