@@ -4,12 +4,22 @@
 use crate::attr::{fields, number, AttrKind, Codec, Fmtp, RtcpFb, RtpMap};
 use crate::view::Section;
 
+/// Most `a=rtcp-fb:*` lines a media section may have for them to be copied into its codecs.
+/// Each such line becomes one entry in every codec (up to 128), so without a bound a few
+/// hundred KiB of remote text would make the typed view allocate a few hundred times that.
+/// A section with more is not joined at all: its wildcard lines stay, as written, among its
+/// other attributes, so nothing is lost and writing the model back reads back the same.
+/// Browsers write none (Chromium) or a handful.
+pub const MAX_WILDCARD_FEEDBACK: usize = 16;
+
 /// The codecs of a section, and for each of its lines whether it went into one.
 ///
 /// Rules: one codec per payload type with an `a=rtpmap` (the first one; later ones for the
 /// same type are not joined) or with a static RFC 3551 meaning; ordered as the `m=` line
 /// lists them, then the unlisted ones in line order; the first `a=fmtp` of a payload type
-/// gives its parameters; `a=rtcp-fb:*` applies to every codec.
+/// gives its parameters; `a=rtcp-fb:*` applies to every codec when the section has at most
+/// [`MAX_WILDCARD_FEEDBACK`] such lines. Feedback entries stored in the codecs are thus at
+/// most the section's `rtcp-fb` lines for one payload type plus 16 × 128.
 pub(crate) fn join_codecs<'a>(sec: Section<'a>, formats: &'a str) -> (Vec<Codec<'a>>, Vec<bool>) {
     let mut used = vec![false; sec.lines.len()];
     let mut seen = [false; 128];
@@ -61,7 +71,12 @@ pub(crate) fn join_codecs<'a>(sec: Section<'a>, formats: &'a str) -> (Vec<Codec<
             }
         }
     }
+    let wildcards = fbs.iter().filter(|(_, f)| f.payload_type.is_none()).count();
+    let join_wildcards = wildcards <= MAX_WILDCARD_FEEDBACK;
     for (i, fb) in fbs {
+        if fb.payload_type.is_none() && !join_wildcards {
+            continue; // left unjoined: kept as an attribute, as written
+        }
         let mut joined = false;
         for c in &mut codecs {
             if fb.payload_type.is_none_or(|pt| pt == c.payload_type) {

@@ -92,6 +92,7 @@ pub use attr::{
 };
 pub use error::Error;
 pub use fields::{Bandwidth, Connection, MediaKind, Origin, Timing};
+pub use join::MAX_WILDCARD_FEEDBACK;
 pub use model::{Description, Media};
 pub use sdp::{Limits, LineRef, Sdp};
 pub use view::{MediaView, SessionView};

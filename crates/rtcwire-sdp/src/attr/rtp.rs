@@ -146,8 +146,10 @@ impl fmt::Display for RtcpFb<'_> {
 /// `a=rtpmap` (or is a static payload type of RFC 3551 with a well-known mapping), in `m=`
 /// order, then one per `a=rtpmap` of a payload type the `m=` line does not list, in line
 /// order. The first `a=fmtp` of a payload type gives its parameters; `rtcp-fb` lines for `*`
-/// are added to every codec's feedback. Writing emits `rtpmap`, then each
-/// `rtcp-fb`, then `fmtp`, as browsers do.
+/// are added to every codec's feedback when a section has at most
+/// [`MAX_WILDCARD_FEEDBACK`](crate::MAX_WILDCARD_FEEDBACK) of them (a section with more keeps
+/// them among its attributes, as written: one line cannot become thousands of entries).
+/// Writing emits `rtpmap`, then each `rtcp-fb`, then `fmtp`, as browsers do.
 ///
 /// ```
 /// use rtcwire_sdp::Codec;
