@@ -1,4 +1,4 @@
-//! Chromium 156's real ClientHellos (from ../shared/interop/chromium-dtls-handshakes.pcap,
+//! Chromium 156's real ClientHellos (from testdata/interop/chromium-dtls-handshakes.pcap,
 //! saved as datagrams under tests/fixtures/): the post-quantum one offers DTLS 1.3 and 1.2
 //! and is 1413 bytes in two fragments. Our 1.2 server must reassemble it, in either order,
 //! and answer a correct DTLS 1.2 ServerHello.

@@ -89,13 +89,11 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
     dir
 }
 
-/// Path of a file in `../shared/` beside the repository, from a crate at `crates/<name>/`
-/// or `benches/<name>/` (pass `env!("CARGO_MANIFEST_DIR")`).
+/// Path of a file in the repository's `testdata/`, from a crate at `crates/<name>/` or
+/// `benches/<name>/` (pass `env!("CARGO_MANIFEST_DIR")`).
 #[must_use]
-pub fn shared(manifest_dir: &str, rel: &str) -> PathBuf {
-    PathBuf::from(manifest_dir)
-        .join("../../../shared")
-        .join(rel)
+pub fn testdata(manifest_dir: &str, rel: &str) -> PathBuf {
+    PathBuf::from(manifest_dir).join("../../testdata").join(rel)
 }
 
 /// A child process that is killed (by its own PID) when dropped, so a failing test never

@@ -113,12 +113,10 @@ mod tests {
         hex::decode(s).expect("hex")
     }
 
-    /// ../shared/vectors/tls12_prf_sha256.toml.
+    /// testdata/vectors/tls12_prf_sha256.toml.
     #[test]
     fn prf_sha256_vector() {
-        let path =
-            rtcwire_sim::peer::shared(env!("CARGO_MANIFEST_DIR"), "vectors/tls12_prf_sha256.toml");
-        let text = std::fs::read_to_string(&path).expect("vector file");
+        let text = include_str!("../../../../testdata/vectors/tls12_prf_sha256.toml");
         let v: toml::Value = toml::from_str(&text).expect("toml");
         let p = &v["prf"];
         let secret = hexd(p["secret_hex"].as_str().expect("secret"));
