@@ -1,0 +1,369 @@
+//! rtcwire-sim scenarios: two agents on a LAN, behind RFC 4787 NATs, under loss, losing
+//! their link (disconnected → failed on RFC 7675 timing), and restarting ICE after an
+//! address change. Each prints its simulated time to connected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{config, connected, Duo, Node, StunServer};
+use rtcwire_ice::{CandidateKind, Config, Event, IceState};
+use rtcwire_sim::{Host, LinkConfig, Loss, NatConfig, Sim};
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn host(sim: &mut Sim, a: &str, cfg: Config, seed: u64, label: &str) -> Host<Node> {
+    let h = sim.add_host(addr(a), Node::new(cfg, seed, label));
+    let now = sim.now();
+    let ep = sim.endpoint_mut(h);
+    ep.agent.add_host_candidate(now, addr(a)).unwrap();
+    ep.agent.end_of_local_candidates();
+    h
+}
+
+fn data_both_ways(sim: &mut Sim, duo: &mut Duo) {
+    data_both_ways_n(sim, duo, 5, 5);
+}
+
+/// Sends `sent` datagrams each way; at least `need` must arrive (data is not retransmitted).
+fn data_both_ways_n(sim: &mut Sim, duo: &mut Duo, sent: u8, need: usize) {
+    let (a, b) = (duo.a, duo.b);
+    for i in 0..sent {
+        sim.endpoint_mut(a).outbox.push_back(vec![b'a', i]);
+        sim.endpoint_mut(b).outbox.push_back(vec![b'b', i]);
+    }
+    let ok = duo.run(sim, Duration::from_secs(5), |s, d| {
+        s.endpoint(d.a).received.len() >= need && s.endpoint(d.b).received.len() >= need
+    });
+    assert!(ok, "data did not pass both ways\n{}", sim.report());
+    if need == usize::from(sent) {
+        assert!(sim.endpoint(b).received.contains(&vec![b'a', sent - 1]));
+        assert!(sim.endpoint(a).received.contains(&vec![b'b', sent - 1]));
+    }
+}
+
+fn lan(seed: u64, link: LinkConfig) -> (Sim, Duo) {
+    let mut sim = Sim::new(seed);
+    let a = host(&mut sim, "10.0.0.1:5000", config(true), seed, "a");
+    let b = host(&mut sim, "10.0.0.2:6000", config(false), seed, "b");
+    sim.link(a, b, link);
+    let duo = Duo::new(&mut sim, a, b);
+    (sim, duo)
+}
+
+#[test]
+fn two_agents_on_one_lan_connect_and_exchange_data() {
+    let (mut sim, mut duo) = lan(1, LinkConfig::with_delay(Duration::from_millis(5)));
+    let ok = duo.run(&mut sim, Duration::from_secs(10), |s, d| {
+        connected(s, d.a) && connected(s, d.b)
+    });
+    assert!(ok, "{}", sim.report());
+    let t = duo.connected_at(true).unwrap();
+    println!("lan: connected after {t:?} (simulated)");
+    assert!(t < Duration::from_millis(200), "{t:?}");
+    data_both_ways(&mut sim, &mut duo);
+    let sel = sim.endpoint(duo.a).agent.selected_pair().unwrap();
+    assert_eq!(sel.local.kind, CandidateKind::Host);
+    assert_eq!(sel.remote.address, addr("10.0.0.2:6000"));
+    // Both reach `completed`: both gathered and both got end-of-candidates.
+    assert!(duo.run(&mut sim, Duration::from_secs(1), |s, d| {
+        s.endpoint(d.a).agent.state() == IceState::Completed
+            && s.endpoint(d.b).agent.state() == IceState::Completed
+    }));
+    assert_eq!(sim.endpoint(duo.a).agent.stats().bad_integrity, 0);
+}
+
+#[test]
+fn connects_under_twenty_percent_loss() {
+    let mut times = Vec::new();
+    for seed in 1..=8 {
+        let link = LinkConfig::with_delay(Duration::from_millis(20)).loss(Loss::Random(0.2));
+        let (mut sim, mut duo) = lan(seed, link);
+        let ok = duo.run(&mut sim, Duration::from_secs(20), |s, d| {
+            connected(s, d.a) && connected(s, d.b)
+        });
+        assert!(ok, "seed {seed}\n{}", sim.report());
+        let t = duo.connected_at(true).max(duo.connected_at(false)).unwrap();
+        times.push(t);
+        data_both_ways_n(&mut sim, &mut duo, 40, 20);
+    }
+    println!("20% loss, 20 ms links: connected after {times:?} (simulated, seeds 1..=8)");
+}
+
+/// A: host behind `nat_a`; B: host behind `nat_b`; a STUN server on the public side.
+fn behind_nats(seed: u64, nat_a: NatConfig, nat_b: NatConfig) -> (Sim, Duo) {
+    let mut sim = Sim::new(seed);
+    let stun = sim.add_host(addr("198.51.100.1:3478"), StunServer::default());
+    let cfg = |controlling| Config {
+        stun_servers: vec![addr("198.51.100.1:3478")],
+        ..config(controlling)
+    };
+    let a = host(&mut sim, "192.168.1.2:5000", cfg(true), seed, "a");
+    let b = host(&mut sim, "192.168.2.2:6000", cfg(false), seed, "b");
+    let na = sim.add_nat("203.0.113.1".parse().unwrap(), nat_a);
+    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), nat_b);
+    let r = sim.add_router();
+    let lan = LinkConfig::with_delay(Duration::from_millis(2));
+    let wan = LinkConfig::with_delay(Duration::from_millis(20));
+    sim.link(a, na.inside(), lan);
+    sim.link(b, nb.inside(), lan);
+    sim.link(na.outside(), r, wan);
+    sim.link(nb.outside(), r, wan);
+    sim.link(stun, r, wan);
+    let duo = Duo::new(&mut sim, a, b);
+    (sim, duo)
+}
+
+#[test]
+fn connects_directly_through_rfc4787_nats() {
+    let cases: [(&str, NatConfig, NatConfig); 5] = [
+        (
+            "full-cone/full-cone",
+            NatConfig::full_cone(),
+            NatConfig::full_cone(),
+        ),
+        (
+            "restricted/port-restricted",
+            NatConfig::restricted_cone(),
+            NatConfig::port_restricted_cone(),
+        ),
+        (
+            "port-restricted/port-restricted",
+            NatConfig::port_restricted_cone(),
+            NatConfig::port_restricted_cone(),
+        ),
+        (
+            "full-cone/symmetric",
+            NatConfig::full_cone(),
+            NatConfig::symmetric(),
+        ),
+        (
+            "symmetric/restricted",
+            NatConfig::symmetric(),
+            NatConfig::restricted_cone(),
+        ),
+    ];
+    for (name, na, nb) in cases {
+        let (mut sim, mut duo) = behind_nats(3, na, nb);
+        let ok = duo.run(&mut sim, Duration::from_secs(15), |s, d| {
+            connected(s, d.a) && connected(s, d.b)
+        });
+        assert!(ok, "{name}\n{}", sim.report());
+        let t = duo.connected_at(true).max(duo.connected_at(false)).unwrap();
+        let sel = sim.endpoint(duo.a).agent.selected_pair().unwrap();
+        println!(
+            "NAT {name}: connected after {t:?} (simulated), A's pair {} -> {} ({:?})",
+            sel.local.address, sel.remote.address, sel.remote.kind
+        );
+        data_both_ways(&mut sim, &mut duo);
+    }
+}
+
+#[test]
+fn symmetric_to_port_restricted_fails_without_turn() {
+    // RFC 4787: the symmetric NAT maps each destination to a new port, which the
+    // port-restricted NAT filters (it only ever sent to the server-reflexive port): no
+    // direct path exists, and without TURN the agents must reach `failed`.
+    let (mut sim, mut duo) =
+        behind_nats(4, NatConfig::symmetric(), NatConfig::port_restricted_cone());
+    let ok = duo.run(&mut sim, Duration::from_secs(40), |s, d| {
+        (connected(s, d.a) && connected(s, d.b))
+            || s.endpoint(d.a).agent.state() == IceState::Failed
+    });
+    assert!(ok, "neither connected nor failed\n{}", sim.report());
+    assert_eq!(sim.endpoint(duo.a).agent.state(), IceState::Failed);
+    println!(
+        "NAT symmetric/port-restricted: A ended {:?} after {:?} (no TURN in the simulation)",
+        sim.endpoint(duo.a).agent.state(),
+        sim.elapsed()
+    );
+}
+
+#[test]
+fn link_down_goes_disconnected_then_failed_on_rfc7675_timing() {
+    let mut sim = Sim::new(5);
+    let a = host(&mut sim, "10.0.0.1:5000", config(true), 5, "a");
+    let b = host(&mut sim, "10.0.0.2:6000", config(false), 5, "b");
+    let link = sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
+    let mut duo = Duo::new(&mut sim, a, b);
+    assert!(
+        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
+            && connected(s, d.b))
+    );
+    // Consent keeps it alive for a while.
+    assert!(!duo.run(&mut sim, Duration::from_secs(40), |s, d| !connected(s, d.a)));
+    let down_at = sim.elapsed();
+    sim.set_link_up(link, false);
+    assert!(duo.run(&mut sim, Duration::from_secs(60), |s, d| {
+        s.endpoint(d.a).agent.state() == IceState::Failed
+            && s.endpoint(d.b).agent.state() == IceState::Failed
+    }));
+    let log = &duo.log_a;
+    let t = |st: IceState| {
+        log.iter()
+            .rev()
+            .find(|(_, e)| *e == Event::StateChanged(st))
+            .map(|(t, _)| *t)
+            .unwrap()
+    };
+    let (disc, failed) = (
+        t(IceState::Disconnected) - down_at,
+        t(IceState::Failed) - down_at,
+    );
+    println!("link down: disconnected after {disc:?}, failed after {failed:?} (simulated)");
+    // The last consent response came at most ~6 s before the link went down.
+    assert!(
+        disc <= Duration::from_secs(8) && disc >= Duration::from_secs(2),
+        "{disc:?}"
+    );
+    assert!(
+        failed >= Duration::from_secs(24) && failed <= Duration::from_secs(30),
+        "{failed:?}"
+    );
+    assert!(sim.endpoint(a).agent.selected_pair().is_none());
+}
+
+#[test]
+fn ice_restart_after_address_change_resumes_data() {
+    let mut sim = Sim::new(6);
+    let a = host(&mut sim, "10.0.0.1:5000", config(true), 6, "a");
+    let b = host(&mut sim, "10.0.0.2:6000", config(false), 6, "b");
+    sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(10)));
+    let mut duo = Duo::new(&mut sim, a, b);
+    assert!(
+        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
+            && connected(s, d.b))
+    );
+    data_both_ways(&mut sim, &mut duo);
+
+    // A's host gets a new address; the old one is dropped from ICE, and both restart.
+    sim.add_address(a, "10.0.0.9".parse().unwrap());
+    let now = sim.now();
+    let restart_at = sim.elapsed();
+    let ca = {
+        let ag = &mut sim.endpoint_mut(a).agent;
+        let c = ag.restart(now).unwrap();
+        ag.remove_host_candidate(addr("10.0.0.1:5000"));
+        ag.add_host_candidate(now, addr("10.0.0.9:5000")).unwrap();
+        ag.end_of_local_candidates();
+        c
+    };
+    let cb = sim.endpoint_mut(b).agent.restart(now).unwrap();
+    sim.endpoint_mut(a)
+        .agent
+        .set_remote_credentials(&cb.ufrag, &cb.pwd)
+        .unwrap();
+    sim.endpoint_mut(b)
+        .agent
+        .set_remote_credentials(&ca.ufrag, &ca.pwd)
+        .unwrap();
+    // The old pair stays selected (and carries data) until the new one is nominated.
+    assert!(sim.endpoint(a).agent.selected_pair().is_some());
+    assert!(connected(&sim, a));
+    duo.log_a.clear();
+    let ok = duo.run(&mut sim, Duration::from_secs(10), |s, d| {
+        s.endpoint(d.a)
+            .agent
+            .selected_pair()
+            .is_some_and(|p| p.local.address == addr("10.0.0.9:5000"))
+            && s.endpoint(d.b)
+                .agent
+                .selected_pair()
+                .is_some_and(|p| p.remote.address == addr("10.0.0.9:5000"))
+    });
+    assert!(ok, "{}", sim.report());
+    println!(
+        "ICE restart: new pair selected {:?} after the restart (simulated)",
+        sim.elapsed() - restart_at
+    );
+    sim.endpoint_mut(a).received.clear();
+    sim.endpoint_mut(b).received.clear();
+    data_both_ways(&mut sim, &mut duo);
+    assert!(connected(&sim, a) && connected(&sim, b));
+}
+
+#[test]
+fn restart_during_gathering_does_not_wedge() {
+    let (mut sim, mut duo) = behind_nats(7, NatConfig::full_cone(), NatConfig::full_cone());
+    // Restart both right away, before the STUN server has answered.
+    let now = sim.now();
+    let ca = sim.endpoint_mut(duo.a).agent.restart(now).unwrap();
+    let cb = sim.endpoint_mut(duo.b).agent.restart(now).unwrap();
+    sim.endpoint_mut(duo.a)
+        .agent
+        .set_remote_credentials(&cb.ufrag, &cb.pwd)
+        .unwrap();
+    sim.endpoint_mut(duo.b)
+        .agent
+        .set_remote_credentials(&ca.ufrag, &ca.pwd)
+        .unwrap();
+    let ok = duo.run(&mut sim, Duration::from_secs(15), |s, d| {
+        connected(s, d.a) && connected(s, d.b)
+    });
+    assert!(ok, "{}", sim.report());
+    println!(
+        "restart mid-gathering: connected after {:?} (simulated)",
+        sim.elapsed()
+    );
+    data_both_ways(&mut sim, &mut duo);
+}
+
+#[test]
+fn role_conflict_is_resolved() {
+    for both_controlling in [true, false] {
+        let mut sim = Sim::new(8);
+        let a = host(&mut sim, "10.0.0.1:5000", config(both_controlling), 8, "a");
+        let b = host(&mut sim, "10.0.0.2:6000", config(both_controlling), 8, "b");
+        sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
+        let mut duo = Duo::new(&mut sim, a, b);
+        assert!(
+            duo.run(&mut sim, Duration::from_secs(10), |s, d| connected(s, d.a)
+                && connected(s, d.b)),
+            "both_controlling={both_controlling}\n{}",
+            sim.report()
+        );
+        assert_ne!(sim.endpoint(a).agent.role(), sim.endpoint(b).agent.role());
+        assert!(
+            sim.endpoint(a).agent.stats().role_conflicts
+                + sim.endpoint(b).agent.stats().role_conflicts
+                > 0
+        );
+        data_both_ways(&mut sim, &mut duo);
+    }
+}
+
+#[test]
+fn full_agent_connects_to_lite_agent() {
+    let mut sim = Sim::new(9);
+    let a = host(&mut sim, "10.0.0.1:5000", config(false), 9, "a");
+    let lite = Config {
+        lite: true,
+        ..Config::default()
+    };
+    let b = host(&mut sim, "10.0.0.2:6000", lite, 9, "b");
+    sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
+    sim.endpoint_mut(a).agent.set_remote_lite(true);
+    let mut duo = Duo::new(&mut sim, a, b);
+    assert!(
+        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
+            && connected(s, d.b)),
+        "{}",
+        sim.report()
+    );
+    println!(
+        "full -> lite: connected after {:?} (simulated)",
+        duo.connected_at(true).unwrap()
+    );
+    data_both_ways(&mut sim, &mut duo);
+    // The lite side keeps consent from the full side's checks.
+    assert!(!duo.run(&mut sim, Duration::from_secs(60), |s, d| !connected(s, d.b)));
+}
