@@ -47,6 +47,29 @@ impl Output for Vec<u8> {
     }
 }
 
+/// `out.grow(n)`, checked to have returned exactly `n` bytes: writers slice what it returns
+/// at fixed offsets, so a short region is an error here rather than a panic there.
+pub(crate) fn grow_exact<O: Output + ?Sized>(out: &mut O, n: usize) -> Result<&mut [u8], Error> {
+    let region = out.grow(n)?;
+    if region.len() == n {
+        Ok(region)
+    } else {
+        Err(Error::BufferTooSmall {
+            needed: n,
+            available: region.len(),
+        })
+    }
+}
+
+/// Splits `buf` at `at`, or reports how many bytes were missing.
+pub(crate) fn split_checked(buf: &mut [u8], at: usize) -> Result<(&mut [u8], &mut [u8]), Error> {
+    let available = buf.len();
+    buf.split_at_mut_checked(at).ok_or(Error::BufferTooSmall {
+        needed: at,
+        available,
+    })
+}
+
 /// A fixed `&mut [u8]` written from the front; [`SliceBuf::len`] tells how much is used.
 #[derive(Debug)]
 pub struct SliceBuf<'b> {
@@ -84,7 +107,7 @@ impl Output for SliceBuf<'_> {
         self.buf.get_mut(..self.len).unwrap_or_default()
     }
     fn grow(&mut self, n: usize) -> Result<&mut [u8], Error> {
-        let end = self.len + n;
+        let end = self.len.saturating_add(n);
         let available = self.buf.len();
         let out = self
             .buf
@@ -144,7 +167,13 @@ impl<'o, O: Output + ?Sized> MessageBuilder<'o, O> {
     /// Starts a message of type `typ` at the end of `out`.
     pub fn new(out: &'o mut O, typ: MessageType, tid: TransactionId) -> Result<Self, Error> {
         let start = out.written().len();
-        let h = out.grow(HEADER_LEN)?;
+        let h: &mut [u8; HEADER_LEN] =
+            grow_exact(out, HEADER_LEN)?
+                .try_into()
+                .map_err(|_| Error::BufferTooSmall {
+                    needed: HEADER_LEN,
+                    available: 0,
+                })?;
         h[field::TYPE].copy_from_slice(&typ.to_u16().to_be_bytes());
         h[field::COOKIE].copy_from_slice(&MAGIC_COOKIE.to_be_bytes());
         h[field::TRANSACTION_ID].copy_from_slice(&tid.0);
@@ -192,11 +221,20 @@ impl<'o, O: Output + ?Sized> MessageBuilder<'o, O> {
         }
         let vlen = u16::try_from(len).map_err(|_| Error::TooLong(len))?;
         let padded = len.next_multiple_of(4);
-        let body = self.out.written().len() - self.start - HEADER_LEN;
+        // The builder holds `out` exclusively, so what it wrote (the header at least) is
+        // still there; saturating keeps a broken buffer from wrapping around.
+        let body = self
+            .out
+            .written()
+            .len()
+            .saturating_sub(self.start + HEADER_LEN);
         let new_body = body + 4 + padded;
         if new_body > MAX_BODY_LEN {
             return Err(Error::TooLong(new_body));
         }
+        // Grow first: if the buffer cannot, nothing below has changed (stage, length).
+        let before = self.out.written().len();
+        grow_exact(self.out, 4 + padded)?;
         if ordered {
             self.stage = match attr {
                 AttrType::MESSAGE_INTEGRITY => Stage::AfterIntegrity,
@@ -206,18 +244,43 @@ impl<'o, O: Output + ?Sized> MessageBuilder<'o, O> {
             };
         }
         let start = self.start;
-        if let Some(len_field) = self
-            .out
-            .written()
-            .get_mut(start + field::LENGTH.start..start + field::LENGTH.end)
+        let written = self.out.written();
+        if let Some(len_field) =
+            written.get_mut(start + field::LENGTH.start..start + field::LENGTH.end)
         {
             len_field.copy_from_slice(&(new_body as u16).to_be_bytes());
         }
-        let a = self.out.grow(4 + padded)?;
-        let (head, rest) = a.split_at_mut(4);
-        head[..2].copy_from_slice(&attr.0.to_be_bytes());
-        head[2..].copy_from_slice(&vlen.to_be_bytes());
-        Ok(rest.split_at_mut(len))
+        let available = written.len();
+        let a = written.get_mut(before..).ok_or(Error::BufferTooSmall {
+            needed: before,
+            available,
+        })?;
+        let (head, rest) = split_checked(a, 4)?;
+        let [t0, t1, l0, l1] = head else {
+            return Err(Error::BufferTooSmall {
+                needed: 4,
+                available: head.len(),
+            });
+        };
+        [*t0, *t1] = attr.0.to_be_bytes();
+        [*l0, *l1] = vlen.to_be_bytes();
+        split_checked(rest, len)
+    }
+
+    /// Splits the whole message, after `append` added an attribute of `value_len` bytes,
+    /// into (what the attribute covers, the attribute's value).
+    fn covered_and_value(&mut self, value_len: usize) -> Result<(&mut [u8], &mut [u8]), Error> {
+        let msg = self.whole();
+        let available = msg.len();
+        let split = available
+            .checked_sub(value_len + 4)
+            .ok_or(Error::BufferTooSmall {
+                needed: value_len + 4,
+                available,
+            })?;
+        let (covered, attr) = split_checked(msg, split)?;
+        let value = attr.get_mut(4..).unwrap_or_default();
+        Ok((covered, value))
     }
 
     /// Appends a typed attribute. Values are checked as the decoder checks them: error
@@ -300,13 +363,9 @@ impl<'o, O: Output + ?Sized> MessageBuilder<'o, O> {
     /// Appends MESSAGE-INTEGRITY: HMAC-SHA1 with `key` over the message so far.
     pub fn message_integrity(&mut self, key: &IntegrityKey) -> Result<&mut Self, Error> {
         self.append(AttrType::MESSAGE_INTEGRITY, INTEGRITY_LEN, true)?;
-        let msg = self.whole();
-        let split = msg.len() - INTEGRITY_LEN - 4;
-        let (covered, attr) = msg.split_at_mut(split);
+        let (covered, value) = self.covered_and_value(INTEGRITY_LEN)?;
         let mac = key.hmac_sha1(&[covered]);
-        if let Some(v) = attr.get_mut(4..) {
-            v.copy_from_slice(&mac);
-        }
+        value.copy_from_slice(&mac);
         Ok(self)
     }
 
@@ -318,32 +377,24 @@ impl<'o, O: Output + ?Sized> MessageBuilder<'o, O> {
             INTEGRITY_SHA256_LEN,
             true,
         )?;
-        let msg = self.whole();
-        let split = msg.len() - INTEGRITY_SHA256_LEN - 4;
-        let (covered, attr) = msg.split_at_mut(split);
+        let (covered, value) = self.covered_and_value(INTEGRITY_SHA256_LEN)?;
         let mac = key.hmac_sha256(&[covered]);
-        if let Some(v) = attr.get_mut(4..) {
-            v.copy_from_slice(&mac);
-        }
+        value.copy_from_slice(&mac);
         Ok(self)
     }
 
     /// Appends FINGERPRINT, the last attribute.
     pub fn fingerprint(&mut self) -> Result<&mut Self, Error> {
         self.append(AttrType::FINGERPRINT, 4, true)?;
-        let msg = self.whole();
-        let split = msg.len() - 8;
-        let (covered, attr) = msg.split_at_mut(split);
+        let (covered, value) = self.covered_and_value(4)?;
         let crc = fingerprint(covered);
-        if let Some(v) = attr.get_mut(4..) {
-            v.copy_from_slice(&crc.to_be_bytes());
-        }
+        value.copy_from_slice(&crc.to_be_bytes());
         Ok(self)
     }
 
     /// Ends the message; returns its length in bytes.
     pub fn finish(self) -> usize {
-        self.out.written().len() - self.start
+        self.out.written().len().saturating_sub(self.start)
     }
 }
 
@@ -351,6 +402,107 @@ impl<'o, O: Output + ?Sized> MessageBuilder<'o, O> {
 mod tests {
     use super::*;
     use crate::Message;
+
+    /// An output that breaks the `grow` contract: it hands back fewer bytes than asked
+    /// (at most `cap` in all), as a buggy buffer would.
+    struct Short {
+        buf: Vec<u8>,
+        cap: usize,
+    }
+    impl sealed::Sealed for Short {}
+    impl Output for Short {
+        fn written(&mut self) -> &mut [u8] {
+            &mut self.buf
+        }
+        fn grow(&mut self, n: usize) -> Result<&mut [u8], Error> {
+            let start = self.buf.len();
+            let end = (start + n).min(self.cap);
+            self.buf.resize(end, 0);
+            Ok(&mut self.buf[start..])
+        }
+    }
+
+    #[test]
+    fn a_refused_attribute_leaves_the_message_unchanged() {
+        let mut arr = [0u8; 32];
+        let mut out = SliceBuf::new(&mut arr);
+        let mut b = MessageBuilder::new(
+            &mut out,
+            MessageType::BINDING_REQUEST,
+            TransactionId([3; 12]),
+        )
+        .unwrap();
+        // FINGERPRINT needs 8 bytes; a 16-byte SOFTWARE needs 20 of the 12 left.
+        assert!(matches!(
+            b.attr(&Attribute::Software("0123456789abcdef")),
+            Err(Error::BufferTooSmall { .. })
+        ));
+        assert_eq!(&b.as_bytes()[2..4], &[0, 0]);
+        b.fingerprint().unwrap();
+        let n = b.finish();
+        let msg = Message::parse(&arr[..n]).unwrap();
+        msg.verify_fingerprint().unwrap();
+    }
+
+    #[test]
+    fn an_output_that_grows_short_is_an_error_not_a_panic() {
+        let tid = TransactionId([1; 12]);
+        let mut out = Short {
+            buf: Vec::new(),
+            cap: 8,
+        };
+        assert_eq!(
+            MessageBuilder::new(&mut out, MessageType::BINDING_REQUEST, tid).err(),
+            Some(Error::BufferTooSmall {
+                needed: 20,
+                available: 8
+            })
+        );
+        // Room for the header, then short for every kind of attribute.
+        for cap in [20, 22, 26, 30] {
+            let mut out = Short {
+                buf: Vec::new(),
+                cap,
+            };
+            let mut b = MessageBuilder::new(&mut out, MessageType::BINDING_REQUEST, tid).unwrap();
+            assert!(matches!(
+                b.attr(&Attribute::Software("abcdefgh")),
+                Err(Error::BufferTooSmall { .. })
+            ));
+            assert!(matches!(b.fingerprint(), Err(Error::BufferTooSmall { .. })));
+            let key = IntegrityKey::short_term("pw");
+            assert!(matches!(
+                b.message_integrity(&key),
+                Err(Error::BufferTooSmall { .. })
+            ));
+        }
+        let mut out = Short {
+            buf: Vec::new(),
+            cap: 5,
+        };
+        assert_eq!(
+            crate::framer::write_rfc4571(b"abcdef", &mut out),
+            Err(Error::BufferTooSmall {
+                needed: 8,
+                available: 5
+            })
+        );
+        let mut out = Short {
+            buf: Vec::new(),
+            cap: 6,
+        };
+        let cd = crate::ChannelData {
+            number: 0x4000,
+            data: b"abcdef",
+        };
+        assert_eq!(
+            cd.encode(crate::Transport::Udp, &mut out),
+            Err(Error::BufferTooSmall {
+                needed: 10,
+                available: 6
+            })
+        );
+    }
 
     #[test]
     fn appends_after_existing_bytes_and_keeps_the_length_current() {

@@ -11,7 +11,7 @@
 //! Over TCP the message is padded to a multiple of 4 bytes (the padding is not counted in
 //! Length); over UDP padding is optional and a receiver ignores bytes past Length.
 
-use crate::builder::Output;
+use crate::builder::{grow_exact, split_checked, Output};
 use crate::Error;
 
 /// Length of the ChannelData header.
@@ -97,12 +97,11 @@ impl<'a> ChannelData<'a> {
     ) -> Result<usize, Error> {
         let header = Self::header(self.number, self.data.len())?;
         let n = self.encoded_len(transport);
-        let dst = out.grow(n)?;
-        let (h, rest) = dst.split_at_mut(CHANNEL_DATA_HEADER_LEN.min(dst.len()));
-        h.copy_from_slice(&header[..h.len()]);
-        if let Some(d) = rest.get_mut(..self.data.len()) {
-            d.copy_from_slice(self.data);
-        }
+        let dst = grow_exact(out, n)?;
+        let (h, rest) = split_checked(dst, CHANNEL_DATA_HEADER_LEN)?;
+        h.copy_from_slice(&header);
+        let (d, _padding) = split_checked(rest, self.data.len())?;
+        d.copy_from_slice(self.data);
         Ok(n)
     }
 }

@@ -11,7 +11,7 @@
 use bytes::{Bytes, BytesMut};
 use rtcwire_proto::{classify, PacketKind};
 
-use crate::builder::Output;
+use crate::builder::{grow_exact, split_checked, Output};
 use crate::channel_data::CHANNEL_DATA_HEADER_LEN;
 use crate::header::HEADER_LEN;
 use crate::Error;
@@ -101,12 +101,10 @@ pub fn next_frame(framing: Framing, buf: &[u8]) -> Result<Option<FrameSpan>, Err
 /// [`Transport::Tcp`](crate::Transport::Tcp) padding) delimit themselves.
 pub fn write_rfc4571<O: Output + ?Sized>(packet: &[u8], out: &mut O) -> Result<usize, Error> {
     let len = u16::try_from(packet.len()).map_err(|_| Error::TooLong(packet.len()))?;
-    let dst = out.grow(2 + packet.len())?;
-    let (prefix, rest) = dst.split_at_mut(2.min(dst.len()));
-    prefix.copy_from_slice(&len.to_be_bytes()[..prefix.len()]);
-    if let Some(d) = rest.get_mut(..packet.len()) {
-        d.copy_from_slice(packet);
-    }
+    let dst = grow_exact(out, 2 + packet.len())?;
+    let (prefix, rest) = split_checked(dst, 2)?;
+    prefix.copy_from_slice(&len.to_be_bytes());
+    rest.copy_from_slice(packet);
     Ok(2 + packet.len())
 }
 
