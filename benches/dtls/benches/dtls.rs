@@ -16,6 +16,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use ring::{agreement, rand::SystemRandom, signature};
+use rtcwire_bench_dtls::{configs, connected_pair};
 use rtcwire_dtls::record::{ContentType, Protection, Records};
 use rtcwire_dtls::{
     BulkCipher, Certificate, CipherSuite, Config, Connection, Event, FingerprintAlgorithm,
@@ -25,22 +26,6 @@ use rtcwire_proto::{Datagram, SansIo};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
-
-fn configs() -> (Arc<Config>, Arc<Config>) {
-    let a = Certificate::generate_self_signed().unwrap();
-    let b = Certificate::generate_self_signed().unwrap();
-    let mk = |me: &Certificate, peer: &Certificate| {
-        Arc::new(
-            Config::builder(me.clone())
-                .remote_fingerprint(peer.fingerprint(FingerprintAlgorithm::Sha256))
-                .cipher_suites(&[CipherSuite::EcdheEcdsaAes128GcmSha256])
-                .groups(&[NamedGroup::Secp256r1])
-                .build()
-                .unwrap(),
-        )
-    };
-    (mk(&a, &b), mk(&b, &a))
-}
 
 /// One handshake of ours, in memory; returns the number of Connected events (2).
 fn ours(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> usize {
@@ -72,35 +57,6 @@ fn ours(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> usize {
         }
     }
     connected
-}
-
-/// Two connections that have completed a handshake in memory, for the application-data path.
-fn connected_pair(client_cfg: &Arc<Config>, server_cfg: &Arc<Config>) -> (Connection, Connection) {
-    let now = Instant::now();
-    let mut c = Connection::client(client_cfg.clone(), Box::new(SystemRng::new()), now);
-    let mut s = Connection::server(server_cfg.clone(), Box::new(SystemRng::new()));
-    let addr = "127.0.0.1:1".parse().unwrap();
-    let mut buf = Vec::with_capacity(1500);
-    for _ in 0..16 {
-        let mut moved = false;
-        while let Some(t) = c.poll_transmit(now, &mut buf) {
-            moved = true;
-            let _ = s.handle_read(now, Datagram::udp(addr, addr, &buf[..t.size]));
-            buf.clear();
-        }
-        while let Some(t) = s.poll_transmit(now, &mut buf) {
-            moved = true;
-            let _ = c.handle_read(now, Datagram::udp(addr, addr, &buf[..t.size]));
-            buf.clear();
-        }
-        if !moved {
-            break;
-        }
-    }
-    while c.poll_event().is_some() {}
-    while s.poll_event().is_some() {}
-    assert!(c.is_connected() && s.is_connected());
-    (c, s)
 }
 
 /// One webrtc-rs handshake over its in-memory pipe.

@@ -1,0 +1,110 @@
+//! Heap allocations per 1200-byte application-data record through two connected
+//! `Connection`s, counted by dhat's heap profiler (a counting global allocator in this
+//! binary only). Printed when measuring (`cargo xtask bench dtls`); in test mode
+//! (`cargo xtask ci` runs benches once) the steady-state figure must be zero.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
+
+use rtcwire_bench_dtls::{configs, connected_pair};
+use rtcwire_dtls::{Connection, Datagram, Event, SansIo};
+use std::time::Instant;
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+const RECORDS: u64 = 2_000;
+
+/// One record from `client` to `server` the way a driver runs it: one lent transmit buffer,
+/// and the received plaintext handed back with `recycle`.
+fn one_record(
+    client: &mut Connection,
+    server: &mut Connection,
+    lent: &mut Vec<u8>,
+    payload: &[u8],
+    send_with: bool,
+    recycle: bool,
+) {
+    let now = Instant::now();
+    let addr = "127.0.0.1:1".parse().unwrap();
+    if send_with {
+        client
+            .send_with(payload.len(), |room| {
+                room.copy_from_slice(payload);
+                room.len()
+            })
+            .unwrap();
+    } else {
+        client.write(payload).unwrap();
+    }
+    let t = client.poll_transmit(now, lent).unwrap();
+    server
+        .handle_read(now, Datagram::udp(addr, addr, &lent[..t.size]))
+        .unwrap();
+    lent.clear();
+    match server.poll_event() {
+        Some(Event::ApplicationData(d)) => {
+            assert_eq!(d.len(), payload.len());
+            if recycle {
+                server.recycle(d);
+            }
+        }
+        other => panic!("expected application data, got {other:?}"),
+    }
+}
+
+fn per_record(send_with: bool, recycle: bool) -> f64 {
+    let (cc, sc) = configs();
+    let (mut client, mut server) = connected_pair(&cc, &sc);
+    let payload = vec![0x5au8; 1200];
+    let mut lent = Vec::with_capacity(1500);
+    // Warm up: the first records fill the spare-buffer pools.
+    for _ in 0..16 {
+        one_record(
+            &mut client,
+            &mut server,
+            &mut lent,
+            &payload,
+            send_with,
+            recycle,
+        );
+    }
+    let before = dhat::HeapStats::get().total_blocks;
+    for _ in 0..RECORDS {
+        one_record(
+            &mut client,
+            &mut server,
+            &mut lent,
+            &payload,
+            send_with,
+            recycle,
+        );
+    }
+    let after = dhat::HeapStats::get().total_blocks;
+    (after - before) as f64 / RECORDS as f64
+}
+
+fn main() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let write = per_record(false, true);
+    let send_with = per_record(true, true);
+    // The control: an application that keeps every plaintext buffer costs one allocation per
+    // record, which shows the counter counts.
+    let kept = per_record(false, false);
+    println!("dtls record path, heap allocations per 1200-byte record (steady state, {RECORDS} records):");
+    println!(
+        "  write(&[u8])  -> poll_transmit -> handle_read -> ApplicationData + recycle: {write:.3}"
+    );
+    println!("  send_with(..) -> poll_transmit -> handle_read -> ApplicationData + recycle: {send_with:.3}");
+    println!("  write(&[u8]), application keeps each plaintext buffer (control):      {kept:.3}");
+    assert!(kept >= 1.0, "the control must allocate: {kept}");
+    assert_eq!(write, 0.0, "allocations per record on the write path");
+    assert_eq!(
+        send_with, 0.0,
+        "allocations per record on the send_with path"
+    );
+}
