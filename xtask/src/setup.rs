@@ -16,6 +16,7 @@ const APT: &[(&str, &str)] = &[
 const PIP: &[(&str, &str)] = &[
     ("pylibsrtp", "pylibsrtp"), // libsrtp, the SRTP peer
     ("aiortc", "aiortc"),       // a real WebRTC stack: answers SDP offers we build
+    ("aioice", "aioice"),       // the ICE peer of rtcwire-ice's interop test
 ];
 
 fn found(cmd: &str) -> bool {
