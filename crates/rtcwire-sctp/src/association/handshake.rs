@@ -1,0 +1,278 @@
+//! Association setup (RFC 9260 §5): INIT, INIT ACK with a stateless signed cookie,
+//! COOKIE ECHO, COOKIE ACK, and the INIT collision of §5.2.1.
+
+use std::time::Instant;
+
+use rtcwire_proto::Rng as _;
+
+use super::cookie::Cookie;
+use super::recv::Receiver;
+use super::{AbortReason, Association, Event, State};
+use crate::wire::{chunk_type, param_type, CookieAck, Init, Param, Params};
+use crate::Error;
+
+const FEATURE_FORWARD_TSN: u8 = 1;
+const FEATURE_RECONFIG: u8 = 2;
+
+/// What the peer supports, from its INIT / INIT ACK parameters.
+fn features(params: &Params<'_>) -> u8 {
+    let mut f = 0;
+    for p in params.iter() {
+        match p.typ {
+            param_type::FORWARD_TSN_SUPPORTED => f |= FEATURE_FORWARD_TSN,
+            param_type::SUPPORTED_EXTENSIONS => {
+                for &c in p.value {
+                    if c == chunk_type::FORWARD_TSN {
+                        f |= FEATURE_FORWARD_TSN;
+                    }
+                    if c == chunk_type::RE_CONFIG {
+                        f |= FEATURE_RECONFIG;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    f
+}
+
+impl Association {
+    /// Starts the association: sends INIT. Fails if it is not idle or the random source
+    /// fails.
+    pub fn connect(&mut self, now: Instant) -> Result<(), Error> {
+        if self.ended || self.state != State::Closed {
+            return Err(Error::Closed);
+        }
+        let tag = self.nonzero_u32()?;
+        let tsn = self.rng.next_u32().map_err(|_| Error::Rng)?;
+        self.local_tag = tag;
+        self.local_initial_tsn = tsn;
+        let mut b = Vec::with_capacity(64);
+        let mut params = Vec::with_capacity(32);
+        self.our_params(&mut params);
+        Init {
+            initiate_tag: tag,
+            a_rwnd: self.window_u32(),
+            outbound_streams: self.config.streams,
+            inbound_streams: self.config.streams,
+            initial_tsn: tsn,
+            params: Params(&params),
+        }
+        .emit(&mut b, chunk_type::INIT);
+        self.init_chunk = b;
+        self.state = State::CookieWait;
+        self.handshake_due = true;
+        self.handshake_retries = 0;
+        self.handshake_rto = self.config.rto_initial;
+        self.t1 = Some(now + self.handshake_rto);
+        Ok(())
+    }
+
+    fn nonzero_u32(&mut self) -> Result<u32, Error> {
+        for _ in 0..16 {
+            let v = self.rng.next_u32().map_err(|_| Error::Rng)?;
+            if v != 0 {
+                return Ok(v);
+            }
+        }
+        Err(Error::Rng)
+    }
+
+    fn window_u32(&self) -> u32 {
+        u32::try_from(self.config.receive_window).unwrap_or(u32::MAX)
+    }
+
+    /// Our optional parameters: the extensions we support (PR-SCTP and RE-CONFIG, which
+    /// Firefox and Chromium look for).
+    fn our_params(&self, out: &mut Vec<u8>) {
+        Param::emit(
+            param_type::SUPPORTED_EXTENSIONS,
+            &[chunk_type::RE_CONFIG, chunk_type::FORWARD_TSN],
+            out,
+        );
+        Param::emit(param_type::FORWARD_TSN_SUPPORTED, &[], out);
+    }
+
+    /// INIT: answer with INIT ACK and a signed cookie; keep no state (RFC 9260 §5.1.3), or,
+    /// in COOKIE-WAIT / COOKIE-ECHOED, answer with our own tag (§5.2.1).
+    pub(super) fn on_init(&mut self, now: Instant, init: &Init<'_>) {
+        let (tag, tsn) = match self.state {
+            State::Closed if !self.ended => {
+                let Ok(tag) = self.nonzero_u32() else { return };
+                let Ok(tsn) = self.rng.next_u32() else { return };
+                (tag, tsn)
+            }
+            State::CookieWait | State::CookieEchoed => (self.local_tag, self.local_initial_tsn),
+            // Restart of an established association (§5.2.2) is not supported: ignored.
+            _ => return,
+        };
+        let cookie = Cookie {
+            local_tag: tag,
+            peer_tag: init.initiate_tag,
+            local_initial_tsn: tsn,
+            peer_initial_tsn: init.initial_tsn,
+            peer_a_rwnd: init.a_rwnd,
+            peer_outbound_streams: init.outbound_streams,
+            peer_inbound_streams: init.inbound_streams,
+            peer_features: features(&init.params),
+            created_ms: self.now_ms(now),
+        }
+        .seal(&self.cookie_key);
+        let mut params = Vec::with_capacity(cookie.len() + 32);
+        Param::emit(param_type::STATE_COOKIE, &cookie, &mut params);
+        self.our_params(&mut params);
+        let mut b = Vec::with_capacity(params.len() + 20);
+        Init {
+            initiate_tag: tag,
+            a_rwnd: self.window_u32(),
+            outbound_streams: self.config.streams,
+            inbound_streams: self.config.streams,
+            initial_tsn: tsn,
+            params: Params(&params),
+        }
+        .emit(&mut b, chunk_type::INIT_ACK);
+        self.push_reply(init.initiate_tag, b);
+    }
+
+    pub(super) fn on_init_ack(&mut self, now: Instant, ack: &Init<'_>) {
+        if self.state != State::CookieWait {
+            return;
+        }
+        let Some(cookie) = ack.params.find(param_type::STATE_COOKIE) else {
+            return;
+        };
+        let mut b = Vec::with_capacity(cookie.len() + 8);
+        crate::wire::CookieEcho { cookie }.emit(&mut b);
+        self.cookie_echo = b;
+        self.setup_tcb(
+            now,
+            ack.initiate_tag,
+            ack.initial_tsn,
+            ack.a_rwnd,
+            ack.outbound_streams,
+            ack.inbound_streams,
+            features(&ack.params),
+        );
+        self.state = State::CookieEchoed;
+        self.handshake_due = true;
+        self.handshake_retries = 0;
+        self.handshake_rto = self.config.rto_initial;
+        self.t1 = Some(now + self.handshake_rto);
+    }
+
+    /// COOKIE ECHO: verify before changing anything; `Err` refuses the packet.
+    pub(super) fn on_cookie_echo(
+        &mut self,
+        now: Instant,
+        vtag: u32,
+        cookie: &[u8],
+    ) -> Result<(), Error> {
+        let c = Cookie::open(&self.cookie_key, cookie)?;
+        if vtag != c.local_tag {
+            return Err(Error::WrongVerificationTag);
+        }
+        let age = self.now_ms(now).saturating_sub(c.created_ms);
+        if u128::from(age) > self.config.cookie_lifetime.as_millis() {
+            return Err(Error::StaleCookie);
+        }
+        match self.state {
+            State::Closed if !self.ended => {
+                self.local_tag = c.local_tag;
+                self.local_initial_tsn = c.local_initial_tsn;
+                self.setup_tcb_from(now, &c);
+                self.become_established(now);
+            }
+            State::CookieWait | State::CookieEchoed if c.local_tag == self.local_tag => {
+                // INIT collision (§5.2.1 / §5.2.4 case D): our own INIT crossed theirs.
+                if self.state == State::CookieWait || self.peer_tag != c.peer_tag {
+                    self.setup_tcb_from(now, &c);
+                }
+                self.become_established(now);
+            }
+            _ if self.has_tcb() && c.local_tag == self.local_tag && c.peer_tag == self.peer_tag => {
+                // A retransmitted COOKIE ECHO: our COOKIE ACK was lost.
+            }
+            // A restart (§5.2.4 case A) or a stale collision: not supported, ignored.
+            _ => return Ok(()),
+        }
+        let mut b = Vec::with_capacity(4);
+        CookieAck.emit(&mut b);
+        self.push_reply(self.peer_tag, b);
+        Ok(())
+    }
+
+    fn setup_tcb_from(&mut self, now: Instant, c: &Cookie) {
+        self.setup_tcb(
+            now,
+            c.peer_tag,
+            c.peer_initial_tsn,
+            c.peer_a_rwnd,
+            c.peer_outbound_streams,
+            c.peer_inbound_streams,
+            c.peer_features,
+        );
+    }
+
+    pub(super) fn on_cookie_ack(&mut self, now: Instant) {
+        if self.state == State::CookieEchoed {
+            self.become_established(now);
+        }
+    }
+
+    fn become_established(&mut self, now: Instant) {
+        self.state = State::Established;
+        self.t1 = None;
+        self.handshake_due = false;
+        self.init_chunk = Vec::new();
+        self.cookie_echo = Vec::new();
+        self.hb_next = self.config.heartbeat_interval.map(|i| now + i);
+        self.events.push_back(Event::Connected);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn setup_tcb(
+        &mut self,
+        _now: Instant,
+        peer_tag: u32,
+        peer_initial_tsn: u32,
+        peer_a_rwnd: u32,
+        peer_os: u16,
+        peer_mis: u16,
+        features: u8,
+    ) {
+        self.peer_tag = peer_tag;
+        self.peer_forward_tsn = features & FEATURE_FORWARD_TSN != 0;
+        self.peer_reconfig = features & FEATURE_RECONFIG != 0;
+        self.peer_rwnd = peer_a_rwnd as usize;
+        // Slow start seeded from the peer's window, in both roles (RFC 9260 §7.2.1).
+        self.ssthresh = (peer_a_rwnd as usize).max(4 * self.config.mtu);
+        self.outbound_streams = self.config.streams.min(peer_mis);
+        self.rx = Some(Receiver::new(
+            peer_initial_tsn,
+            self.config.receive_window,
+            self.config.max_message_size,
+            self.config.streams.min(peer_os),
+        ));
+        self.next_tsn = (1u64 << 32) + u64::from(self.local_initial_tsn);
+        self.cum_ack = self.next_tsn - 1;
+        self.adv_ack = self.cum_ack;
+        self.reset
+            .start(self.local_initial_tsn, peer_initial_tsn.wrapping_sub(1));
+    }
+
+    /// T1-init / T1-cookie expired: send again, or give up.
+    pub(super) fn on_t1(&mut self, now: Instant) {
+        self.handshake_retries += 1;
+        if self
+            .config
+            .max_init_retransmissions
+            .is_some_and(|m| self.handshake_retries > m)
+        {
+            self.end(Some(AbortReason::SetupTimeout));
+            return;
+        }
+        self.handshake_rto = (self.handshake_rto * 2).min(self.config.rto_max);
+        self.handshake_due = true;
+        self.t1 = Some(now + self.handshake_rto);
+    }
+}

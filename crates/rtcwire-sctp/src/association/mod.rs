@@ -1,0 +1,859 @@
+//! The association: one SCTP association over a path that the layer below (DTLS) chose,
+//! as a sans-IO core.
+
+mod cookie;
+mod handshake;
+mod recv;
+mod reset;
+mod send;
+mod tx;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ring::hmac;
+use rtcwire_proto::{Datagram, Rng, SansIo, Transmit};
+
+use crate::wire::{chunk_type, Chunk, GapBlock, Packet, StreamSsn};
+use crate::Error;
+
+pub use recv::Message;
+pub use send::SendOptions;
+
+use recv::Receiver;
+use reset::Reset;
+use send::{SendQueue, Sent};
+
+/// Settings of an association. `Default` gives WebRTC's usual values.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Local SCTP port (5000 in WebRTC unless SDP says otherwise).
+    pub local_port: u16,
+    /// Remote SCTP port.
+    pub remote_port: u16,
+    /// Largest SCTP packet written (1191 as dcSCTP: what fits in IPv6's 1280 with DTLS,
+    /// UDP and TURN overhead).
+    pub mtu: usize,
+    /// Largest message accepted from the peer (the LOCAL limit, what our SDP offers as
+    /// `a=max-message-size`); a peer that sends more is aborted.
+    pub max_message_size: usize,
+    /// Largest message we send (the peer's `a=max-message-size`; RFC 8841 says 65536 when
+    /// absent).
+    pub remote_max_message_size: usize,
+    /// Receive window: bytes held for reassembly and for the application, at most.
+    pub receive_window: usize,
+    /// Send buffer, all streams together.
+    pub send_buffer: usize,
+    /// Send buffer of one stream.
+    pub stream_send_buffer: usize,
+    /// `TotalBufferedAmountLow` fires when the send buffer drains to this.
+    pub total_buffered_amount_low: usize,
+    /// Streams we announce in both directions (no fixed cost per stream).
+    pub streams: u16,
+    /// RTO.Initial.
+    pub rto_initial: Duration,
+    /// RTO.Min (above the peer's delayed-ack time).
+    pub rto_min: Duration,
+    /// RTO.Max.
+    pub rto_max: Duration,
+    /// Association.Max.Retrans; `None`: never give up (WebRTC stacks may let ICE decide).
+    pub max_retransmissions: Option<u32>,
+    /// Max.Init.Retransmits.
+    pub max_init_retransmissions: Option<u32>,
+    /// Heartbeat interval on an idle association; `None` disables heartbeats.
+    pub heartbeat_interval: Option<Duration>,
+    /// Longest a SACK is delayed.
+    pub delayed_ack: Duration,
+    /// Initial congestion window, in MTUs.
+    pub initial_cwnd_mtus: usize,
+    /// Ceiling of the congestion window, bytes.
+    pub max_cwnd: usize,
+    /// Valid.Cookie.Life.
+    pub cookie_lifetime: Duration,
+    /// When the peer resets its outgoing streams, reset ours with the same ids (what data
+    /// channels need to close on both sides).
+    pub answer_incoming_reset: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            local_port: 5000,
+            remote_port: 5000,
+            mtu: 1191,
+            max_message_size: 256 * 1024,
+            remote_max_message_size: 65536,
+            receive_window: 4 * 1024 * 1024,
+            send_buffer: 4 * 1024 * 1024,
+            stream_send_buffer: 4 * 1024 * 1024,
+            total_buffered_amount_low: 1024 * 1024,
+            streams: u16::MAX,
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(400),
+            rto_max: Duration::from_secs(60),
+            max_retransmissions: Some(10),
+            max_init_retransmissions: Some(8),
+            heartbeat_interval: Some(Duration::from_secs(30)),
+            delayed_ack: Duration::from_millis(200),
+            initial_cwnd_mtus: 10,
+            max_cwnd: 64 * 1024 * 1024,
+            cookie_lifetime: Duration::from_secs(60),
+            answer_incoming_reset: true,
+        }
+    }
+}
+
+/// Where the association is (RFC 9260 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// No association: listening for INIT (or ended, see [`Association::is_closed`]).
+    Closed,
+    /// INIT sent.
+    CookieWait,
+    /// COOKIE ECHO sent.
+    CookieEchoed,
+    /// Up.
+    Established,
+    /// Shutdown asked for; sending what is queued.
+    ShutdownPending,
+    /// SHUTDOWN sent.
+    ShutdownSent,
+    /// SHUTDOWN received; sending what is queued.
+    ShutdownReceived,
+    /// SHUTDOWN ACK sent.
+    ShutdownAckSent,
+}
+
+/// Why an association ended abnormally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbortReason {
+    /// The peer sent ABORT (with its first error cause, if any).
+    PeerAbort(Option<u16>),
+    /// Association.Max.Retrans consecutive timeouts: the peer is unreachable.
+    MaxRetransmissions,
+    /// INIT or COOKIE ECHO went unanswered Max.Init.Retransmits times.
+    SetupTimeout,
+    /// The peer sent a message larger than our max message size.
+    MessageTooLarge,
+    /// [`Association::abort`] was called.
+    Local,
+    /// The random source failed.
+    Rng,
+}
+
+/// What the application learns from [`SansIo::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The association is up: messages can flow.
+    Connected,
+    /// A complete message.
+    Message(Message),
+    /// A stream's buffered amount fell to its low-water mark.
+    BufferedAmountLow(u16),
+    /// The total buffered amount fell to its low-water mark.
+    TotalBufferedAmountLow,
+    /// Our outgoing streams were reset (their sequence numbers start again).
+    OutgoingStreamsReset(Vec<u16>),
+    /// The peer reset its outgoing streams (our incoming ones); an empty list means all.
+    IncomingStreamsReset(Vec<u16>),
+    /// The peer refused to reset these outgoing streams.
+    StreamsResetFailed(Vec<u16>),
+    /// Graceful shutdown completed. The association is closed.
+    Closed,
+    /// The association failed or was aborted (reported once). It is closed.
+    Aborted(AbortReason),
+}
+
+/// Counters and current values, for get_stats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Packets written by `poll_transmit`.
+    pub packets_sent: u64,
+    /// Packets accepted by `handle_read`.
+    pub packets_received: u64,
+    /// Packets refused by `handle_read`.
+    pub packets_refused: u64,
+    /// DATA chunks sent for the first time.
+    pub data_chunks_sent: u64,
+    /// DATA chunks sent again.
+    pub retransmissions: u64,
+    /// Fast-retransmit episodes.
+    pub fast_retransmits: u64,
+    /// T3-rtx expiries.
+    pub t3_expiries: u64,
+    /// Messages given up by PR-SCTP.
+    pub abandoned_messages: u64,
+    /// Payload bytes acknowledged by the peer.
+    pub bytes_acked: u64,
+    /// Messages delivered.
+    pub messages_received: u64,
+    /// Congestion window, bytes.
+    pub cwnd: usize,
+    /// Slow-start threshold, bytes.
+    pub ssthresh: usize,
+    /// Peer's receive window as we account it, bytes.
+    pub peer_rwnd: usize,
+    /// Our advertised receive window, bytes.
+    pub rwnd: usize,
+    /// Payload bytes in flight.
+    pub flight: usize,
+    /// Smoothed RTT, if measured.
+    pub srtt: Option<Duration>,
+    /// Current RTO.
+    pub rto: Duration,
+}
+
+/// A pre-encoded reply chunk and the tag of the packet that must carry it.
+struct Reply {
+    vtag: u32,
+    bytes: Vec<u8>,
+}
+
+/// Most replies queued (HEARTBEAT ACKs, INIT ACKs...): more are dropped, and the peer retries.
+const MAX_REPLIES: usize = 16;
+/// Most chunks looked at in one packet.
+const MAX_CHUNKS_PER_PACKET: usize = 256;
+
+/// An SCTP association (RFC 9260) for WebRTC: single-homed, datagrams from and to the
+/// layer below (DTLS), time and randomness from the caller.
+///
+/// Create it with [`Association::new`]; the side that starts calls
+/// [`connect`](Association::connect) (in WebRTC both may: the INIT collision is handled).
+/// Then drive it as any [`SansIo`] core.
+pub struct Association {
+    config: Config,
+    rng: Box<dyn Rng + Send>,
+    cookie_key: hmac::Key,
+    epoch: Instant,
+    state: State,
+    ended: bool,
+    local_tag: u32,
+    peer_tag: u32,
+    local_initial_tsn: u32,
+
+    // handshake
+    init_chunk: Vec<u8>,
+    cookie_echo: Vec<u8>,
+    handshake_due: bool,
+    handshake_retries: u32,
+    handshake_rto: Duration,
+    t1: Option<Instant>,
+
+    // peer
+    peer_forward_tsn: bool,
+    peer_reconfig: bool,
+    peer_rwnd: usize,
+    outbound_streams: u16,
+
+    // sending
+    queue: SendQueue,
+    outstanding: VecDeque<Sent>,
+    next_tsn: u64,
+    cum_ack: u64,
+    adv_ack: u64,
+    flight: usize,
+    cwnd: usize,
+    ssthresh: usize,
+    partial_bytes_acked: usize,
+    fast_recovery_exit: Option<u64>,
+    fast_rtx_now: bool,
+    forward_tsn_due: bool,
+    has_pr: bool,
+    t3: Option<Instant>,
+    rto: Duration,
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    errors: u32,
+
+    // receiving
+    rx: Option<Receiver>,
+    sack_due: bool,
+    sack_timer: Option<Instant>,
+    unacked_packets: u32,
+
+    // heartbeat
+    hb_next: Option<Instant>,
+    hb_pending: Option<(u64, Instant)>,
+    hb_deadline: Option<Instant>,
+    hb_due: bool,
+
+    // shutdown
+    t2: Option<Instant>,
+    shutdown_due: bool,
+
+    reset: Reset,
+    replies: VecDeque<Reply>,
+    events: VecDeque<Event>,
+    stats: Stats,
+
+    // scratch, reused per packet
+    gaps: Vec<GapBlock>,
+    dups: Vec<u32>,
+    skipped: Vec<StreamSsn>,
+}
+
+impl std::fmt::Debug for Association {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Association")
+            .field("state", &self.state)
+            .field("ended", &self.ended)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Association {
+    /// A new association, listening for an INIT. `now` is the epoch its state cookies are
+    /// timed from. Fails only if the random source fails.
+    pub fn new(config: Config, mut rng: Box<dyn Rng + Send>, now: Instant) -> Result<Self, Error> {
+        let mut key = [0u8; 32];
+        rng.fill(&mut key).map_err(|_| Error::Rng)?;
+        let cookie_key = hmac::Key::new(hmac::HMAC_SHA256, &key);
+        let mtu = config.mtu;
+        let rto = config.rto_initial;
+        Ok(Association {
+            queue: SendQueue::new(
+                config.send_buffer,
+                config.stream_send_buffer,
+                config.total_buffered_amount_low,
+            ),
+            cwnd: config.initial_cwnd_mtus.max(1) * mtu,
+            handshake_rto: rto,
+            outbound_streams: config.streams,
+            config,
+            rng,
+            cookie_key,
+            epoch: now,
+            state: State::Closed,
+            ended: false,
+            local_tag: 0,
+            peer_tag: 0,
+            local_initial_tsn: 0,
+            init_chunk: Vec::new(),
+            cookie_echo: Vec::new(),
+            handshake_due: false,
+            handshake_retries: 0,
+            t1: None,
+            peer_forward_tsn: false,
+            peer_reconfig: false,
+            peer_rwnd: 0,
+            outstanding: VecDeque::new(),
+            next_tsn: 0,
+            cum_ack: 0,
+            adv_ack: 0,
+            flight: 0,
+            ssthresh: usize::MAX,
+            partial_bytes_acked: 0,
+            fast_recovery_exit: None,
+            fast_rtx_now: false,
+            forward_tsn_due: false,
+            has_pr: false,
+            t3: None,
+            rto,
+            srtt: None,
+            rttvar: Duration::ZERO,
+            errors: 0,
+            rx: None,
+            sack_due: false,
+            sack_timer: None,
+            unacked_packets: 0,
+            hb_next: None,
+            hb_pending: None,
+            hb_deadline: None,
+            hb_due: false,
+            t2: None,
+            shutdown_due: false,
+            reset: Reset::default(),
+            replies: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            gaps: Vec::new(),
+            dups: Vec::new(),
+            skipped: Vec::new(),
+        })
+    }
+
+    /// The state.
+    #[must_use]
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the association has ended (gracefully or not): it takes no more input.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.ended
+    }
+
+    /// Whether messages can be sent.
+    #[must_use]
+    pub fn is_established(&self) -> bool {
+        self.state == State::Established
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Sets the largest message we send (the peer's SDP `a=max-message-size`; 0 there means
+    /// no limit, pass `usize::MAX`).
+    pub fn set_remote_max_message_size(&mut self, size: usize) {
+        self.config.remote_max_message_size = size;
+    }
+
+    /// Counters and current values.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        Stats {
+            cwnd: self.cwnd,
+            ssthresh: self.ssthresh,
+            peer_rwnd: self.peer_rwnd,
+            rwnd: self.rx.as_ref().map_or(0, |r| r.a_rwnd() as usize),
+            flight: self.flight,
+            srtt: self.srtt,
+            rto: self.rto,
+            abandoned_messages: self.stats.abandoned_messages + self.queue.abandoned_unsent,
+            ..self.stats
+        }
+    }
+
+    /// Whether the peer supports PR-SCTP (FORWARD TSN).
+    #[must_use]
+    pub fn peer_supports_partial_reliability(&self) -> bool {
+        self.peer_forward_tsn
+    }
+
+    /// Queues a message. Fails at once (nothing queued) if it is empty, too large, the
+    /// buffer is full, the stream is being reset or the association is not up.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        stream: u16,
+        ppid: u32,
+        data: impl Into<Bytes>,
+        opts: SendOptions,
+    ) -> Result<(), Error> {
+        if !matches!(self.state, State::Established) {
+            return Err(Error::NotEstablished);
+        }
+        let data = data.into();
+        if data.is_empty() {
+            return Err(Error::EmptyMessage);
+        }
+        if data.len() > self.config.remote_max_message_size {
+            return Err(Error::MessageTooLarge {
+                size: data.len(),
+                max: self.config.remote_max_message_size,
+            });
+        }
+        if stream >= self.outbound_streams {
+            return Err(Error::InvalidStream(stream));
+        }
+        let pr = opts.max_retransmits.is_some() || opts.lifetime.is_some();
+        if pr && !self.peer_forward_tsn {
+            return Err(Error::Unsupported("partial reliability (FORWARD-TSN)"));
+        }
+        self.has_pr |= pr;
+        self.queue.push(stream, ppid, data, &opts, now)
+    }
+
+    /// Bytes queued on `stream` and not yet sent.
+    #[must_use]
+    pub fn buffered_amount(&self, stream: u16) -> usize {
+        self.queue.streams.get(&stream).map_or(0, |s| s.buffered)
+    }
+
+    /// Bytes queued on all streams and not yet sent.
+    #[must_use]
+    pub fn total_buffered_amount(&self) -> usize {
+        self.queue.total
+    }
+
+    /// Sets the low-water mark of `stream` ([`Event::BufferedAmountLow`]).
+    pub fn set_buffered_amount_low_threshold(&mut self, stream: u16, bytes: usize) {
+        if let Some(s) = self.queue.streams.get_mut(&stream) {
+            s.low_threshold = bytes;
+        } else if bytes > 0 {
+            self.queue.streams.entry(stream).or_default().low_threshold = bytes;
+        }
+    }
+
+    /// Sets the total low-water mark ([`Event::TotalBufferedAmountLow`]).
+    pub fn set_total_buffered_amount_low_threshold(&mut self, bytes: usize) {
+        self.queue.total_low_threshold = bytes;
+    }
+
+    /// Starts a graceful shutdown: what is queued is sent, then SHUTDOWN.
+    pub fn shutdown(&mut self, now: Instant) {
+        match self.state {
+            State::Established => {
+                self.state = State::ShutdownPending;
+                self.progress_shutdown(now);
+            }
+            State::Closed | State::CookieWait | State::CookieEchoed if !self.ended => {
+                self.end(None);
+                self.events.push_back(Event::Closed);
+            }
+            _ => {}
+        }
+    }
+
+    /// Aborts: sends ABORT (if there is a peer) and closes at once. Reports
+    /// [`Event::Aborted`]`(Local)`.
+    pub fn abort(&mut self) {
+        if self.ended {
+            return;
+        }
+        if self.peer_tag != 0 {
+            let mut b = Vec::with_capacity(8);
+            let cause = crate::wire::abort_cause(crate::wire::cause::USER_ABORT);
+            crate::wire::Abort {
+                tag_reflected: false,
+                causes: &cause,
+            }
+            .emit(&mut b);
+            self.replies.push_back(Reply {
+                vtag: self.peer_tag,
+                bytes: b,
+            });
+        }
+        self.end(Some(AbortReason::Local));
+    }
+
+    /// Ends the association; a reason makes it an [`Event::Aborted`].
+    fn end(&mut self, reason: Option<AbortReason>) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        self.state = State::Closed;
+        self.t1 = None;
+        self.t2 = None;
+        self.t3 = None;
+        self.sack_timer = None;
+        self.hb_next = None;
+        self.hb_deadline = None;
+        self.reset.timer = None;
+        self.sack_due = false;
+        self.handshake_due = false;
+        if let Some(r) = reason {
+            self.events.push_back(Event::Aborted(r));
+        }
+    }
+
+    fn has_tcb(&self) -> bool {
+        !matches!(self.state, State::Closed | State::CookieWait)
+    }
+
+    fn push_reply(&mut self, vtag: u32, bytes: Vec<u8>) {
+        if self.replies.len() < MAX_REPLIES {
+            self.replies.push_back(Reply { vtag, bytes });
+        }
+    }
+
+    fn now_ms(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Validates a whole packet before anything changes: checksum, ports, every chunk
+    /// parses, the verification tag rules of RFC 9260 §8.5.
+    fn check_packet(&self, p: &Packet<'_>) -> Result<(), Error> {
+        if p.header.destination_port != self.config.local_port
+            || p.header.source_port != self.config.remote_port
+        {
+            return Err(Error::WrongPort);
+        }
+        let mut first = None;
+        let mut count = 0usize;
+        for raw in p.chunks() {
+            let raw = raw?;
+            let chunk = Chunk::parse(&raw)?;
+            count += 1;
+            if count > MAX_CHUNKS_PER_PACKET {
+                return Err(Error::TooMany { what: "chunks" });
+            }
+            if first.is_none() {
+                first = Some((raw.typ, raw.flags));
+                if let Chunk::Init(i) = chunk {
+                    if i.initiate_tag == 0 || i.outbound_streams == 0 || i.inbound_streams == 0 {
+                        return Err(Error::BadLength {
+                            what: "INIT field",
+                            length: 0,
+                        });
+                    }
+                }
+            }
+        }
+        let vtag = p.header.verification_tag;
+        match first {
+            None => Ok(()),
+            Some((chunk_type::INIT, _)) => {
+                if count != 1 {
+                    return Err(Error::UnexpectedChunk(chunk_type::INIT));
+                }
+                if vtag != 0 {
+                    return Err(Error::WrongVerificationTag);
+                }
+                Ok(())
+            }
+            // Checked against the cookie's content.
+            Some((chunk_type::COOKIE_ECHO, _)) => Ok(()),
+            Some((chunk_type::ABORT | chunk_type::SHUTDOWN_COMPLETE, flags)) if flags & 1 != 0 => {
+                if self.peer_tag == 0 || vtag != self.peer_tag {
+                    return Err(Error::WrongVerificationTag);
+                }
+                Ok(())
+            }
+            Some((chunk_type::ABORT, _)) => {
+                if self.local_tag == 0 || vtag != self.local_tag {
+                    return Err(Error::WrongVerificationTag);
+                }
+                Ok(())
+            }
+            Some((chunk_type::INIT_ACK, _)) => {
+                if self.state != State::CookieWait || vtag != self.local_tag {
+                    return Err(Error::WrongVerificationTag);
+                }
+                Ok(())
+            }
+            Some(_) => {
+                if !self.has_tcb() || vtag != self.local_tag {
+                    return Err(Error::WrongVerificationTag);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn on_chunk(&mut self, now: Instant, vtag: u32, chunk: Chunk<'_>, data_seen: &mut DataSeen) {
+        match chunk {
+            Chunk::Init(i) => self.on_init(now, &i),
+            Chunk::InitAck(i) => self.on_init_ack(now, &i.0),
+            Chunk::CookieEcho(_) => {} // handled first, in handle_read
+            Chunk::CookieAck(_) => self.on_cookie_ack(now),
+            Chunk::Data(d) => self.on_data(&d, data_seen),
+            Chunk::Sack(s) => self.on_sack(now, &s),
+            Chunk::Heartbeat(h) => {
+                if h.info.len() <= 512 {
+                    let mut b = Vec::with_capacity(h.info.len() + 8);
+                    crate::wire::Heartbeat { info: h.info }.emit(&mut b, chunk_type::HEARTBEAT_ACK);
+                    self.push_reply(self.peer_tag, b);
+                }
+            }
+            Chunk::HeartbeatAck(h) => self.on_heartbeat_ack(now, h.0.info),
+            Chunk::Abort(a) => self.end(Some(AbortReason::PeerAbort(a.first_cause()))),
+            Chunk::Shutdown(s) => self.on_shutdown(now, s.cumulative_tsn_ack),
+            Chunk::ShutdownAck(_) => self.on_shutdown_ack(),
+            Chunk::ShutdownComplete(_) => {
+                if self.state == State::ShutdownAckSent {
+                    self.end(None);
+                    self.events.push_back(Event::Closed);
+                }
+            }
+            Chunk::Error(e) => {
+                tracing::debug!(cause = ?e.first_cause(), "sctp: peer reported an error");
+            }
+            Chunk::ForwardTsn(f) => {
+                if let Some(rx) = self.rx.as_mut() {
+                    rx.forward(
+                        f.new_cumulative_tsn,
+                        f.streams.iter().map(|s| (s.stream, s.ssn)),
+                    );
+                    self.sack_due = true;
+                    self.collect_messages();
+                }
+            }
+            Chunk::ReConfig(r) => self.on_reconfig(now, &r),
+            Chunk::Unknown(_) => {}
+        }
+        let _ = vtag;
+    }
+
+    fn on_data(&mut self, d: &crate::wire::Data<'_>, seen: &mut DataSeen) {
+        if !matches!(
+            self.state,
+            State::Established | State::ShutdownPending | State::ShutdownSent
+        ) {
+            return;
+        }
+        let Some(rx) = self.rx.as_mut() else { return };
+        seen.any = true;
+        if d.flags & crate::wire::data_flags::IMMEDIATE != 0 {
+            seen.immediate = true;
+        }
+        match rx.accept(d) {
+            recv::Accept::InOrder => {}
+            recv::Accept::OutOfOrder | recv::Accept::Duplicate | recv::Accept::Dropped => {
+                seen.immediate = true;
+            }
+            recv::Accept::TooLarge => {
+                let cause = crate::wire::abort_cause(crate::wire::cause::OUT_OF_RESOURCE);
+                let mut b = Vec::with_capacity(8);
+                crate::wire::Abort {
+                    tag_reflected: false,
+                    causes: &cause,
+                }
+                .emit(&mut b);
+                self.push_reply(self.peer_tag, b);
+                self.end(Some(AbortReason::MessageTooLarge));
+                return;
+            }
+        }
+        if rx.has_gaps() {
+            seen.immediate = true;
+        }
+        self.collect_messages();
+    }
+
+    /// Moves delivered messages into the event queue (the bytes stay counted against the
+    /// receive window until the application takes them).
+    fn collect_messages(&mut self) {
+        let Some(rx) = self.rx.as_mut() else { return };
+        while let Some(m) = rx.delivered.pop_front() {
+            self.stats.messages_received += 1;
+            self.events.push_back(Event::Message(m));
+        }
+    }
+
+    fn on_heartbeat_ack(&mut self, now: Instant, info: &[u8]) {
+        let Some((nonce, sent)) = self.hb_pending else {
+            return;
+        };
+        if info.get(..8) == Some(&nonce.to_be_bytes()[..]) {
+            self.hb_pending = None;
+            self.hb_deadline = None;
+            self.errors = 0;
+            self.rtt_sample(now.saturating_duration_since(sent));
+        }
+    }
+
+    fn rtt_sample(&mut self, r: Duration) {
+        // RFC 9260 §6.3.1 with alpha 1/8, beta 1/4.
+        match self.srtt {
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2;
+            }
+            Some(s) => {
+                let diff = s.abs_diff(r);
+                self.rttvar = self.rttvar * 3 / 4 + diff / 4;
+                self.srtt = Some(s * 7 / 8 + r / 8);
+            }
+        }
+        let srtt = self.srtt.unwrap_or(r);
+        self.rto = (srtt + 4 * self.rttvar).clamp(self.config.rto_min, self.config.rto_max);
+    }
+}
+
+#[derive(Default)]
+struct DataSeen {
+    any: bool,
+    immediate: bool,
+}
+
+impl SansIo for Association {
+    type Event = Event;
+    type Error = Error;
+
+    fn handle_read(&mut self, now: Instant, d: Datagram<'_>) -> Result<(), Error> {
+        if self.ended {
+            self.stats.packets_refused += 1;
+            return Err(Error::Closed);
+        }
+        let packet = match Packet::parse_checked(d.contents).and_then(|p| {
+            self.check_packet(&p)?;
+            Ok(p)
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                self.stats.packets_refused += 1;
+                return Err(e);
+            }
+        };
+        let vtag = packet.header.verification_tag;
+        let mut chunks = packet.chunks().flatten();
+        let mut seen = DataSeen::default();
+        // COOKIE ECHO comes first in its packet and is checked before anything changes.
+        let mut first = chunks.next();
+        if let Some(raw) = first.filter(|r| r.typ == chunk_type::COOKIE_ECHO) {
+            if let Err(e) = self.on_cookie_echo(now, vtag, raw.value) {
+                self.stats.packets_refused += 1;
+                return Err(e);
+            }
+            first = None;
+            if vtag != self.local_tag {
+                self.stats.packets_received += 1;
+                return Ok(());
+            }
+        }
+        self.stats.packets_received += 1;
+        for raw in first.into_iter().chain(chunks).take(MAX_CHUNKS_PER_PACKET) {
+            if self.ended {
+                break;
+            }
+            let Ok(chunk) = Chunk::parse(&raw) else { break };
+            if let Chunk::Unknown(u) = chunk {
+                // RFC 9260 §3.2: the top bit says whether to skip or stop.
+                if u.typ & 0x80 == 0 {
+                    break;
+                }
+                continue;
+            }
+            self.on_chunk(now, vtag, chunk, &mut seen);
+        }
+        if seen.any && !self.ended {
+            self.unacked_packets += 1;
+            if seen.immediate || self.unacked_packets >= 2 || self.state != State::Established {
+                self.sack_due = true;
+            } else if self.sack_timer.is_none() {
+                let delay = self.config.delayed_ack.min(self.rto / 2);
+                self.sack_timer = Some(now + delay);
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        self.write_packet(now, buf)
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        let e = self.events.pop_front()?;
+        if let (Event::Message(m), Some(rx)) = (&e, self.rx.as_mut()) {
+            let before = rx.a_rwnd();
+            rx.release(m.data.len());
+            // Reopening a window the peer may be waiting on: tell it (RFC 9260 §6.2).
+            if before < self.config.mtu as u32 && rx.a_rwnd() >= self.config.mtu as u32 {
+                self.sack_due = true;
+            }
+        }
+        Some(e)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        if self.ended {
+            return None;
+        }
+        [
+            self.t1,
+            self.t2,
+            self.t3,
+            self.sack_timer,
+            self.hb_next,
+            self.hb_deadline,
+            self.reset.timer,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.on_timeout(now);
+    }
+}
