@@ -274,6 +274,35 @@ proptest! {
         prop_assert_eq!(out, want);
         prop_assert_eq!(jb.lost(), 0);
     }
+
+    /// `len()` always equals what can still be taken out: any mix of pushes (duplicates,
+    /// late packets, jumps that restart the buffer) and pops, then a drain that gives up on
+    /// every gap, takes out exactly `len()` packets and leaves the buffer empty.
+    #[test]
+    fn jitter_buffer_len_matches_what_it_holds(
+        ops in prop::collection::vec((any::<bool>(), 0u16..3000), 1..300),
+        depth in 1usize..8,
+    ) {
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(depth).with_max_delay(Duration::from_millis(50));
+        let mut stored = 0usize;
+        for (push, seq) in ops {
+            if push {
+                match jb.push(t0, seq, seq) {
+                    Pushed::Stored => stored += 1,
+                    Pushed::Restarted => stored = 1,
+                    Pushed::Duplicate | Pushed::TooLate => {}
+                }
+            } else if jb.pop(t0).is_some() {
+                stored -= 1;
+            }
+            prop_assert_eq!(jb.len(), stored);
+        }
+        let later = t0 + Duration::from_secs(1);
+        let drained = std::iter::from_fn(|| jb.pop(later)).count();
+        prop_assert_eq!(drained, stored);
+        prop_assert!(jb.is_empty());
+    }
 }
 
 #[test]

@@ -34,7 +34,9 @@ pub const HEADER_LEN: usize = 4;
 pub struct RtcpPacket<T: AsRef<[u8]>> {
     buffer: T,
     len: usize,
-    padding: usize,
+    /// Padding bytes, count byte included: one byte on the wire, so a `u8` here; the
+    /// constructor checked that it leaves the header whole.
+    padding: u8,
 }
 
 impl<T: AsRef<[u8]>> RtcpPacket<T> {
@@ -50,9 +52,10 @@ impl<T: AsRef<[u8]>> RtcpPacket<T> {
         need(b, len)?;
         let mut padding = 0;
         if u8_at(b, 0) & 0x20 != 0 {
-            padding = usize::from(u8_at(b, len - 1));
-            if padding == 0 || padding > len - HEADER_LEN {
-                return Err(Error::BadPadding(padding));
+            padding = u8_at(b, len.saturating_sub(1));
+            let pad = usize::from(padding);
+            if pad == 0 || pad > len.saturating_sub(HEADER_LEN) {
+                return Err(Error::BadPadding(pad));
             }
         }
         Ok(RtcpPacket {
@@ -111,12 +114,17 @@ impl<T: AsRef<[u8]>> RtcpPacket<T> {
 
     /// Everything after the common header, without padding.
     pub fn body(&self) -> &[u8] {
-        sub(self.buffer.as_ref(), HEADER_LEN, self.len - self.padding)
+        sub(self.buffer.as_ref(), HEADER_LEN, self.body_end())
+    }
+
+    /// Where the body ends: the packet's length less its padding.
+    pub(crate) fn body_end(&self) -> usize {
+        self.len.saturating_sub(usize::from(self.padding))
     }
 
     /// Number of padding bytes (count byte included).
     pub fn padding_len(&self) -> usize {
-        self.padding
+        usize::from(self.padding)
     }
 }
 
@@ -133,7 +141,14 @@ pub(crate) fn write_header(
     if count > 31 {
         return Err(Error::OutOfRange("RTCP count is 5 bits"));
     }
-    let words = total / 4 - 1;
+    if total % 4 != 0 {
+        return Err(Error::OutOfRange(
+            "RTCP packet length is not a whole number of words",
+        ));
+    }
+    let words = (total / 4)
+        .checked_sub(1)
+        .ok_or(Error::OutOfRange("RTCP packet shorter than its header"))?;
     let words = u16::try_from(words).map_err(|_| Error::OutOfRange("RTCP packet too long"))?;
     put_u8(buf, 0, 0x80 | if padding { 0x20 } else { 0 } | count);
     put_u8(buf, 1, packet_type);
@@ -223,4 +238,35 @@ pub fn validate_compound(datagram: &[u8], rule: CompoundRule) -> Result<usize> {
         return Err(Error::BadCompound("empty datagram"));
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_length_that_is_not_whole_words_is_an_error() {
+        let mut buf = [0u8; 16];
+        for total in [0, 2, 6] {
+            assert!(matches!(
+                write_header(&mut buf, 0, 200, total, false),
+                Err(Error::OutOfRange(_))
+            ));
+        }
+        write_header(&mut buf, 0, 200, 8, false).unwrap();
+        assert_eq!(&buf[..4], &[0x80, 200, 0, 1]);
+    }
+
+    #[test]
+    fn padding_count_past_the_header_is_refused() {
+        // P bit, one word: the count byte says 5 (more than the 4 bytes after the header).
+        let b = [0xa0, 200, 0, 1, 0, 0, 0, 5];
+        assert_eq!(
+            RtcpPacket::new_checked(&b[..]).err(),
+            Some(Error::BadPadding(5))
+        );
+        let b = [0xa0, 200, 0, 1, 0, 0, 0, 4];
+        let p = RtcpPacket::new_checked(&b[..]).unwrap();
+        assert_eq!((p.padding_len(), p.body()), (4, &[][..]));
+    }
 }

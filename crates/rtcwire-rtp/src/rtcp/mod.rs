@@ -152,11 +152,7 @@ impl<'a> Rtcp<'a> {
     #[inline]
     pub fn parse(packet: &RtcpPacket<&'a [u8]>) -> Result<Self> {
         let count = packet.count();
-        let body: &'a [u8] = crate::wire::sub(
-            packet_bytes(packet),
-            HEADER_LEN,
-            packet.packet_len() - packet.padding_len(),
-        );
+        let body: &'a [u8] = crate::wire::sub(packet_bytes(packet), HEADER_LEN, packet.body_end());
         Ok(match (packet.packet_type(), count) {
             (packet_type::SR, _) => Rtcp::SenderReport(SenderReport::parse_body(count, body)?),
             (packet_type::RR, _) => Rtcp::ReceiverReport(ReceiverReport::parse_body(count, body)?),

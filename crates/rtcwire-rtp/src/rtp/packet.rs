@@ -46,6 +46,9 @@ pub struct RtpPacket<T: AsRef<[u8]>> {
     buffer: T,
     header_len: usize,
     payload_end: usize,
+    /// Padding bytes at the end, count byte included (0–255: the count is one byte, so the
+    /// type itself bounds it).
+    padding: u8,
 }
 
 impl<T: AsRef<[u8]>> RtpPacket<T> {
@@ -54,11 +57,21 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
         let mut p = Self::new_header_only(buffer)?;
         let b = p.buffer.as_ref();
         if u8_at(b, 0) & 0x20 != 0 {
-            let pad = usize::from(u8_at(b, b.len().saturating_sub(1)));
-            if pad == 0 || pad > b.len() - p.header_len {
-                return Err(Error::BadPadding(pad));
+            let count = u8_at(b, b.len().saturating_sub(1));
+            let pad = usize::from(count);
+            // Room after the header; `new_header_only` checked that the header fits, but
+            // this does not rely on it.
+            let room = b.len().checked_sub(p.header_len).ok_or(Error::Truncated {
+                needed: p.header_len,
+                available: b.len(),
+            })?;
+            match room.checked_sub(pad) {
+                Some(payload_len) if pad > 0 => {
+                    p.payload_end = p.header_len + payload_len;
+                    p.padding = count;
+                }
+                _ => return Err(Error::BadPadding(pad)),
             }
-            p.payload_end = b.len() - pad;
         }
         Ok(p)
     }
@@ -79,6 +92,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             buffer,
             header_len,
             payload_end,
+            padding: 0,
         })
     }
 
@@ -175,7 +189,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// always 0 for a view built with [`RtpPacket::new_header_only`]).
     #[inline]
     pub fn padding_len(&self) -> usize {
-        self.buffer.as_ref().len() - self.payload_end
+        usize::from(self.padding)
     }
 
     /// The header extension block (profile and raw elements), if the X bit is set.
