@@ -1,7 +1,7 @@
 //! The client's handshake states: one variant per awaited message, each handler consuming
 //! the state and returning the next (RFC 6347 §4.2.4 flights 1, 3 and 5).
 
-use super::session::{ct_eq, Hs};
+use super::session::{ct_eq, Authenticated, Keyed, Negotiated, Secret};
 use super::Core;
 use crate::crypto::kx::{KeyShare, NamedGroup};
 use crate::crypto::sign::{self, SignatureScheme};
@@ -21,24 +21,32 @@ use std::time::Instant;
 pub(crate) enum ClientState {
     /// Sent a ClientHello; a HelloVerifyRequest or ServerHello comes next.
     ExpectServerHello {
-        hs: Hs,
+        client_random: [u8; 32],
         hello: Box<ClientHello>,
         cookie_seen: bool,
     },
     /// Got ServerHello; the server's Certificate comes next.
-    ExpectCertificate(Hs),
+    ExpectCertificate(Negotiated),
     /// The ServerKeyExchange comes next.
-    ExpectServerKeyExchange(Hs),
+    ExpectServerKeyExchange(Authenticated),
     /// A CertificateRequest or the ServerHelloDone comes next.
-    ExpectCertificateRequest { hs: Hs, pre_master: Vec<u8> },
+    ExpectCertificateRequest(KeyExchanged),
     /// The ServerHelloDone comes next.
     ExpectServerHelloDone {
-        hs: Hs,
-        pre_master: Vec<u8>,
+        kx: KeyExchanged,
         cert_requested: bool,
     },
     /// Sent flight 5; the server's Finished comes next.
-    ExpectFinished(Hs),
+    ExpectFinished(Keyed),
+}
+
+/// The server's key share is verified and ours agreed: the premaster secret and the public
+/// share for our ClientKeyExchange.
+#[derive(Debug)]
+pub(crate) struct KeyExchanged {
+    a: Authenticated,
+    pre_master: Secret,
+    public: Vec<u8>,
 }
 
 fn unexpected(expected: &'static str, got: &Message) -> Error {
@@ -79,15 +87,15 @@ fn client_hello(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientHel
 
 /// Sends the first ClientHello.
 pub(crate) fn start(core: &mut Core, now: Instant) -> Result<ClientState, Error> {
-    let mut hs = Hs::new(DtlsRole::Client);
-    core.random(&mut hs.client_random)?;
-    let hello = client_hello(core, hs.client_random, Vec::new());
+    let mut client_random = [0u8; 32];
+    core.random(&mut client_random)?;
+    let hello = client_hello(core, client_random, Vec::new());
     core.new_flight();
     core.push(0, &Message::ClientHello(hello.clone()));
     core.reassembly().expect_any();
     core.send_flight(now, true)?;
     Ok(ClientState::ExpectServerHello {
-        hs,
+        client_random,
         hello: Box::new(hello),
         cookie_seen: false,
     })
@@ -105,7 +113,7 @@ pub(crate) fn handle(
     Ok(Some(match (state, msg) {
         (
             S::ExpectServerHello {
-                hs,
+                client_random,
                 hello,
                 cookie_seen,
             },
@@ -116,23 +124,30 @@ pub(crate) fn handle(
                 // timer runs).
                 core.reassembly().expect_any();
                 return Ok(Some(S::ExpectServerHello {
-                    hs,
+                    client_random,
                     hello,
                     cookie_seen,
                 }));
             }
-            let hello = client_hello(core, hs.client_random, hvr.cookie);
+            let hello = client_hello(core, client_random, hvr.cookie);
             core.new_flight();
             core.push(0, &Message::ClientHello(hello.clone()));
             core.reassembly().expect_any();
             core.send_flight(now, true)?;
             S::ExpectServerHello {
-                hs,
+                client_random,
                 hello: Box::new(hello),
                 cookie_seen: true,
             }
         }
-        (S::ExpectServerHello { mut hs, hello, .. }, Message::ServerHello(sh)) => {
+        (
+            S::ExpectServerHello {
+                client_random,
+                hello,
+                ..
+            },
+            Message::ServerHello(sh),
+        ) => {
             if sh.version != DTLS_1_2 {
                 return Err(Error::UnsupportedVersion(sh.version));
             }
@@ -150,7 +165,7 @@ pub(crate) fn handle(
             {
                 return Err(Error::RenegotiationRefused);
             }
-            hs.srtp = match &sh.extensions.use_srtp {
+            let srtp = match &sh.extensions.use_srtp {
                 None => None,
                 Some(u) => match u.profiles.as_slice() {
                     [id] => Some(
@@ -161,9 +176,15 @@ pub(crate) fn handle(
                     _ => return Err(Error::BadSrtpNegotiation),
                 },
             };
-            hs.suite = suite;
-            hs.ems = sh.extensions.extended_master_secret;
-            hs.server_random = sh.random;
+            let mut hs = Negotiated {
+                role: DtlsRole::Client,
+                transcript: Vec::new(),
+                client_random,
+                server_random: sh.random,
+                suite,
+                ems: sh.extensions.extended_master_secret,
+                srtp,
+            };
             // The hello that got the ServerHello (not a cookie-less one answered with
             // HelloVerifyRequest) starts the transcript.
             let ch_seq = seq_of_last(core);
@@ -174,50 +195,46 @@ pub(crate) fn handle(
             S::ExpectCertificate(hs)
         }
         (S::ExpectCertificate(mut hs), Message::Certificate(c)) => {
-            hs.accept_peer_certificate(core, &c, Some(hs.suite.authentication()))?;
             hs.add_raw(rx);
-            S::ExpectServerKeyExchange(hs)
+            let need = Some(hs.suite.authentication());
+            S::ExpectServerKeyExchange(hs.authenticate(core, &c, need)?)
         }
-        (S::ExpectServerKeyExchange(mut hs), Message::ServerKeyExchange(ske)) => {
+        (S::ExpectServerKeyExchange(mut a), Message::ServerKeyExchange(ske)) => {
             let group = NamedGroup::from_id(ske.group)
                 .filter(|g| core.config.groups.contains(g))
                 .ok_or(Error::NoCommonGroup)?;
             let scheme =
                 SignatureScheme::from_id(ske.scheme).ok_or(Error::NoCommonSignatureScheme)?;
-            let spk = crate::cert::subject_public_key(&hs.peer_cert)
+            let spk = crate::cert::subject_public_key(&a.peer_cert)
                 .ok_or(Error::BadCertificate("no public key found"))?;
             let mut signed = Vec::with_capacity(64 + ske.public.len() + 4);
-            signed.extend_from_slice(&hs.client_random);
-            signed.extend_from_slice(&hs.server_random);
+            signed.extend_from_slice(&a.n.client_random);
+            signed.extend_from_slice(&a.n.server_random);
             signed.extend_from_slice(&ske.params());
             sign::verify(&spk, scheme, &signed, &ske.signature)?;
             let share = KeyShare::generate(group, &mut core.key_random())?;
             let public = share.public().to_vec();
             let pre_master = share.agree(&ske.public)?;
-            hs.add_raw(rx);
-            // Kept for the ClientKeyExchange.
-            hs.pending_public = public;
-            S::ExpectCertificateRequest { hs, pre_master }
+            a.n.add_raw(rx);
+            S::ExpectCertificateRequest(KeyExchanged {
+                a,
+                pre_master: Secret(pre_master),
+                public,
+            })
         }
-        (S::ExpectCertificateRequest { mut hs, pre_master }, Message::CertificateRequest(_)) => {
-            hs.add_raw(rx);
+        (S::ExpectCertificateRequest(mut kx), Message::CertificateRequest(_)) => {
+            kx.a.n.add_raw(rx);
             S::ExpectServerHelloDone {
-                hs,
-                pre_master,
+                kx,
                 cert_requested: true,
             }
         }
-        (S::ExpectCertificateRequest { hs, pre_master }, Message::ServerHelloDone) => {
-            return flight5(core, hs, now, &pre_master, false, rx).map(Some);
+        (S::ExpectCertificateRequest(kx), Message::ServerHelloDone) => {
+            return flight5(core, kx, now, false, rx).map(Some);
         }
-        (
-            S::ExpectServerHelloDone {
-                hs,
-                pre_master,
-                cert_requested,
-            },
-            Message::ServerHelloDone,
-        ) => return flight5(core, hs, now, &pre_master, cert_requested, rx).map(Some),
+        (S::ExpectServerHelloDone { kx, cert_requested }, Message::ServerHelloDone) => {
+            return flight5(core, kx, now, cert_requested, rx).map(Some)
+        }
         (S::ExpectFinished(mut hs), Message::Finished(f)) => {
             let expected = hs.verify_data(false);
             if !ct_eq(&expected, &f.verify_data) {
@@ -234,7 +251,7 @@ pub(crate) fn handle(
                     S::ExpectServerHello { .. } => "ServerHello",
                     S::ExpectCertificate(_) => "Certificate",
                     S::ExpectServerKeyExchange(_) => "ServerKeyExchange",
-                    S::ExpectCertificateRequest { .. } => "CertificateRequest",
+                    S::ExpectCertificateRequest(_) => "CertificateRequest",
                     S::ExpectServerHelloDone { .. } => "ServerHelloDone",
                     S::ExpectFinished(_) => "Finished",
                 },
@@ -252,31 +269,33 @@ fn seq_of_last(core: &Core) -> u16 {
 /// Flight 5: Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished.
 fn flight5(
     core: &mut Core,
-    mut hs: Hs,
+    kx: KeyExchanged,
     now: Instant,
-    pre_master: &[u8],
     cert_requested: bool,
     rx: &Complete,
 ) -> Result<ClientState, Error> {
-    hs.add_raw(rx);
+    let KeyExchanged {
+        mut a,
+        pre_master,
+        public,
+    } = kx;
+    a.n.add_raw(rx);
     core.new_flight();
     if cert_requested {
         let m = Message::Certificate(Certificate {
             chain: vec![core.config.certificate.der().to_vec()],
         });
         let s = core.push(0, &m);
-        hs.add(&m, s);
+        a.n.add(&m, s);
     }
-    let m = Message::ClientKeyExchange(ClientKeyExchange {
-        public: std::mem::take(&mut hs.pending_public),
-    });
+    let m = Message::ClientKeyExchange(ClientKeyExchange { public });
     let s = core.push(0, &m);
-    hs.add(&m, s);
-    hs.derive_master(pre_master);
+    a.n.add(&m, s);
+    let mut hs = a.derive_master(&pre_master.0);
     if cert_requested {
         let config = core.config.clone();
         let key = &config.signing_key;
-        let signature = key.sign(&hs.transcript, &mut core.key_random())?;
+        let signature = key.sign(hs.transcript(), &mut core.key_random())?;
         let m = Message::CertificateVerify(CertificateVerify {
             scheme: key.scheme().id(),
             signature,

@@ -226,7 +226,7 @@ impl Core {
     }
 
     /// The handshake completed: keep the session, tell the application.
-    pub(crate) fn connected(&mut self, hs: session::Hs) -> Result<(), Error> {
+    pub(crate) fn connected(&mut self, hs: session::Keyed) -> Result<(), Error> {
         let s = hs.into_session()?;
         tracing::debug!(role = ?self.role, suite = %s.suite, srtp = ?s.srtp, "dtls connected");
         self.events.push_back(Event::Connected {

@@ -2,7 +2,7 @@
 //! carries a valid cookie the server keeps no per-client state: it answers with a
 //! HelloVerifyRequest computed from the hello itself.
 
-use super::session::{ct_eq, Hs};
+use super::session::{ct_eq, Authenticated, Keyed, Negotiated};
 use super::{cookie, Core};
 use crate::crypto::kx::{KeyShare, NamedGroup};
 use crate::crypto::sign::{self, SignatureScheme};
@@ -28,13 +28,13 @@ pub(crate) enum ServerState {
     /// Waiting for a ClientHello (with a valid cookie when cookies are on).
     ExpectClientHello,
     /// Sent flight 4; the client's Certificate comes next.
-    ExpectCertificate(Hs),
+    ExpectCertificate { n: Negotiated, share: KeyShare },
     /// The ClientKeyExchange comes next.
-    ExpectClientKeyExchange(Hs),
+    ExpectClientKeyExchange { a: Authenticated, share: KeyShare },
     /// The CertificateVerify comes next.
-    ExpectCertificateVerify(Hs),
+    ExpectCertificateVerify(Keyed),
     /// The client's Finished (epoch 1) comes next.
-    ExpectFinished(Hs),
+    ExpectFinished(Keyed),
 }
 
 impl ServerState {
@@ -70,36 +70,36 @@ pub(crate) fn handle(
                 core.reassembly().expect_client_hello();
                 return Ok(Some(S::ExpectClientHello));
             }
-            S::ExpectCertificate(flight4(core, ch, rx, now)?)
+            let (n, share) = flight4(core, ch, rx, now)?;
+            S::ExpectCertificate { n, share }
         }
-        (S::ExpectCertificate(mut hs), Message::Certificate(c)) => {
+        (S::ExpectCertificate { mut n, share }, Message::Certificate(c)) => {
             if c.chain.is_empty() {
                 return Err(Error::NoPeerCertificate);
             }
             core.set_peer_flight_start(rx.seq);
-            hs.accept_peer_certificate(core, &c, None)?;
-            hs.add_raw(rx);
-            S::ExpectClientKeyExchange(hs)
+            n.add_raw(rx);
+            let a = n.authenticate(core, &c, None)?;
+            S::ExpectClientKeyExchange { a, share }
         }
-        (S::ExpectCertificate(_), Message::ClientKeyExchange(_)) => {
+        (S::ExpectCertificate { .. }, Message::ClientKeyExchange(_)) => {
             return Err(Error::NoPeerCertificate)
         }
-        (S::ExpectClientKeyExchange(mut hs), Message::ClientKeyExchange(cke)) => {
-            let share = hs.key_share.take().ok_or(Error::Crypto)?;
-            let pre_master = share.agree(&cke.public)?;
-            hs.add_raw(rx);
-            hs.derive_master(&pre_master);
+        (S::ExpectClientKeyExchange { mut a, share }, Message::ClientKeyExchange(cke)) => {
+            let pre_master = super::session::Secret(share.agree(&cke.public)?);
+            a.n.add_raw(rx);
+            let hs = a.derive_master(&pre_master.0);
             let (_, read) = hs.protections()?;
             core.records().install_read(read);
             S::ExpectCertificateVerify(hs)
         }
         (S::ExpectCertificateVerify(mut hs), Message::CertificateVerify(cv)) => {
-            let spk = crate::cert::subject_public_key(&hs.peer_cert)
+            let spk = crate::cert::subject_public_key(&hs.a.peer_cert)
                 .ok_or(Error::BadCertificate("no public key found"))?;
             let scheme = SignatureScheme::from_id(cv.scheme)
                 .filter(|s| s.fits(spk.kind))
                 .ok_or(Error::NoCommonSignatureScheme)?;
-            sign::verify(&spk, scheme, &hs.transcript, &cv.signature)?;
+            sign::verify(&spk, scheme, hs.transcript(), &cv.signature)?;
             hs.add_raw(rx);
             S::ExpectFinished(hs)
         }
@@ -130,8 +130,8 @@ pub(crate) fn handle(
             return Err(unexpected(
                 match s {
                     S::ExpectClientHello => "ClientHello",
-                    S::ExpectCertificate(_) => "Certificate",
-                    S::ExpectClientKeyExchange(_) => "ClientKeyExchange",
+                    S::ExpectCertificate { .. } => "Certificate",
+                    S::ExpectClientKeyExchange { .. } => "ClientKeyExchange",
                     S::ExpectCertificateVerify(_) => "CertificateVerify",
                     S::ExpectFinished(_) => "Finished",
                 },
@@ -200,7 +200,12 @@ fn choose_srtp(core: &Core, ext: &Extensions) -> Option<SrtpProfile> {
 
 /// Flight 4: ServerHello, Certificate, ServerKeyExchange, CertificateRequest,
 /// ServerHelloDone.
-fn flight4(core: &mut Core, ch: ClientHello, rx: &Complete, now: Instant) -> Result<Hs, Error> {
+fn flight4(
+    core: &mut Core,
+    ch: ClientHello,
+    rx: &Complete,
+    now: Instant,
+) -> Result<(Negotiated, KeyShare), Error> {
     let suite = choose_suite(core, &ch)?;
     let group = choose_group(core, &ch.extensions)?;
     let key = &core.config.signing_key;
@@ -227,12 +232,17 @@ fn flight4(core: &mut Core, ch: ClientHello, rx: &Complete, now: Instant) -> Res
     if core.handshake_deadline.is_none() {
         core.handshake_deadline = Some(now + core.config.handshake_timeout);
     }
-    let mut hs = Hs::new(DtlsRole::Server);
-    hs.client_random = ch.random;
-    core.random(&mut hs.server_random)?;
-    hs.suite = suite;
-    hs.ems = ch.extensions.extended_master_secret;
-    hs.srtp = choose_srtp(core, &ch.extensions);
+    let mut server_random = [0u8; 32];
+    core.random(&mut server_random)?;
+    let mut hs = Negotiated {
+        role: DtlsRole::Server,
+        transcript: Vec::new(),
+        client_random: ch.random,
+        server_random,
+        suite,
+        ems: ch.extensions.extended_master_secret,
+        srtp: choose_srtp(core, &ch.extensions),
+    };
     hs.add_raw(rx);
 
     // Our counter follows the client's (ServerHello answers hello `seq`); records continue
@@ -285,7 +295,6 @@ fn flight4(core: &mut Core, ch: ClientHello, rx: &Complete, now: Instant) -> Res
         scheme: scheme.id(),
         signature,
     });
-    hs.key_share = Some(share);
     let s = core.push(0, &ske);
     hs.add(&ske, s);
 
@@ -300,5 +309,5 @@ fn flight4(core: &mut Core, ch: ClientHello, rx: &Complete, now: Instant) -> Res
     let s = core.push(0, &Message::ServerHelloDone);
     hs.add(&Message::ServerHelloDone, s);
     core.send_flight(now, true)?;
-    Ok(hs)
+    Ok((hs, share))
 }

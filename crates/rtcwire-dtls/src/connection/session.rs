@@ -4,7 +4,6 @@
 
 use super::Core;
 use crate::cert::{subject_public_key, Fingerprint, FingerprintAlgorithm, PublicKeyKind};
-use crate::crypto::kx::KeyShare;
 use crate::crypto::prf::{self, PrfHash};
 use crate::crypto::suite::{Authentication, CipherSuite};
 use crate::crypto::{self, KeyBlock};
@@ -17,8 +16,10 @@ use rtcwire_proto::{DtlsRole, KeyingMaterial, SrtpProfile};
 /// The exporter label of RFC 5764 §4.2.
 pub(crate) const SRTP_EXPORTER_LABEL: &[u8] = b"EXTRACTOR-dtls_srtp";
 
-/// Everything a handshake accumulates on its way.
-pub(crate) struct Hs {
+/// What is known once the hellos are exchanged: the randoms, the transcript so far and the
+/// negotiated parameters. The handshake states below each hold exactly what they know
+/// (rustls-style): nothing is a default standing in for a value not negotiated yet.
+pub(crate) struct Negotiated {
     pub(crate) role: DtlsRole,
     /// Every handshake message so far, with unfragmented DTLS headers.
     pub(crate) transcript: Vec<u8>,
@@ -27,16 +28,11 @@ pub(crate) struct Hs {
     pub(crate) suite: CipherSuite,
     pub(crate) ems: bool,
     pub(crate) srtp: Option<SrtpProfile>,
-    pub(crate) peer_cert: Vec<u8>,
-    pub(crate) key_share: Option<KeyShare>,
-    /// Our public key share, between generating it and sending it.
-    pub(crate) pending_public: Vec<u8>,
-    pub(crate) master: [u8; 48],
 }
 
-impl std::fmt::Debug for Hs {
+impl std::fmt::Debug for Negotiated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hs")
+        f.debug_struct("Negotiated")
             .field("role", &self.role)
             .field("suite", &self.suite)
             .field("ems", &self.ems)
@@ -45,29 +41,7 @@ impl std::fmt::Debug for Hs {
     }
 }
 
-impl Drop for Hs {
-    fn drop(&mut self) {
-        self.master.iter_mut().for_each(|b| *b = 0);
-    }
-}
-
-impl Hs {
-    pub(crate) fn new(role: DtlsRole) -> Hs {
-        Hs {
-            role,
-            transcript: Vec::new(),
-            client_random: [0; 32],
-            server_random: [0; 32],
-            suite: CipherSuite::EcdheEcdsaAes128GcmSha256,
-            ems: false,
-            srtp: None,
-            peer_cert: Vec::new(),
-            key_share: None,
-            pending_public: Vec::new(),
-            master: [0; 48],
-        }
-    }
-
+impl Negotiated {
     pub(crate) fn hash(&self) -> PrfHash {
         self.suite.prf_hash()
     }
@@ -91,14 +65,14 @@ impl Hs {
         self.transcript.extend_from_slice(&rx.body);
     }
 
-    /// Checks the peer's Certificate against the remote fingerprints and the suite, keeps
-    /// the leaf.
-    pub(crate) fn accept_peer_certificate(
-        &mut self,
+    /// Checks the peer's Certificate against the remote fingerprints and the suite; the
+    /// handshake then knows who the peer is.
+    pub(crate) fn authenticate(
+        self,
         core: &Core,
         cert: &Certificate,
         need: Option<Authentication>,
-    ) -> Result<(), Error> {
+    ) -> Result<Authenticated, Error> {
         let leaf = cert.chain.first().ok_or(Error::NoPeerCertificate)?;
         let fps = &core.config.remote_fingerprints;
         if fps.is_empty() {
@@ -123,36 +97,100 @@ impl Hs {
                 "key type does not fit the cipher suite",
             ));
         }
-        self.peer_cert = leaf.clone();
-        Ok(())
+        Ok(Authenticated {
+            n: self,
+            peer_cert: leaf.clone(),
+        })
     }
+}
 
+/// Secret bytes (a premaster secret) wiped when dropped; `Debug` shows only the length.
+pub(crate) struct Secret(pub(crate) Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+/// Negotiated, and the peer's certificate checked against the SDP fingerprint.
+#[derive(Debug)]
+pub(crate) struct Authenticated {
+    pub(crate) n: Negotiated,
+    /// The peer's leaf certificate (DER).
+    pub(crate) peer_cert: Vec<u8>,
+}
+
+impl Authenticated {
     /// Derives the master secret from the premaster secret. Call right after the
     /// ClientKeyExchange entered the transcript (the EMS session hash ends there).
-    pub(crate) fn derive_master(&mut self, pre_master: &[u8]) {
-        let session_hash = self.ems.then(|| self.hash().hash(&self.transcript));
-        self.master = prf::master_secret(
-            self.hash(),
+    pub(crate) fn derive_master(self, pre_master: &[u8]) -> Keyed {
+        let n = &self.n;
+        let session_hash = n.ems.then(|| n.hash().hash(&n.transcript));
+        let master = prf::master_secret(
+            n.hash(),
             pre_master,
-            &self.client_random,
-            &self.server_random,
+            &n.client_random,
+            &n.server_random,
             session_hash.as_ref().map(|h| h.as_ref()),
         );
+        Keyed { a: self, master }
+    }
+}
+
+/// Authenticated, with the master secret: record keys, Finished and the exporter follow.
+pub(crate) struct Keyed {
+    pub(crate) a: Authenticated,
+    master: [u8; 48],
+}
+
+impl std::fmt::Debug for Keyed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyed")
+            .field("negotiated", &self.a.n)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Keyed {
+    fn drop(&mut self) {
+        self.master.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+impl Keyed {
+    pub(crate) fn add(&mut self, msg: &Message, seq: u16) {
+        self.a.n.add(msg, seq);
+    }
+
+    pub(crate) fn add_raw(&mut self, rx: &Complete) {
+        self.a.n.add_raw(rx);
+    }
+
+    pub(crate) fn transcript(&self) -> &[u8] {
+        &self.a.n.transcript
     }
 
     /// `(write, read)` record protection for epoch 1.
     pub(crate) fn protections(&self) -> Result<(Protection, Protection), Error> {
-        let bulk = self.suite.bulk();
+        let n = &self.a.n;
+        let bulk = n.suite.bulk();
         let kb = KeyBlock::derive(
-            self.hash(),
+            n.hash(),
             bulk,
             &self.master,
-            &self.client_random,
-            &self.server_random,
+            &n.client_random,
+            &n.server_random,
         );
         let client = Protection::new(bulk, &kb.client_key, &kb.client_iv)?;
         let server = Protection::new(bulk, &kb.server_key, &kb.server_iv)?;
-        Ok(match self.role {
+        Ok(match n.role {
             DtlsRole::Client => (client, server),
             DtlsRole::Server => (server, client),
         })
@@ -161,35 +199,38 @@ impl Hs {
     /// `verify_data` for the Finished sent by `client` (true) or server, over the transcript
     /// as it stands.
     pub(crate) fn verify_data(&self, client: bool) -> [u8; 12] {
-        prf::verify_data(self.hash(), &self.master, client, &self.transcript)
+        prf::verify_data(self.a.n.hash(), &self.master, client, &self.a.n.transcript)
     }
 
     /// What the application keeps once connected.
-    pub(crate) fn into_session(self) -> Result<Session, Error> {
-        let srtp = match self.srtp {
+    pub(crate) fn into_session(mut self) -> Result<Session, Error> {
+        let n = &self.a.n;
+        let srtp = match n.srtp {
             Some(p) => {
                 let mut km = vec![0u8; p.keying_material_len()];
                 crypto::export(
-                    self.hash(),
+                    n.hash(),
                     &self.master,
                     SRTP_EXPORTER_LABEL,
-                    &self.client_random,
-                    &self.server_random,
+                    &n.client_random,
+                    &n.server_random,
                     &mut km,
                 );
                 Some(KeyingMaterial::new(p, km).map_err(|_| Error::Crypto)?)
             }
             None => None,
         };
+        let peer_certificate = std::mem::take(&mut self.a.peer_cert);
+        let n = &self.a.n;
         Ok(Session {
-            suite: self.suite,
+            suite: n.suite,
             srtp,
-            peer_fingerprint: Fingerprint::of(FingerprintAlgorithm::Sha256, &self.peer_cert),
-            peer_certificate: self.peer_cert.clone(),
+            peer_fingerprint: Fingerprint::of(FingerprintAlgorithm::Sha256, &peer_certificate),
+            peer_certificate,
             master: self.master,
-            client_random: self.client_random,
-            server_random: self.server_random,
-            ems: self.ems,
+            client_random: n.client_random,
+            server_random: n.server_random,
+            ems: n.ems,
         })
     }
 }

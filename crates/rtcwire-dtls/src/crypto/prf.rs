@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn prf_sha256_vector() {
         let text = include_str!("../../../../testdata/vectors/tls12_prf_sha256.toml");
-        let v: toml::Value = toml::from_str(&text).expect("toml");
+        let v: toml::Value = toml::from_str(text).expect("toml");
         let p = &v["prf"];
         let secret = hexd(p["secret_hex"].as_str().expect("secret"));
         let label = p["label"].as_str().expect("label");
