@@ -147,6 +147,12 @@ impl CommonHeader {
     }
 }
 
+/// The CRC-32c (Castagnoli, RFC 9260 Appendix B) of `bytes`.
+#[must_use]
+pub fn crc32c(bytes: &[u8]) -> u32 {
+    crc32c::crc32c(bytes)
+}
+
 /// The CRC-32c of a packet, computed as if its checksum field (bytes 8..12) were zero.
 #[must_use]
 pub fn checksum(packet: &[u8]) -> u32 {
