@@ -530,6 +530,73 @@ impl Agent {
         self.pairs.len()
     }
 
+    /// The check list, best pair first: (local address, remote address, pair priority).
+    pub fn check_list(&self) -> impl Iterator<Item = (SocketAddr, SocketAddr, u64)> + '_ {
+        self.pairs.iter().filter_map(|p| {
+            let l = self.locals.get(p.local)?;
+            let r = self.remotes.get(p.remote)?;
+            Some((l.cand.address, r.cand.address, p.priority))
+        })
+    }
+
+    /// An estimate of the heap and inline bytes the agent holds: its own size plus the
+    /// capacity of every collection and string it owns (not counting allocator overhead
+    /// and the boxed random source).
+    #[must_use]
+    pub fn memory_estimate(&self) -> usize {
+        use std::mem::size_of;
+        let cand = |c: &Candidate| {
+            size_of::<Candidate>()
+                + c.foundation.capacity()
+                + c.hostname.as_ref().map_or(0, String::capacity)
+                + c.extensions.capacity() * size_of::<(String, String)>()
+                + c.extensions
+                    .iter()
+                    .map(|(a, b)| a.capacity() + b.capacity())
+                    .sum::<usize>()
+        };
+        let mut n = size_of::<Agent>()
+            + self.local_creds.ufrag.capacity()
+            + self.local_creds.pwd.capacity()
+            + self
+                .remote_creds
+                .as_ref()
+                .map_or(0, |c| c.ufrag.capacity() + c.pwd.capacity())
+            + self
+                .remote_key
+                .as_ref()
+                .map_or(0, |_| size_of::<IntegrityKey>())
+            + self
+                .prev_local
+                .as_ref()
+                .map_or(0, |_| size_of::<(Credentials, IntegrityKey)>());
+        n += self.locals.capacity() * size_of::<Local>()
+            + self
+                .locals
+                .iter()
+                .map(|l| cand(&l.cand) - size_of::<Candidate>())
+                .sum::<usize>();
+        n += self.remotes.capacity() * size_of::<Remote>()
+            + self
+                .remotes
+                .iter()
+                .map(|r| cand(&r.cand) - size_of::<Candidate>())
+                .sum::<usize>();
+        n += self.pairs.capacity() * size_of::<Pair>() + self.triggered.capacity() * 4;
+        n += self.txns.capacity() * size_of::<Txn>()
+            + self.txns.iter().map(|t| t.bytes.capacity()).sum::<usize>();
+        n += self.out.capacity() * size_of::<Outgoing>()
+            + self.out.iter().map(|o| o.bytes.capacity()).sum::<usize>();
+        n += self.events.capacity() * size_of::<Event>();
+        n += self.allocs.capacity() * size_of::<Allocation>();
+        if let Some(s) = &self.selected {
+            // Selected lives inline in the agent; count only what its fields own.
+            n += cand(&s.local_cand) + cand(&s.remote_cand) - 2 * size_of::<Candidate>()
+                + s.username.capacity();
+        }
+        n
+    }
+
     /// Number of outstanding STUN transactions.
     #[must_use]
     pub fn transaction_count(&self) -> usize {
@@ -742,6 +809,7 @@ impl Agent {
         self.last_remote_added = Some(now);
         let idx = self.remotes.len() - 1;
         self.pair_remote(idx);
+        self.turn_upkeep(now);
         if self.remote_lite && self.config.lite {
             self.lite_to_lite();
         }
@@ -893,6 +961,8 @@ impl Agent {
         let r = self.handle_datagram_inner(now, d);
         if r.is_err() {
             self.stats.refused += 1;
+        } else {
+            self.turn_upkeep(now);
         }
         self.update_state(now);
         r
@@ -936,6 +1006,8 @@ impl Agent {
         })();
         if r.is_err() {
             self.stats.refused += 1;
+        } else {
+            self.turn_upkeep(now);
         }
         self.update_state(now);
         r

@@ -98,6 +98,7 @@ pub(crate) struct Allocation {
     next_channel: u16,
     auth_retries: u8,
     refreshes: u32,
+    stale_nonces: u32,
 }
 
 impl Allocation {
@@ -117,6 +118,7 @@ impl Allocation {
             next_channel: MIN_CHANNEL,
             auth_retries: 0,
             refreshes: 0,
+            stale_nonces: 0,
         }
     }
 
@@ -137,6 +139,8 @@ pub struct TurnStatus {
     pub permissions: usize,
     /// Bound channels.
     pub channels: usize,
+    /// 438 Stale Nonce answers recovered from (the request was sent again with the new nonce).
+    pub stale_nonces: u32,
 }
 
 impl Agent {
@@ -148,6 +152,7 @@ impl Agent {
             refreshes: a.refreshes,
             permissions: a.perms.iter().filter(|p| p.installed).count(),
             channels: a.chans.iter().filter(|c| c.bound).count(),
+            stale_nonces: a.stale_nonces,
         })
     }
 
@@ -326,6 +331,9 @@ impl Agent {
                 }
                 al.nonce = Some(nonce.to_owned());
                 al.auth_retries += 1;
+                if code == ErrorCode::STALE_NONCE {
+                    al.stale_nonces += 1;
+                }
                 self.txns.swap_remove(txn);
                 return self.turn_send(now, a, op);
             }

@@ -1,0 +1,293 @@
+//! Real TURN server: coturn's `turnserver` on 127.0.0.1 (started the way
+//! rtcwire-stun's coturn test does). Two relay-only agents allocate (401 → realm/nonce →
+//! long-term credentials), install permissions, connect through the relay with checks in
+//! Send/Data indications, bind a channel for the selected pair, and exchange data both
+//! ways (Send indications first, ChannelData once bound). The server grants a 4 s lifetime
+//! and its nonces go stale after 1 s, so a Refresh (after a 438 Stale Nonce) is observed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_methods
+)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rtcwire_ice::{Agent, CandidateKind, Config, Event, IceState, Received, TurnServer};
+use rtcwire_proto::{Datagram, SansIo, SeededRng};
+use rtcwire_sim::peer::{self, ChildGuard};
+
+const USER: &str = "u";
+const PASS: &str = "p";
+const REALM: &str = "example.org";
+
+struct Turn {
+    _child: ChildGuard,
+    addr: SocketAddr,
+}
+
+fn start_turnserver() -> Option<Turn> {
+    if !peer::available("turnserver") {
+        return None;
+    }
+    let port = peer::free_udp_port();
+    let min = 49152 + (port % 1500) * 10 + 5;
+    let max = min + 4;
+    let dir = peer::scratch_dir("ice-coturn");
+    let log = std::fs::File::create(dir.join("turnserver.log")).unwrap();
+    let child = Command::new("turnserver")
+        .args([
+            "-n",
+            "--listening-ip=127.0.0.1",
+            &format!("--listening-port={port}"),
+            "--relay-ip=127.0.0.1",
+            &format!("--min-port={min}"),
+            &format!("--max-port={max}"),
+            &format!("--user={USER}:{PASS}"),
+            &format!("--realm={REALM}"),
+            "--lt-cred-mech",
+            "--fingerprint",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--allow-loopback-peers",
+            "--allowed-peer-ip=127.0.0.1",
+            "--max-allocate-lifetime=4",
+            "--stale-nonce=1",
+            "--log-file=stdout",
+            &format!("--pidfile={}", dir.join("turnserver.pid").display()),
+            &format!("--userdb={}", dir.join("turndb").display()),
+        ])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start turnserver");
+    let turn = Turn {
+        _child: ChildGuard(child),
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    };
+    // Ready when it answers a Binding request: bounded, 100 ms per try, 10 s in all.
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut req = Vec::new();
+    let mut b = rtcwire_stun::MessageBuilder::new(
+        &mut req,
+        rtcwire_stun::MessageType::BINDING_REQUEST,
+        rtcwire_stun::TransactionId([9; 12]),
+    )
+    .unwrap();
+    b.fingerprint().unwrap();
+    b.finish();
+    let mut buf = [0u8; 1500];
+    for _ in 0..100 {
+        sock.send_to(&req, turn.addr).unwrap();
+        if let Ok((n, _)) = sock.recv_from(&mut buf) {
+            if rtcwire_stun::Message::parse(&buf[..n]).is_ok() {
+                return Some(turn);
+            }
+        }
+    }
+    panic!(
+        "turnserver did not answer within 10 s (log in {})",
+        dir.display()
+    );
+}
+
+struct Side {
+    agent: Agent,
+    sock: UdpSocket,
+    local: SocketAddr,
+    turn: SocketAddr,
+    received: Vec<Vec<u8>>,
+    connected_at: Option<Duration>,
+}
+
+impl Side {
+    fn new(turn: SocketAddr, controlling: bool, seed: u64) -> Side {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let local = sock.local_addr().unwrap();
+        let config = Config {
+            controlling,
+            relay_only: true,
+            turn_servers: vec![TurnServer {
+                addr: turn,
+                username: USER.into(),
+                password: PASS.into(),
+            }],
+            ..Config::default()
+        };
+        let agent = Agent::new(config, Box::new(SeededRng::new(seed))).unwrap();
+        Side {
+            agent,
+            sock,
+            local,
+            turn,
+            received: Vec::new(),
+            connected_at: None,
+        }
+    }
+
+    /// One step: timers, datagrams in, datagrams out; returns the events.
+    fn step(&mut self, start: Instant) -> Vec<Event> {
+        let now = Instant::now();
+        if self.agent.poll_timeout().is_some_and(|t| t <= now) {
+            self.agent.handle_timeout(now);
+        }
+        let mut rbuf = [0u8; 2048];
+        // Bounded: at most 64 datagrams per step.
+        for _ in 0..64 {
+            let Ok((n, from)) = self.sock.recv_from(&mut rbuf) else {
+                break;
+            };
+            match self
+                .agent
+                .handle_datagram(Instant::now(), Datagram::udp(from, self.local, &rbuf[..n]))
+            {
+                Ok(Received::Data { contents, .. }) => self.received.push(contents.to_vec()),
+                Ok(Received::Stun) => {}
+                Err(e) => eprintln!("refused from {from}: {e}"),
+            }
+        }
+        let mut buf = Vec::with_capacity(1500);
+        while let Some(t) = self.agent.poll_transmit(now, &mut buf) {
+            self.sock
+                .send_to(&buf[..t.size], t.destination.unwrap())
+                .unwrap();
+            buf.clear();
+        }
+        let mut events = Vec::new();
+        while let Some(e) = self.agent.poll_event() {
+            if let Event::StateChanged(IceState::Connected | IceState::Completed) = e {
+                self.connected_at.get_or_insert(now - start);
+            }
+            events.push(e);
+        }
+        events
+    }
+
+    fn send(&mut self, data: &[u8]) {
+        let mut out = Vec::new();
+        let t = self.agent.send(data, &mut out).unwrap();
+        // Relayed: everything goes to the TURN server, wrapped.
+        assert_eq!(t.destination, Some(self.turn));
+        self.sock.send_to(&out, t.destination.unwrap()).unwrap();
+    }
+}
+
+/// Runs both sides (with trickle signalling between them) until `done` or 15 s.
+fn pump(a: &mut Side, b: &mut Side, start: Instant, done: impl Fn(&Side, &Side) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        let ea = a.step(start);
+        let eb = b.step(start);
+        let now = Instant::now();
+        for (events, to) in [(ea, &mut *b), (eb, &mut *a)] {
+            for e in events {
+                match e {
+                    Event::LocalCandidate(c) => {
+                        assert_eq!(
+                            c.kind,
+                            CandidateKind::Relayed,
+                            "relay-only agents signal relays only"
+                        );
+                        let c = rtcwire_ice::Candidate::parse(&c.to_string()).unwrap();
+                        to.agent.add_remote_candidate(now, c).unwrap();
+                    }
+                    Event::GatheringComplete => to.agent.end_of_remote_candidates(now),
+                    Event::StateChanged(IceState::Failed) => panic!("an agent failed"),
+                    _ => {}
+                }
+            }
+        }
+        if done(a, b) {
+            return true;
+        }
+        // A bounded poll of the sockets while coturn works (1 ms).
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+#[test]
+fn relay_only_agents_connect_through_coturn_and_exchange_data() {
+    let Some(turn) = start_turnserver() else {
+        return;
+    };
+    let start = Instant::now();
+    let mut a = Side::new(turn.addr, true, 11);
+    let mut b = Side::new(turn.addr, false, 12);
+    let (ca, cb) = (
+        a.agent.local_credentials().clone(),
+        b.agent.local_credentials().clone(),
+    );
+    a.agent.set_remote_credentials(&cb.ufrag, &cb.pwd).unwrap();
+    b.agent.set_remote_credentials(&ca.ufrag, &ca.pwd).unwrap();
+    let now = Instant::now();
+    a.agent.add_host_candidate(now, a.local).unwrap();
+    a.agent.end_of_local_candidates();
+    b.agent.add_host_candidate(now, b.local).unwrap();
+    b.agent.end_of_local_candidates();
+
+    let ok = pump(&mut a, &mut b, start, |a, b| {
+        a.connected_at.is_some() && b.connected_at.is_some()
+    });
+    assert!(ok, "relay-only agents did not connect through coturn");
+    let sel = a.agent.selected_pair().unwrap();
+    assert_eq!(sel.local.kind, CandidateKind::Relayed);
+    assert_eq!(sel.remote.kind, CandidateKind::Relayed);
+    assert_eq!(
+        a.agent.turn_status(0).unwrap().relayed,
+        Some(sel.local.address)
+    );
+
+    // Data right away (Send indications while the channel is being bound) …
+    a.send(b"a1");
+    b.send(b"b1");
+    assert!(pump(&mut a, &mut b, start, |a, b| !a.received.is_empty()
+        && !b.received.is_empty()));
+    // … and once the channel is bound (ChannelData).
+    assert!(pump(&mut a, &mut b, start, |a, b| {
+        a.agent.turn_status(0).unwrap().channels == 1
+            && b.agent.turn_status(0).unwrap().channels == 1
+    }));
+    a.send(b"a2");
+    b.send(b"b2");
+    assert!(pump(&mut a, &mut b, start, |a, b| a.received.len() >= 2
+        && b.received.len() >= 2));
+    assert_eq!(b.received, vec![b"a1".to_vec(), b"a2".to_vec()]);
+    assert_eq!(a.received, vec![b"b1".to_vec(), b"b2".to_vec()]);
+
+    // A 4 s allocation is refreshed after about 2 s (with a stale nonce on the way).
+    assert!(pump(&mut a, &mut b, start, |a, _| a
+        .agent
+        .turn_status(0)
+        .unwrap()
+        .refreshes
+        >= 1));
+    let st = a.agent.turn_status(0).unwrap();
+    assert!(st.permissions >= 1);
+    assert!(
+        st.stale_nonces >= 1,
+        "coturn's 1 s nonces should have gone stale: {st:?}"
+    );
+    a.send(b"a3");
+    assert!(pump(&mut a, &mut b, start, |_, b| b.received.len() >= 3));
+    println!(
+        "coturn: relay-only agents connected after {:?} / {:?} (wall clock); A {:?}",
+        a.connected_at.unwrap(),
+        b.connected_at.unwrap(),
+        st
+    );
+    let now = Instant::now();
+    a.agent.close(now);
+    b.agent.close(now);
+    let _ = a.step(start);
+    let _ = b.step(start);
+}
