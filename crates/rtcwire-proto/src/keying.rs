@@ -243,15 +243,7 @@ impl fmt::Debug for KeyingMaterial {
 impl PartialEq for KeyingMaterial {
     /// Constant time in the bytes' values: every byte is compared, whatever differs first.
     fn eq(&self, other: &Self) -> bool {
-        if self.profile != other.profile || self.material.len() != other.material.len() {
-            return false;
-        }
-        let diff = self
-            .material
-            .iter()
-            .zip(&other.material)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        std::hint::black_box(diff) == 0
+        self.profile == other.profile && crate::ct_eq(&self.material, &other.material)
     }
 }
 

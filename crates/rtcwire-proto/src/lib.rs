@@ -55,12 +55,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ct;
 mod demux;
 mod id;
 mod keying;
 mod rng;
 mod sansio;
 
+pub use ct::ct_eq;
 pub use demux::{classify, PacketKind};
 pub use id::{PayloadType, Ssrc, StreamId};
 pub use keying::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile};

@@ -5,7 +5,6 @@
 //! §4.1.2). AEAD layout: `header(8) ‖ ciphertext ‖ tag(16) ‖ E+index(4)`, with the header
 //! and the E+index word as associated data — or, with E = 0, the whole packet.
 
-use crate::cipher::tags_equal;
 use crate::header::{self, be32, RTCP_FIXED};
 use crate::index::SRTCP_INDEX_LIMIT;
 use crate::kdf::Transform;
@@ -13,6 +12,7 @@ use crate::replay::ReplayWindow;
 use crate::srtp::{cm_iv, gcm_iv};
 use crate::stream::{RtcpRecv, RtcpSend};
 use crate::{Context, Error};
+use rtcwire_proto::ct_eq;
 
 const E_FLAG: u32 = 0x8000_0000;
 const GCM_TAG: usize = 16;
@@ -81,10 +81,7 @@ impl Transform {
                     return false;
                 };
                 let full = mac.compute(authed, &[]);
-                if !full
-                    .get(..tag.len())
-                    .is_some_and(|want| tags_equal(want, tag))
-                {
+                if !full.get(..tag.len()).is_some_and(|want| ct_eq(want, tag)) {
                     return false;
                 }
                 if encrypted {

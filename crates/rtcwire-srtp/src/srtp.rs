@@ -4,13 +4,13 @@
 //! authenticate `header ‖ encrypted payload ‖ ROC` with HMAC-SHA1; AEAD profiles use the
 //! header as associated data.
 
-use crate::cipher::tags_equal;
 use crate::header;
 use crate::index::{estimate, SRTP_INDEX_LIMIT};
 use crate::kdf::Transform;
 use crate::replay::ReplayWindow;
 use crate::stream::{RtpRecv, RtpSend};
 use crate::{Context, Error};
+use rtcwire_proto::ct_eq;
 
 /// AES-CM counter block: `(salt · 2^16) ⊕ (SSRC · 2^64) ⊕ (index · 2^16)` (RFC 3711
 /// §4.1.1). SRTCP uses the same with its 31-bit index.
@@ -86,10 +86,7 @@ impl Transform {
                 };
                 let roc = ((index >> 16) as u32).to_be_bytes();
                 let full = mac.compute(authed, &roc);
-                if !full
-                    .get(..tag.len())
-                    .is_some_and(|want| tags_equal(want, tag))
-                {
+                if !full.get(..tag.len()).is_some_and(|want| ct_eq(want, tag)) {
                     return false;
                 }
                 if let Some(payload) = authed.get_mut(hdr..) {

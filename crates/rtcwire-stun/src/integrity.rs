@@ -114,7 +114,7 @@ impl IntegrityKey {
     pub(crate) fn verify_sha256(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
         let full = self.hmac_sha256(parts);
         match full.get(..tag.len()) {
-            Some(prefix) if tag.len() >= 16 => constant_time_eq(prefix, tag),
+            Some(prefix) if tag.len() >= 16 => rtcwire_proto::ct_eq(prefix, tag),
             _ => false,
         }
     }
@@ -126,10 +126,6 @@ fn hmac_sha1_key(key: &[u8]) -> Hmac<Sha1> {
         Ok(mac) => mac,
         Err(_) => <Hmac<Sha1> as KeyInit>::new(&Default::default()),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The 16-byte long-term key MD5(username ":" realm ":" password) (RFC 8489 §9.2.2).
