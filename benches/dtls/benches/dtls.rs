@@ -18,10 +18,7 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use ring::{agreement, rand::SystemRandom, signature};
 use rtcwire_bench_dtls::{configs, connected_pair};
 use rtcwire_dtls::record::{ContentType, Protection, Records};
-use rtcwire_dtls::{
-    BulkCipher, Certificate, CipherSuite, Config, Connection, Event, FingerprintAlgorithm,
-    NamedGroup, SystemRng,
-};
+use rtcwire_dtls::{BulkCipher, Config, Connection, Event, SystemRng};
 use rtcwire_proto::{Datagram, SansIo};
 use std::hint::black_box;
 use std::sync::Arc;
