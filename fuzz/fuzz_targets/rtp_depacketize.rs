@@ -14,6 +14,9 @@ use rtcwire_rtp::codec::{
 
 /// Largest payload a record carries.
 const MAX_PAYLOAD: usize = 1499;
+/// Packets one input may feed in all: enough to pass even the largest cap (128 KiB) with
+/// packets of 7 bytes or more, few enough to keep each run fast.
+const MAX_PACKETS: usize = 20_000;
 
 fn run<D: Depacketizer>(d: D, cap: usize, mut data: &[u8]) {
     let mut asm = FrameAssembler::with_max_frame_size(d, cap);
@@ -21,7 +24,8 @@ fn run<D: Depacketizer>(d: D, cap: usize, mut data: &[u8]) {
     let bound = 2 * cap + 2 * MAX_PAYLOAD + 64;
     let mut seq = 0u16;
     let mut ts = 0u32;
-    while data.len() >= 3 {
+    let mut budget = MAX_PACKETS;
+    while data.len() >= 3 && budget > 0 {
         let len = usize::from(u16::from_be_bytes([data[0], data[1]])) % (MAX_PAYLOAD + 1);
         let flags = data[2];
         data = &data[3..];
@@ -43,6 +47,8 @@ fn run<D: Depacketizer>(d: D, cap: usize, mut data: &[u8]) {
         if flags & 4 != 0 {
             seq = seq.wrapping_add(1);
         }
+        let repeat = repeat.min(budget);
+        budget -= repeat;
         for _ in 0..repeat {
             asm.push(seq, ts, flags & 1 != 0, payload);
             seq = seq.wrapping_add(1);
