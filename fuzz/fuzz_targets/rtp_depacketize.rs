@@ -1,9 +1,9 @@
 #![no_main]
 //! Every depacketizer, fed through the frame assembler. Input: codec byte, cap byte, then
 //! records (2-byte length, flags byte, [repeat byte], payload). Never panics; no frame passes
-//! the cap; and the memory the assembler holds between packets (frame buffer, the
-//! depacketizer's own fragment buffer) stays within the cap plus one payload's room, however
-//! long the run of packets. A record can repeat its packet up to 1020 times with the same
+//! the cap; and the memory the assembler holds between packets stays bounded however long
+//! the run of packets: the frame buffer within the cap plus one payload's room, the
+//! depacketizer's own fragment buffer within the cap. A record can repeat its packet up to 1020 times with the same
 //! timestamp and consecutive sequence numbers, so a short input is a long stream that never
 //! ends its frame.
 use libfuzzer_sys::fuzz_target;

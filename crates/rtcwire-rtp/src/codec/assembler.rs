@@ -52,8 +52,10 @@ impl<D: Depacketizer> FrameAssembler<D> {
 
     /// An assembler whose frames (with any fragment the depacketizer holds) never pass
     /// `max` bytes: a frame that would is dropped. The memory it holds between calls,
-    /// [`retained_bytes`](Self::retained_bytes), stays within `max` plus a few payloads
-    /// (and the completed frames not yet taken).
+    /// [`retained_bytes`](Self::retained_bytes), is bounded whatever the peer sends: the frame
+    /// buffer stays within `max` plus room for one payload, and what the depacketizer keeps
+    /// (an AV1 fragment) within `max`, so at most 2 × `max` and a payload, plus the completed
+    /// frames not yet taken.
     pub fn with_max_frame_size(mut depacketizer: D, max: usize) -> Self {
         depacketizer.set_max_frame_size(max);
         FrameAssembler {
