@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 
 const USAGE: &str = "usage:
   cargo xtask ci [--fuzz-seconds N] [--no-setup] [--only STEP[,STEP..]]
-      steps: fmt clippy test doctest doc fuzz bench
+      steps: fmt clippy test doctest doc bench package fuzz
   cargo xtask setup
   cargo xtask fuzz <target>|--all [--seconds N]
   cargo xtask bench [criterion args, e.g. a filter such as `sdp`]";
@@ -188,6 +188,16 @@ fn ci(root: &Path, args: &[String]) -> Result<(), String> {
         )],
     });
 
+    // Every library crate packages on its own (users pick single crates): `cargo package`
+    // builds each from its packaged sources, and missing metadata fails the step.
+    steps.push(Step {
+        name: "package",
+        commands: vec![cargo(
+            root,
+            &["package", "--workspace", "--allow-dirty", "--locked"],
+        )],
+    });
+
     let mut test_summary: Option<(u64, u64, u64)> = None;
     let selected = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|s| s == name));
     for step in steps {
@@ -199,6 +209,10 @@ fn ci(root: &Path, args: &[String]) -> Result<(), String> {
             step.commands
                 .into_iter()
                 .all(|mut c| run_capturing_summary(&mut c, &mut test_summary).is_ok())
+        } else if step.name == "package" {
+            step.commands
+                .into_iter()
+                .all(|mut c| run_package(&mut c).is_ok())
         } else {
             step.commands.into_iter().all(|mut c| run(&mut c).is_ok())
         };
@@ -304,6 +318,31 @@ fn run(c: &mut Command) -> Result<(), String> {
     } else {
         Err(format!("{} exited with {status}", describe(c)))
     }
+}
+
+/// Runs `cargo package`, echoing its output; a manifest warning (missing description,
+/// license, documentation, readme...) fails it like an error.
+fn run_package(c: &mut Command) -> Result<(), String> {
+    eprintln!("+ {}", describe(c));
+    let out = c
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprint!("{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: manifest has no"))
+        .collect();
+    if !out.status.success() {
+        return Err(format!("{} exited with {}", describe(c), out.status));
+    }
+    if !warnings.is_empty() {
+        return Err(format!(
+            "package metadata incomplete: {}",
+            warnings.join("; ")
+        ));
+    }
+    Ok(())
 }
 
 fn describe(c: &Command) -> String {

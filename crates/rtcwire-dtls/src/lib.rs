@@ -116,3 +116,8 @@ pub use error::Error;
 pub use rtcwire_proto::{
     Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, SeededRng, SrtpProfile, Transmit,
 };
+
+/// The README's example, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

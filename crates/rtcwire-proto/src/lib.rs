@@ -112,3 +112,8 @@ pub mod doc_example {
         fn handle_timeout(&mut self, _now: Instant) {}
     }
 }
+
+/// The README's example, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -87,3 +87,8 @@ pub mod stats;
 mod wire;
 
 pub use error::{Error, Result};
+
+/// The README's example, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

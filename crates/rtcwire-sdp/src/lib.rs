@@ -96,3 +96,8 @@ pub use join::MAX_WILDCARD_FEEDBACK;
 pub use model::{Description, Media};
 pub use sdp::{Limits, LineRef, Sdp};
 pub use view::{MediaView, SessionView};
+
+/// The README's example, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

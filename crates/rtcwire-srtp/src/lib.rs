@@ -88,3 +88,8 @@ pub use config::Config;
 pub use context::Context;
 pub use error::Error;
 pub use rtcwire_proto::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile};
+
+/// The README's example, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

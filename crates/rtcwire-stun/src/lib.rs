@@ -147,3 +147,8 @@ mod tests {
         assert!(!is_stun(&[]));
     }
 }
+
+/// The README's example, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
