@@ -811,7 +811,7 @@ impl Agent {
         self.pair_remote(idx);
         self.turn_upkeep(now);
         if self.remote_lite && self.config.lite {
-            self.lite_to_lite();
+            self.lite_to_lite(now);
         }
         self.wake(now);
         self.update_state(now);
@@ -1240,7 +1240,9 @@ impl Agent {
         }
         // Consent (RFC 7675 §5.1): lost after `consent_timeout` without an authenticated
         // response; a lite agent, which sends no checks, counts the peer's checks instead.
-        if let Some(sel) = &self.selected {
+        // Between two lite agents nobody sends checks: there is no consent to track.
+        let lite_pair = self.config.lite && self.remote_lite;
+        if let (Some(sel), false) = (&self.selected, lite_pair) {
             let fresh = if self.config.lite {
                 sel.last_heard
             } else {
@@ -1259,8 +1261,9 @@ impl Agent {
         let s = if self.failed {
             IceState::Failed
         } else if let Some(sel) = &self.selected {
-            if now.saturating_duration_since(sel.last_heard.max(sel.last_consent))
-                >= self.config.disconnected_timeout
+            if !lite_pair
+                && now.saturating_duration_since(sel.last_heard.max(sel.last_consent))
+                    >= self.config.disconnected_timeout
             {
                 IceState::Disconnected
             } else if self.nominated
@@ -1307,9 +1310,10 @@ impl Agent {
         }
     }
 
-    fn lite_to_lite(&mut self) {
-        // RFC 8445 §6.1.1 with two lite agents: no checks; use the best pair at once.
-        if self.selected.is_some() {
+    fn lite_to_lite(&mut self, now: Instant) {
+        // RFC 8445 §6.1.1 with two lite agents: nobody checks; both use the best pair (the
+        // same one on both sides, as pair priorities are symmetric up to the last bit).
+        if self.selected.is_some() || self.remote_key.is_none() {
             return;
         }
         let Some(best) = self.pairs.first().map(|p| p.id) else {
@@ -1319,7 +1323,7 @@ impl Agent {
             p.state = PairState::Succeeded;
             p.nominated = true;
         }
-        // No `now` here: consent timers start at the first datagram; use the pair as is.
+        self.select(now, best);
     }
 
     fn next_timeout(&self) -> Option<Instant> {
@@ -1336,7 +1340,8 @@ impl Agent {
                 at(n);
             }
         }
-        if let Some(sel) = &self.selected {
+        let lite_pair = self.config.lite && self.remote_lite;
+        if let (Some(sel), false) = (&self.selected, lite_pair) {
             if !self.config.lite && !sel.consent_in_flight {
                 at(sel.next_consent);
             }

@@ -35,8 +35,10 @@ fn start_turnserver() -> Option<Turn> {
         return None;
     }
     let port = peer::free_udp_port();
-    let min = 49152 + (port % 1500) * 10 + 5;
-    let max = min + 4;
+    // Relay ports above Linux's ephemeral range (32768–60999), so no other socket of the
+    // test run holds them, and a range of our own per server.
+    let min = 61000 + (port % 450) * 10;
+    let max = min + 9;
     let dir = peer::scratch_dir("ice-coturn");
     let log = std::fs::File::create(dir.join("turnserver.log")).unwrap();
     let child = Command::new("turnserver")
@@ -187,6 +189,7 @@ fn pump(a: &mut Side, b: &mut Side, start: Instant, done: impl Fn(&Side, &Side) 
     while Instant::now() < deadline {
         let ea = a.step(start);
         let eb = b.step(start);
+        let mut failed = false;
         let now = Instant::now();
         for (events, to) in [(ea, &mut *b), (eb, &mut *a)] {
             for e in events {
@@ -201,11 +204,19 @@ fn pump(a: &mut Side, b: &mut Side, start: Instant, done: impl Fn(&Side, &Side) 
                         to.agent.add_remote_candidate(now, c).unwrap();
                     }
                     Event::GatheringComplete => to.agent.end_of_remote_candidates(now),
-                    Event::StateChanged(IceState::Failed) => panic!("an agent failed"),
+                    Event::StateChanged(IceState::Failed) => failed = true,
                     _ => {}
                 }
             }
         }
+        assert!(
+            !failed,
+            "an agent failed: A {:?} {:?}; B {:?} {:?}",
+            a.agent.turn_status(0),
+            a.agent.stats(),
+            b.agent.turn_status(0),
+            b.agent.stats()
+        );
         if done(a, b) {
             return true;
         }

@@ -367,3 +367,26 @@ fn full_agent_connects_to_lite_agent() {
     // The lite side keeps consent from the full side's checks.
     assert!(!duo.run(&mut sim, Duration::from_secs(60), |s, d| !connected(s, d.b)));
 }
+
+#[test]
+fn two_lite_agents_use_the_best_pair_without_checks() {
+    let mut sim = Sim::new(10);
+    let lite = || Config {
+        lite: true,
+        ..Config::default()
+    };
+    let a = host(&mut sim, "10.0.0.1:5000", lite(), 10, "a");
+    let b = host(&mut sim, "10.0.0.2:6000", lite(), 10, "b");
+    sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
+    sim.endpoint_mut(a).agent.set_remote_lite(true);
+    sim.endpoint_mut(b).agent.set_remote_lite(true);
+    let mut duo = Duo::new(&mut sim, a, b);
+    assert!(
+        duo.run(&mut sim, Duration::from_secs(1), |s, d| connected(s, d.a)
+            && connected(s, d.b))
+    );
+    assert_eq!(sim.endpoint(a).agent.stats().checks_sent, 0);
+    data_both_ways(&mut sim, &mut duo);
+    // No consent to lose between two lite agents.
+    assert!(!duo.run(&mut sim, Duration::from_secs(60), |s, d| !connected(s, d.a)));
+}
