@@ -10,12 +10,12 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum Error {
     /// The packet is shorter than its header, trailer or tag require.
-    #[error("packet too short: {len} octets, need at least {need}")]
-    TooShort {
-        /// Octets present.
-        len: usize,
+    #[error("truncated: need {needed} octets, have {available}")]
+    Truncated {
         /// Octets the packet's own header (plus tag and trailer) calls for.
-        need: usize,
+        needed: usize,
+        /// Octets present.
+        available: usize,
     },
     /// The packet is not RTP/RTCP version 2.
     #[error("not an RTP/RTCP version 2 packet (version {version})")]
@@ -51,12 +51,12 @@ pub enum Error {
         max: usize,
     },
     /// The caller's buffer has no room for the authentication tag (and SRTCP trailer).
-    #[error("buffer too small: {need} octets needed, {have} available")]
+    #[error("buffer too small: need {needed} octets, have {available}")]
     BufferTooSmall {
         /// Octets needed in total.
-        need: usize,
+        needed: usize,
         /// Octets the buffer holds.
-        have: usize,
+        available: usize,
     },
     /// The SRTP (2^48) or SRTCP (2^31) packet index space of this key is used up: rekey.
     #[error("packet index space exhausted for SSRC {ssrc:#010x}: the keys must be renewed")]

@@ -49,9 +49,9 @@ pub(crate) fn rtp(packet: &[u8]) -> Result<RtpHeader, Error> {
             seq: view.sequence_number(),
             ssrc: view.ssrc(),
         }),
-        Err(rtcwire_rtp::Error::Truncated { needed, .. }) => Err(Error::TooShort {
-            len: packet.len(),
-            need: needed,
+        Err(rtcwire_rtp::Error::Truncated { needed, .. }) => Err(Error::Truncated {
+            needed,
+            available: packet.len(),
         }),
         Err(rtcwire_rtp::Error::BadVersion(version)) => Err(Error::BadVersion { version }),
         Err(other) => Err(Error::Header(other)),
@@ -62,9 +62,9 @@ pub(crate) fn rtp(packet: &[u8]) -> Result<RtpHeader, Error> {
 #[inline]
 pub(crate) fn rtcp_ssrc(packet: &[u8]) -> Result<u32, Error> {
     let (Some(&b0), Some(ssrc)) = (packet.first(), be32(packet, 4)) else {
-        return Err(Error::TooShort {
-            len: packet.len(),
-            need: RTCP_FIXED,
+        return Err(Error::Truncated {
+            needed: RTCP_FIXED,
+            available: packet.len(),
         });
     };
     check_version(b0)?;
@@ -99,23 +99,41 @@ mod tests {
         let h = rtp(&p).unwrap();
         assert_eq!((h.len, h.seq, h.ssrc), (12 + 8 + 8, 7, 9));
         // Cut inside the extension body, then inside the extension header.
-        assert_eq!(rtp(&p[..27]), Err(Error::TooShort { len: 27, need: 28 }));
-        assert_eq!(rtp(&p[..22]), Err(Error::TooShort { len: 22, need: 24 }));
+        assert_eq!(
+            rtp(&p[..27]),
+            Err(Error::Truncated {
+                needed: 28,
+                available: 27
+            })
+        );
+        assert_eq!(
+            rtp(&p[..22]),
+            Err(Error::Truncated {
+                needed: 24,
+                available: 22
+            })
+        );
     }
 
     #[test]
     fn bad_input() {
-        assert_eq!(rtp(&[]), Err(Error::TooShort { len: 0, need: 12 }));
+        assert_eq!(
+            rtp(&[]),
+            Err(Error::Truncated {
+                needed: 12,
+                available: 0
+            })
+        );
         assert_eq!(rtp(&[0x40; 12]), Err(Error::BadVersion { version: 1 }));
         // 15 CSRCs announced, none present.
         assert!(matches!(
             rtp(&[0x8f; 12]),
-            Err(Error::TooShort { need: 72, .. })
+            Err(Error::Truncated { needed: 72, .. })
         ));
         assert_eq!(rtcp_ssrc(&[0x81, 200, 0, 6, 1, 2, 3, 4]), Ok(0x0102_0304));
         assert!(matches!(
             rtcp_ssrc(&[0x81, 200, 0]),
-            Err(Error::TooShort { .. })
+            Err(Error::Truncated { .. })
         ));
         assert_eq!(
             rtcp_ssrc(&[0x01, 200, 0, 6, 1, 2, 3, 4]),

@@ -26,7 +26,7 @@
 //! creates that stream's state, and at most [`Config::max_streams`] of them.
 //!
 //! A failed unprotect ([`Error::AuthFailed`], [`Error::Replay`], [`Error::TooManyStreams`],
-//! [`Error::TooShort`], …) leaves the context exactly as it was.
+//! [`Error::Truncated`], …) leaves the context exactly as it was.
 //!
 //! # Example
 //!

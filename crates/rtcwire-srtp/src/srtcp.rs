@@ -135,16 +135,16 @@ impl Context {
     /// length (`len` + [`rtcp_overhead`](Self::rtcp_overhead)). `buf` must have room.
     pub fn protect_rtcp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
         let packet = buf.get(..len).ok_or(Error::BufferTooSmall {
-            need: len,
-            have: buf.len(),
+            needed: len,
+            available: buf.len(),
         })?;
         let ssrc = header::rtcp_ssrc(packet)?;
         let tag_len = self.profile.srtcp_tag_len();
         let total = len + 4 + tag_len;
         if buf.len() < total {
             return Err(Error::BufferTooSmall {
-                need: total,
-                have: buf.len(),
+                needed: total,
+                available: buf.len(),
             });
         }
         let stream = self
@@ -172,7 +172,10 @@ impl Context {
         let tag_len = self.profile.srtcp_tag_len();
         let need = RTCP_FIXED + 4 + tag_len;
         if len < need {
-            return Err(Error::TooShort { len, need });
+            return Err(Error::Truncated {
+                needed: need,
+                available: len,
+            });
         }
         let ssrc = header::rtcp_ssrc(buf)?;
         let plain = len - 4 - tag_len;
@@ -181,7 +184,10 @@ impl Context {
         } else {
             plain
         };
-        let word = be32(buf, word_at).ok_or(Error::TooShort { len, need })?;
+        let word = be32(buf, word_at).ok_or(Error::Truncated {
+            needed: need,
+            available: len,
+        })?;
         let index = u64::from(word & !E_FLAG);
         if let Some(stream) = self.rtcp_recv.get_mut(ssrc) {
             stream

@@ -115,16 +115,16 @@ impl Context {
     /// and sequence number within a roll: that reuses the keystream.
     pub fn protect_rtp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
         let packet = buf.get(..len).ok_or(Error::BufferTooSmall {
-            need: len,
-            have: buf.len(),
+            needed: len,
+            available: buf.len(),
         })?;
         let h = header::rtp(packet)?;
         let tag_len = self.profile.srtp_tag_len();
         let total = len + tag_len;
         if buf.len() < total {
             return Err(Error::BufferTooSmall {
-                need: total,
-                have: buf.len(),
+                needed: total,
+                available: buf.len(),
             });
         }
         let stream = self.rtp_send.get_or_insert(h.ssrc, || RtpSend {
@@ -148,14 +148,14 @@ impl Context {
     pub fn unprotect_rtp(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = buf.len();
         let tag_len = self.profile.srtp_tag_len();
-        let body = len.checked_sub(tag_len).ok_or(Error::TooShort {
-            len,
-            need: header::RTP_FIXED + tag_len,
+        let body = len.checked_sub(tag_len).ok_or(Error::Truncated {
+            needed: header::RTP_FIXED + tag_len,
+            available: len,
         })?;
         let h = header::rtp(buf.get(..body).unwrap_or_default()).map_err(|e| match e {
-            Error::TooShort { need, .. } => Error::TooShort {
-                len,
-                need: need + tag_len,
+            Error::Truncated { needed, .. } => Error::Truncated {
+                needed: needed + tag_len,
+                available: len,
             },
             other => other,
         })?;

@@ -165,18 +165,18 @@ fn too_short_and_no_room() {
         let mut short = vec![0x80; 12 + tag - 1];
         assert_eq!(
             ctx.unprotect_rtp(&mut short),
-            Err(Error::TooShort {
-                len: 12 + tag - 1,
-                need: 12 + tag
+            Err(Error::Truncated {
+                needed: 12 + tag,
+                available: 12 + tag - 1
             })
         );
         let need = 8 + 4 + profile.srtcp_tag_len();
         let mut short = vec![0x80; need - 1];
         assert_eq!(
             ctx.unprotect_rtcp(&mut short),
-            Err(Error::TooShort {
-                len: need - 1,
-                need
+            Err(Error::Truncated {
+                needed: need,
+                available: need - 1
             })
         );
         // No room for the tag: refused, and the packet is untouched.
@@ -186,8 +186,8 @@ fn too_short_and_no_room() {
         assert_eq!(
             ctx.protect_rtp(&mut buf, p.len()),
             Err(Error::BufferTooSmall {
-                need: p.len() + tag,
-                have: p.len() + tag - 1
+                needed: p.len() + tag,
+                available: p.len() + tag - 1
             })
         );
         assert_eq!(&buf[..p.len()], &p[..]);
@@ -201,7 +201,7 @@ fn too_short_and_no_room() {
         bad.resize(bad.len() + tag, 0);
         assert!(matches!(
             ctx.unprotect_rtp(&mut bad),
-            Err(Error::TooShort { .. })
+            Err(Error::Truncated { .. })
         ));
         let mut v1 = rtp(1, 1, &[0; 20]);
         v1[0] = 0x40;
