@@ -12,8 +12,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(key >= start && key + k.key.len() <= start + data.len());
     }
     if let Ok(s) = std::str::from_utf8(data) {
-        if let Some(fp) = Fingerprint::parse_sdp(s) {
-            assert_eq!(Fingerprint::parse_sdp(&fp.to_string()), Some(fp));
+        if let Ok(fp) = Fingerprint::parse(s) {
+            assert_eq!(Fingerprint::parse(&fp.to_string()), Ok(fp));
         }
     }
 });

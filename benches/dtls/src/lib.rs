@@ -2,8 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use rtcwire_dtls::{
-    Certificate, CipherSuite, Config, Connection, Datagram, FingerprintAlgorithm, NamedGroup,
-    SansIo, SystemRng,
+    Certificate, CipherSuite, Config, Connection, Datagram, NamedGroup, SansIo, SystemRng,
 };
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +15,7 @@ pub fn configs() -> (Arc<Config>, Arc<Config>) {
     let mk = |me: &Certificate, peer: &Certificate| {
         Arc::new(
             Config::builder(me.clone())
-                .remote_fingerprint(peer.fingerprint(FingerprintAlgorithm::Sha256))
+                .remote_fingerprint(peer.fingerprint())
                 .cipher_suites(&[CipherSuite::EcdheEcdsaAes128GcmSha256])
                 .groups(&[NamedGroup::Secp256r1])
                 .build()

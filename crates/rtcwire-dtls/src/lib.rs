@@ -30,8 +30,8 @@
 //! use rtcwire_dtls::{Datagram, SansIo}; // re-exported from rtcwire-proto
 //!
 //! let (a, b) = (Certificate::generate_self_signed()?, Certificate::generate_self_signed()?);
-//! let fa = a.fingerprint(FingerprintAlgorithm::Sha256); // goes into our SDP
-//! let fb = b.fingerprint(FingerprintAlgorithm::Sha256); // read from the peer's SDP
+//! let fa = a.fingerprint(); // goes into our SDP
+//! let fb = b.fingerprint(); // read from the peer's SDP
 //! let client_cfg = Arc::new(Config::builder(a).remote_fingerprint(fb).build()?);
 //! let server_cfg = Arc::new(Config::builder(b).remote_fingerprint(fa).build()?);
 //!

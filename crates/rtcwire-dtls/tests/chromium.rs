@@ -11,7 +11,7 @@
 
 use rtcwire_dtls::handshake::{HelloVerifyRequest, Message, ServerHello};
 use rtcwire_dtls::record::{ContentType, Records, DTLS_1_2};
-use rtcwire_dtls::{Certificate, Config, Connection, FingerprintAlgorithm};
+use rtcwire_dtls::{Certificate, Config, Connection};
 mod common;
 use common::PollOut;
 use rtcwire_proto::{Datagram, SansIo, SeededRng, SrtpProfile};
@@ -26,7 +26,7 @@ fn server(hello_verify: bool) -> Connection {
     let me = Certificate::generate_self_signed().unwrap();
     let other = Certificate::generate_self_signed().unwrap();
     let cfg = Config::builder(me)
-        .remote_fingerprint(other.fingerprint(FingerprintAlgorithm::Sha256))
+        .remote_fingerprint(other.fingerprint())
         .hello_verify(hello_verify)
         .build()
         .unwrap();

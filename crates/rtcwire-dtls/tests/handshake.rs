@@ -68,8 +68,8 @@ fn every_ecdsa_suite_group_and_profile_connects_and_exports_same_keys() {
                 let (sk, sfp, ssuite) = connected_info(&o.server_events);
                 assert_eq!(csuite, *suite);
                 assert_eq!(ssuite, *suite);
-                assert_eq!(cfp, s.fingerprint(FingerprintAlgorithm::Sha256));
-                assert_eq!(sfp, c.fingerprint(FingerprintAlgorithm::Sha256));
+                assert_eq!(cfp, s.fingerprint());
+                assert_eq!(sfp, c.fingerprint());
                 let (ck, sk) = (ck.expect("client srtp"), sk.expect("server srtp"));
                 assert_eq!(ck.profile(), profile);
                 assert_eq!(ck.as_bytes(), sk.as_bytes());
@@ -212,8 +212,7 @@ fn a_fatal_failure_is_one_event_never_an_err_and_then_input_is_refused() {
     let now = Instant::now();
     let (cb, _) = builders(&c, &s);
     // The server expects someone else's certificate: the client's flight 5 fails it.
-    let sb = rtcwire_dtls::Config::builder(s.clone())
-        .remote_fingerprint(other.fingerprint(FingerprintAlgorithm::Sha256));
+    let sb = rtcwire_dtls::Config::builder(s.clone()).remote_fingerprint(other.fingerprint());
     let (mut client, mut server) = connections(cb, sb, 21, now);
     let addr = "127.0.0.1:1".parse().unwrap();
     let mut results = Vec::new();
@@ -269,8 +268,7 @@ fn fingerprint_mismatch_fails_with_its_own_error_and_no_data() {
     let (other, _) = ident();
     let now = Instant::now();
     // The client expects someone else's certificate.
-    let cb = rtcwire_dtls::Config::builder(c.clone())
-        .remote_fingerprint(other.fingerprint(FingerprintAlgorithm::Sha256));
+    let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(other.fingerprint());
     let (_, sb) = builders(&c, &s);
     let (mut client, mut server) = connections(cb, sb, 6, now);
     let o = run(
@@ -308,8 +306,10 @@ fn sha1_sha384_sha512_remote_fingerprints_are_accepted() {
         FingerprintAlgorithm::Sha512,
     ] {
         let now = Instant::now();
-        let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(s.fingerprint(alg));
-        let sb = rtcwire_dtls::Config::builder(s.clone()).remote_fingerprint(c.fingerprint(alg));
+        let cb = rtcwire_dtls::Config::builder(c.clone())
+            .remote_fingerprint(s.fingerprint_with(alg).unwrap());
+        let sb = rtcwire_dtls::Config::builder(s.clone())
+            .remote_fingerprint(c.fingerprint_with(alg).unwrap());
         let (mut client, mut server) = connections(cb, sb, 7, now);
         let o = run(
             &mut client,

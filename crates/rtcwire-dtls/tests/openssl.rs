@@ -97,7 +97,11 @@ fn openssl_identity(dir: &Path, curve: Option<&str>) -> PeerIdentity {
             .arg("-out")
             .arg(&der),
     );
-    let fingerprint = Fingerprint::of(FingerprintAlgorithm::Sha256, &std::fs::read(&der).unwrap());
+    let fingerprint = rtcwire_dtls::cert::fingerprint_of(
+        FingerprintAlgorithm::Sha256,
+        &std::fs::read(&der).unwrap(),
+    )
+    .unwrap();
     PeerIdentity {
         cert,
         key,

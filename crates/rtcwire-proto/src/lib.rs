@@ -8,6 +8,8 @@
 //!   one UDP flow into STUN, DTLS, TURN ChannelData, RTP and RTCP;
 //! - [`SansIo`]: the narrow trait through which `rtcwire-sim` drives any core (ICE, DTLS,
 //!   SCTP) and through which the session stacks them;
+//! - [`Fingerprint`]: the certificate fingerprint SDP carries and DTLS checks, one type and
+//!   one parser for both;
 //! - [`SrtpProfile`] and [`KeyingMaterial`]: the DTLS → SRTP hand-off, so that neither crate
 //!   knows the other;
 //! - id newtypes ([`Ssrc`], [`PayloadType`], [`StreamId`]);
@@ -57,6 +59,7 @@
 
 mod ct;
 mod demux;
+mod fingerprint;
 mod id;
 mod keying;
 mod rng;
@@ -64,6 +67,7 @@ mod sansio;
 
 pub use ct::ct_eq;
 pub use demux::{classify, PacketKind};
+pub use fingerprint::{Fingerprint, FingerprintAlgorithm, FingerprintError};
 pub use id::{PayloadType, Ssrc, StreamId};
 pub use keying::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile};
 pub use rng::{derive_seed, Rng, RngError, SeededRng};

@@ -21,7 +21,7 @@ fn config() -> Arc<Config> {
         let peer = Certificate::generate_self_signed().expect("certificate");
         Arc::new(
             Config::builder(me)
-                .remote_fingerprint(peer.fingerprint(FingerprintAlgorithm::Sha256))
+                .remote_fingerprint(peer.fingerprint())
                 .hello_verify(false)
                 .deterministic_keys(true)
                 .build()

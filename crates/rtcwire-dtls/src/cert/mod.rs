@@ -21,10 +21,7 @@ impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Certificate")
             .field("der_len", &self.der.len())
-            .field(
-                "fingerprint",
-                &self.fingerprint(FingerprintAlgorithm::Sha256),
-            )
+            .field("fingerprint", &self.fingerprint())
             .finish_non_exhaustive()
     }
 }
@@ -69,126 +66,48 @@ impl Certificate {
 
     /// The certificate's fingerprint, ready for an SDP `a=fingerprint:` line.
     #[must_use]
-    pub fn fingerprint(&self, algorithm: FingerprintAlgorithm) -> Fingerprint {
-        Fingerprint::of(algorithm, &self.der)
-    }
-}
-
-/// Hash function of a certificate fingerprint (RFC 8122 §5, the "hash-func" token).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FingerprintAlgorithm {
-    /// `sha-1` (legacy; still accepted for a remote fingerprint).
-    Sha1,
-    /// `sha-256`: what browsers use.
-    Sha256,
-    /// `sha-384`.
-    Sha384,
-    /// `sha-512`.
-    Sha512,
-}
-
-impl FingerprintAlgorithm {
-    /// The SDP token, e.g. `sha-256`.
-    #[must_use]
-    pub const fn sdp_name(self) -> &'static str {
-        match self {
-            FingerprintAlgorithm::Sha1 => "sha-1",
-            FingerprintAlgorithm::Sha256 => "sha-256",
-            FingerprintAlgorithm::Sha384 => "sha-384",
-            FingerprintAlgorithm::Sha512 => "sha-512",
-        }
-    }
-
-    fn digest(self) -> &'static ring::digest::Algorithm {
-        match self {
-            FingerprintAlgorithm::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            FingerprintAlgorithm::Sha256 => &ring::digest::SHA256,
-            FingerprintAlgorithm::Sha384 => &ring::digest::SHA384,
-            FingerprintAlgorithm::Sha512 => &ring::digest::SHA512,
-        }
-    }
-
-    fn from_sdp_name(s: &str) -> Option<Self> {
-        [
-            FingerprintAlgorithm::Sha1,
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::new(
             FingerprintAlgorithm::Sha256,
-            FingerprintAlgorithm::Sha384,
-            FingerprintAlgorithm::Sha512,
-        ]
-        .into_iter()
-        .find(|a| a.sdp_name().eq_ignore_ascii_case(s))
+            ring::digest::digest(&ring::digest::SHA256, &self.der).as_ref(),
+        )
+    }
+
+    /// The fingerprint with another hash function (`None` for MD2, MD5, SHA-224).
+    #[must_use]
+    pub fn fingerprint_with(&self, algorithm: FingerprintAlgorithm) -> Option<Fingerprint> {
+        fingerprint_of(algorithm, &self.der)
     }
 }
 
-/// A certificate fingerprint: hash algorithm and digest.
-///
-/// `Display` gives the SDP attribute value (`sha-256 AB:CD:…`); [`Fingerprint::parse_sdp`]
-/// reads it back.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Fingerprint {
-    /// The hash function.
-    pub algorithm: FingerprintAlgorithm,
-    /// The digest of the DER certificate.
-    pub value: Vec<u8>,
-}
+/// The fingerprint type is the workspace's one, shared with rtcwire-sdp.
+pub use rtcwire_proto::{Fingerprint, FingerprintAlgorithm};
 
-impl Fingerprint {
-    /// The fingerprint of a DER certificate.
-    #[must_use]
-    pub fn of(algorithm: FingerprintAlgorithm, der: &[u8]) -> Fingerprint {
-        Fingerprint {
-            algorithm,
-            value: ring::digest::digest(algorithm.digest(), der)
-                .as_ref()
-                .to_vec(),
-        }
-    }
-
-    /// Parses an SDP `fingerprint` attribute value such as `sha-256 4A:AD:…`.
-    #[must_use]
-    pub fn parse_sdp(s: &str) -> Option<Fingerprint> {
-        let (alg, hexs) = s.trim().split_once(' ')?;
-        let algorithm = FingerprintAlgorithm::from_sdp_name(alg)?;
-        let hexs = hexs.trim();
-        // 64 bytes (SHA-512) at most.
-        if hexs.len() > 64 * 3 {
-            return None;
-        }
-        let value = hexs
-            .split(':')
-            .map(|b| {
-                if b.len() == 2 {
-                    u8::from_str_radix(b, 16).ok()
-                } else {
-                    None
-                }
-            })
-            .collect::<Option<Vec<u8>>>()?;
-        (value.len() == algorithm.digest().output_len()).then_some(Fingerprint { algorithm, value })
-    }
-
-    /// Whether `der` hashes to this fingerprint (constant time in the digest comparison).
-    #[must_use]
-    pub fn matches(&self, der: &[u8]) -> bool {
-        let d = ring::digest::digest(self.algorithm.digest(), der);
-        d.as_ref().len() == self.value.len()
-            && d.as_ref()
-                .iter()
-                .zip(&self.value)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+/// ring's digest for `algorithm`, when ring has it (MD2, MD5 and SHA-224 it has not).
+fn digest_algorithm(algorithm: FingerprintAlgorithm) -> Option<&'static ring::digest::Algorithm> {
+    match algorithm {
+        FingerprintAlgorithm::Sha1 => Some(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
+        FingerprintAlgorithm::Sha256 => Some(&ring::digest::SHA256),
+        FingerprintAlgorithm::Sha384 => Some(&ring::digest::SHA384),
+        FingerprintAlgorithm::Sha512 => Some(&ring::digest::SHA512),
+        _ => None,
     }
 }
 
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.algorithm.sdp_name())?;
-        for (i, b) in self.value.iter().enumerate() {
-            write!(f, "{}{b:02X}", if i == 0 { ' ' } else { ':' })?;
-        }
-        Ok(())
-    }
+/// The fingerprint of a DER certificate with `algorithm`; `None` for a hash function this
+/// crate cannot compute (MD2, MD5, SHA-224).
+#[must_use]
+pub fn fingerprint_of(algorithm: FingerprintAlgorithm, der: &[u8]) -> Option<Fingerprint> {
+    let d = ring::digest::digest(digest_algorithm(algorithm)?, der);
+    Some(Fingerprint::new(algorithm, d.as_ref()))
+}
+
+/// Whether `der` hashes to `fingerprint` (constant time in the digest comparison). A
+/// fingerprint with a hash function this crate cannot compute never matches.
+#[must_use]
+pub fn fingerprint_matches(fingerprint: &Fingerprint, der: &[u8]) -> bool {
+    fingerprint_of(fingerprint.algorithm, der)
+        .is_some_and(|d| rtcwire_proto::ct_eq(&d.value, &fingerprint.value))
 }
 
 #[cfg(test)]
@@ -204,21 +123,25 @@ mod tests {
             FingerprintAlgorithm::Sha384,
             FingerprintAlgorithm::Sha512,
         ] {
-            let fp = c.fingerprint(alg);
+            let fp = c.fingerprint_with(alg).expect("ring has it");
             let s = fp.to_string();
             assert!(s.starts_with(alg.sdp_name()));
-            assert_eq!(Fingerprint::parse_sdp(&s), Some(fp.clone()));
-            assert!(fp.matches(c.der()));
+            assert_eq!(Fingerprint::parse(&s), Ok(fp.clone()));
+            assert!(fingerprint_matches(&fp, c.der()));
             let mut other = c.der().to_vec();
             if let Some(b) = other.last_mut() {
                 *b ^= 1;
             }
-            assert!(!fp.matches(&other));
+            assert!(!fingerprint_matches(&fp, &other));
         }
-        let s = c.fingerprint(FingerprintAlgorithm::Sha256).to_string();
+        let s = c.fingerprint().to_string();
         assert_eq!(s.len(), "sha-256 ".len() + 32 * 3 - 1);
-        assert!(Fingerprint::parse_sdp("sha-256 AB:CD").is_none());
-        assert!(Fingerprint::parse_sdp("md5 AB").is_none());
+        assert!(c.fingerprint_with(FingerprintAlgorithm::Md5).is_none());
+        let md5 = Fingerprint::new(FingerprintAlgorithm::Md5, [0u8; 16]);
+        assert!(
+            !fingerprint_matches(&md5, c.der()),
+            "an uncomputable hash never matches"
+        );
     }
 
     #[test]

@@ -78,7 +78,10 @@ impl Negotiated {
         if fps.is_empty() {
             return Err(Error::NoRemoteFingerprint);
         }
-        if !fps.iter().any(|fp| fp.matches(leaf)) {
+        if !fps
+            .iter()
+            .any(|fp| crate::cert::fingerprint_matches(fp, leaf))
+        {
             return Err(Error::FingerprintMismatch);
         }
         let spk = subject_public_key(leaf).ok_or(Error::BadCertificate("no public key found"))?;
@@ -225,7 +228,11 @@ impl Keyed {
         Ok(Session {
             suite: n.suite,
             srtp,
-            peer_fingerprint: Fingerprint::of(FingerprintAlgorithm::Sha256, &peer_certificate),
+            peer_fingerprint: crate::cert::fingerprint_of(
+                FingerprintAlgorithm::Sha256,
+                &peer_certificate,
+            )
+            .ok_or(Error::Crypto)?,
             peer_certificate,
             master: self.master,
             client_random: n.client_random,

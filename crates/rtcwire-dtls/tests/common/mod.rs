@@ -8,7 +8,7 @@
     clippy::panic
 )]
 
-use rtcwire_dtls::{Certificate, Config, ConfigBuilder, Connection, Event, FingerprintAlgorithm};
+use rtcwire_dtls::{Certificate, Config, ConfigBuilder, Connection, Event};
 use rtcwire_proto::{Datagram, SansIo, SeededRng};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,8 +23,8 @@ pub fn ident() -> (Certificate, Certificate) {
 /// Client and server builders that trust each other's certificate.
 pub fn builders(c: &Certificate, s: &Certificate) -> (ConfigBuilder, ConfigBuilder) {
     (
-        Config::builder(c.clone()).remote_fingerprint(s.fingerprint(FingerprintAlgorithm::Sha256)),
-        Config::builder(s.clone()).remote_fingerprint(c.fingerprint(FingerprintAlgorithm::Sha256)),
+        Config::builder(c.clone()).remote_fingerprint(s.fingerprint()),
+        Config::builder(s.clone()).remote_fingerprint(c.fingerprint()),
     )
 }
 
