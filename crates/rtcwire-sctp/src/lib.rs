@@ -28,6 +28,14 @@
 //! use rtcwire_proto::{Datagram, SansIo, SeededRng};
 //! use rtcwire_sctp::{Association, Config, Event, SendOptions};
 //!
+//! /// Moves every packet `from` has to `to` (a real driver hands them to DTLS).
+//! fn pump(from: &mut Association, to: &mut Association, now: Instant, buf: &mut Vec<u8>) {
+//!     while let Some(t) = from.poll_transmit(now, buf) {
+//!         let _ = to.handle_read(now, Datagram::on_path(&buf[..t.size]));
+//!         buf.clear();
+//!     }
+//! }
+//!
 //! # fn main() -> Result<(), rtcwire_sctp::Error> {
 //! // Virtual time: a real driver passes its clock's `now`.
 //! # #[allow(clippy::disallowed_methods)]
@@ -38,13 +46,8 @@
 //! let mut buf = Vec::with_capacity(1500);
 //! let mut got = Vec::new();
 //! for _ in 0..100 {
-//!     // Move every packet each way (a real driver hands them to DTLS).
-//!     for (from, to) in [(&mut a, &mut b), (&mut b, &mut a)] {
-//!         while let Some(t) = from.poll_transmit(now, &mut buf) {
-//!             let _ = to.handle_read(now, Datagram::on_path(&buf[..t.size]));
-//!             buf.clear();
-//!         }
-//!     }
+//!     pump(&mut a, &mut b, now, &mut buf);
+//!     pump(&mut b, &mut a, now, &mut buf);
 //!     while let Some(e) = a.poll_event() {
 //!         if e == Event::Connected {
 //!             a.send(now, 1, 53, &b"hello"[..], SendOptions::default())?;

@@ -265,6 +265,8 @@ pub(crate) struct Sent {
     /// Counted in the flight size.
     pub(crate) in_flight: bool,
     pub(crate) misses: u32,
+    /// Already fast-retransmitted once.
+    pub(crate) fast_retransmitted: bool,
 }
 
 impl Sent {

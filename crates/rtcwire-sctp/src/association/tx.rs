@@ -250,6 +250,7 @@ impl Association {
                 abandoned: false,
                 in_flight: true,
                 misses: 0,
+                fast_retransmitted: false,
             };
             write_data_chunk(buf, &s);
             self.next_tsn += 1;
@@ -376,12 +377,14 @@ impl Association {
                 if f.tsn >= h {
                     break;
                 }
-                if f.acked || f.abandoned || f.retransmit {
+                // A chunk is fast-retransmitted once; after that only T3 resends it (§7.2.4).
+                if f.acked || f.abandoned || f.retransmit || f.fast_retransmitted {
                     continue;
                 }
                 f.misses += 1;
                 if f.misses == 3 {
                     f.retransmit = true;
+                    f.fast_retransmitted = true;
                     if f.in_flight {
                         f.in_flight = false;
                         self.flight -= f.len().min(self.flight);
@@ -422,6 +425,10 @@ impl Association {
                 }
             }
             self.cwnd = self.cwnd.min(self.config.max_cwnd);
+        }
+        if advanced {
+            // The peer is alive and acknowledging (even if only over abandoned or
+            // gap-acknowledged chunks): clear the error counter (§8.3).
             self.errors = 0;
         }
         self.peer_rwnd = (a_rwnd as usize).saturating_sub(self.flight);

@@ -71,6 +71,8 @@ pub struct Net<A: SansIo, B: SansIo> {
     pub lost: u64,
     pub refused: u64,
     pub last_refusal: Option<String>,
+    pub trace: bool,
+    pub trace_lines: Vec<String>,
     rng: SeededRng,
     queue: BinaryHeap<Reverse<InFlight>>,
     seq: u64,
@@ -108,6 +110,8 @@ where
             lost: 0,
             refused: 0,
             last_refusal: None,
+            trace: false,
+            trace_lines: Vec::new(),
             rng: SeededRng::new(seed),
             queue: BinaryHeap::new(),
             seq: 0,
@@ -121,6 +125,14 @@ where
 
     fn send(&mut self, to_b: bool, bytes: Vec<u8>) {
         let link = if to_b { self.a_to_b } else { self.b_to_a };
+        if self.trace {
+            self.trace_lines.push(format!(
+                "{:?} {} {}",
+                self.now - self.start,
+                if to_b { "A>B" } else { "B>A" },
+                describe(&bytes)
+            ));
+        }
         if !link.up || self.rng.next_f64() < link.loss {
             self.lost += 1;
             return;
@@ -236,4 +248,33 @@ where
         }
         false
     }
+}
+
+/// One line per packet: its chunks, briefly.
+pub fn describe(bytes: &[u8]) -> String {
+    use rtcwire_sctp::wire::{Chunk, Packet};
+    let Ok(p) = Packet::parse(bytes) else {
+        return "unparsable".into();
+    };
+    let mut out = Vec::new();
+    for raw in p.chunks().flatten() {
+        out.push(match Chunk::parse(&raw) {
+            Ok(Chunk::Data(d)) => format!(
+                "DATA(tsn {} s{} ssn{} f{:x} {}B)",
+                d.tsn,
+                d.stream,
+                d.ssn,
+                d.flags,
+                d.payload.len()
+            ),
+            Ok(Chunk::Sack(s)) => format!(
+                "SACK(cum {} gaps {:?} dups {:?})",
+                s.cumulative_tsn_ack, s.gap_blocks, s.duplicate_tsns
+            ),
+            Ok(Chunk::ForwardTsn(f)) => format!("FWD({} {:?})", f.new_cumulative_tsn, f.streams),
+            Ok(c) => format!("{:?}", c).chars().take(60).collect(),
+            Err(e) => format!("ERR {e}"),
+        });
+    }
+    out.join(" ")
 }
