@@ -179,7 +179,7 @@ fn media(out: &mut String, m: &MediaView<'_>, other: &[Attribute<'_>]) {
         let _ = writeln!(
             out,
             "  dtls       setup {setup}, {} {}:… ({} bytes)",
-            f.hash,
+            f.algorithm,
             head.join(":"),
             f.value.len()
         );

@@ -86,9 +86,9 @@ mod sdp;
 mod view;
 
 pub use attr::{
-    Attribute, Candidate, CandidateKind, Codec, Direction, Extmap, Fingerprint, Fmtp, Group, Msid,
-    MsidSemantic, Rid, RidDirection, RtcpFb, RtpMap, Setup, Simulcast, SimulcastRid, SsrcAttribute,
-    SsrcGroup, TcpType,
+    Attribute, Candidate, CandidateKind, Codec, Direction, Extmap, Fingerprint,
+    FingerprintAlgorithm, Fmtp, Group, Msid, MsidSemantic, Rid, RidDirection, RtcpFb, RtpMap,
+    Setup, Simulcast, SimulcastRid, SsrcAttribute, SsrcGroup, TcpType,
 };
 pub use error::Error;
 pub use fields::{Bandwidth, Connection, MediaKind, Origin, Timing};

@@ -6,8 +6,9 @@
 use std::borrow::Cow;
 
 use crate::attr::{
-    fields, number, AttrKind, Attribute, Candidate, Codec, Direction, Extmap, Fingerprint, Fmtp,
-    Group, Msid, MsidSemantic, Rid, RtcpFb, RtpMap, Setup, Simulcast, SsrcAttribute, SsrcGroup,
+    fields, number, AttrKind, Attribute, Candidate, Codec, Direction, Extmap, Fingerprint,
+    FingerprintLine, Fmtp, Group, Msid, MsidSemantic, Rid, RtcpFb, RtpMap, Setup, Simulcast,
+    SsrcAttribute, SsrcGroup,
 };
 use crate::fields::{Bandwidth, Connection, MediaKind, MediaLine, Origin, Timing};
 use crate::parse::Line;
@@ -192,9 +193,9 @@ impl<'a> SessionView<'a> {
     }
 
     /// Session-level `a=fingerprint` lines.
-    pub fn fingerprints(&self) -> impl Iterator<Item = Fingerprint<'a>> + 'a {
+    pub fn fingerprints(&self) -> impl Iterator<Item = Fingerprint> + 'a {
         self.sec
-            .parsed(AttrKind::Fingerprint, Fingerprint::parse_value)
+            .parsed(AttrKind::Fingerprint, FingerprintLine::parse_value)
     }
 
     /// Session-level `a=setup`.
@@ -501,13 +502,13 @@ impl<'a> MediaView<'a> {
     }
 
     /// `a=fingerprint` lines of this section, else of the session.
-    pub fn fingerprints(&self) -> impl Iterator<Item = Fingerprint<'a>> + 'a {
+    pub fn fingerprints(&self) -> impl Iterator<Item = Fingerprint> + 'a {
         let sec = if self.sec.has(AttrKind::Fingerprint) {
             self.sec
         } else {
             self.session
         };
-        sec.parsed(AttrKind::Fingerprint, Fingerprint::parse_value)
+        sec.parsed(AttrKind::Fingerprint, FingerprintLine::parse_value)
     }
 
     /// `a=setup` of this section, else of the session.
@@ -554,12 +555,12 @@ mod tests {
 
     const SESSION_LEVEL: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
         a=ice-ufrag:sess\r\na=ice-pwd:sessionpassword123456\r\na=ice-options:trickle ice2\r\n\
-        a=fingerprint:sha-256 01:02\r\na=setup:passive\r\na=recvonly\r\na=extmap-allow-mixed\r\n\
+        a=fingerprint:md5 01:02:00:00:00:00:00:00:00:00:00:00:00:00:00:00\r\na=setup:passive\r\na=recvonly\r\na=extmap-allow-mixed\r\n\
         a=extmap:1 urn:session-one\r\na=extmap:2 urn:session-two\r\na=end-of-candidates\r\n\
         m=audio 9 RTP/AVP 0 96\r\na=extmap:2 urn:media-two\r\n\
         a=rtpmap:96 opus/48000/2\r\na=rtcp-fb:* nack\r\na=rtcp-fb:96 transport-cc\r\n\
         m=video 9 RTP/AVP 97\r\na=ice-ufrag:med\r\na=setup:active\r\na=sendonly\r\n\
-        a=fingerprint:sha-1 0a:0b\r\na=ice-options:renomination\r\n";
+        a=fingerprint:md5 0a:0b:00:00:00:00:00:00:00:00:00:00:00:00:00:00\r\na=ice-options:renomination\r\n";
 
     #[test]
     fn media_falls_back_to_session_level_values() {
@@ -570,7 +571,7 @@ mod tests {
         assert_eq!(a.ice_options().collect::<Vec<_>>(), ["trickle", "ice2"]);
         assert_eq!(a.setup(), Some(Setup::Passive));
         assert_eq!(a.direction(), Direction::RecvOnly);
-        assert_eq!(a.fingerprints().next().unwrap().value, [1, 2]);
+        assert_eq!(a.fingerprints().next().unwrap().value[..2], [1, 2]);
         assert!(a.extmap_allow_mixed() && a.end_of_candidates());
         // The section's id 2 hides the session's id 2; the session's id 1 applies.
         let ext: Vec<_> = a.extmaps().map(|e| (e.id, e.uri.into_owned())).collect();
@@ -589,7 +590,9 @@ mod tests {
         assert_eq!(v.setup(), Some(Setup::Active));
         assert_eq!(v.direction(), Direction::SendOnly);
         assert_eq!(
-            v.fingerprints().map(|f| f.value).collect::<Vec<_>>(),
+            v.fingerprints()
+                .map(|f| f.value[..2].to_vec())
+                .collect::<Vec<_>>(),
             [vec![10, 11]]
         );
     }

@@ -137,7 +137,7 @@ fn chromium_offer_audio_video_data() {
     assert_eq!(audio.setup(), Some(Setup::ActPass));
     let fp: Vec<_> = audio.fingerprints().collect();
     assert_eq!(fp.len(), 1);
-    assert_eq!(fp[0].hash, "sha-256");
+    assert_eq!(fp[0].algorithm.sdp_name(), "sha-256");
     assert_eq!(
         fp[0].value,
         hex("97:CB:0E:90:26:17:D3:A1:C1:87:5B:36:CC:23:F1:47:28:FF:96:A8:76:BE:9C:0C:FC:20:FF:FE:80:A1:FA:C7")
@@ -232,7 +232,7 @@ fn aiortc_offer_audio_video_data() {
     let fps: Vec<_> = audio.fingerprints().collect();
     assert_eq!(
         fps.iter()
-            .map(|f| (&*f.hash, f.value.len()))
+            .map(|f| (f.algorithm.sdp_name(), f.value.len()))
             .collect::<Vec<_>>(),
         [("sha-256", 32), ("sha-384", 48), ("sha-512", 64)]
     );

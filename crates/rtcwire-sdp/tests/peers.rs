@@ -12,8 +12,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use rtcwire_sdp::{
-    Candidate, CandidateKind, Codec, Description, Direction, Fingerprint, Group, Media, MediaKind,
-    Sdp, Setup,
+    Candidate, CandidateKind, Codec, Description, Direction, Fingerprint, FingerprintAlgorithm,
+    Group, Media, MediaKind, Sdp, Setup,
 };
 use rtcwire_sim::peer::{self, ChildGuard};
 
@@ -252,7 +252,7 @@ fn aiortc_answers_an_offer_we_built() {
     let dir = peer::scratch_dir("sdp-aiortc");
     let script = dir.join("answer.py");
     std::fs::write(&script, AIORTC_ANSWER).unwrap();
-    let fp = Fingerprint::new("sha-256", (0u8..32).collect::<Vec<_>>());
+    let fp = Fingerprint::new(FingerprintAlgorithm::Sha256, (0u8..32).collect::<Vec<_>>());
     let common = |m: Media<'static>, mid: &'static str| {
         m.with_mid(mid)
             .with_ice("Ours", "OurPassword0123456789abc")
@@ -322,7 +322,7 @@ fn aiortc_answers_an_offer_we_built() {
     let fps: Vec<_> = audio.fingerprints().collect();
     assert!(fps
         .iter()
-        .any(|f| f.hash == "sha-256" && f.value.len() == 32));
+        .any(|f| f.algorithm == FingerprintAlgorithm::Sha256 && f.value.len() == 32));
     assert!(audio.ice_ufrag().is_some_and(|u| u.len() >= 4));
     assert!(audio.ice_pwd().is_some_and(|p| p.len() >= 22));
     let cands: Vec<Candidate<'_>> = audio.candidates().collect();

@@ -9,8 +9,9 @@ use proptest::option::of;
 use proptest::prelude::*;
 use rtcwire_sdp::{
     Attribute, Bandwidth, Candidate, CandidateKind, Codec, Connection, Description, Direction,
-    Extmap, Fingerprint, Group, Media, MediaKind, Msid, MsidSemantic, Origin, Rid, RidDirection,
-    Sdp, Setup, Simulcast, SimulcastRid, SsrcAttribute, SsrcGroup, TcpType, Timing,
+    Extmap, Fingerprint, FingerprintAlgorithm, Group, Media, MediaKind, Msid, MsidSemantic, Origin,
+    Rid, RidDirection, Sdp, Setup, Simulcast, SimulcastRid, SsrcAttribute, SsrcGroup, TcpType,
+    Timing,
 };
 
 type S = Cow<'static, str>;
@@ -104,12 +105,14 @@ fn other_attribute() -> impl Strategy<Value = Attribute<'static>> {
         .prop_map(|(name, value)| Attribute { name, value })
 }
 
-fn fingerprint() -> impl Strategy<Value = Fingerprint<'static>> {
-    (
-        prop_oneof![Just("sha-256"), Just("sha-1"), Just("sha-512")],
-        vec(any::<u8>(), 1..=64),
-    )
-        .prop_map(|(h, v)| Fingerprint::new(h, v))
+fn fingerprint() -> impl Strategy<Value = Fingerprint> {
+    prop_oneof![
+        Just(FingerprintAlgorithm::Sha256),
+        Just(FingerprintAlgorithm::Sha1),
+        Just(FingerprintAlgorithm::Sha512),
+        Just(FingerprintAlgorithm::Md5),
+    ]
+    .prop_flat_map(|a| vec(any::<u8>(), a.digest_len()).prop_map(move |v| Fingerprint::new(a, v)))
 }
 
 fn extmap() -> impl Strategy<Value = Extmap<'static>> {

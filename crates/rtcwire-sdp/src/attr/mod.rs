@@ -19,7 +19,8 @@ pub use rtp::{Codec, Extmap, Fmtp, RtcpFb, RtpMap};
 pub use streams::{
     Msid, MsidSemantic, Rid, RidDirection, Simulcast, SimulcastRid, SsrcAttribute, SsrcGroup,
 };
-pub use transport::{Fingerprint, Group, Setup};
+pub(crate) use transport::FingerprintLine;
+pub use transport::{Fingerprint, FingerprintAlgorithm, Group, Setup};
 
 /// The attributes this crate models, recognised by name when a description is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -222,7 +223,7 @@ impl AttrKind {
             Self::IceUfrag | Self::IcePwd => ice_chars(v).map(drop),
             Self::IceOptions => tokens(v).map(drop),
             Self::Candidate => Candidate::validate(v),
-            Self::Fingerprint => Fingerprint::validate(v),
+            Self::Fingerprint => FingerprintLine::validate(v),
             Self::Setup => Setup::parse(v).map(drop),
             Self::SctpPort => number::<u16>(v).map(drop),
             Self::MaxMessageSize => number::<u64>(v).map(drop),

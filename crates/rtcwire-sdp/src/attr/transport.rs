@@ -7,29 +7,20 @@ use std::fmt;
 use super::{cut, fields, owned, token};
 use crate::error::Bad;
 
-/// Longest certificate fingerprint accepted, in bytes (SHA-512).
+/// Longest certificate fingerprint accepted as SDP text, in bytes (SHA-512).
 const MAX_FINGERPRINT: usize = 64;
 /// Most identification tags in one `a=group`.
 const MAX_GROUP: usize = 256;
 
-/// `a=fingerprint:<hash function> <XX:XX:...>`: the hash of the DTLS certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Fingerprint<'a> {
-    /// Hash function as written, e.g. `"sha-256"` (compare case-insensitively).
-    pub hash: Cow<'a, str>,
-    /// The digest bytes.
-    pub value: Vec<u8>,
-}
+/// `a=fingerprint:<hash function> <XX:XX:...>`: the hash of the DTLS certificate. The type
+/// is the workspace's one ([`rtcwire_proto::Fingerprint`]), which rtcwire-dtls checks the
+/// peer's certificate against; this module only says how SDP lines map to it.
+pub use rtcwire_proto::{Fingerprint, FingerprintAlgorithm};
 
-impl<'a> Fingerprint<'a> {
-    /// A fingerprint from a hash function name and the digest.
-    pub fn new(hash: impl Into<Cow<'a, str>>, value: impl Into<Vec<u8>>) -> Self {
-        Self {
-            hash: hash.into(),
-            value: value.into(),
-        }
-    }
+/// How an `a=fingerprint` value is checked and read.
+pub(crate) struct FingerprintLine;
 
+impl FingerprintLine {
     fn split(v: &str) -> Result<(&str, &str), Bad> {
         let (hash, fp) = cut(v, b' ').ok_or(Bad("expected '<hash function> <hex pairs>'"))?;
         token(hash)?;
@@ -39,62 +30,31 @@ impl<'a> Fingerprint<'a> {
         Ok((hash, fp))
     }
 
-    fn bytes(fp: &str) -> impl Iterator<Item = Result<u8, Bad>> + '_ {
-        fields(fp, b':').map(|pair| {
-            let b = pair.as_bytes();
-            match (
-                b.first().copied().and_then(hex),
-                b.get(1).copied().and_then(hex),
-            ) {
-                (Some(h), Some(l)) if b.len() == 2 => Ok(h << 4 | l),
-                _ => Err(Bad("fingerprint is not hex pairs separated by ':'")),
-            }
-        })
-    }
-
+    /// The line's shape: a hash-function token and hex pairs. A hash function outside the
+    /// registry, or a digest of the wrong length, still parses as SDP (the text is kept); it
+    /// only has no typed value.
     pub(crate) fn validate(v: &str) -> Result<(), Bad> {
         let (_, fp) = Self::split(v)?;
-        Self::bytes(fp).try_for_each(|b| b.map(drop))
-    }
-
-    pub(crate) fn parse_value(v: &'a str) -> Result<Self, Bad> {
-        let (hash, fp) = Self::split(v)?;
-        Ok(Self {
-            hash: Cow::Borrowed(hash),
-            value: Self::bytes(fp).collect::<Result<_, _>>()?,
+        fields(fp, b':').try_for_each(|pair| {
+            let b = pair.as_bytes();
+            if b.len() == 2 && b.iter().all(u8::is_ascii_hexdigit) {
+                Ok(())
+            } else {
+                Err(Bad("fingerprint is not hex pairs separated by ':'"))
+            }
         })
     }
 
-    /// Copies borrowed text so the value outlives the description it came from.
-    #[must_use]
-    pub fn into_owned(self) -> Fingerprint<'static> {
-        Fingerprint {
-            hash: owned(self.hash),
-            value: self.value,
-        }
-    }
-}
-
-fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-impl fmt::Display for Fingerprint<'_> {
-    /// Writes the hash function and the digest in upper-case hex pairs (RFC 8122's form).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ", self.hash)?;
-        for (i, b) in self.value.iter().enumerate() {
-            if i > 0 {
-                f.write_str(":")?;
+    /// The typed fingerprint (registered hash function, digest of its length).
+    pub(crate) fn parse_value(v: &str) -> Result<Fingerprint, Bad> {
+        Self::validate(v)?;
+        Fingerprint::parse(v).map_err(|e| match e {
+            rtcwire_proto::FingerprintError::UnknownAlgorithm => Bad("unknown hash function"),
+            rtcwire_proto::FingerprintError::WrongLength { .. } => {
+                Bad("fingerprint length does not match its hash function")
             }
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
+            _ => Bad("expected '<hash function> <hex pairs>'"),
+        })
     }
 }
 
@@ -214,19 +174,21 @@ mod tests {
     #[test]
     fn fingerprint_round_trip_and_errors() {
         let v = "sha-256 97:CB:0E:90:26:17:D3:A1:C1:87:5B:36:CC:23:F1:47:28:FF:96:A8:76:BE:9C:0C:FC:20:FF:FE:80:A1:FA:C7";
-        let f = Fingerprint::parse_value(v).unwrap();
+        let f = FingerprintLine::parse_value(v).unwrap();
+        assert_eq!(f.algorithm, FingerprintAlgorithm::Sha256);
         assert_eq!(f.value.len(), 32);
         assert_eq!(f.value[0], 0x97);
         assert_eq!(f.value[31], 0xC7);
         assert_eq!(f.to_string(), v);
-        assert_eq!(
-            Fingerprint::parse_value("sha-1 ab:cd").unwrap().value,
-            [0xab, 0xcd]
-        );
-        assert!(Fingerprint::validate("sha-256 AB:C").is_err());
-        assert!(Fingerprint::validate("sha-256 AB::CD").is_err());
-        assert!(Fingerprint::validate("sha-256").is_err());
-        assert!(Fingerprint::validate(&format!("sha-256 {}", ["AA"; 65].join(":"))).is_err());
+        // Valid SDP, but no typed value: a short digest, an unregistered hash function.
+        assert!(FingerprintLine::validate("sha-1 ab:cd").is_ok());
+        assert!(FingerprintLine::parse_value("sha-1 ab:cd").is_err());
+        assert!(FingerprintLine::validate("sha-3 ab:cd").is_ok());
+        assert!(FingerprintLine::parse_value("sha-3 ab:cd").is_err());
+        assert!(FingerprintLine::validate("sha-256 AB:C").is_err());
+        assert!(FingerprintLine::validate("sha-256 AB::CD").is_err());
+        assert!(FingerprintLine::validate("sha-256").is_err());
+        assert!(FingerprintLine::validate(&format!("sha-256 {}", ["AA"; 65].join(":"))).is_err());
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod write;
 /// A session description as typed values.
 ///
 /// ```
-/// use rtcwire_sdp::{Description, Fingerprint, Group, Media, Setup};
+/// use rtcwire_sdp::{Description, Fingerprint, FingerprintAlgorithm, Group, Media, Setup};
 ///
 /// let offer = Description::new(0x1234_5678, 1)
 ///     .with_group(Group::bundle(["0"]))
@@ -30,7 +30,7 @@ mod write;
 ///         Media::application()
 ///             .with_mid("0")
 ///             .with_ice("EsAw", "P2uYro0UCOQ4zxjKXaWCBui1")
-///             .with_fingerprint(Fingerprint::new("sha-256", [0xAB; 32]))
+///             .with_fingerprint(Fingerprint::new(FingerprintAlgorithm::Sha256, [0xAB; 32]))
 ///             .with_setup(Setup::ActPass)
 ///             .with_sctp(5000, 262_144),
 ///     );
@@ -68,7 +68,7 @@ pub struct Description<'a> {
     /// Session-level `a=ice-options` tokens.
     pub ice_options: Vec<Cow<'a, str>>,
     /// Session-level `a=fingerprint` lines.
-    pub fingerprints: Vec<Fingerprint<'a>>,
+    pub fingerprints: Vec<Fingerprint>,
     /// Session-level `a=setup`.
     pub setup: Option<Setup>,
     /// Session-level `a=extmap` lines.
@@ -131,7 +131,7 @@ pub struct Media<'a> {
     /// `a=end-of-candidates`.
     pub end_of_candidates: bool,
     /// `a=fingerprint` lines.
-    pub fingerprints: Vec<Fingerprint<'a>>,
+    pub fingerprints: Vec<Fingerprint>,
     /// `a=setup`.
     pub setup: Option<Setup>,
     /// `a=sctp-port`.
@@ -197,7 +197,7 @@ impl<'a> Description<'a> {
 
     /// Adds a session-level fingerprint.
     #[must_use]
-    pub fn with_fingerprint(mut self, fp: Fingerprint<'a>) -> Self {
+    pub fn with_fingerprint(mut self, fp: Fingerprint) -> Self {
         self.fingerprints.push(fp);
         self
     }
@@ -233,7 +233,7 @@ impl<'a> Description<'a> {
             ice_ufrag: self.ice_ufrag.map(owned),
             ice_pwd: self.ice_pwd.map(owned),
             ice_options: own_all(self.ice_options, owned),
-            fingerprints: own_all(self.fingerprints, Fingerprint::into_owned),
+            fingerprints: self.fingerprints,
             setup: self.setup,
             extmaps: own_all(self.extmaps, Extmap::into_owned),
             attributes: own_all(self.attributes, Attribute::into_owned),
@@ -430,7 +430,7 @@ impl<'a> Media<'a> {
 
     /// Adds a DTLS certificate fingerprint.
     #[must_use]
-    pub fn with_fingerprint(mut self, fp: Fingerprint<'a>) -> Self {
+    pub fn with_fingerprint(mut self, fp: Fingerprint) -> Self {
         self.fingerprints.push(fp);
         self
     }
@@ -492,7 +492,7 @@ impl<'a> Media<'a> {
             ice_options: own_all(self.ice_options, owned),
             candidates: own_all(self.candidates, Candidate::into_owned),
             end_of_candidates: self.end_of_candidates,
-            fingerprints: own_all(self.fingerprints, Fingerprint::into_owned),
+            fingerprints: self.fingerprints,
             setup: self.setup,
             sctp_port: self.sctp_port,
             max_message_size: self.max_message_size,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::{Description, Media};
 use crate::attr::{
-    number, AttrKind, Attribute, Candidate, Direction, Extmap, Fingerprint, Group, Msid,
+    number, AttrKind, Attribute, Candidate, Direction, Extmap, FingerprintLine, Group, Msid,
     MsidSemantic, Rid, Setup, Simulcast, SsrcAttribute, SsrcGroup,
 };
 use crate::view::{MediaView, Section};
@@ -35,9 +35,9 @@ impl<'a> Description<'a> {
                 AttrKind::IceOptions => {
                     d.ice_options = value.split_ascii_whitespace().map(Cow::Borrowed).collect();
                 }
-                AttrKind::Fingerprint => {
-                    d.fingerprints.extend(Fingerprint::parse_value(value).ok())
-                }
+                AttrKind::Fingerprint => d
+                    .fingerprints
+                    .extend(FingerprintLine::parse_value(value).ok()),
                 AttrKind::Setup => d.setup = Setup::parse(value).ok(),
                 AttrKind::Extmap => d.extmaps.extend(Extmap::parse_value(value).ok()),
                 k => match Direction::from_kind(k) {
@@ -104,7 +104,9 @@ fn read_media(view: MediaView<'_>) -> Media<'_> {
             }
             AttrKind::Candidate => m.candidates.extend(Candidate::parse_value(value).ok()),
             AttrKind::EndOfCandidates => m.end_of_candidates = true,
-            AttrKind::Fingerprint => m.fingerprints.extend(Fingerprint::parse_value(value).ok()),
+            AttrKind::Fingerprint => m
+                .fingerprints
+                .extend(FingerprintLine::parse_value(value).ok()),
             AttrKind::Setup => m.setup = Setup::parse(value).ok(),
             AttrKind::SctpPort => m.sctp_port = number(value).ok(),
             AttrKind::MaxMessageSize => m.max_message_size = number(value).ok(),
