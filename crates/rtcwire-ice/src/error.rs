@@ -52,6 +52,9 @@ pub enum Error {
     /// The agent is closed.
     #[error("the agent is closed")]
     Closed,
+    /// An mDNS name or message is malformed.
+    #[error("mDNS: {0}")]
+    Mdns(&'static str),
     /// The random source failed (credentials, tie-breaker or transaction id not chosen).
     #[error("the random source failed")]
     Rng,

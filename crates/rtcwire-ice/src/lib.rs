@@ -6,6 +6,7 @@ mod agent;
 pub mod candidate;
 mod checks;
 mod error;
+pub mod mdns;
 mod turn;
 
 pub use agent::{

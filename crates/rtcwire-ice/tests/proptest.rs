@@ -162,3 +162,10 @@ proptest! {
         prop_assert_eq!(keys.len(), list.len());
     }
 }
+
+proptest! {
+    #[test]
+    fn mdns_answer_parsing_never_panics(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = rtcwire_ice::mdns::parse_answer(&data, "x.local");
+    }
+}
