@@ -12,7 +12,7 @@
 //! # Sans-IO
 //!
 //! A [`Connection`] owns no socket, reads no clock and spawns nothing. Datagrams go in through
-//! [`SansIo::handle_read`](rtcwire_proto::SansIo::handle_read), come out of
+//! [`SansIo::handle_read`], come out of
 //! [`poll_transmit`](rtcwire_proto::SansIo::poll_transmit) (with `source` and `destination`
 //! left `None`: DTLS runs over whatever path ICE chose); time is a `now` parameter and
 //! randomness an injected [`rtcwire_proto::Rng`] ([`SystemRng`] in production, a seeded one
@@ -100,8 +100,19 @@ mod connection;
 mod crypto;
 mod error;
 mod flight;
+// The wire codecs are internals. The `fuzzing` feature makes them public for the fuzz
+// targets, the record-layer bench and the tests that forge messages; they are not part of
+// the API.
+#[cfg(feature = "fuzzing")]
 pub mod handshake;
+#[cfg(not(feature = "fuzzing"))]
+#[allow(unreachable_pub, dead_code, unused_imports)]
+mod handshake;
+#[cfg(feature = "fuzzing")]
 pub mod record;
+#[cfg(not(feature = "fuzzing"))]
+#[allow(unreachable_pub, dead_code, unused_imports)]
+mod record;
 
 pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use cert::{Certificate, Fingerprint, FingerprintAlgorithm};
