@@ -323,6 +323,7 @@ fn run(c: &mut Command) -> Result<(), String> {
 /// Runs `cargo package`, echoing its output; a manifest warning (missing description,
 /// license, documentation, readme...) fails it like an error.
 fn run_package(c: &mut Command) -> Result<(), String> {
+    forget_packaged_copies();
     eprintln!("+ {}", describe(c));
     let out = c
         .output()
@@ -343,6 +344,31 @@ fn run_package(c: &mut Command) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Verification unpacks our crates from a temporary local registry into cargo's registry
+/// sources, under the same name and version every time; a copy left by an earlier run would
+/// be built instead of the new one. Only our own crates' copies are removed.
+fn forget_packaged_copies() {
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry").join("src")) else {
+        return;
+    };
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return;
+    };
+    for reg in registries.flatten() {
+        let Ok(crates) = std::fs::read_dir(reg.path()) else {
+            continue;
+        };
+        for c in crates.flatten() {
+            if c.file_name().to_string_lossy().starts_with("rtcwire-") {
+                let _ = std::fs::remove_dir_all(c.path());
+            }
+        }
+    }
 }
 
 fn describe(c: &Command) -> String {
