@@ -650,11 +650,12 @@ impl Agent {
         address: SocketAddr,
     ) -> Result<Candidate, Error> {
         self.check_open()?;
-        if let Some(l) = self
-            .locals
-            .iter()
-            .find(|l| !l.removed && l.base == address && l.relay.is_none())
-        {
+        if let Some(l) = self.locals.iter().find(|l| {
+            !l.removed
+                && l.base == address
+                && l.relay.is_none()
+                && l.cand.transport == Transport::Udp
+        }) {
             return Ok(l.cand.clone());
         }
         if self.locals.len() >= self.config.max_local_candidates {
@@ -664,7 +665,7 @@ impl Agent {
         let hosts = self
             .locals
             .iter()
-            .filter(|l| l.cand.kind == CandidateKind::Host)
+            .filter(|l| l.cand.kind == CandidateKind::Host && l.cand.transport == Transport::Udp)
             .count();
         // First-given first; IPv6 and IPv4 alternate only as the caller orders them.
         let pref =
@@ -704,6 +705,67 @@ impl Agent {
             }
         }
         self.turn_start(now, idx)?;
+        self.check_gathering_done();
+        self.wake(now);
+        Ok(cand)
+    }
+
+    /// Adds a TCP host candidate (ICE-TCP, RFC 6544). `Passive`: the driver listens on
+    /// `address`; `Active`: the driver opens connections from `address`'s IP (the candidate
+    /// is signalled with port 9) and reports datagrams on them with this candidate's address
+    /// (port 9) as destination. The driver owns the connections and the RFC 4571 framing:
+    /// the agent sends and receives whole messages tagged [`Transport::Tcp`], and keeps no
+    /// retransmission timer for them (TCP is reliable). UDP candidates are preferred.
+    pub fn add_tcp_host_candidate(
+        &mut self,
+        now: Instant,
+        address: SocketAddr,
+        tcp_type: crate::TcpType,
+    ) -> Result<Candidate, Error> {
+        self.check_open()?;
+        let address = match tcp_type {
+            crate::TcpType::Active => SocketAddr::new(address.ip(), 9),
+            _ => address,
+        };
+        if let Some(l) = self
+            .locals
+            .iter()
+            .find(|l| !l.removed && l.base == address && l.cand.transport == Transport::Tcp)
+        {
+            return Ok(l.cand.clone());
+        }
+        if self.locals.len() >= self.config.max_local_candidates {
+            self.stats.limit_drops += 1;
+            return Err(Error::Limit("local candidates"));
+        }
+        // RFC 6544 §4.2: local preference = 2^13 × direction-pref + other-pref, with
+        // direction-pref 6 (active), 4 (passive), 2 (so) for host candidates.
+        let direction: u16 = match tcp_type {
+            crate::TcpType::Active => 6,
+            crate::TcpType::Passive => 4,
+            crate::TcpType::So => 2,
+        };
+        let pref = (direction << 13) | 8191;
+        let mut cand = Candidate::host(address, pref);
+        cand.transport = Transport::Tcp;
+        cand.tcp_type = Some(tcp_type);
+        cand.foundation =
+            crate::candidate::foundation(CandidateKind::Host, address.ip(), None, Transport::Tcp);
+        self.locals.push(Local {
+            cand: cand.clone(),
+            base: address,
+            relay: None,
+            local_preference: pref,
+            removed: false,
+        });
+        let idx = self.locals.len() - 1;
+        if self.gathering == GatheringState::New {
+            self.gathering = GatheringState::Gathering;
+        }
+        if !self.config.relay_only {
+            self.push_event(Event::LocalCandidate(cand.clone()));
+            self.pair_local(idx);
+        }
         self.check_gathering_done();
         self.wake(now);
         Ok(cand)
@@ -753,7 +815,8 @@ impl Agent {
             self.stats.ignored_component2 += 1;
             return Ok(RemoteCandidateOutcome::Ignored);
         }
-        if cand.transport != Transport::Udp {
+        if cand.transport == Transport::Tcp && cand.tcp_type.is_none() {
+            // A TCP candidate without tcptype cannot be paired (RFC 6544 §4.5).
             self.stats.ignored_tcp += 1;
             return Ok(RemoteCandidateOutcome::Ignored);
         }
@@ -1481,6 +1544,16 @@ impl Agent {
             Err(_) => return,
         };
         let source = self.locals.get(local).map_or(dest, |l| l.base);
+        let tcp = self
+            .locals
+            .get(local)
+            .is_some_and(|l| l.cand.transport == Transport::Tcp);
+        // Over TCP a consent check is sent once and answered or not within 5 s.
+        let (sends, rto) = if tcp {
+            (1, Duration::from_secs(5))
+        } else {
+            (CONSENT_MAX_SENDS, BASE_RTO)
+        };
         let ok = self
             .start_txn(
                 now,
@@ -1490,8 +1563,8 @@ impl Agent {
                 source,
                 dest,
                 bytes,
-                CONSENT_MAX_SENDS,
-                BASE_RTO,
+                sends,
+                rto,
             )
             .is_ok();
         self.stats.checks_sent += u64::from(ok);

@@ -10,8 +10,11 @@ use rtcwire_stun::{
 };
 
 use crate::agent::{Agent, Event, Pair, PairState, Purpose, Remote, Role, Selected, SelectedPair};
-use crate::candidate::{pair_priority, priority, Candidate, CandidateKind};
+use crate::candidate::{pair_priority, priority, Candidate, CandidateKind, TcpType};
 use crate::Error;
+
+/// How long a check over TCP waits for its answer (it is sent once: TCP is reliable).
+const TCP_CHECK_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Builds a connectivity (or consent) check.
 pub(crate) fn build_check(
@@ -91,10 +94,19 @@ impl Agent {
         // Server-reflexive local candidates are replaced by their base, which makes their
         // pairs redundant with the host's (RFC 8445 §6.1.2.4): they are never paired.
         let relay_policy_ok = !self.config.relay_only || l.relay.is_some();
+        // RFC 6544 §6.2: active pairs with passive, simultaneous-open with itself.
+        let tcp_ok = match (l.cand.transport, l.cand.tcp_type, r.cand.tcp_type) {
+            (rtcwire_proto::Transport::Udp, _, _) => true,
+            (_, Some(TcpType::Active), Some(TcpType::Passive))
+            | (_, Some(TcpType::Passive), Some(TcpType::Active))
+            | (_, Some(TcpType::So), Some(TcpType::So)) => true,
+            _ => false,
+        };
         !l.removed
             && !r.cand.is_unresolved()
             && matches!(l.cand.kind, CandidateKind::Host | CandidateKind::Relayed)
             && relay_policy_ok
+            && tcp_ok
             && l.cand.transport == r.cand.transport
             && l.cand.address.is_ipv4() == r.cand.address.is_ipv4()
             && !(r.cand.address.ip().is_loopback() != l.cand.address.ip().is_loopback()
@@ -196,11 +208,16 @@ impl Agent {
             })
     }
 
-    /// A relayed pair is checked only once the TURN server holds a permission for the peer.
+    /// Whether we may start an ordinary check on the pair: a relayed pair once the TURN
+    /// server holds a permission for the peer; never from a passive TCP candidate (the peer
+    /// connects to it; its checks trigger ours on that connection).
     fn relay_ready(&self, p: &Pair) -> bool {
         let Some(l) = self.locals.get(p.local) else {
             return false;
         };
+        if l.cand.tcp_type == Some(TcpType::Passive) {
+            return false;
+        }
         match (l.relay, self.remotes.get(p.remote)) {
             (Some(a), Some(r)) => self.turn_permitted(a, r.cand.address),
             (None, _) => true,
@@ -275,6 +292,7 @@ impl Agent {
             return Err(Error::NotConnected);
         };
         let prio = priority(CandidateKind::PeerReflexive, l.local_preference, 1);
+        let l_is_tcp = l.cand.transport == rtcwire_proto::Transport::Tcp;
         let (source, dest) = (l.base, r.cand.address);
         let controlling = self.role == Role::Controlling;
         let tid = self.new_tid()?;
@@ -305,7 +323,12 @@ impl Agent {
             generation: self.generation,
             controlling,
         };
-        let max = self.config.check_max_sends;
+        let (max, rto) = if l_is_tcp {
+            // No retransmission over TCP (RFC 6544 §7.1); give up after a while.
+            (1, TCP_CHECK_TIMEOUT)
+        } else {
+            (self.config.check_max_sends, rto)
+        };
         self.start_txn(
             now,
             tid,
@@ -419,9 +442,15 @@ impl Agent {
         }
 
         // The remote candidate, learned as peer-reflexive if new (RFC 8445 §7.3.1.3).
-        let remote = match self.remotes.iter().position(|r| {
-            r.cand.address == src && r.cand.transport == rtcwire_proto::Transport::Udp
-        }) {
+        let transport = self
+            .locals
+            .get(local)
+            .map_or(rtcwire_proto::Transport::Udp, |l| l.cand.transport);
+        let remote = match self
+            .remotes
+            .iter()
+            .position(|r| r.cand.address == src && r.cand.transport == transport)
+        {
             Some(i) => i,
             None => {
                 if self.prflx_count >= self.config.max_peer_reflexive
@@ -437,8 +466,13 @@ impl Agent {
                     CandidateKind::PeerReflexive,
                     src.ip(),
                     None,
-                    rtcwire_proto::Transport::Udp,
+                    transport,
                 );
+                if transport == rtcwire_proto::Transport::Tcp {
+                    // The peer connected to us: its end is active (RFC 6544 §7.2.1).
+                    cand.transport = transport;
+                    cand.tcp_type = Some(TcpType::Active);
+                }
                 self.remotes.push(Remote {
                     cand,
                     authenticated: true,

@@ -326,8 +326,8 @@ fn everything_a_browser_sends_is_accepted() {
         ("candidate:1 1 udp 2122260223 192.0.2.10 54400 typ host generation 0 ufrag abcd network-id 1", RemoteCandidateOutcome::Added),
         ("candidate:2 1 udp 2122262783 2001:db8::10 54401 typ host generation 0 ufrag abcd network-id 2", RemoteCandidateOutcome::Added),
         ("candidate:1 2 udp 2122260222 192.0.2.10 54402 typ host generation 0", RemoteCandidateOutcome::Ignored),
-        ("candidate:3 1 tcp 1518280447 192.0.2.10 9 typ host tcptype active generation 0", RemoteCandidateOutcome::Ignored),
-        ("candidate:4 1 tcp 1518214911 192.0.2.10 54403 typ host tcptype passive", RemoteCandidateOutcome::Ignored),
+        ("candidate:3 1 tcp 1518280447 192.0.2.10 9 typ host tcptype active generation 0", RemoteCandidateOutcome::Added),
+        ("candidate:4 1 tcp 1518214911 192.0.2.10 54403 typ host tcptype passive", RemoteCandidateOutcome::Added),
         ("candidate:5 1 udp 2122260223 0d2cd7c3-4ad2-4a71-9a0b-4d7d2b7b8f7c.local 54404 typ host generation 0", RemoteCandidateOutcome::NeedsResolution("0d2cd7c3-4ad2-4a71-9a0b-4d7d2b7b8f7c.local".into())),
         ("candidate:6 1 udp 1686052607 203.0.113.5 54405 typ srflx raddr 0.0.0.0 rport 0 generation 0 network-cost 999", RemoteCandidateOutcome::Added),
         ("candidate:1 1 udp 2122260223 192.0.2.10 54400 typ host generation 0", RemoteCandidateOutcome::Duplicate),
@@ -339,7 +339,7 @@ fn everything_a_browser_sends_is_accepted() {
         assert_eq!(a.add_remote_candidate(now, c).unwrap(), want, "{line}");
     }
     let s = a.stats();
-    assert_eq!((s.ignored_component2, s.ignored_tcp), (1, 2));
+    assert_eq!((s.ignored_component2, s.ignored_tcp), (1, 0));
     // IPv4 pairs with IPv4, IPv6 with IPv6.
     assert_eq!(a.pair_count(), 3);
     a.resolve_remote_hostname(
@@ -352,6 +352,20 @@ fn everything_a_browser_sends_is_accepted() {
     assert!(a
         .check_list()
         .any(|(_, r, _)| r == addr("192.0.2.11:54404")));
+    // A local passive TCP candidate pairs with the remote active one (RFC 6544 §6.2).
+    a.add_tcp_host_candidate(now, addr("10.0.0.1:4443"), rtcwire_ice::TcpType::Passive)
+        .unwrap();
+    assert_eq!(a.pair_count(), 5);
+    assert!(a
+        .check_list()
+        .any(|(l, r, _)| l == addr("10.0.0.1:4443") && r == addr("192.0.2.10:9")));
+    // A TCP candidate without tcptype cannot be paired.
+    let bare = Candidate::parse("candidate:7 1 tcp 1518280447 192.0.2.10 5555 typ host").unwrap();
+    assert_eq!(
+        a.add_remote_candidate(now, bare).unwrap(),
+        RemoteCandidateOutcome::Ignored
+    );
+    assert_eq!(a.stats().ignored_tcp, 1);
     // A candidate of another generation (other ufrag) is ignored.
     let old =
         Candidate::parse("candidate:9 1 udp 2122260223 192.0.2.99 1 typ host ufrag zzzz").unwrap();

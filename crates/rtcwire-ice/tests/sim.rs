@@ -390,3 +390,65 @@ fn two_lite_agents_use_the_best_pair_without_checks() {
     // No consent to lose between two lite agents.
     assert!(!duo.run(&mut sim, Duration::from_secs(60), |s, d| !connected(s, d.a)));
 }
+
+#[test]
+fn ice_tcp_active_to_passive_over_the_simulator_and_udp_preferred() {
+    // The simulator carries the TCP tag but no connection: the drivers' part (connect,
+    // accept, RFC 4571 framing) is assumed; active checks appear from port 9 as a driver
+    // reporting the candidate's address would show them.
+    let mut sim = Sim::new(11);
+    let a = sim.add_host(addr("10.0.0.1:5000"), Node::new(config(true), 11, "a"));
+    let b = sim.add_host(addr("10.0.0.2:6000"), Node::new(config(false), 11, "b"));
+    sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
+    let now = sim.now();
+    let ca = sim
+        .endpoint_mut(a)
+        .agent
+        .add_tcp_host_candidate(now, addr("10.0.0.1:5000"), rtcwire_ice::TcpType::Active)
+        .unwrap();
+    assert_eq!(ca.address.port(), 9);
+    sim.endpoint_mut(b)
+        .agent
+        .add_tcp_host_candidate(now, addr("10.0.0.2:4443"), rtcwire_ice::TcpType::Passive)
+        .unwrap();
+    for h in [a, b] {
+        sim.endpoint_mut(h).agent.end_of_local_candidates();
+    }
+    let mut duo = Duo::new(&mut sim, a, b);
+    assert!(
+        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
+            && connected(s, d.b)),
+        "{}",
+        sim.report()
+    );
+    let sel = sim.endpoint(a).agent.selected_pair().unwrap();
+    assert_eq!(sel.local.transport, rtcwire_proto::Transport::Tcp);
+    assert_eq!(sel.remote.address, addr("10.0.0.2:4443"));
+    println!(
+        "ICE-TCP active->passive: connected after {:?} (simulated)",
+        duo.connected_at(true).unwrap()
+    );
+    data_both_ways(&mut sim, &mut duo);
+
+    // With UDP candidates as well, the UDP pair wins.
+    let mut sim = Sim::new(12);
+    let a = host(&mut sim, "10.0.0.1:5000", config(true), 12, "a");
+    let b = host(&mut sim, "10.0.0.2:6000", config(false), 12, "b");
+    sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
+    let now = sim.now();
+    sim.endpoint_mut(a)
+        .agent
+        .add_tcp_host_candidate(now, addr("10.0.0.1:5000"), rtcwire_ice::TcpType::Active)
+        .unwrap();
+    sim.endpoint_mut(b)
+        .agent
+        .add_tcp_host_candidate(now, addr("10.0.0.2:4443"), rtcwire_ice::TcpType::Passive)
+        .unwrap();
+    let mut duo = Duo::new(&mut sim, a, b);
+    assert!(
+        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
+            && connected(s, d.b))
+    );
+    let sel = sim.endpoint(a).agent.selected_pair().unwrap();
+    assert_eq!(sel.local.transport, rtcwire_proto::Transport::Udp);
+}
