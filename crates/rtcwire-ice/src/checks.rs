@@ -95,13 +95,13 @@ impl Agent {
         // pairs redundant with the host's (RFC 8445 §6.1.2.4): they are never paired.
         let relay_policy_ok = !self.config.relay_only || l.relay.is_some();
         // RFC 6544 §6.2: active pairs with passive, simultaneous-open with itself.
-        let tcp_ok = match (l.cand.transport, l.cand.tcp_type, r.cand.tcp_type) {
-            (rtcwire_proto::Transport::Udp, _, _) => true,
-            (_, Some(TcpType::Active), Some(TcpType::Passive))
-            | (_, Some(TcpType::Passive), Some(TcpType::Active))
-            | (_, Some(TcpType::So), Some(TcpType::So)) => true,
-            _ => false,
-        };
+        let tcp_ok = matches!(
+            (l.cand.transport, l.cand.tcp_type, r.cand.tcp_type),
+            (rtcwire_proto::Transport::Udp, _, _)
+                | (_, Some(TcpType::Active), Some(TcpType::Passive))
+                | (_, Some(TcpType::Passive), Some(TcpType::Active))
+                | (_, Some(TcpType::So), Some(TcpType::So))
+        );
         !l.removed
             && !r.cand.is_unresolved()
             && matches!(l.cand.kind, CandidateKind::Host | CandidateKind::Relayed)
