@@ -7,6 +7,7 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rtcwire_rtp::rtcp::{self as ours_rtcp, Rtcp};
 use rtcwire_rtp::rtp::{ExtensionMap, ExtensionsBuilder, HeaderExtensions, RtpPacket, RtpRepr};
+use rtcwire_rtp::{PayloadType, Ssrc};
 use std::hint::black_box;
 
 /// A video packet as a browser sends it: one-byte extensions (abs-send-time id 2,
@@ -25,10 +26,10 @@ fn rtp_packet() -> Vec<u8> {
     let payload = vec![0x5a; 1100];
     let repr = RtpRepr {
         marker: true,
-        payload_type: 96,
+        payload_type: PayloadType(96),
         sequence_number: 1000,
         timestamp: 90_000,
-        ssrc: 0x1234_5678,
+        ssrc: Ssrc(0x1234_5678),
         extension: Some(ext.block()),
         payload: &payload,
         ..Default::default()
@@ -49,7 +50,7 @@ fn hex(s: &str) -> Vec<u8> {
 /// A compound a receiver sends: RR with one block, SDES CNAME, NACK, PLI, REMB and a
 /// transport-wide feedback of 28 packets (run-length and vector chunks).
 fn rtcp_compound() -> Vec<u8> {
-    let mut b = ours_rtcp::TwccBuilder::new(1, 2);
+    let mut b = ours_rtcp::TwccBuilder::new(Ssrc(1), Ssrc(2));
     let mut t = 1_000_000i64;
     for i in 0..30u16 {
         if i % 7 != 3 {
@@ -77,7 +78,7 @@ fn ours_rtp(buf: &[u8], map: &ExtensionMap) -> u64 {
     let e = map.read(p.extensions()).expect("valid extensions");
     u64::from(p.sequence_number())
         + u64::from(p.timestamp())
-        + u64::from(p.ssrc())
+        + u64::from(p.ssrc().0)
         + p.payload().len() as u64
         + u64::from(e.abs_send_time.unwrap_or(0))
         + u64::from(e.transport_cc.unwrap_or(0))
@@ -123,7 +124,7 @@ fn ours_rtcp_parse(buf: &[u8]) -> u64 {
             }
             Rtcp::Sdes(s) => acc += s.chunks.iter().filter_map(|c| c.cname()).count() as u64,
             Rtcp::Nack(n) => acc += n.pairs.iter().map(|p| u64::from(p.packet_id)).sum::<u64>(),
-            Rtcp::Pli(p) => acc += u64::from(p.media_ssrc),
+            Rtcp::Pli(p) => acc += u64::from(p.media_ssrc.0),
             Rtcp::Remb(r) => acc += r.bitrate,
             Rtcp::TransportFeedback(fb) => {
                 acc += fb

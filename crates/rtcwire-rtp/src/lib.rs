@@ -42,17 +42,18 @@
 //! use rtcwire_rtp::rtcp::{List, ReceiverReport, Rtcp, RtcpBody};
 //! use rtcwire_rtp::rtp::{RtpPacket, RtpRepr};
 //! use rtcwire_rtp::stats::ReceiverStats;
+//! use rtcwire_rtp::{PayloadType, Ssrc};
 //! use std::time::Duration;
 //!
 //! # let clock = rtcwire_sim::Sim::new(0);
 //! let start = clock.now(); // in a real driver: the time each datagram arrived
 //! let mut jitter = JitterBuffer::new(32);
 //! let mut frames = FrameAssembler::new(OpusDepacketizer);
-//! let mut stats = ReceiverStats::new(0x1234, 48_000);
+//! let mut stats = ReceiverStats::new(Ssrc(0x1234), 48_000);
 //! for (i, seq) in [1u16, 3, 2].into_iter().enumerate() {
 //!     let now = start + Duration::from_millis(20 * i as u64);
-//!     let repr = RtpRepr { payload_type: 111, sequence_number: seq, timestamp: 960 * u32::from(seq),
-//!                          ssrc: 0x1234, payload: &[0xfc, 0xff, 0xfe], ..Default::default() };
+//!     let repr = RtpRepr { payload_type: PayloadType(111), sequence_number: seq,
+//!                          timestamp: 960 * u32::from(seq), ssrc: Ssrc(0x1234), payload: &[0xfc, 0xff, 0xfe], ..Default::default() };
 //!     let mut datagram = [0u8; 64];
 //!     let n = repr.emit(&mut datagram)?;
 //!     let packet = RtpPacket::new_checked(&datagram[..n])?;
@@ -67,7 +68,7 @@
 //! assert_eq!(decoded, [960, 1920, 2880]); // in order despite the swap
 //! let blocks = [stats.report_block(start + Duration::from_secs(1))];
 //! assert_eq!(blocks[0].cumulative_lost, 0);
-//! let rr = ReceiverReport { ssrc: 1, reports: List::Items(&blocks), profile_extension: &[] };
+//! let rr = ReceiverReport { ssrc: Ssrc(1), reports: List::Items(&blocks), profile_extension: &[] };
 //! let mut out = [0u8; 64];
 //! let n = rr.emit(&mut out)?;
 //! assert!(matches!(Rtcp::parse_bytes(&out[..n])?, Rtcp::ReceiverReport(_)));
@@ -87,6 +88,8 @@ pub mod stats;
 mod wire;
 
 pub use error::{Error, Result};
+/// The id newtypes of the public API (SSRCs, CSRCs and payload types), from rtcwire-proto.
+pub use rtcwire_proto::{PayloadType, Ssrc};
 
 /// The README's example, compiled and run as a doc test so it cannot rot.
 #[cfg(doctest)]

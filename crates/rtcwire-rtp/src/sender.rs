@@ -6,6 +6,7 @@ use crate::rtp::{
     Csrcs, ExtensionBlock, ExtensionsBuilder, RtpRepr, BUILDER_CAPACITY, FIXED_HEADER_LEN,
 };
 use crate::seq::RtpClock;
+use crate::{PayloadType, Ssrc};
 use std::time::Duration;
 
 /// How the sender sets the marker bit.
@@ -21,9 +22,9 @@ pub enum MarkerRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SenderConfig {
     /// SSRC of the stream.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// Payload type.
-    pub payload_type: u8,
+    pub payload_type: PayloadType,
     /// Media clock rate in Hz.
     pub clock_rate: u32,
     /// First sequence number (random in production, RFC 3550 §5.1).
@@ -44,9 +45,10 @@ pub struct SenderConfig {
 /// use rtcwire_rtp::codec::OpusPacketizer;
 /// use rtcwire_rtp::rtp::RtpPacket;
 /// use rtcwire_rtp::sender::{MarkerRule, RtpSender, SenderConfig};
+/// use rtcwire_rtp::{PayloadType, Ssrc};
 /// use std::time::Duration;
 /// let mut s = RtpSender::new(OpusPacketizer, SenderConfig {
-///     ssrc: 7, payload_type: 111, clock_rate: 48_000, initial_seq: 100,
+///     ssrc: Ssrc(7), payload_type: PayloadType(111), clock_rate: 48_000, initial_seq: 100,
 ///     initial_timestamp: 0, max_packet_size: 1200, marker: MarkerRule::TalkspurtStart,
 /// });
 /// let mut seen = Vec::new();

@@ -3,6 +3,7 @@
 
 use crate::rtcp::ReportBlock;
 use crate::seq::{to_q16, NtpTime, RtpClock};
+use crate::Ssrc;
 use std::time::{Duration, Instant};
 
 /// Interarrival jitter estimator (RFC 3550 A.8), in timestamp units.
@@ -40,10 +41,11 @@ pub const MAX_MISORDER: u16 = 100;
 ///
 /// ```
 /// use rtcwire_rtp::stats::ReceiverStats;
+/// use rtcwire_rtp::Ssrc;
 /// use std::time::Duration;
 /// # let clock = rtcwire_sim::Sim::new(0);
 /// let t0 = clock.now(); // arrival times come from the driver
-/// let mut s = ReceiverStats::new(0xabc, 90_000);
+/// let mut s = ReceiverStats::new(Ssrc(0xabc), 90_000);
 /// for (i, seq) in [10u16, 11, 13, 14].into_iter().enumerate() {
 ///     s.on_packet(t0 + Duration::from_millis(33 * i as u64), seq, 3000 * i as u32);
 /// }
@@ -54,7 +56,7 @@ pub const MAX_MISORDER: u16 = 100;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReceiverStats {
-    ssrc: u32,
+    ssrc: Ssrc,
     clock: RtpClock,
     base_seq: u32,
     max_seq: u16,
@@ -73,7 +75,7 @@ pub struct ReceiverStats {
 
 impl ReceiverStats {
     /// Statistics for `ssrc` whose media clock runs at `clock_rate` Hz.
-    pub fn new(ssrc: u32, clock_rate: u32) -> Self {
+    pub fn new(ssrc: Ssrc, clock_rate: u32) -> Self {
         ReceiverStats {
             ssrc,
             clock: RtpClock::new(clock_rate),

@@ -15,6 +15,7 @@ use rtcwire_rtp::seq::{
     TimestampUnwrapper,
 };
 use rtcwire_rtp::stats::{Jitter, ReceiverStats};
+use rtcwire_rtp::{PayloadType, Ssrc};
 use std::time::{Duration, Instant};
 
 proptest! {
@@ -100,7 +101,7 @@ fn jitter_is_zero_for_constant_transit_and_converges_to_the_deviation() {
 #[test]
 fn receiver_stats_count_loss_wrap_and_intervals() {
     let t0 = Instant::now();
-    let mut s = ReceiverStats::new(42, 90_000);
+    let mut s = ReceiverStats::new(Ssrc(42), 90_000);
     // 65530..=65535 then 0..=9 with 3 and 4 lost: crosses the wrap.
     let mut seqs: Vec<u16> = (65530..=65535).collect();
     seqs.extend((0..10).filter(|s| *s != 3 && *s != 4));
@@ -112,7 +113,7 @@ fn receiver_stats_count_loss_wrap_and_intervals() {
         ));
     }
     let rb = s.report_block(t0 + Duration::from_secs(1));
-    assert_eq!(rb.ssrc, 42);
+    assert_eq!(rb.ssrc, Ssrc(42));
     assert_eq!(rb.extended_highest_seq, 65536 + 9);
     assert_eq!(rb.cumulative_lost, 2);
     assert_eq!(rb.fraction_lost, (2 * 256 / 16) as u8);
@@ -130,7 +131,7 @@ fn receiver_stats_count_loss_wrap_and_intervals() {
     // The block goes into an RR and back.
     let blocks = [rb3];
     let rr = Rtcp::ReceiverReport(ReceiverReport {
-        ssrc: 1,
+        ssrc: Ssrc(1),
         reports: List::Items(&blocks),
         profile_extension: &[],
     });
@@ -142,7 +143,7 @@ fn receiver_stats_count_loss_wrap_and_intervals() {
 #[test]
 fn receiver_stats_restart_after_a_confirmed_jump() {
     let t0 = Instant::now();
-    let mut s = ReceiverStats::new(1, 8000);
+    let mut s = ReceiverStats::new(Ssrc(1), 8000);
     for seq in 100..110u16 {
         s.on_packet(t0, seq, 0);
     }
@@ -155,8 +156,8 @@ fn receiver_stats_restart_after_a_confirmed_jump() {
 #[test]
 fn sender_sets_timestamps_markers_and_sequence() {
     let cfg = SenderConfig {
-        ssrc: 0x55,
-        payload_type: 96,
+        ssrc: Ssrc(0x55),
+        payload_type: PayloadType(96),
         clock_rate: 90_000,
         initial_seq: 65534,
         initial_timestamp: u32::MAX - 1000,
@@ -191,7 +192,7 @@ fn sender_sets_timestamps_markers_and_sequence() {
         let want = (u32::MAX - 1000).wrapping_add([0, 2999, 5999][frame as usize]);
         assert_eq!(*ts, want);
         assert_eq!(*m, i % per_frame == per_frame - 1);
-        assert_eq!(*ssrc, 0x55);
+        assert_eq!(*ssrc, Ssrc(0x55));
     }
     assert_eq!(s.packet_count() as usize, parsed.len());
     assert_eq!(
@@ -310,8 +311,8 @@ fn sender_writes_per_packet_transport_wide_sequence_numbers() {
     use rtcwire_rtp::rtp::{ExtensionKind, ExtensionMap, HeaderExtensions};
     let map = ExtensionMap::webrtc_default();
     let cfg = SenderConfig {
-        ssrc: 9,
-        payload_type: 96,
+        ssrc: Ssrc(9),
+        payload_type: PayloadType(96),
         clock_rate: 90_000,
         initial_seq: 0,
         initial_timestamp: 0,
@@ -358,7 +359,7 @@ fn sender_writes_per_packet_transport_wide_sequence_numbers() {
 fn probation_counts_a_source_only_after_sequential_packets() {
     let t0 = Instant::now();
     // RFC 3550 A.1 with MIN_SEQUENTIAL = 2: the second in-sequence packet validates.
-    let mut s = ReceiverStats::new(1, 8000).with_probation(2);
+    let mut s = ReceiverStats::new(Ssrc(1), 8000).with_probation(2);
     assert!(!s.on_packet(t0, 100, 0));
     assert!(!s.on_packet(t0, 500, 0)); // out of sequence: probation restarts at 500
     assert!(s.on_packet(t0, 501, 0));
@@ -390,8 +391,8 @@ fn jitter_follows_the_rfc_3550_a8_recursion() {
 #[test]
 fn sender_report_pairs_ntp_with_media_time() {
     let cfg = SenderConfig {
-        ssrc: 5,
-        payload_type: 111,
+        ssrc: Ssrc(5),
+        payload_type: PayloadType(111),
         clock_rate: 48_000,
         initial_seq: 0,
         initial_timestamp: 1000,
@@ -407,7 +408,7 @@ fn sender_report_pairs_ntp_with_media_time() {
     let sr = s.sender_report(ntp, Duration::from_secs(1), List::Items(&[]));
     assert_eq!(
         (sr.ssrc, sr.rtp_time, sr.packet_count, sr.octet_count),
-        (5, 49_000, 50, 2000)
+        (Ssrc(5), 49_000, 50, 2000)
     );
     assert_eq!(sr.ntp_time, ntp.0);
 }

@@ -10,6 +10,7 @@ use rtcwire_rtp::rtcp::{
     Sli, SliEntry, TransportFeedback, TwccBuilder, Unknown, Xr, XrBlock, XrBlocks,
 };
 use rtcwire_rtp::Error;
+use rtcwire_rtp::Ssrc;
 
 fn h(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
@@ -34,7 +35,7 @@ fn sender_report_fixture() {
     let Rtcp::SenderReport(sr) = Rtcp::parse_bytes(&bytes).unwrap() else {
         panic!()
     };
-    assert_eq!(sr.ssrc, 0x902f_9e2e);
+    assert_eq!(sr.ssrc, Ssrc(0x902f_9e2e));
     assert_eq!(sr.ntp_time, 0xda8b_d1fc_dddd_a05a);
     assert_eq!(
         (sr.rtp_time, sr.packet_count, sr.octet_count),
@@ -44,7 +45,7 @@ fn sender_report_fixture() {
     assert_eq!(
         blocks,
         [ReportBlock {
-            ssrc: 0xbc5e_9a40,
+            ssrc: Ssrc(0xbc5e_9a40),
             fraction_lost: 0x40,
             cumulative_lost: -1, // 24-bit signed 0xffffff
             extended_highest_seq: 0x46,
@@ -63,9 +64,12 @@ fn receiver_report_with_profile_extension_is_kept() {
     let Rtcp::ReceiverReport(rr) = Rtcp::parse_bytes(&bytes).unwrap() else {
         panic!()
     };
-    assert_eq!(rr.ssrc, 1);
+    assert_eq!(rr.ssrc, Ssrc(1));
     let b = rr.reports.iter().next().unwrap();
-    assert_eq!((b.ssrc, b.fraction_lost, b.cumulative_lost), (2, 5, 3));
+    assert_eq!(
+        (b.ssrc, b.fraction_lost, b.cumulative_lost),
+        (Ssrc(2), 5, 3)
+    );
     assert_eq!(
         (
             b.extended_highest_seq,
@@ -95,7 +99,7 @@ fn sdes_cname_fixture() {
     };
     let chunks: Vec<SdesChunk<'_>> = sdes.chunks.iter().collect();
     assert_eq!(chunks.len(), 1);
-    assert_eq!(chunks[0].ssrc, 0x0102_0304);
+    assert_eq!(chunks[0].ssrc, Ssrc(0x0102_0304));
     assert_eq!(chunks[0].cname(), Some(&b"abcdefghijklmnop"[..]));
     assert_eq!(emit(&Rtcp::Sdes(sdes)), bytes);
     // Missing terminator.
@@ -109,7 +113,7 @@ fn bye_with_reason_fixture() {
     let Rtcp::Bye(bye) = Rtcp::parse_bytes(&bytes).unwrap() else {
         panic!()
     };
-    assert_eq!(bye.sources.iter().collect::<Vec<_>>(), [9]);
+    assert_eq!(bye.sources.iter().collect::<Vec<_>>(), [Ssrc(9)]);
     assert_eq!(bye.reason, b"bye!");
     assert_eq!(emit(&Rtcp::Bye(bye)), bytes);
 }
@@ -122,7 +126,7 @@ fn app_fixture() {
     };
     assert_eq!(
         (app.subtype, app.ssrc, &app.name, app.data),
-        (5, 7, b"name", &[1, 2, 3, 4][..])
+        (5, Ssrc(7), b"name", &[1, 2, 3, 4][..])
     );
     assert_eq!(emit(&Rtcp::App(app)), bytes);
 }
@@ -162,8 +166,8 @@ fn pli_sli_fir_fixtures() {
     assert_eq!(
         Rtcp::parse_bytes(&pli).unwrap(),
         Rtcp::Pli(Pli {
-            sender_ssrc: 1,
-            media_ssrc: 2
+            sender_ssrc: Ssrc(1),
+            media_ssrc: Ssrc(2)
         })
     );
     // SLI: first=1, number=2, picture id=3 → 0000000000001 0000000000010 000011
@@ -186,7 +190,10 @@ fn pli_sli_fir_fixtures() {
     };
     assert_eq!(
         f.entries.iter().collect::<Vec<_>>(),
-        [FirEntry { ssrc: 10, seq: 7 }]
+        [FirEntry {
+            ssrc: Ssrc(10),
+            seq: 7
+        }]
     );
     assert_eq!(emit(&Rtcp::Fir(f)), fir);
 }
@@ -199,7 +206,7 @@ fn remb_fixture() {
         panic!()
     };
     assert_eq!(r.bitrate, 0x3ffff << 3);
-    assert_eq!(r.ssrcs.iter().collect::<Vec<_>>(), [0x1234_5678]);
+    assert_eq!(r.ssrcs.iter().collect::<Vec<_>>(), [Ssrc(0x1234_5678)]);
     assert_eq!(emit(&Rtcp::Remb(r)), bytes);
     assert_eq!(Remb::encode_bitrate(1_000_000), (2, 250_000));
     // Found by fuzzing: exponent 63 overflows 64 bits; it saturates to a value that
@@ -300,7 +307,7 @@ fn twcc_packet_fixture_parses_and_builds() {
         fb.arrivals().collect::<Vec<_>>(),
         [(100, 65_000), (102, 63_000), (103, 126_750)]
     );
-    let mut b = TwccBuilder::new(1, 2);
+    let mut b = TwccBuilder::new(Ssrc(1), Ssrc(2));
     b.push(100, 65_000).unwrap();
     b.push(102, 63_000).unwrap();
     b.push(103, 126_750).unwrap();
@@ -313,7 +320,7 @@ fn twcc_packet_fixture_parses_and_builds() {
 
 #[test]
 fn twcc_builder_rejects_what_cannot_be_encoded() {
-    let mut b = TwccBuilder::new(1, 2);
+    let mut b = TwccBuilder::new(Ssrc(1), Ssrc(2));
     b.push(10, 0).unwrap();
     assert!(b.push(9, 1_000).is_err()); // backwards
     assert!(b.push(11, 10_000_000).is_err()); // delta > 16 bits of 250 µs
@@ -334,7 +341,7 @@ fn xr_rrtr_and_dlrr() {
     assert_eq!(
         d,
         [DlrrItem {
-            ssrc: 2,
+            ssrc: Ssrc(2),
             last_rr: 3,
             delay_since_last_rr: 4
         }]
@@ -380,7 +387,7 @@ fn compound_rules_full_and_reduced_size() {
     );
     assert_eq!(
         (p.sender_ssrc(), p.padding_len(), p.body()),
-        (Some(1), 4, &[0, 0, 0, 1][..])
+        (Some(Ssrc(1)), 4, &[0, 0, 0, 1][..])
     );
     // A length field past the end stops the walk with an error.
     let mut cut = full.clone();
@@ -393,8 +400,8 @@ fn compound_rules_full_and_reduced_size() {
 #[test]
 fn writers_refuse_what_does_not_fit() {
     let p = Rtcp::Pli(Pli {
-        sender_ssrc: 1,
-        media_ssrc: 2,
+        sender_ssrc: Ssrc(1),
+        media_ssrc: Ssrc(2),
     });
     assert_eq!(
         p.emit(&mut [0u8; 11]),
@@ -403,7 +410,7 @@ fn writers_refuse_what_does_not_fit() {
             available: 11
         })
     );
-    let many = [0u32; 32];
+    let many = [Ssrc(0); 32];
     let bye = Bye {
         sources: List::Items(&many),
         reason: b"",
@@ -430,7 +437,7 @@ fn block_any() -> impl Strategy<Value = ReportBlock> {
     )
         .prop_map(
             |(ssrc, fraction_lost, cumulative_lost, e, j, l, d)| ReportBlock {
-                ssrc,
+                ssrc: Ssrc(ssrc),
                 fraction_lost,
                 cumulative_lost,
                 extended_highest_seq: e,
@@ -461,10 +468,10 @@ proptest! {
                         pc in any::<u32>(), oc in any::<u32>(),
                         blocks in prop::collection::vec(block_any(), 0..=31), ext in words_any()) {
         round_trip(&Rtcp::SenderReport(SenderReport {
-            ssrc, ntp_time: ntp, rtp_time: rtp, packet_count: pc, octet_count: oc,
+            ssrc: Ssrc(ssrc), ntp_time: ntp, rtp_time: rtp, packet_count: pc, octet_count: oc,
             reports: List::Items(&blocks), profile_extension: &ext,
         }))?;
-        round_trip(&Rtcp::ReceiverReport(ReceiverReport { ssrc, reports: List::Items(&blocks), profile_extension: &ext }))?;
+        round_trip(&Rtcp::ReceiverReport(ReceiverReport { ssrc: Ssrc(ssrc), reports: List::Items(&blocks), profile_extension: &ext }))?;
     }
 
     #[test]
@@ -473,16 +480,16 @@ proptest! {
         let items: Vec<Vec<SdesItem<'_>>> = chunks.iter()
             .map(|(_, its)| its.iter().map(|(k, v)| SdesItem { kind: *k, value: v }).collect()).collect();
         let cs: Vec<SdesChunk<'_>> = chunks.iter().zip(&items)
-            .map(|((ssrc, _), its)| SdesChunk { ssrc: *ssrc, items: SdesItems::Items(its) }).collect();
+            .map(|((ssrc, _), its)| SdesChunk { ssrc: Ssrc(*ssrc), items: SdesItems::Items(its) }).collect();
         round_trip(&Rtcp::Sdes(Sdes { chunks: SdesChunks::Items(&cs) }))?;
     }
 
     #[test]
-    fn bye_app_round_trip(srcs in prop::collection::vec(any::<u32>(), 0..=31),
+    fn bye_app_round_trip(srcs in prop::collection::vec(any::<u32>().prop_map(Ssrc), 0..=31),
                           reason in prop::collection::vec(any::<u8>(), 0..=255),
                           subtype in 0u8..32, name in any::<[u8; 4]>(), data in words_any()) {
         round_trip(&Rtcp::Bye(Bye { sources: List::Items(&srcs), reason: &reason }))?;
-        round_trip(&Rtcp::App(App { subtype, ssrc: 1, name, data: &data }))?;
+        round_trip(&Rtcp::App(App { subtype, ssrc: Ssrc(1), name, data: &data }))?;
     }
 
     #[test]
@@ -490,22 +497,22 @@ proptest! {
                            pairs in prop::collection::vec(any::<(u16, u16)>(), 1..20),
                            slis in prop::collection::vec((0u16..0x2000, 0u16..0x2000, 0u8..64), 1..8),
                            firs in prop::collection::vec(any::<(u32, u8)>(), 1..8),
-                           ssrcs in prop::collection::vec(any::<u32>(), 0..10),
+                           ssrcs in prop::collection::vec(any::<u32>().prop_map(Ssrc), 0..10),
                            exp in 0u32..46, mantissa in 0u64..0x40000) {
         let pairs: Vec<_> = pairs.into_iter().map(|(packet_id, lost_bitmask)| NackPair { packet_id, lost_bitmask }).collect();
-        round_trip(&Rtcp::Nack(Nack { sender_ssrc: s, media_ssrc: m, pairs: List::Items(&pairs) }))?;
-        round_trip(&Rtcp::Pli(Pli { sender_ssrc: s, media_ssrc: m }))?;
+        round_trip(&Rtcp::Nack(Nack { sender_ssrc: Ssrc(s), media_ssrc: Ssrc(m), pairs: List::Items(&pairs) }))?;
+        round_trip(&Rtcp::Pli(Pli { sender_ssrc: Ssrc(s), media_ssrc: Ssrc(m) }))?;
         let slis: Vec<_> = slis.into_iter().map(|(first, number, picture_id)| SliEntry { first, number, picture_id }).collect();
-        round_trip(&Rtcp::Sli(Sli { sender_ssrc: s, media_ssrc: m, entries: List::Items(&slis) }))?;
-        let firs: Vec<_> = firs.into_iter().map(|(ssrc, seq)| FirEntry { ssrc, seq }).collect();
-        round_trip(&Rtcp::Fir(Fir { sender_ssrc: s, media_ssrc: 0, entries: List::Items(&firs) }))?;
-        round_trip(&Rtcp::Remb(Remb { sender_ssrc: s, media_ssrc: 0, bitrate: mantissa << exp, ssrcs: List::Items(&ssrcs) }))?;
+        round_trip(&Rtcp::Sli(Sli { sender_ssrc: Ssrc(s), media_ssrc: Ssrc(m), entries: List::Items(&slis) }))?;
+        let firs: Vec<_> = firs.into_iter().map(|(ssrc, seq)| FirEntry { ssrc: Ssrc(ssrc), seq }).collect();
+        round_trip(&Rtcp::Fir(Fir { sender_ssrc: Ssrc(s), media_ssrc: Ssrc(0), entries: List::Items(&firs) }))?;
+        round_trip(&Rtcp::Remb(Remb { sender_ssrc: Ssrc(s), media_ssrc: Ssrc(0), bitrate: mantissa << exp, ssrcs: List::Items(&ssrcs) }))?;
     }
 
     #[test]
     fn twcc_round_trip(start in any::<u16>(), base_time in -1_000_000_000i64..1_000_000_000,
                        steps in prop::collection::vec((1u16..40, 0i64..300_000), 1..300), fb in any::<u8>()) {
-        let mut b = TwccBuilder::new(7, 8);
+        let mut b = TwccBuilder::new(Ssrc(7), Ssrc(8));
         let mut seq = start;
         let mut t = base_time;
         let mut want = Vec::new();
@@ -532,16 +539,16 @@ proptest! {
     fn xr_and_unknown_round_trip(blocks in prop::collection::vec((any::<u8>(), any::<u8>(), words_any()), 0..5),
                                  pt in 208u8..=255, count in 0u8..32, body in words_any()) {
         let bs: Vec<XrBlock<'_>> = blocks.iter().map(|(t, s, d)| XrBlock { block_type: *t, type_specific: *s, data: d }).collect();
-        round_trip(&Rtcp::Xr(Xr { ssrc: 3, blocks: XrBlocks::Items(&bs) }))?;
+        round_trip(&Rtcp::Xr(Xr { ssrc: Ssrc(3), blocks: XrBlocks::Items(&bs) }))?;
         round_trip(&Rtcp::Unknown(Unknown { count, packet_type: pt, body: &body }))?;
     }
 
     #[test]
     fn compound_round_trip(n in 1usize..6, ssrc in any::<u32>()) {
-        let blocks = [ReportBlock { ssrc, ..Default::default() }];
-        let mut packets = vec![Rtcp::ReceiverReport(ReceiverReport { ssrc, reports: List::Items(&blocks), profile_extension: &[] })];
+        let blocks = [ReportBlock { ssrc: Ssrc(ssrc), ..Default::default() }];
+        let mut packets = vec![Rtcp::ReceiverReport(ReceiverReport { ssrc: Ssrc(ssrc), reports: List::Items(&blocks), profile_extension: &[] })];
         for i in 0..n {
-            packets.push(Rtcp::Pli(Pli { sender_ssrc: ssrc, media_ssrc: i as u32 }));
+            packets.push(Rtcp::Pli(Pli { sender_ssrc: Ssrc(ssrc), media_ssrc: Ssrc(i as u32) }));
         }
         let mut buf = vec![0u8; 1500];
         let len = rtcp::write_compound(&packets, &mut buf).unwrap();

@@ -8,6 +8,7 @@ use rtcwire_rtp::rtp::{
     HeaderExtensions, PlayoutDelay, Rotation, RtpPacket, RtpRepr, VideoOrientation,
 };
 use rtcwire_rtp::Error;
+use rtcwire_rtp::{PayloadType, Ssrc};
 
 /// V=2 P=1 X=1 CC=2, M=1 PT=111, seq 0xabcd, ts 0x01020304, SSRC 0x11223344, two CSRCs,
 /// a one-byte extension block (RFC 8285 §4.2 layout: id 1 len 1, a padding byte, id 2 len
@@ -33,11 +34,14 @@ fn fixed_header_csrcs_extension_and_padding_are_read() {
     assert_eq!(p.version(), 2);
     assert!(p.has_padding() && p.has_extension() && p.marker());
     assert_eq!(p.csrc_count(), 2);
-    assert_eq!(p.payload_type(), 111);
+    assert_eq!(p.payload_type(), PayloadType(111));
     assert_eq!(p.sequence_number(), 0xabcd);
     assert_eq!(p.timestamp(), 0x0102_0304);
-    assert_eq!(p.ssrc(), 0x1122_3344);
-    assert_eq!(p.csrcs().collect::<Vec<_>>(), [0xaaaa_aaaa, 0xbbbb_bbbb]);
+    assert_eq!(p.ssrc(), Ssrc(0x1122_3344));
+    assert_eq!(
+        p.csrcs().collect::<Vec<_>>(),
+        [Ssrc(0xaaaa_aaaa), Ssrc(0xbbbb_bbbb)]
+    );
     assert_eq!(p.header_len(), 36);
     assert_eq!(p.payload_range(), 36..38);
     assert_eq!(p.payload(), b"hi");
@@ -170,7 +174,7 @@ fn typed_extensions_read_and_write_through_the_map() {
     b.push(9, b"opaque").unwrap(); // unmapped: kept raw
     assert_eq!(b.form(), ExtensionForm::OneByte);
     let repr = RtpRepr {
-        payload_type: 96,
+        payload_type: PayloadType(96),
         extension: Some(b.block()),
         payload: b"x",
         ..Default::default()
@@ -222,10 +226,10 @@ fn setters_rewrite_fields_in_place() {
     let mut bytes = fixture();
     let mut p = RtpPacket::new_checked(&mut bytes[..]).unwrap();
     p.set_marker(false);
-    p.set_payload_type(96);
+    p.set_payload_type(PayloadType(96));
     p.set_sequence_number(7);
     p.set_timestamp(9);
-    p.set_ssrc(11);
+    p.set_ssrc(Ssrc(11));
     p.payload_mut().copy_from_slice(b"HI");
     let p = RtpPacket::new_checked(&bytes[..]).unwrap();
     assert!(!p.marker());
@@ -236,7 +240,7 @@ fn setters_rewrite_fields_in_place() {
             p.timestamp(),
             p.ssrc()
         ),
-        (96, 7, 9, 11)
+        (PayloadType(96), 7, 9, Ssrc(11))
     );
     assert_eq!(p.payload(), b"HI");
 }
@@ -266,7 +270,7 @@ fn builder_switches_to_two_byte_and_bounds_capacity() {
     assert!(b.is_empty());
     assert_eq!(b.form(), ExtensionForm::OneByte);
     assert_eq!(
-        Csrcs::from_slice(&[0; 16]),
+        Csrcs::from_slice(&[Ssrc(0); 16]),
         Err(Error::OutOfRange("more than 15 CSRCs"))
     );
 }
@@ -279,7 +283,7 @@ proptest! {
     #[test]
     fn rtp_round_trip(
         marker in any::<bool>(), pt in 0u8..128, seq in any::<u16>(), ts in any::<u32>(),
-        ssrc in any::<u32>(), csrcs in prop::collection::vec(any::<u32>(), 0..=15),
+        ssrc in any::<u32>(), csrcs in prop::collection::vec(any::<u32>().prop_map(Ssrc), 0..=15),
         elements in elements_any(), payload in prop::collection::vec(any::<u8>(), 0..300),
         padding in 0u8..=255,
     ) {
@@ -288,7 +292,7 @@ proptest! {
             b.push(*id, data).unwrap();
         }
         let repr = RtpRepr {
-            marker, payload_type: pt, sequence_number: seq, timestamp: ts, ssrc,
+            marker, payload_type: PayloadType(pt), sequence_number: seq, timestamp: ts, ssrc: Ssrc(ssrc),
             csrcs: Csrcs::from_slice(&csrcs).unwrap(),
             extension: (!elements.is_empty()).then(|| b.block()),
             payload: &payload, padding,

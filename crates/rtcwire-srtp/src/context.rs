@@ -3,7 +3,7 @@
 use std::fmt;
 
 use bytes::BytesMut;
-use rtcwire_proto::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile};
+use rtcwire_proto::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile, Ssrc};
 
 use crate::kdf::{Kdf, Transform};
 use crate::stream::{RtcpRecv, RtcpSend, RtpRecv, RtpSend, Streams};
@@ -139,13 +139,13 @@ impl Context {
 
     /// The rollover counter of a stream we protect, once it has sent a packet.
     #[must_use]
-    pub fn send_roc(&self, ssrc: u32) -> Option<u32> {
+    pub fn send_roc(&self, ssrc: Ssrc) -> Option<u32> {
         self.rtp_send.get(ssrc).map(|s| (s.highest >> 16) as u32)
     }
 
     /// The rollover counter of a stream we unprotect, once a packet was accepted.
     #[must_use]
-    pub fn recv_roc(&self, ssrc: u32) -> Option<u32> {
+    pub fn recv_roc(&self, ssrc: Ssrc) -> Option<u32> {
         self.rtp_recv
             .get(ssrc)
             .and_then(|s| s.window.top())
@@ -159,7 +159,7 @@ impl Context {
     }
 
     /// Forgets every piece of state about `ssrc` (after an RTCP BYE, say), freeing its slot.
-    pub fn remove_ssrc(&mut self, ssrc: u32) {
+    pub fn remove_ssrc(&mut self, ssrc: Ssrc) {
         self.rtp_send.remove(ssrc);
         self.rtp_recv.remove(ssrc);
         self.rtcp_send.remove(ssrc);

@@ -1,5 +1,6 @@
 //! The crate's one error type.
 
+use rtcwire_proto::Ssrc;
 use thiserror::Error;
 
 /// Why an SRTP/SRTCP operation failed.
@@ -31,13 +32,13 @@ pub enum Error {
     #[error("authentication failed (SSRC {ssrc:#010x})")]
     AuthFailed {
         /// The SSRC the packet claimed.
-        ssrc: u32,
+        ssrc: Ssrc,
     },
     /// The packet's index was already received, or lies behind the replay window.
     #[error("replayed or too old: SSRC {ssrc:#010x}, index {index}")]
     Replay {
         /// The SSRC of the stream.
-        ssrc: u32,
+        ssrc: Ssrc,
         /// The packet's (estimated) SRTP or SRTCP index.
         index: u64,
     },
@@ -46,7 +47,7 @@ pub enum Error {
     #[error("unknown SSRC {ssrc:#010x}: already tracking the maximum of {max} streams")]
     TooManyStreams {
         /// The SSRC that would have opened a stream.
-        ssrc: u32,
+        ssrc: Ssrc,
         /// The configured maximum.
         max: usize,
     },
@@ -62,7 +63,7 @@ pub enum Error {
     #[error("packet index space exhausted for SSRC {ssrc:#010x}: the keys must be renewed")]
     IndexExhausted {
         /// The SSRC of the stream.
-        ssrc: u32,
+        ssrc: Ssrc,
     },
     /// A master key or salt has the wrong length for the profile.
     #[error("{what} is {got} octets, the profile needs {expected}")]

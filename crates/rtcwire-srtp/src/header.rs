@@ -8,6 +8,7 @@
 //! rest of an SRTCP packet cannot be parsed before it is decrypted.
 
 use rtcwire_rtp::rtp::RtpPacket;
+use rtcwire_rtp::Ssrc;
 
 use crate::Error;
 
@@ -24,7 +25,7 @@ pub(crate) struct RtpHeader {
     /// Sequence number.
     pub(crate) seq: u16,
     /// Synchronization source.
-    pub(crate) ssrc: u32,
+    pub(crate) ssrc: Ssrc,
 }
 
 #[inline]
@@ -60,7 +61,7 @@ pub(crate) fn rtp(packet: &[u8]) -> Result<RtpHeader, Error> {
 
 /// Reads the sender SSRC of the first packet of an RTCP compound packet.
 #[inline]
-pub(crate) fn rtcp_ssrc(packet: &[u8]) -> Result<u32, Error> {
+pub(crate) fn rtcp_ssrc(packet: &[u8]) -> Result<Ssrc, Error> {
     let (Some(&b0), Some(ssrc)) = (packet.first(), be32(packet, 4)) else {
         return Err(Error::Truncated {
             needed: RTCP_FIXED,
@@ -68,7 +69,7 @@ pub(crate) fn rtcp_ssrc(packet: &[u8]) -> Result<u32, Error> {
         });
     };
     check_version(b0)?;
-    Ok(ssrc)
+    Ok(Ssrc(ssrc))
 }
 
 #[cfg(test)]
@@ -85,7 +86,7 @@ mod tests {
             Ok(RtpHeader {
                 len: 12,
                 seq: 0x1234,
-                ssrc: 0xcafe_babe
+                ssrc: Ssrc(0xcafe_babe)
             })
         );
     }
@@ -97,7 +98,7 @@ mod tests {
         p.extend_from_slice(&[0; 8]); // two CSRCs
         p.extend_from_slice(&[0xbe, 0xde, 0, 1, 1, 2, 3, 4]); // one-byte-header extension
         let h = rtp(&p).unwrap();
-        assert_eq!((h.len, h.seq, h.ssrc), (12 + 8 + 8, 7, 9));
+        assert_eq!((h.len, h.seq, h.ssrc), (12 + 8 + 8, 7, Ssrc(9)));
         // Cut inside the extension body, then inside the extension header.
         assert_eq!(
             rtp(&p[..27]),
@@ -130,7 +131,10 @@ mod tests {
             rtp(&[0x8f; 12]),
             Err(Error::Truncated { needed: 72, .. })
         ));
-        assert_eq!(rtcp_ssrc(&[0x81, 200, 0, 6, 1, 2, 3, 4]), Ok(0x0102_0304));
+        assert_eq!(
+            rtcp_ssrc(&[0x81, 200, 0, 6, 1, 2, 3, 4]),
+            Ok(Ssrc(0x0102_0304))
+        );
         assert!(matches!(
             rtcp_ssrc(&[0x81, 200, 0]),
             Err(Error::Truncated { .. })

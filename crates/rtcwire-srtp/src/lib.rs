@@ -87,7 +87,7 @@ mod vector_tests;
 pub use config::Config;
 pub use context::Context;
 pub use error::Error;
-pub use rtcwire_proto::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile};
+pub use rtcwire_proto::{DtlsRole, KeyingMaterial, SrtpKeys, SrtpProfile, Ssrc};
 
 /// The README's example, compiled and run as a doc test so it cannot rot.
 #[cfg(doctest)]

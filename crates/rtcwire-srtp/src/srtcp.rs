@@ -160,7 +160,7 @@ impl Context {
         } else {
             index
         };
-        self.rtcp.seal_rtcp(buf, len, tag_len, ssrc, word);
+        self.rtcp.seal_rtcp(buf, len, tag_len, ssrc.0, word);
         Ok(total)
     }
 
@@ -194,14 +194,14 @@ impl Context {
                 .window
                 .check(index)
                 .map_err(|_| Error::Replay { ssrc, index })?;
-            if !self.rtcp.open_rtcp(buf, plain, ssrc, word) {
+            if !self.rtcp.open_rtcp(buf, plain, ssrc.0, word) {
                 return Err(Error::AuthFailed { ssrc });
             }
             stream.window.accept(index);
             return Ok(plain);
         }
         self.rtcp_recv.check_room(ssrc)?;
-        if !self.rtcp.open_rtcp(buf, plain, ssrc, word) {
+        if !self.rtcp.open_rtcp(buf, plain, ssrc.0, word) {
             return Err(Error::AuthFailed { ssrc });
         }
         let window = self.config.rtcp_replay_window;
@@ -216,6 +216,7 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Ssrc;
     use crate::{Config, SrtpProfile};
 
     #[test]
@@ -226,7 +227,7 @@ mod tests {
             let mut tx = Context::new(profile, &key, &salt, Config::default()).unwrap();
             let mut rx = Context::new(profile, &key, &salt, Config::default()).unwrap();
             tx.rtcp_send
-                .get_or_insert(9, || RtcpSend {
+                .get_or_insert(Ssrc(9), || RtcpSend {
                     next_index: SRTCP_INDEX_LIMIT - 1,
                 })
                 .unwrap();
@@ -241,7 +242,7 @@ mod tests {
             buf[..8].copy_from_slice(&rtcp);
             assert_eq!(
                 tx.protect_rtcp(&mut buf, 8),
-                Err(Error::IndexExhausted { ssrc: 9 })
+                Err(Error::IndexExhausted { ssrc: Ssrc(9) })
             );
         }
     }

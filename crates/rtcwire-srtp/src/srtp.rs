@@ -135,7 +135,7 @@ impl Context {
             return Err(Error::IndexExhausted { ssrc: h.ssrc });
         }
         stream.highest = stream.highest.max(index);
-        self.rtp.seal_rtp(buf, h.len, len, tag_len, h.ssrc, index);
+        self.rtp.seal_rtp(buf, h.len, len, tag_len, h.ssrc.0, index);
         Ok(total)
     }
 
@@ -171,7 +171,7 @@ impl Context {
             if index >= SRTP_INDEX_LIMIT {
                 return Err(Error::IndexExhausted { ssrc: h.ssrc });
             }
-            if !self.rtp.open_rtp(buf, h.len, body, h.ssrc, index) {
+            if !self.rtp.open_rtp(buf, h.len, body, h.ssrc.0, index) {
                 return Err(auth_failed);
             }
             stream.window.accept(index);
@@ -180,7 +180,7 @@ impl Context {
         // New stream: ROC 0 (RFC 3711 §3.3.1), created once the packet authenticated.
         self.rtp_recv.check_room(h.ssrc)?;
         let index = u64::from(h.seq);
-        if !self.rtp.open_rtp(buf, h.len, body, h.ssrc, index) {
+        if !self.rtp.open_rtp(buf, h.len, body, h.ssrc.0, index) {
             return Err(auth_failed);
         }
         let window = self.config.replay_window;
@@ -225,14 +225,14 @@ mod tests {
 #[cfg(test)]
 mod exhaustion_tests {
     use super::*;
-    use crate::{Config, SrtpProfile};
+    use crate::{Config, SrtpProfile, Ssrc};
 
     #[test]
     fn srtp_index_space_ends_in_an_error() {
         let p = SrtpProfile::AeadAes128Gcm;
         let mut tx = Context::new(p, &[1; 16], &[2; 12], Config::default()).unwrap();
         tx.rtp_send
-            .get_or_insert(5, || RtpSend {
+            .get_or_insert(Ssrc(5), || RtpSend {
                 highest: SRTP_INDEX_LIMIT - 2,
             })
             .unwrap();
@@ -241,12 +241,12 @@ mod exhaustion_tests {
         buf[..12].copy_from_slice(&rtp);
         // Sequence 65535 of the last roll is the last index.
         assert_eq!(tx.protect_rtp(&mut buf, 12), Ok(28));
-        assert_eq!(tx.send_roc(5), Some(u32::MAX));
+        assert_eq!(tx.send_roc(Ssrc(5)), Some(u32::MAX));
         rtp[2..4].copy_from_slice(&[0, 0]);
         buf[..12].copy_from_slice(&rtp);
         assert_eq!(
             tx.protect_rtp(&mut buf, 12),
-            Err(Error::IndexExhausted { ssrc: 5 })
+            Err(Error::IndexExhausted { ssrc: Ssrc(5) })
         );
     }
 }

@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use rtcwire_proto::Ssrc;
+
 use crate::replay::ReplayWindow;
 use crate::Error;
 
@@ -53,7 +55,7 @@ pub(crate) struct RtcpRecv {
 /// SSRC → state, holding at most `max` entries.
 #[derive(Debug)]
 pub(crate) struct Streams<S> {
-    map: HashMap<u32, S, BuildHasherDefault<SsrcHasher>>,
+    map: HashMap<Ssrc, S, BuildHasherDefault<SsrcHasher>>,
     max: usize,
 }
 
@@ -66,18 +68,18 @@ impl<S> Streams<S> {
     }
 
     #[inline]
-    pub(crate) fn get(&self, ssrc: u32) -> Option<&S> {
+    pub(crate) fn get(&self, ssrc: Ssrc) -> Option<&S> {
         self.map.get(&ssrc)
     }
 
     #[inline]
-    pub(crate) fn get_mut(&mut self, ssrc: u32) -> Option<&mut S> {
+    pub(crate) fn get_mut(&mut self, ssrc: Ssrc) -> Option<&mut S> {
         self.map.get_mut(&ssrc)
     }
 
     /// Fails if `ssrc` is unknown and the table is full.
     #[inline]
-    pub(crate) fn check_room(&self, ssrc: u32) -> Result<(), Error> {
+    pub(crate) fn check_room(&self, ssrc: Ssrc) -> Result<(), Error> {
         if self.map.len() >= self.max && !self.map.contains_key(&ssrc) {
             return Err(Error::TooManyStreams {
                 ssrc,
@@ -91,14 +93,14 @@ impl<S> Streams<S> {
     #[inline]
     pub(crate) fn get_or_insert(
         &mut self,
-        ssrc: u32,
+        ssrc: Ssrc,
         make: impl FnOnce() -> S,
     ) -> Result<&mut S, Error> {
         self.check_room(ssrc)?;
         Ok(self.map.entry(ssrc).or_insert_with(make))
     }
 
-    pub(crate) fn remove(&mut self, ssrc: u32) -> Option<S> {
+    pub(crate) fn remove(&mut self, ssrc: Ssrc) -> Option<S> {
         self.map.remove(&ssrc)
     }
 

@@ -7,7 +7,7 @@ use rtcwire_proto::SrtpProfile;
 use crate::cipher::Gcm;
 use crate::kdf::Transform;
 use crate::stream::RtcpSend;
-use crate::{Config, Context};
+use crate::{Config, Context, Ssrc};
 
 pub(crate) fn vectors(name: &str) -> toml::Table {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -98,7 +98,7 @@ fn rfc7714_srtcp_encrypted_and_tagging_only() {
 
         let mut tx = gcm_context(profile, &key, &salt, config);
         tx.rtcp_send
-            .get_or_insert(ssrc, || RtcpSend { next_index: index })
+            .get_or_insert(Ssrc(ssrc), || RtcpSend { next_index: index })
             .unwrap();
         let section = case["section"].as_str().unwrap();
         assert_eq!(protect_vec(&mut tx, &plain, true), want, "{section}");

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 
 use rtcwire_sim::peer::{python, python_module, ChildGuard};
-use rtcwire_srtp::{Config, Context, Error, SrtpProfile};
+use rtcwire_srtp::{Config, Context, Error, SrtpProfile, Ssrc};
 
 struct Libsrtp {
     _child: ChildGuard,
@@ -175,8 +175,8 @@ fn libsrtp_interop_every_shared_profile() {
                 "{name} {seq}"
             );
         }
-        assert_eq!(tx.send_roc(ssrc), Some(1), "{name}");
-        assert_eq!(rx.recv_roc(ssrc), Some(1), "{name}");
+        assert_eq!(tx.send_roc(Ssrc(ssrc)), Some(1), "{name}");
+        assert_eq!(rx.recv_roc(Ssrc(ssrc)), Some(1), "{name}");
 
         // Both reject a replay and a forgery of a packet the other protected.
         let plain = rtp_packet(61, ssrc, 0);
@@ -223,8 +223,8 @@ fn libsrtp_interop_every_shared_profile() {
                 assert_eq!(unprotect(&mut rx, &theirs, false).unwrap(), plain);
             }
         }
-        assert_eq!(rx.recv_roc(ssrc ^ 0x100), Some(1));
-        assert_eq!(rx.recv_roc(ssrc ^ 0x200), Some(0));
+        assert_eq!(rx.recv_roc(Ssrc(ssrc ^ 0x100)), Some(1));
+        assert_eq!(rx.recv_roc(Ssrc(ssrc ^ 0x200)), Some(0));
         assert_eq!(rx.rtp_streams(), (0, 4));
         assert_eq!(tx.rtp_streams(), (4, 0));
 

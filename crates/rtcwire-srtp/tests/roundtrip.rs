@@ -7,7 +7,7 @@ mod common;
 use bytes::BytesMut;
 use common::*;
 use proptest::prelude::*;
-use rtcwire_srtp::{Config, Error, SrtpProfile};
+use rtcwire_srtp::{Config, Error, SrtpProfile, Ssrc};
 
 fn profile_any() -> impl Strategy<Value = SrtpProfile> {
     prop::sample::select(SrtpProfile::ALL.to_vec())
@@ -145,13 +145,13 @@ fn wrong_keys_fail_authentication() {
         let wire = protect_rtp(&mut tx, &rtp(1, 7, b"payload"));
         assert_eq!(
             unprotect_rtp(&mut rx, &wire),
-            Err(Error::AuthFailed { ssrc: 7 }),
+            Err(Error::AuthFailed { ssrc: Ssrc(7) }),
             "{profile}"
         );
         let wire = protect_rtcp(&mut tx, &rtcp(7, &[]));
         assert_eq!(
             unprotect_rtcp(&mut rx, &wire),
-            Err(Error::AuthFailed { ssrc: 7 }),
+            Err(Error::AuthFailed { ssrc: Ssrc(7) }),
             "{profile}"
         );
     }
@@ -281,7 +281,7 @@ proptest! {
             let got = unprotect_rtp(&mut rx, wire);
             prop_assert_eq!(got, Ok(rtp(*seq, 42, &[k as u8; 24])), "seq {}", seq);
         }
-        prop_assert_eq!(rx.recv_roc(42), tx.send_roc(42));
-        prop_assert_eq!(tx.send_roc(42), Some(1));
+        prop_assert_eq!(rx.recv_roc(Ssrc(42)), tx.send_roc(Ssrc(42)));
+        prop_assert_eq!(tx.send_roc(Ssrc(42)), Some(1));
     }
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use rtcwire_srtp::{Config, Context, DtlsRole, Error, KeyingMaterial, SrtpProfile};
+use rtcwire_srtp::{Config, Context, DtlsRole, Error, KeyingMaterial, SrtpProfile, Ssrc};
 
 fn payload(seq: u16) -> Vec<u8> {
     (0..40).map(|i| (seq as u8).wrapping_add(i)).collect()
@@ -22,7 +22,7 @@ fn rollover_with_reordering_across_the_wrap() {
             .iter()
             .map(|&s| (s, protect_rtp(&mut tx, &rtp(s, ssrc, &payload(s)))))
             .collect();
-        assert_eq!(tx.send_roc(ssrc), Some(1));
+        assert_eq!(tx.send_roc(Ssrc(ssrc)), Some(1));
 
         // Delivery order: swaps around the wrap, packets of roll 1 before late ones of roll 0.
         let order = [
@@ -38,7 +38,7 @@ fn rollover_with_reordering_across_the_wrap() {
                 "{profile}: seq {seq}"
             );
         }
-        assert_eq!(rx.recv_roc(ssrc), Some(1), "{profile}");
+        assert_eq!(rx.recv_roc(Ssrc(ssrc)), Some(1), "{profile}");
         // Everything was received once: all of it is now a replay.
         for (seq, w) in &wire {
             assert!(
@@ -61,8 +61,8 @@ fn several_rollovers_with_large_gaps() {
             seq = seq.wrapping_add(30_000);
         }
         // 1000 + 19 * 30000 = 571000 → roll 8.
-        assert_eq!(tx.send_roc(5), Some(8));
-        assert_eq!(rx.recv_roc(5), Some(8));
+        assert_eq!(tx.send_roc(Ssrc(5)), Some(8));
+        assert_eq!(rx.recv_roc(Ssrc(5)), Some(8));
     }
 }
 
@@ -74,11 +74,11 @@ fn sender_retransmission_after_the_wrap_keeps_its_roll() {
     let early = protect_rtp(&mut tx, &rtp(65534, 1, b"early"));
     let late = protect_rtp(&mut tx, &rtp(65535, 1, b"late"));
     let first = protect_rtp(&mut tx, &rtp(0, 1, b"new"));
-    assert_eq!(tx.send_roc(1), Some(1));
+    assert_eq!(tx.send_roc(Ssrc(1)), Some(1));
     // The receiver gets roll 1 before the last packet of roll 0.
     assert!(unprotect_rtp(&mut rx, &early).is_ok());
     assert!(unprotect_rtp(&mut rx, &first).is_ok());
-    assert_eq!(rx.recv_roc(1), Some(1));
+    assert_eq!(rx.recv_roc(Ssrc(1)), Some(1));
     assert_eq!(
         unprotect_rtp(&mut rx, &late).unwrap(),
         rtp(65535, 1, b"late")
@@ -86,7 +86,7 @@ fn sender_retransmission_after_the_wrap_keeps_its_roll() {
     // A retransmission of 65535 protected now still belongs to roll 0: same bytes.
     let again = protect_rtp(&mut tx, &rtp(65535, 1, b"late"));
     assert_eq!(again, late);
-    assert_eq!(tx.send_roc(1), Some(1));
+    assert_eq!(tx.send_roc(Ssrc(1)), Some(1));
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn replay_window_edges() {
         assert_eq!(
             unprotect_rtp(&mut rx, &packets[oldest - 1]),
             Err(Error::Replay {
-                ssrc: 3,
+                ssrc: Ssrc(3),
                 index: (oldest - 1) as u64
             }),
             "window {window}"
@@ -148,9 +148,9 @@ fn failed_unprotect_changes_no_state() {
         forged[last] ^= 1;
         assert_eq!(
             unprotect_rtp(&mut rx, &forged),
-            Err(Error::AuthFailed { ssrc: 1 })
+            Err(Error::AuthFailed { ssrc: Ssrc(1) })
         );
-        assert_eq!(rx.recv_roc(1), Some(0), "{profile}: ROC moved");
+        assert_eq!(rx.recv_roc(Ssrc(1)), Some(0), "{profile}: ROC moved");
         // The window did not slide: a packet 50 behind the old top is still welcome.
         assert!(unprotect_rtp(&mut rx, &p50).is_ok(), "{profile}");
         // A forgery from an unknown SSRC opens no stream.
@@ -158,7 +158,7 @@ fn failed_unprotect_changes_no_state() {
         stranger[14] ^= 0x80;
         assert!(unprotect_rtp(&mut rx, &stranger).is_err());
         assert_eq!(rx.rtp_streams().1, 1, "{profile}");
-        assert_eq!(rx.recv_roc(2), None);
+        assert_eq!(rx.recv_roc(Ssrc(2)), None);
 
         // Same for SRTCP: a forged packet does not burn its index.
         let c0 = protect_rtcp(&mut tx, &rtcp(1, b"rtcp"));
@@ -166,7 +166,7 @@ fn failed_unprotect_changes_no_state() {
         bad[9] ^= 4;
         assert_eq!(
             unprotect_rtcp(&mut rx, &bad),
-            Err(Error::AuthFailed { ssrc: 1 })
+            Err(Error::AuthFailed { ssrc: Ssrc(1) })
         );
         assert_eq!(unprotect_rtcp(&mut rx, &c0).unwrap(), rtcp(1, b"rtcp"));
     }
@@ -188,12 +188,15 @@ fn stream_cap_is_enforced_and_slots_can_be_freed() {
     let third = protect_rtp(&mut tx, &rtp(1, 3, b"x"));
     assert_eq!(
         unprotect_rtp(&mut rx, &third),
-        Err(Error::TooManyStreams { ssrc: 3, max: 2 })
+        Err(Error::TooManyStreams {
+            ssrc: Ssrc(3),
+            max: 2
+        })
     );
     // Known SSRCs still pass.
     let w = protect_rtp(&mut tx, &rtp(2, 1, b"x"));
     assert!(unprotect_rtp(&mut rx, &w).is_ok());
-    rx.remove_ssrc(1);
+    rx.remove_ssrc(Ssrc(1));
     assert!(unprotect_rtp(&mut rx, &third).is_ok());
     assert_eq!(rx.rtp_streams(), (0, 2));
 
@@ -206,7 +209,10 @@ fn stream_cap_is_enforced_and_slots_can_be_freed() {
     buf.resize(n + 10, 0);
     assert_eq!(
         small_tx.protect_rtp(&mut buf, n),
-        Err(Error::TooManyStreams { ssrc: 3, max: 2 })
+        Err(Error::TooManyStreams {
+            ssrc: Ssrc(3),
+            max: 2
+        })
     );
     // And SRTCP too.
     for ssrc in [1, 2] {
@@ -216,7 +222,10 @@ fn stream_cap_is_enforced_and_slots_can_be_freed() {
     let w = protect_rtcp(&mut tx, &rtcp(9, b""));
     assert_eq!(
         unprotect_rtcp(&mut rx, &w),
-        Err(Error::TooManyStreams { ssrc: 9, max: 2 })
+        Err(Error::TooManyStreams {
+            ssrc: Ssrc(9),
+            max: 2
+        })
     );
 }
 
@@ -238,7 +247,7 @@ fn srtcp_replay_window() {
     assert_eq!(
         unprotect_rtcp(&mut rx, &packets[23]),
         Err(Error::Replay {
-            ssrc: 77,
+            ssrc: Ssrc(77),
             index: 23
         })
     );
@@ -335,7 +344,10 @@ fn bytes_variants_use_spare_capacity_and_restore_on_error() {
     let mut c = BytesMut::from(&other[..]);
     assert_eq!(
         tx.protect_rtp_bytes(&mut c),
-        Err(Error::TooManyStreams { ssrc: 2, max: 1 })
+        Err(Error::TooManyStreams {
+            ssrc: Ssrc(2),
+            max: 1
+        })
     );
     assert_eq!(&c[..], &other[..]);
     let mut d = BytesMut::from(&rtcp(2, b"")[..]);

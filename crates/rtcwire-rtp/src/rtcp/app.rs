@@ -3,6 +3,7 @@
 use crate::error::{need, Error, Result};
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_slice, put_u32, sub, u32_at};
+use crate::Ssrc;
 
 /// An APP packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -10,7 +11,7 @@ pub struct App<'a> {
     /// 5-bit subtype.
     pub subtype: u8,
     /// SSRC/CSRC.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// Four ASCII characters naming the application.
     pub name: [u8; 4],
     /// Application data, a multiple of 4 bytes.
@@ -38,7 +39,7 @@ impl<'a> RtcpBody<'a> for App<'a> {
         name.copy_from_slice(sub(b, 4, 8));
         Ok(App {
             subtype: count,
-            ssrc: u32_at(b, 0),
+            ssrc: Ssrc(u32_at(b, 0)),
             name,
             data: sub(b, 8, b.len()),
         })
@@ -48,7 +49,7 @@ impl<'a> RtcpBody<'a> for App<'a> {
         if self.data.len() % 4 != 0 {
             return Err(Error::OutOfRange("APP data is not a multiple of 4"));
         }
-        put_u32(b, 0, self.ssrc);
+        put_u32(b, 0, self.ssrc.0);
         put_slice(b, 4, &self.name);
         put_slice(b, 8, self.data);
         Ok(())

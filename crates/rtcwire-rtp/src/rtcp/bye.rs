@@ -4,12 +4,13 @@ use crate::error::{need, Error, Result};
 use crate::rtcp::list::List;
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_slice, put_u8, sub, u8_at};
+use crate::Ssrc;
 
 /// A BYE packet: the sources leaving and an optional reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bye<'a> {
     /// Up to 31 SSRC/CSRCs.
-    pub sources: List<'a, u32>,
+    pub sources: List<'a, Ssrc>,
     /// Reason for leaving (at most 255 bytes; empty for none).
     pub reason: &'a [u8],
 }

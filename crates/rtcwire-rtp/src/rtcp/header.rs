@@ -2,6 +2,7 @@
 
 use crate::error::{need, room, Error, Result};
 use crate::wire::{put_u16, put_u8, sub, u16_at, u32_at, u8_at};
+use crate::Ssrc;
 
 /// RTCP packet types.
 pub mod packet_type {
@@ -108,8 +109,8 @@ impl<T: AsRef<[u8]>> RtcpPacket<T> {
 
     /// The SSRC of the sender (first word after the header), for every type that has one
     /// (all of RFC 3550's except an empty SDES or BYE).
-    pub fn sender_ssrc(&self) -> Option<u32> {
-        (self.len >= 8).then(|| u32_at(self.buffer.as_ref(), 4))
+    pub fn sender_ssrc(&self) -> Option<Ssrc> {
+        (self.len >= 8).then(|| Ssrc(u32_at(self.buffer.as_ref(), 4)))
     }
 
     /// Everything after the common header, without padding.

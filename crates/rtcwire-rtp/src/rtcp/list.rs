@@ -2,6 +2,7 @@
 //! slice of values (for writing): parsing never allocates, writing needs no conversion.
 
 use crate::wire::sub;
+use crate::Ssrc;
 
 /// A fixed-size RTCP list item (report block, NACK pair, FIR entry, …).
 pub trait WireItem: Copy {
@@ -120,13 +121,13 @@ impl<T: WireItem + std::fmt::Debug> std::fmt::Debug for List<'_, T> {
     }
 }
 
-impl WireItem for u32 {
+impl WireItem for Ssrc {
     const SIZE: usize = 4;
     fn read(b: &[u8]) -> Self {
-        crate::wire::u32_at(b, 0)
+        Ssrc(crate::wire::u32_at(b, 0))
     }
     fn write(&self, b: &mut [u8]) {
-        crate::wire::put_u32(b, 0, *self);
+        crate::wire::put_u32(b, 0, self.0);
     }
 }
 

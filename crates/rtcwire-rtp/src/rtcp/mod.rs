@@ -8,11 +8,12 @@
 //!
 //! ```
 //! use rtcwire_rtp::rtcp::{self, Rtcp, Pli, ReceiverReport, ReportBlock, List};
-//! let blocks = [ReportBlock { ssrc: 2, fraction_lost: 64, ..Default::default() }];
+//! use rtcwire_rtp::Ssrc;
+//! let blocks = [ReportBlock { ssrc: Ssrc(2), fraction_lost: 64, ..Default::default() }];
 //! let packets = [
-//!     Rtcp::ReceiverReport(ReceiverReport { ssrc: 1, reports: List::Items(&blocks),
+//!     Rtcp::ReceiverReport(ReceiverReport { ssrc: Ssrc(1), reports: List::Items(&blocks),
 //!                                           ..Default::default() }),
-//!     Rtcp::Pli(Pli { sender_ssrc: 1, media_ssrc: 2 }),
+//!     Rtcp::Pli(Pli { sender_ssrc: Ssrc(1), media_ssrc: Ssrc(2) }),
 //! ];
 //! let mut buf = [0u8; 128];
 //! let n = rtcp::write_compound(&packets, &mut buf)?;

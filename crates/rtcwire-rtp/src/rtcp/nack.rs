@@ -4,6 +4,7 @@ use crate::error::{need, Error, Result};
 use crate::rtcp::list::{List, WireItem};
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_u16, put_u32, sub, u16_at, u32_at};
+use crate::Ssrc;
 
 /// One NACK FCI entry: a lost packet id and a bitmask of the 16 that follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -71,9 +72,9 @@ impl WireItem for NackPair {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Nack<'a> {
     /// SSRC of the feedback's sender.
-    pub sender_ssrc: u32,
+    pub sender_ssrc: Ssrc,
     /// SSRC of the media source that lost packets.
-    pub media_ssrc: u32,
+    pub media_ssrc: Ssrc,
     /// FCI entries (at least one on the wire).
     pub pairs: List<'a, NackPair>,
 }
@@ -107,15 +108,15 @@ impl<'a> RtcpBody<'a> for Nack<'a> {
         })?;
         let n = (b.len() - 8) / NackPair::SIZE;
         Ok(Nack {
-            sender_ssrc: u32_at(b, 0),
-            media_ssrc: u32_at(b, 4),
+            sender_ssrc: Ssrc(u32_at(b, 0)),
+            media_ssrc: Ssrc(u32_at(b, 4)),
             pairs: List::Wire(sub(b, 8, 8 + n * NackPair::SIZE)),
         })
     }
 
     fn emit_body(&self, b: &mut [u8]) -> Result<()> {
-        put_u32(b, 0, self.sender_ssrc);
-        put_u32(b, 4, self.media_ssrc);
+        put_u32(b, 0, self.sender_ssrc.0);
+        put_u32(b, 4, self.media_ssrc.0);
         self.pairs.write(b.get_mut(8..).unwrap_or(&mut []));
         Ok(())
     }

@@ -3,14 +3,15 @@
 use crate::error::{need, Error, Result};
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_u32, u32_at};
+use crate::Ssrc;
 
 /// A PLI: the receiver lost an undefined amount of a picture and asks for a keyframe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Pli {
     /// SSRC of the feedback's sender.
-    pub sender_ssrc: u32,
+    pub sender_ssrc: Ssrc,
     /// SSRC of the media source.
-    pub media_ssrc: u32,
+    pub media_ssrc: Ssrc,
 }
 
 /// FMT of a PLI.
@@ -34,14 +35,14 @@ impl<'a> RtcpBody<'a> for Pli {
             reason: "shorter than the feedback header",
         })?;
         Ok(Pli {
-            sender_ssrc: u32_at(b, 0),
-            media_ssrc: u32_at(b, 4),
+            sender_ssrc: Ssrc(u32_at(b, 0)),
+            media_ssrc: Ssrc(u32_at(b, 4)),
         })
     }
 
     fn emit_body(&self, b: &mut [u8]) -> Result<()> {
-        put_u32(b, 0, self.sender_ssrc);
-        put_u32(b, 4, self.media_ssrc);
+        put_u32(b, 0, self.sender_ssrc.0);
+        put_u32(b, 4, self.media_ssrc.0);
         Ok(())
     }
 }

@@ -5,19 +5,20 @@ use crate::error::{need, Error, Result};
 use crate::rtcp::list::List;
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_slice, put_u32, put_u8, sub, u32_at, u8_at};
+use crate::Ssrc;
 
 /// A REMB packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Remb<'a> {
     /// SSRC of the feedback's sender.
-    pub sender_ssrc: u32,
+    pub sender_ssrc: Ssrc,
     /// Media source field (0 per the draft), kept as received.
-    pub media_ssrc: u32,
+    pub media_ssrc: Ssrc,
     /// Estimated bitrate in bits per second (as far as 6-bit exponent, 18-bit mantissa can
     /// represent; [`Remb::emit_body`] rounds down).
     pub bitrate: u64,
     /// SSRCs the estimate applies to (up to 255).
-    pub ssrcs: List<'a, u32>,
+    pub ssrcs: List<'a, Ssrc>,
 }
 
 /// FMT of application-layer feedback.
@@ -74,8 +75,8 @@ impl<'a> RtcpBody<'a> for Remb<'a> {
         let end = 16 + 4 * n;
         need(b, end).map_err(|_| bad("SSRC count exceeds the packet"))?;
         Ok(Remb {
-            sender_ssrc: u32_at(b, 0),
-            media_ssrc: u32_at(b, 4),
+            sender_ssrc: Ssrc(u32_at(b, 0)),
+            media_ssrc: Ssrc(u32_at(b, 4)),
             // Beyond 64 bits, saturate to the largest value the field can carry back.
             bitrate: u64::try_from(u128::from(mantissa) << exp).unwrap_or(MAX_BITRATE),
             ssrcs: List::Wire(sub(b, 16, end)),
@@ -86,8 +87,8 @@ impl<'a> RtcpBody<'a> for Remb<'a> {
         let n = u8::try_from(self.ssrcs.len())
             .map_err(|_| Error::OutOfRange("more than 255 REMB SSRCs"))?;
         let (exp, mantissa) = Self::encode_bitrate(self.bitrate);
-        put_u32(b, 0, self.sender_ssrc);
-        put_u32(b, 4, self.media_ssrc);
+        put_u32(b, 0, self.sender_ssrc.0);
+        put_u32(b, 4, self.media_ssrc.0);
         put_slice(b, 8, &REMB_ID);
         put_u32(b, 12, u32::from(exp) << 18 | mantissa);
         put_u8(b, 12, n);

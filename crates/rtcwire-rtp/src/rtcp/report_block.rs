@@ -2,12 +2,13 @@
 
 use crate::rtcp::list::WireItem;
 use crate::wire::{put_u24, put_u32, put_u8, u24_at, u32_at, u8_at};
+use crate::Ssrc;
 
 /// One reception report block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ReportBlock {
     /// SSRC of the source reported on.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// Fraction lost since the previous report, in 1/256.
     pub fraction_lost: u8,
     /// Cumulative packets lost: 24-bit signed (duplicates can make it negative).
@@ -38,7 +39,7 @@ impl WireItem for ReportBlock {
         // Sign-extend 24 bits.
         let cumulative_lost = ((raw << 8) as i32) >> 8;
         ReportBlock {
-            ssrc: u32_at(b, 0),
+            ssrc: Ssrc(u32_at(b, 0)),
             fraction_lost: u8_at(b, 4),
             cumulative_lost,
             extended_highest_seq: u32_at(b, 8),
@@ -49,7 +50,7 @@ impl WireItem for ReportBlock {
     }
 
     fn write(&self, b: &mut [u8]) {
-        put_u32(b, 0, self.ssrc);
+        put_u32(b, 0, self.ssrc.0);
         put_u8(b, 4, self.fraction_lost);
         put_u24(
             b,

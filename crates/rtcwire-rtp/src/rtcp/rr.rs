@@ -5,12 +5,13 @@ use crate::rtcp::list::{List, WireItem};
 use crate::rtcp::sr::check_reports;
 use crate::rtcp::{packet_type, ReportBlock, RtcpBody};
 use crate::wire::{put_slice, put_u32, sub, u32_at};
+use crate::Ssrc;
 
 /// A receiver report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReceiverReport<'a> {
     /// SSRC of the packet's sender.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// Up to 31 reception report blocks.
     pub reports: List<'a, ReportBlock>,
     /// Profile-specific extension, kept raw.
@@ -36,7 +37,7 @@ impl<'a> RtcpBody<'a> for ReceiverReport<'a> {
             reason: "report count exceeds the packet",
         })?;
         Ok(ReceiverReport {
-            ssrc: u32_at(b, 0),
+            ssrc: Ssrc(u32_at(b, 0)),
             reports: List::Wire(sub(b, 4, end)),
             profile_extension: sub(b, end, b.len()),
         })
@@ -44,7 +45,7 @@ impl<'a> RtcpBody<'a> for ReceiverReport<'a> {
 
     fn emit_body(&self, b: &mut [u8]) -> Result<()> {
         check_reports(self.reports.len(), self.profile_extension.len())?;
-        put_u32(b, 0, self.ssrc);
+        put_u32(b, 0, self.ssrc.0);
         self.reports.write(b.get_mut(4..).unwrap_or(&mut []));
         put_slice(b, 4 + self.reports.wire_len(), self.profile_extension);
         Ok(())

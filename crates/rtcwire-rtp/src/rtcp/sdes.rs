@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_slice, put_u32, put_u8, sub, u32_at, u8_at};
+use crate::Ssrc;
 
 /// SDES item types.
 pub mod item_type {
@@ -98,7 +99,7 @@ impl<'a> Iterator for SdesItemIter<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SdesChunk<'a> {
     /// SSRC or CSRC described.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// Its items.
     pub items: SdesItems<'a>,
 }
@@ -203,7 +204,7 @@ fn read_chunk(b: &[u8]) -> Result<(SdesChunk<'_>, usize)> {
     if b.len() < 8 {
         return Err(bad("chunk shorter than SSRC plus terminator"));
     }
-    let ssrc = u32_at(b, 0);
+    let ssrc = Ssrc(u32_at(b, 0));
     let mut pos = 4;
     // Each item advances pos by at least 2: bounded by the chunk length.
     loop {
@@ -272,7 +273,7 @@ impl<'a> RtcpBody<'a> for Sdes<'a> {
             if let Some(z) = b.get_mut(pos..pos + len) {
                 z.fill(0);
             }
-            put_u32(b, pos, c.ssrc);
+            put_u32(b, pos, c.ssrc.0);
             let mut at = pos + 4;
             for item in c.items.iter() {
                 if item.kind == 0 {

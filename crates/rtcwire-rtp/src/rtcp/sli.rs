@@ -4,6 +4,7 @@ use crate::error::{need, Error, Result};
 use crate::rtcp::list::{List, WireItem};
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_u32, sub, u32_at};
+use crate::Ssrc;
 
 /// One SLI entry: a run of lost macroblocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -38,9 +39,9 @@ impl WireItem for SliEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sli<'a> {
     /// SSRC of the feedback's sender.
-    pub sender_ssrc: u32,
+    pub sender_ssrc: Ssrc,
     /// SSRC of the media source.
-    pub media_ssrc: u32,
+    pub media_ssrc: Ssrc,
     /// Lost slices.
     pub entries: List<'a, SliEntry>,
 }
@@ -67,8 +68,8 @@ impl<'a> RtcpBody<'a> for Sli<'a> {
         })?;
         let n = (b.len() - 8) / SliEntry::SIZE;
         Ok(Sli {
-            sender_ssrc: u32_at(b, 0),
-            media_ssrc: u32_at(b, 4),
+            sender_ssrc: Ssrc(u32_at(b, 0)),
+            media_ssrc: Ssrc(u32_at(b, 4)),
             entries: List::Wire(sub(b, 8, 8 + n * SliEntry::SIZE)),
         })
     }
@@ -81,8 +82,8 @@ impl<'a> RtcpBody<'a> for Sli<'a> {
         {
             return Err(Error::OutOfRange("SLI field wider than its bits"));
         }
-        put_u32(b, 0, self.sender_ssrc);
-        put_u32(b, 4, self.media_ssrc);
+        put_u32(b, 0, self.sender_ssrc.0);
+        put_u32(b, 4, self.media_ssrc.0);
         self.entries.write(b.get_mut(8..).unwrap_or(&mut []));
         Ok(())
     }

@@ -4,12 +4,13 @@ use crate::error::{need, Error, Result};
 use crate::rtcp::list::{List, WireItem};
 use crate::rtcp::{packet_type, ReportBlock, RtcpBody};
 use crate::wire::{put_slice, put_u32, put_u64, sub, u32_at, u64_at};
+use crate::Ssrc;
 
 /// A sender report: sender info, report blocks and any profile-specific extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SenderReport<'a> {
     /// SSRC of the sender.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// NTP timestamp (64-bit, seconds since 1900 in 32.32 fixed point).
     pub ntp_time: u64,
     /// RTP timestamp corresponding to `ntp_time`.
@@ -43,7 +44,7 @@ impl<'a> RtcpBody<'a> for SenderReport<'a> {
             reason: "report count exceeds the packet",
         })?;
         Ok(SenderReport {
-            ssrc: u32_at(b, 0),
+            ssrc: Ssrc(u32_at(b, 0)),
             ntp_time: u64_at(b, 4),
             rtp_time: u32_at(b, 12),
             packet_count: u32_at(b, 16),
@@ -55,7 +56,7 @@ impl<'a> RtcpBody<'a> for SenderReport<'a> {
 
     fn emit_body(&self, b: &mut [u8]) -> Result<()> {
         check_reports(self.reports.len(), self.profile_extension.len())?;
-        put_u32(b, 0, self.ssrc);
+        put_u32(b, 0, self.ssrc.0);
         put_u64(b, 4, self.ntp_time);
         put_u32(b, 12, self.rtp_time);
         put_u32(b, 16, self.packet_count);

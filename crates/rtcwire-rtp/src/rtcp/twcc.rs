@@ -10,6 +10,7 @@ use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{
     put_slice, put_u16, put_u24, put_u32, put_u8, sub, u16_at, u24_at, u32_at, u8_at,
 };
+use crate::Ssrc;
 
 /// FMT of transport-wide feedback.
 pub const FMT_TWCC: u8 = 15;
@@ -157,9 +158,9 @@ pub struct TwccPacket {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TransportFeedback<'a> {
     /// SSRC of the feedback's sender.
-    pub sender_ssrc: u32,
+    pub sender_ssrc: Ssrc,
     /// SSRC of the media source.
-    pub media_ssrc: u32,
+    pub media_ssrc: Ssrc,
     /// First sequence number reported.
     pub base_seq: u16,
     /// Number of packets reported.
@@ -307,8 +308,8 @@ impl<'a> RtcpBody<'a> for TransportFeedback<'a> {
         }
         let rt = u24_at(b, 12);
         Ok(TransportFeedback {
-            sender_ssrc: u32_at(b, 0),
-            media_ssrc: u32_at(b, 4),
+            sender_ssrc: Ssrc(u32_at(b, 0)),
+            media_ssrc: Ssrc(u32_at(b, 4)),
             base_seq: u16_at(b, 8),
             status_count,
             reference_time: ((rt << 8) as i32) >> 8,
@@ -322,8 +323,8 @@ impl<'a> RtcpBody<'a> for TransportFeedback<'a> {
         if self.chunks.len() % 2 != 0 {
             return Err(Error::OutOfRange("TWCC chunks are 2 bytes each"));
         }
-        put_u32(b, 0, self.sender_ssrc);
-        put_u32(b, 4, self.media_ssrc);
+        put_u32(b, 0, self.sender_ssrc.0);
+        put_u32(b, 4, self.media_ssrc.0);
         put_u16(b, 8, self.base_seq);
         put_u16(b, 10, self.status_count);
         put_u24(b, 12, (self.reference_time as u32) & 0xff_ffff);
@@ -339,7 +340,8 @@ impl<'a> RtcpBody<'a> for TransportFeedback<'a> {
 ///
 /// ```
 /// use rtcwire_rtp::rtcp::{TwccBuilder, PacketStatus};
-/// let mut b = TwccBuilder::new(1, 2);
+/// use rtcwire_rtp::Ssrc;
+/// let mut b = TwccBuilder::new(Ssrc(1), Ssrc(2));
 /// b.push(100, 1_000_000).unwrap();
 /// b.push(102, 1_000_500).unwrap(); // 101 lost
 /// let fb = b.build(0);
@@ -351,8 +353,8 @@ impl<'a> RtcpBody<'a> for TransportFeedback<'a> {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct TwccBuilder {
-    sender_ssrc: u32,
-    media_ssrc: u32,
+    sender_ssrc: Ssrc,
+    media_ssrc: Ssrc,
     base_seq: u16,
     next_seq: u16,
     reference_time: i32,
@@ -367,7 +369,7 @@ pub const MAX_STATUS_COUNT: usize = 0xffff;
 
 impl TwccBuilder {
     /// An empty builder for feedback from `sender_ssrc` about `media_ssrc`.
-    pub fn new(sender_ssrc: u32, media_ssrc: u32) -> Self {
+    pub fn new(sender_ssrc: Ssrc, media_ssrc: Ssrc) -> Self {
         TwccBuilder {
             sender_ssrc,
             media_ssrc,

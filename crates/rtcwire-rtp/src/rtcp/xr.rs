@@ -5,6 +5,7 @@
 use crate::error::{need, Error, Result};
 use crate::rtcp::{packet_type, RtcpBody};
 use crate::wire::{put_slice, put_u16, put_u32, put_u8, sub, u16_at, u32_at, u64_at, u8_at};
+use crate::Ssrc;
 
 /// Block type of a receiver reference time report.
 pub const BT_RRTR: u8 = 4;
@@ -26,7 +27,7 @@ pub struct XrBlock<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DlrrItem {
     /// SSRC of the receiver.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// Last RR (middle 32 bits of its RRTR NTP timestamp).
     pub last_rr: u32,
     /// Delay since that RRTR, 1/65536 s.
@@ -44,7 +45,7 @@ impl<'a> XrBlock<'a> {
         let d = self.data;
         (self.block_type == BT_DLRR).then(|| {
             d.chunks_exact(12).map(|c| DlrrItem {
-                ssrc: u32_at(c, 0),
+                ssrc: Ssrc(u32_at(c, 0)),
                 last_rr: u32_at(c, 4),
                 delay_since_last_rr: u32_at(c, 8),
             })
@@ -59,7 +60,7 @@ impl<'a> XrBlock<'a> {
     /// Encodes a DLRR sub-block.
     pub fn dlrr_data(item: &DlrrItem) -> [u8; 12] {
         let mut b = [0u8; 12];
-        put_u32(&mut b, 0, item.ssrc);
+        put_u32(&mut b, 0, item.ssrc.0);
         put_u32(&mut b, 4, item.last_rr);
         put_u32(&mut b, 8, item.delay_since_last_rr);
         b
@@ -111,7 +112,7 @@ impl Eq for XrBlocks<'_> {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Xr<'a> {
     /// SSRC of the sender.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// Report blocks.
     pub blocks: XrBlocks<'a>,
 }
@@ -147,13 +148,13 @@ impl<'a> RtcpBody<'a> for Xr<'a> {
             }
         }
         Ok(Xr {
-            ssrc: u32_at(b, 0),
+            ssrc: Ssrc(u32_at(b, 0)),
             blocks: XrBlocks::Wire(sub(b, 4, b.len())),
         })
     }
 
     fn emit_body(&self, b: &mut [u8]) -> Result<()> {
-        put_u32(b, 0, self.ssrc);
+        put_u32(b, 0, self.ssrc.0);
         let mut pos = 4;
         for blk in self.blocks.iter() {
             if blk.data.len() % 4 != 0 || blk.data.len() / 4 > usize::from(u16::MAX) {

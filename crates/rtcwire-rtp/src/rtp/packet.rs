@@ -3,6 +3,7 @@
 use crate::error::{need, Error, Result};
 use crate::rtp::ext::{ExtensionBlock, Extensions};
 use crate::wire::{put_u16, put_u32, put_u8, sub, u16_at, u32_at, u8_at};
+use crate::{PayloadType, Ssrc};
 use std::ops::Range;
 
 /// Byte ranges of the fixed header (RFC 3550 §5.1).
@@ -33,12 +34,13 @@ pub const FIXED_HEADER_LEN: usize = 12;
 ///
 /// ```
 /// use rtcwire_rtp::rtp::RtpPacket;
+/// use rtcwire_rtp::{PayloadType, Ssrc};
 /// let bytes = [0x80, 0xe0, 0x00, 0x01, 0, 0, 0, 0x10, 0xde, 0xad, 0xbe, 0xef, 0xaa];
 /// let p = RtpPacket::new_checked(&bytes[..]).unwrap();
 /// assert!(p.marker());
-/// assert_eq!(p.payload_type(), 96);
+/// assert_eq!(p.payload_type(), PayloadType(96));
 /// assert_eq!(p.sequence_number(), 1);
-/// assert_eq!(p.ssrc(), 0xdead_beef);
+/// assert_eq!(p.ssrc(), Ssrc(0xdead_beef));
 /// assert_eq!(p.payload(), &[0xaa]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,8 +141,8 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
 
     /// Payload type (0–127).
     #[inline]
-    pub fn payload_type(&self) -> u8 {
-        u8_at(self.buffer.as_ref(), field::MPT) & 0x7f
+    pub fn payload_type(&self) -> PayloadType {
+        PayloadType(u8_at(self.buffer.as_ref(), field::MPT) & 0x7f)
     }
 
     /// Sequence number.
@@ -157,14 +159,14 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
 
     /// Synchronization source.
     #[inline]
-    pub fn ssrc(&self) -> u32 {
-        u32_at(self.buffer.as_ref(), field::SSRC.start)
+    pub fn ssrc(&self) -> Ssrc {
+        Ssrc(u32_at(self.buffer.as_ref(), field::SSRC.start))
     }
 
     /// The contributing sources.
-    pub fn csrcs(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+    pub fn csrcs(&self) -> impl ExactSizeIterator<Item = Ssrc> + '_ {
         let b = self.buffer.as_ref();
-        (0..usize::from(self.csrc_count())).map(move |i| u32_at(b, field::CSRC + 4 * i))
+        (0..usize::from(self.csrc_count())).map(move |i| Ssrc(u32_at(b, field::CSRC + 4 * i)))
     }
 
     /// Length of the header: fixed part, CSRCs and extension block.
@@ -232,9 +234,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
     }
 
     /// Sets the payload type (the top bit is ignored).
-    pub fn set_payload_type(&mut self, pt: u8) {
+    pub fn set_payload_type(&mut self, pt: PayloadType) {
         let b = self.buffer.as_mut();
-        let v = (u8_at(b, field::MPT) & 0x80) | (pt & 0x7f);
+        let v = (u8_at(b, field::MPT) & 0x80) | (pt.0 & 0x7f);
         put_u8(b, field::MPT, v);
     }
 
@@ -249,8 +251,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
     }
 
     /// Sets the SSRC.
-    pub fn set_ssrc(&mut self, ssrc: u32) {
-        put_u32(self.buffer.as_mut(), field::SSRC.start, ssrc);
+    pub fn set_ssrc(&mut self, ssrc: Ssrc) {
+        put_u32(self.buffer.as_mut(), field::SSRC.start, ssrc.0);
     }
 
     /// The payload, mutably (for in-place encryption).

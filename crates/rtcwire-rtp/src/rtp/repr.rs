@@ -4,11 +4,12 @@ use crate::error::{room, Error, Result};
 use crate::rtp::ext::{write_block, ExtensionBlock};
 use crate::rtp::packet::{field, RtpPacket, FIXED_HEADER_LEN};
 use crate::wire::{put_slice, put_u16, put_u32, put_u8};
+use crate::{PayloadType, Ssrc};
 
-/// Up to 15 contributing sources, stored inline.
+/// Up to 15 contributing sources (CSRCs, which are SSRCs of the mixed streams), stored inline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Csrcs {
-    ids: [u32; 15],
+    ids: [Ssrc; 15],
     len: u8,
 }
 
@@ -16,13 +17,13 @@ impl Csrcs {
     /// An empty list.
     pub const fn new() -> Self {
         Csrcs {
-            ids: [0; 15],
+            ids: [Ssrc(0); 15],
             len: 0,
         }
     }
 
     /// Builds a list from a slice of at most 15 ids.
-    pub fn from_slice(ids: &[u32]) -> Result<Self> {
+    pub fn from_slice(ids: &[Ssrc]) -> Result<Self> {
         let mut c = Csrcs::new();
         for &id in ids {
             c.push(id)?;
@@ -31,7 +32,7 @@ impl Csrcs {
     }
 
     /// Appends a CSRC.
-    pub fn push(&mut self, id: u32) -> Result<()> {
+    pub fn push(&mut self, id: Ssrc) -> Result<()> {
         let slot = self
             .ids
             .get_mut(usize::from(self.len))
@@ -42,7 +43,7 @@ impl Csrcs {
     }
 
     /// The ids.
-    pub fn as_slice(&self) -> &[u32] {
+    pub fn as_slice(&self) -> &[Ssrc] {
         self.ids.get(..usize::from(self.len)).unwrap_or(&[])
     }
 
@@ -63,14 +64,15 @@ impl Csrcs {
 ///
 /// ```
 /// use rtcwire_rtp::rtp::{RtpRepr, RtpPacket, ExtensionsBuilder};
+/// use rtcwire_rtp::{PayloadType, Ssrc};
 /// let mut ext = ExtensionsBuilder::new();
 /// ext.push(1, b"audio").unwrap();
 /// let repr = RtpRepr {
 ///     marker: true,
-///     payload_type: 111,
+///     payload_type: PayloadType(111),
 ///     sequence_number: 7,
 ///     timestamp: 960,
-///     ssrc: 0x1234_5678,
+///     ssrc: Ssrc(0x1234_5678),
 ///     extension: Some(ext.block()),
 ///     payload: b"opus",
 ///     ..RtpRepr::default()
@@ -86,13 +88,13 @@ pub struct RtpRepr<'a> {
     /// Marker bit.
     pub marker: bool,
     /// Payload type, 0–127.
-    pub payload_type: u8,
+    pub payload_type: PayloadType,
     /// Sequence number.
     pub sequence_number: u16,
     /// RTP timestamp.
     pub timestamp: u32,
     /// SSRC.
-    pub ssrc: u32,
+    pub ssrc: Ssrc,
     /// CSRC list.
     pub csrcs: Csrcs,
     /// Header extension block (X bit), kept raw.
@@ -139,7 +141,7 @@ impl<'a> RtpRepr<'a> {
     pub fn emit_header(&self, buf: &mut [u8]) -> Result<usize> {
         let hl = self.header_len();
         room(buf, hl)?;
-        if self.payload_type > 127 {
+        if self.payload_type.0 > 127 {
             return Err(Error::OutOfRange("payload type is 7 bits"));
         }
         let mut first = 0x80 | self.csrcs.len() as u8;
@@ -153,14 +155,14 @@ impl<'a> RtpRepr<'a> {
         put_u8(
             buf,
             field::MPT,
-            if self.marker { 0x80 } else { 0 } | self.payload_type,
+            if self.marker { 0x80 } else { 0 } | self.payload_type.0,
         );
         put_u16(buf, field::SEQ.start, self.sequence_number);
         put_u32(buf, field::TIMESTAMP.start, self.timestamp);
-        put_u32(buf, field::SSRC.start, self.ssrc);
+        put_u32(buf, field::SSRC.start, self.ssrc.0);
         let mut at = field::CSRC;
         for &c in self.csrcs.as_slice() {
-            put_u32(buf, at, c);
+            put_u32(buf, at, c.0);
             at += 4;
         }
         if let Some(e) = &self.extension {
