@@ -77,6 +77,36 @@ pub(crate) trait Driven {
     fn collect_events(&mut self, limit: usize) -> usize;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+/// What stays on a host whose endpoint was taken out: it refuses what arrives and does
+/// nothing else.
+pub(crate) struct Removed;
+
+impl Driven for Removed {
+    fn handle_read(&mut self, _now: Instant, _d: Datagram<'_>) -> Result<(), String> {
+        Err("the host's endpoint was taken out of the simulation".into())
+    }
+    fn handle_timeout(&mut self, _now: Instant) {}
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn poll_transmit(&mut self, _now: Instant, _buf: &mut Vec<u8>) -> Option<Transmit> {
+        None
+    }
+    fn collect_events(&mut self, _limit: usize) -> usize {
+        0
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
 }
 
 impl<T> Driven for Slot<T>
@@ -118,6 +148,10 @@ where
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rtcwire_proto::{SansIo, SeededRng};
 
-use crate::endpoint::{Driven, Host, Slot};
+use crate::endpoint::{Driven, Host, Removed, Slot};
 use crate::link::{Channel, Direction, LinkConfig, LinkStats};
 use crate::nat::{Nat, NatConfig, NatMapping};
 use crate::route::Scheduled;
@@ -526,6 +526,21 @@ impl Sim {
             Some(s) => std::mem::take(&mut s.events),
             None => foreign_id(&host),
         }
+    }
+
+    /// Takes a host's endpoint out of the simulation, with the events it emitted that were
+    /// not taken yet, so that a test can go on driving it by hand. The host stays, refusing
+    /// whatever reaches it. `None` if the handle is foreign or the endpoint was taken already.
+    pub fn take_endpoint<T: 'static + SansIo>(
+        &mut self,
+        host: Host<T>,
+    ) -> Option<(T, Vec<T::Event>)> {
+        self.slot::<T>(host.id())?;
+        let h = self.hosts.get_mut(host.id().0)?;
+        let endpoint = std::mem::replace(&mut h.endpoint, Box::new(Removed));
+        let slot = endpoint.into_any().downcast::<Slot<T>>().ok()?;
+        let Slot { core, events } = *slot;
+        Some((core, events))
     }
 
     fn slot<T: 'static + SansIo>(&self, id: HostId) -> Option<&Slot<T>> {

@@ -224,3 +224,21 @@ fn zero_delay_ping_pong_is_reported_as_stalled() {
     assert_eq!(sim.elapsed(), Duration::ZERO);
     assert!(sim.stats().delivered > 999_000);
 }
+
+#[test]
+fn an_endpoint_taken_out_keeps_its_state_and_its_host_refuses_what_arrives() {
+    let mut sim = Sim::new(1);
+    let a = sim.add_host(addr("10.0.0.1:1"), Probe::new());
+    let b = sim.add_host(addr("10.0.0.2:1"), Probe::new());
+    sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
+    sim.endpoint_mut(a).send("one");
+    let _ = sim.run_for(Duration::from_secs(1));
+    let (probe, events) = sim.take_endpoint(b).expect("b's probe");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].contents, b"one");
+    assert_eq!(probe.pending(), 0);
+    assert!(sim.take_endpoint(b).is_none(), "taken once");
+    sim.endpoint_mut(a).send("two");
+    let _ = sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.stats().rejected, 1, "the emptied host refuses the datagram");
+}

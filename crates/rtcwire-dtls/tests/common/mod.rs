@@ -1,5 +1,5 @@
-//! Shared test helpers: identities, configs and a small deterministic in-memory wire with a
-//! virtual clock, loss, duplication, reordering.
+//! Shared test helpers: identities, configs, a run of two connections on rtcwire-sim's
+//! deterministic network, and a lossless pump for tests that step by hand.
 #![allow(
     dead_code,
     unreachable_pub,
@@ -10,6 +10,7 @@
 
 use rtcwire_dtls::{Certificate, Config, ConfigBuilder, Connection, Event};
 use rtcwire_proto::{Datagram, SansIo, SeededRng};
+use rtcwire_sim::{LinkConfig, Loss, Sim, TraceEvent};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,7 +47,7 @@ pub fn connections(
     (client, server)
 }
 
-/// Network behaviour of the in-memory wire.
+/// Network behaviour of the simulated link between the two (rtcwire-sim).
 #[derive(Debug, Clone, Copy)]
 pub struct Net {
     pub loss: f64,
@@ -66,6 +67,20 @@ impl Net {
             seed: 1,
         }
     }
+
+    fn link(&self) -> LinkConfig {
+        let mut l = LinkConfig::with_delay(self.delay);
+        if self.loss > 0.0 {
+            l = l.loss(Loss::Random(self.loss));
+        }
+        if self.duplicate > 0.0 {
+            l = l.duplicate(self.duplicate);
+        }
+        if self.reorder > 0.0 {
+            l = l.reorder(self.reorder, Duration::from_millis(50));
+        }
+        l
+    }
 }
 
 /// What happened during a run.
@@ -73,9 +88,8 @@ impl Net {
 pub struct Outcome {
     pub client_events: Vec<Event>,
     pub server_events: Vec<Event>,
-    /// (time since start, from_client, delivered, bytes) of every datagram sent.
-    pub transcript: Vec<(Duration, bool, bool, Vec<u8>)>,
-    pub max_datagram: usize,
+    /// (time since start, from_client) of every datagram sent.
+    pub transcript: Vec<(Duration, bool)>,
     pub elapsed: Duration,
 }
 
@@ -91,15 +105,18 @@ impl Outcome {
     }
 }
 
-struct InFlight {
-    at: Instant,
-    order: u64,
-    to_server: bool,
-    bytes: Vec<u8>,
+/// A connection to hold a place while the real one is inside the simulator.
+fn placeholder() -> Connection {
+    static CFG: std::sync::OnceLock<Arc<Config>> = std::sync::OnceLock::new();
+    let cfg = CFG.get_or_init(|| {
+        let (c, s) = ident();
+        Arc::new(builders(&c, &s).1.build().unwrap())
+    });
+    Connection::server(cfg.clone(), Box::new(SeededRng::new(0)))
 }
 
-/// Runs both connections over the wire until both are connected (or closed) and idle, or
-/// until `limit` of virtual time passes.
+/// Runs both connections over a rtcwire-sim link (clock starting at `start`) until both are
+/// connected or closed, or until `limit` of simulated time passes, then hands them back.
 pub fn run(
     client: &mut Connection,
     server: &mut Connection,
@@ -107,95 +124,40 @@ pub fn run(
     net: Net,
     limit: Duration,
 ) -> Outcome {
-    let mut rng = SeededRng::new(net.seed);
-    let mut out = Outcome::default();
-    let mut queue: Vec<InFlight> = Vec::new();
-    let mut now = start;
-    let mut order = 0u64;
-    let addr = "127.0.0.1:9".parse().unwrap();
-    for _ in 0..100_000 {
-        // Collect what both sides want to send.
-        for (from_client, ep) in [(true, &mut *client), (false, &mut *server)] {
-            while let Some(t) = ep.poll_out() {
-                out.max_datagram = out.max_datagram.max(t.contents.len());
-                let lost = rng.next_f64() < net.loss;
-                out.transcript
-                    .push((now - start, from_client, !lost, t.contents.clone()));
-                if lost {
-                    continue;
-                }
-                let copies = if rng.next_f64() < net.duplicate { 2 } else { 1 };
-                for _ in 0..copies {
-                    let extra = if rng.next_f64() < net.reorder {
-                        Duration::from_millis(rng.next_u64() % 50)
-                    } else {
-                        Duration::ZERO
-                    };
-                    order += 1;
-                    queue.push(InFlight {
-                        at: now + net.delay + extra,
-                        order,
-                        to_server: from_client,
-                        bytes: t.contents.clone(),
-                    });
-                }
-            }
-            while let Some(e) = ep.poll_event() {
-                if from_client {
-                    out.client_events.push(e)
-                } else {
-                    out.server_events.push(e)
-                }
-            }
-        }
-        let done = |ep: &Connection| ep.is_connected() || ep.is_closed();
-        if queue.is_empty() && done(client) && done(server) {
-            break;
-        }
-        // Next instant: earliest arrival or timer.
-        let next_arrival = queue.iter().map(|f| (f.at, f.order)).min();
-        let timers = [client.poll_timeout(), server.poll_timeout()];
-        let next_timer = timers.iter().flatten().min().copied();
-        let next = match (next_arrival, next_timer) {
-            (Some((a, _)), Some(t)) => a.min(t),
-            (Some((a, _)), None) => a,
-            (None, Some(t)) => t,
-            (None, None) => break,
-        };
-        if next - start > limit {
-            break;
-        }
-        now = now.max(next);
-        if let Some((at, ord)) = next_arrival.filter(|(a, _)| *a <= now) {
-            let i = queue
-                .iter()
-                .position(|f| f.at == at && f.order == ord)
-                .unwrap();
-            let f = queue.swap_remove(i);
-            let d = Datagram::udp(addr, addr, &f.bytes);
-            let _ = if f.to_server {
-                server.handle_read(now, d)
-            } else {
-                client.handle_read(now, d)
-            };
-        }
-        for ep in [&mut *client, &mut *server] {
-            if ep.poll_timeout().is_some_and(|t| t <= now) {
-                ep.handle_timeout(now);
-            }
-        }
+    let mut sim = Sim::builder(net.seed).exact_seed().start(start).build();
+    let c = sim.add_host(
+        "10.0.0.1:5000".parse().unwrap(),
+        std::mem::replace(client, placeholder()),
+    );
+    let s = sim.add_host(
+        "10.0.0.2:5000".parse().unwrap(),
+        std::mem::replace(server, placeholder()),
+    );
+    sim.link(c, s, net.link());
+    let done = |ep: &Connection| ep.is_connected() || ep.is_closed();
+    let outcome = sim.run_until(|sim| done(sim.endpoint(c)) && done(sim.endpoint(s)), limit);
+    if outcome.is_done() {
+        // Let what is still on the wire (the last flight, an alert) arrive.
+        let _ = sim.run_for(net.delay * 3);
     }
-    for (from_client, ep) in [(true, &mut *client), (false, &mut *server)] {
-        while let Some(e) = ep.poll_event() {
-            if from_client {
-                out.client_events.push(e)
-            } else {
-                out.server_events.push(e)
-            }
-        }
+    let transcript = sim
+        .trace()
+        .filter_map(|t| match t.event {
+            TraceEvent::Sent { host } => Some((t.at, host == c.id())),
+            _ => None,
+        })
+        .collect();
+    let elapsed = sim.elapsed();
+    let (cc, client_events) = sim.take_endpoint(c).unwrap();
+    let (sc, server_events) = sim.take_endpoint(s).unwrap();
+    *client = cc;
+    *server = sc;
+    Outcome {
+        client_events,
+        server_events,
+        transcript,
+        elapsed,
     }
-    out.elapsed = now - start;
-    out
 }
 
 /// Moves whatever is queued between the two, with no loss, until both are idle.
