@@ -152,12 +152,11 @@ impl ConfigBuilder {
     /// Fails with [`Error::CertificateKeyMismatch`] when the private key is not the
     /// certificate's, and [`Error::BadPrivateKey`] when it is not an ECDSA P-256 PKCS#8 key.
     pub fn build(self) -> Result<Config, Error> {
-        let sys = ring::rand::SystemRandom::new();
         let mut seeded = SeededRng::new(0);
         let mut rand = if self.deterministic_keys {
             KeyRandom::Seeded(&mut seeded)
         } else {
-            KeyRandom::System(&sys)
+            KeyRandom::System
         };
         let signing_key = SigningKey::from_pkcs8(self.certificate.private_key_pkcs8(), &mut rand)?;
         let spk = subject_public_key(self.certificate.der())

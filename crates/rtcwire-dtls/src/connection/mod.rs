@@ -81,7 +81,6 @@ pub(crate) struct Core {
     pub(crate) config: Arc<Config>,
     pub(crate) role: DtlsRole,
     rng: Box<dyn Rng + Send>,
-    sys: ring::rand::SystemRandom,
     records: RecordLayer,
     reassembly: Reassembler,
     /// Our last flight, for retransmission.
@@ -134,7 +133,7 @@ impl Core {
         if self.config.deterministic_keys {
             KeyRandom::Seeded(&mut *self.rng)
         } else {
-            KeyRandom::System(&self.sys)
+            KeyRandom::System
         }
     }
 
@@ -294,7 +293,6 @@ impl Connection {
             config,
             role,
             rng,
-            sys: ring::rand::SystemRandom::new(),
             records: RecordLayer::new(),
             reassembly: Reassembler::new(),
             flight: Vec::new(),

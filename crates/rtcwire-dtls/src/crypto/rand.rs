@@ -14,8 +14,9 @@ use rtcwire_proto::{Rng, RngError};
 
 /// Adapts whichever source is configured to ring's sealed `SecureRandom`.
 pub(crate) enum KeyRandom<'a> {
-    /// ring's operating-system source.
-    System(&'a SystemRandom),
+    /// ring's operating-system source: the one place the crate uses a random source it was
+    /// not handed, because ring's key generation accepts no other.
+    System,
     /// Seeds drawn from the injected generator (simulation only).
     Seeded(&'a mut dyn Rng),
 }
@@ -31,7 +32,7 @@ impl KeyRandom<'_> {
         f: impl FnOnce(&dyn SecureRandom) -> Result<T, E>,
     ) -> Result<T, Error> {
         match self {
-            KeyRandom::System(sys) => f(*sys).map_err(|_| Error::Crypto),
+            KeyRandom::System => f(&SystemRandom::new()).map_err(|_| Error::Crypto),
             KeyRandom::Seeded(rng) => {
                 let mut seed = [0u8; 48];
                 let seed = seed.get_mut(..len).ok_or(Error::Crypto)?;
