@@ -3,7 +3,7 @@
 //! view whose extensions can be walked and typed, and whose `Repr` re-emits the same bytes
 //! (padding content aside).
 use libfuzzer_sys::fuzz_target;
-use rtcwire_rtp::rtp::{ExtensionMap, RtpPacket, RtpRepr};
+use rtcwire_rtp::rtp::{ExtensionMap, HeaderExtensions, RtpPacket, RtpRepr};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(p) = RtpPacket::new_header_only(data) {
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     for e in p.extensions() {
         let _ = e.map(|e| e.data.len());
     }
-    let _ = ExtensionMap::webrtc_default().read(p.extensions());
+    let _ = HeaderExtensions::parse(p.extensions(), &ExtensionMap::webrtc_default());
     let repr = RtpRepr::parse(&p).expect("a checked packet has a Repr");
     let mut out = vec![0u8; repr.buffer_len()];
     let n = repr.emit(&mut out).expect("emit into an exact buffer");

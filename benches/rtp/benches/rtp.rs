@@ -21,7 +21,7 @@ fn rtp_packet() -> Vec<u8> {
         transport_cc: Some(4321),
         ..Default::default()
     }
-    .write(&map, &mut ext)
+    .emit(&mut ext, &map)
     .expect("mapped ids");
     let payload = vec![0x5a; 1100];
     let repr = RtpRepr {
@@ -75,7 +75,7 @@ fn rtcp_compound() -> Vec<u8> {
 
 fn ours_rtp(buf: &[u8], map: &ExtensionMap) -> u64 {
     let p = RtpPacket::new_checked(buf).expect("valid");
-    let e = map.read(p.extensions()).expect("valid extensions");
+    let e = HeaderExtensions::parse(p.extensions(), map).expect("valid extensions");
     u64::from(p.sequence_number())
         + u64::from(p.timestamp())
         + u64::from(p.ssrc().0)

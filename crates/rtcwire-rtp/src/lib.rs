@@ -13,7 +13,7 @@
 //! Nothing here reads a clock or owns a socket: time comes in as parameters.
 //!
 //! ```
-//! use rtcwire_rtp::rtp::{ExtensionMap, RtpPacket};
+//! use rtcwire_rtp::rtp::{ExtensionMap, HeaderExtensions, RtpPacket};
 //!
 //! // 0xBEDE one-byte extension with mid "a" (id 4) and transport-wide seq 0x0102 (id 3).
 //! let bytes = [
@@ -23,7 +23,7 @@
 //! ];
 //! let packet = RtpPacket::new_checked(&bytes[..])?;
 //! let map = ExtensionMap::webrtc_default();
-//! let ext = map.read(packet.extensions())?;
+//! let ext = HeaderExtensions::parse(packet.extensions(), &map)?;
 //! assert_eq!(ext.mid, Some("a"));
 //! assert_eq!(ext.transport_cc, Some(0x0102));
 //! assert_eq!(packet.payload(), &[0xde, 0xad]);

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use rtcwire_rtp::rtcp::{
-    self, encode_chunks, packet_type, validate_compound, App, Bye, Chunk, CompoundRule, DlrrItem,
+    self, emit_chunks, packet_type, validate_compound, App, Bye, Chunk, CompoundRule, DlrrItem,
     Fir, FirEntry, List, Nack, NackPair, PacketStatus, Pli, ReceiverReport, Remb, ReportBlock,
     Rtcp, RtcpBody, RtcpPacket, Sdes, SdesChunk, SdesChunks, SdesItem, SdesItems, SenderReport,
     Sli, SliEntry, TransportFeedback, TwccBuilder, Unknown, Xr, XrBlock, XrBlocks,
@@ -241,7 +241,7 @@ fn twcc_chunks_match_the_draft_examples() {
         }
     );
     let mut out = Vec::new();
-    encode_chunks(&[NotReceived; 221], &mut out);
+    emit_chunks(&[NotReceived; 221], &mut out);
     assert_eq!(out, [0x00, 0xdd]);
     // One-bit vector: 1 not received, 5 received, 3 not, 3 received, 2 not.
     let c = Chunk::from_u16(0x9f1c);
@@ -253,7 +253,7 @@ fn twcc_chunks_match_the_draft_examples() {
     want.extend([NotReceived; 2]);
     assert_eq!(one_bit, want);
     out.clear();
-    encode_chunks(&want, &mut out);
+    emit_chunks(&want, &mut out);
     assert_eq!(out, [0x9f, 0x1c]);
     // Two-bit vector: not received, (reserved/"received w/o timestamp"), 3 received, 2 not.
     let c = Chunk::from_u16(0xcd50);
@@ -551,7 +551,7 @@ proptest! {
             packets.push(Rtcp::Pli(Pli { sender_ssrc: Ssrc(ssrc), media_ssrc: Ssrc(i as u32) }));
         }
         let mut buf = vec![0u8; 1500];
-        let len = rtcp::write_compound(&packets, &mut buf).unwrap();
+        let len = rtcp::emit_compound(&packets, &mut buf).unwrap();
         prop_assert_eq!(validate_compound(&buf[..len], CompoundRule::Full), Ok(n + 1));
         let back: Vec<Rtcp<'_>> = rtcp::parse_compound(&buf[..len]).collect::<Result<_, _>>().unwrap();
         prop_assert_eq!(back, packets);

@@ -170,7 +170,7 @@ fn typed_extensions_read_and_write_through_the_map() {
         unknown: 0,
     };
     let mut b = ExtensionsBuilder::new();
-    ext.write(&map, &mut b).unwrap();
+    ext.emit(&mut b, &map).unwrap();
     b.push(9, b"opaque").unwrap(); // unmapped: kept raw
     assert_eq!(b.form(), ExtensionForm::OneByte);
     let repr = RtpRepr {
@@ -182,7 +182,7 @@ fn typed_extensions_read_and_write_through_the_map() {
     let mut buf = [0u8; 128];
     let n = repr.emit(&mut buf).unwrap();
     let p = RtpPacket::new_checked(&buf[..n]).unwrap();
-    let read = map.read(p.extensions()).unwrap();
+    let read = HeaderExtensions::parse(p.extensions(), &map).unwrap();
     assert_eq!(read, HeaderExtensions { unknown: 1, ..ext });
     assert_eq!(p.extension(9), Some(&b"opaque"[..]));
     // Wire bytes of the small ones, per their specs.
@@ -209,7 +209,7 @@ fn map_lookups_and_uris() {
     let mut b = ExtensionsBuilder::new();
     b.push(3, &[1, 2, 3]).unwrap(); // transport-cc must be 2 bytes
     let map = ExtensionMap::webrtc_default();
-    assert!(map.read(b.block().elements()).is_err());
+    assert!(HeaderExtensions::parse(b.block().elements(), &map).is_err());
 }
 
 #[test]
@@ -348,11 +348,11 @@ proptest! {
         };
         let map = ExtensionMap::webrtc_default();
         let mut b = if two_byte { ExtensionsBuilder::two_byte() } else { ExtensionsBuilder::new() };
-        ext.write(&map, &mut b).unwrap();
+        ext.emit(&mut b, &map).unwrap();
         let repr = RtpRepr { extension: (!b.is_empty()).then(|| b.block()), ..Default::default() };
         let mut buf = vec![0u8; repr.buffer_len()];
         repr.emit(&mut buf).unwrap();
         let p = RtpPacket::new_checked(&buf[..]).unwrap();
-        prop_assert_eq!(map.read(p.extensions()).unwrap(), ext);
+        prop_assert_eq!(HeaderExtensions::parse(p.extensions(), &map).unwrap(), ext);
     }
 }

@@ -29,7 +29,7 @@ impl<'a> RtcpBody<'a> for Bye<'a> {
         } else {
             (1 + self.reason.len()).div_ceil(4) * 4
         };
-        self.sources.wire_len() + reason
+        self.sources.buffer_len() + reason
     }
 
     fn parse_body(count: u8, b: &'a [u8]) -> Result<Self> {
@@ -63,7 +63,7 @@ impl<'a> RtcpBody<'a> for Bye<'a> {
             .map_err(|_| Error::OutOfRange("BYE reason longer than 255 bytes"))?;
         self.sources.write(b);
         if !self.reason.is_empty() {
-            let at = self.sources.wire_len();
+            let at = self.sources.buffer_len();
             if let Some(z) = b.get_mut(at..self.body_len()) {
                 z.fill(0);
             }

@@ -43,8 +43,8 @@ impl<'a, T: WireItem> List<'a, T> {
         self.len() == 0
     }
 
-    /// Bytes on the wire.
-    pub fn wire_len(&self) -> usize {
+    /// Bytes the items take on the wire.
+    pub fn buffer_len(&self) -> usize {
         self.len() * T::SIZE
     }
 

@@ -16,7 +16,8 @@
 //!     Rtcp::Pli(Pli { sender_ssrc: Ssrc(1), media_ssrc: Ssrc(2) }),
 //! ];
 //! let mut buf = [0u8; 128];
-//! let n = rtcp::write_compound(&packets, &mut buf)?;
+//! assert_eq!(rtcp::compound_buffer_len(&packets), 32 + 12);
+//! let n = rtcp::emit_compound(&packets, &mut buf)?;
 //! let parsed: Vec<Rtcp> = rtcp::parse_compound(&buf[..n]).collect::<Result<_, _>>()?;
 //! assert_eq!(parsed, packets);
 //! # Ok::<(), rtcwire_rtp::Error>(())
@@ -54,7 +55,7 @@ pub use sdes::{
 pub use sli::{Sli, SliEntry, FMT_SLI};
 pub use sr::SenderReport;
 pub use twcc::{
-    encode_chunks, Chunk, PacketStatus, TransportFeedback, TwccBuilder, TwccPacket, TwccPackets,
+    emit_chunks, Chunk, PacketStatus, TransportFeedback, TwccBuilder, TwccPacket, TwccPackets,
     DELTA_TICK_US, FMT_TWCC, MAX_STATUS_COUNT, REFERENCE_TICK_US,
 };
 pub use xr::{DlrrItem, Xr, XrBlock, XrBlocks, BT_DLRR, BT_RRTR};
@@ -267,11 +268,16 @@ pub fn parse_compound(datagram: &[u8]) -> impl Iterator<Item = Result<Rtcp<'_>>>
     })
 }
 
-/// Writes packets back to back as one compound datagram and returns its length. Whether
-/// the first is an SR or RR (RFC 3550) or not (RFC 5506 reduced size) is the caller's
-/// choice.
-pub fn write_compound(packets: &[Rtcp<'_>], out: &mut [u8]) -> Result<usize> {
-    let total: usize = packets.iter().map(Rtcp::buffer_len).sum();
+/// Length of the compound datagram [`emit_compound`] writes for `packets`.
+pub fn compound_buffer_len(packets: &[Rtcp<'_>]) -> usize {
+    packets.iter().map(Rtcp::buffer_len).sum()
+}
+
+/// Emits packets back to back as one compound datagram and returns its length
+/// ([`compound_buffer_len`]). Whether the first is an SR or RR (RFC 3550) or not (RFC 5506
+/// reduced size) is the caller's choice.
+pub fn emit_compound(packets: &[Rtcp<'_>], out: &mut [u8]) -> Result<usize> {
+    let total = compound_buffer_len(packets);
     room(out, total)?;
     let mut at = 0;
     for p in packets {

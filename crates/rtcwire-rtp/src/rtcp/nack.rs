@@ -98,7 +98,7 @@ impl<'a> RtcpBody<'a> for Nack<'a> {
     }
 
     fn body_len(&self) -> usize {
-        8 + self.pairs.wire_len()
+        8 + self.pairs.buffer_len()
     }
 
     fn parse_body(_fmt: u8, b: &'a [u8]) -> Result<Self> {

@@ -56,7 +56,7 @@ impl<'a> RtcpBody<'a> for Remb<'a> {
     }
 
     fn body_len(&self) -> usize {
-        16 + self.ssrcs.wire_len()
+        16 + self.ssrcs.buffer_len()
     }
 
     fn parse_body(_fmt: u8, b: &'a [u8]) -> Result<Self> {

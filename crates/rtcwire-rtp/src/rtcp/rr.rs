@@ -27,7 +27,7 @@ impl<'a> RtcpBody<'a> for ReceiverReport<'a> {
     }
 
     fn body_len(&self) -> usize {
-        4 + self.reports.wire_len() + self.profile_extension.len()
+        4 + self.reports.buffer_len() + self.profile_extension.len()
     }
 
     fn parse_body(count: u8, b: &'a [u8]) -> Result<Self> {
@@ -47,7 +47,7 @@ impl<'a> RtcpBody<'a> for ReceiverReport<'a> {
         check_reports(self.reports.len(), self.profile_extension.len())?;
         put_u32(b, 0, self.ssrc.0);
         self.reports.write(b.get_mut(4..).unwrap_or(&mut []));
-        put_slice(b, 4 + self.reports.wire_len(), self.profile_extension);
+        put_slice(b, 4 + self.reports.buffer_len(), self.profile_extension);
         Ok(())
     }
 }

@@ -52,7 +52,7 @@ impl<'a> SdesItems<'a> {
         }
     }
 
-    fn wire_len(&self) -> usize {
+    fn buffer_len(&self) -> usize {
         self.iter().map(|i| 2 + i.value.len()).sum()
     }
 }
@@ -114,9 +114,9 @@ impl<'a> SdesChunk<'a> {
             .map(|i| i.value)
     }
 
-    fn wire_len(&self) -> usize {
+    fn buffer_len(&self) -> usize {
         // SSRC, items, then at least one null octet padding to a word boundary.
-        4 + (self.items.wire_len() + 1).div_ceil(4) * 4
+        4 + (self.items.buffer_len() + 1).div_ceil(4) * 4
     }
 }
 
@@ -249,7 +249,7 @@ impl<'a> RtcpBody<'a> for Sdes<'a> {
     }
 
     fn body_len(&self) -> usize {
-        self.chunks.iter().map(|c| c.wire_len()).sum()
+        self.chunks.iter().map(|c| c.buffer_len()).sum()
     }
 
     fn parse_body(count: u8, b: &'a [u8]) -> Result<Self> {
@@ -269,7 +269,7 @@ impl<'a> RtcpBody<'a> for Sdes<'a> {
         }
         let mut pos = 0;
         for c in self.chunks.iter() {
-            let len = c.wire_len();
+            let len = c.buffer_len();
             if let Some(z) = b.get_mut(pos..pos + len) {
                 z.fill(0);
             }

@@ -58,7 +58,7 @@ impl<'a> RtcpBody<'a> for Sli<'a> {
     }
 
     fn body_len(&self) -> usize {
-        8 + self.entries.wire_len()
+        8 + self.entries.buffer_len()
     }
 
     fn parse_body(_fmt: u8, b: &'a [u8]) -> Result<Self> {

@@ -34,7 +34,7 @@ impl<'a> RtcpBody<'a> for SenderReport<'a> {
     }
 
     fn body_len(&self) -> usize {
-        24 + self.reports.wire_len() + self.profile_extension.len()
+        24 + self.reports.buffer_len() + self.profile_extension.len()
     }
 
     fn parse_body(count: u8, b: &'a [u8]) -> Result<Self> {
@@ -62,7 +62,7 @@ impl<'a> RtcpBody<'a> for SenderReport<'a> {
         put_u32(b, 16, self.packet_count);
         put_u32(b, 20, self.octet_count);
         self.reports.write(b.get_mut(24..).unwrap_or(&mut []));
-        put_slice(b, 24 + self.reports.wire_len(), self.profile_extension);
+        put_slice(b, 24 + self.reports.buffer_len(), self.profile_extension);
         Ok(())
     }
 }

@@ -434,7 +434,7 @@ impl TwccBuilder {
     /// Encodes the chunks and returns the feedback, numbered `fb_pkt_count`.
     pub fn build(&mut self, fb_pkt_count: u8) -> TransportFeedback<'_> {
         self.chunks.clear();
-        encode_chunks(&self.statuses, &mut self.chunks);
+        emit_chunks(&self.statuses, &mut self.chunks);
         TransportFeedback {
             sender_ssrc: self.sender_ssrc,
             media_ssrc: self.media_ssrc,
@@ -450,7 +450,7 @@ impl TwccBuilder {
 
 /// Greedy chunk encoding: long runs become run-length chunks, mixed stretches become
 /// one-bit vectors when no large delta is among them and two-bit vectors otherwise.
-pub fn encode_chunks(statuses: &[PacketStatus], out: &mut Vec<u8>) {
+pub fn emit_chunks(statuses: &[PacketStatus], out: &mut Vec<u8>) {
     let mut i = 0;
     while let Some(&first) = statuses.get(i) {
         let rest = statuses.get(i..).unwrap_or(&[]);

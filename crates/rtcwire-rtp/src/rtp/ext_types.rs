@@ -143,23 +143,6 @@ impl ExtensionMap {
         }
         m
     }
-
-    /// Reads the typed extensions from a packet's elements. Elements with unmapped ids are
-    /// counted in [`HeaderExtensions::unknown`] and stay readable from the packet.
-    pub fn read<'a, I>(&self, elements: I) -> Result<HeaderExtensions<'a>>
-    where
-        I: IntoIterator<Item = Result<ExtensionElement<'a>>>,
-    {
-        let mut out = HeaderExtensions::default();
-        for e in elements {
-            let e = e?;
-            match self.kind(e.id) {
-                Some(kind) => out.set_from(kind, e.data)?,
-                None => out.unknown = out.unknown.saturating_add(1),
-            }
-        }
-        Ok(out)
-    }
 }
 
 /// RFC 6464 audio level: the V flag and the level in −dBov (0 loudest, 127 silence).
@@ -240,6 +223,24 @@ fn fixed<const N: usize>(data: &[u8], what: &'static str) -> Result<[u8; N]> {
 }
 
 impl<'a> HeaderExtensions<'a> {
+    /// Reads the typed extensions from a packet's elements (the `Repr::parse` of the
+    /// extension block, with the session's id map as context). Elements with unmapped ids
+    /// are counted in [`HeaderExtensions::unknown`] and stay readable from the packet.
+    pub fn parse<I>(elements: I, map: &ExtensionMap) -> Result<Self>
+    where
+        I: IntoIterator<Item = Result<ExtensionElement<'a>>>,
+    {
+        let mut out = HeaderExtensions::default();
+        for e in elements {
+            let e = e?;
+            match map.kind(e.id) {
+                Some(kind) => out.set_from(kind, e.data)?,
+                None => out.unknown = out.unknown.saturating_add(1),
+            }
+        }
+        Ok(out)
+    }
+
     #[inline]
     fn set_from(&mut self, kind: ExtensionKind, d: &'a [u8]) -> Result<()> {
         match kind {
@@ -287,9 +288,9 @@ impl<'a> HeaderExtensions<'a> {
         Ok(())
     }
 
-    /// Pushes every present typed extension into `out` with the ids of `map`. A present
+    /// Emits every present typed extension into `out` with the ids of `map`. A present
     /// value whose kind the map lacks is an error (it could not be sent).
-    pub fn write(&self, map: &ExtensionMap, out: &mut ExtensionsBuilder) -> Result<()> {
+    pub fn emit(&self, out: &mut ExtensionsBuilder, map: &ExtensionMap) -> Result<()> {
         let id = |k: ExtensionKind| {
             map.id(k)
                 .ok_or(Error::BadExtension("kind has no mapped id"))
