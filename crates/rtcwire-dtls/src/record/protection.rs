@@ -132,11 +132,15 @@ impl Protection {
             length,
         };
         let seq_num = header.seq_num();
+        // The room is exactly the header and the explicit nonce (`prefix_len`), checked here
+        // rather than trusted from the caller.
         let room = buf.get_mut(start..body_at).ok_or(Error::Crypto)?;
-        let (h, explicit) = room.split_at_mut(HEADER_LEN.min(room.len()));
+        let (h, explicit) = room.split_at_mut_checked(HEADER_LEN).ok_or(Error::Crypto)?;
         h.copy_from_slice(&header.to_bytes());
-        if explicit.len() == 8 {
-            explicit.copy_from_slice(&seq_num);
+        match explicit.len() {
+            0 => {}
+            8 => explicit.copy_from_slice(&seq_num),
+            _ => return Err(Error::Crypto),
         }
         let body = buf.get_mut(body_at..).ok_or(Error::Crypto)?;
         let tag = self
