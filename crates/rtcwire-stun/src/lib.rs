@@ -85,6 +85,7 @@ pub use integrity::{
     INTEGRITY_SHA256_LEN,
 };
 pub use message::{Message, RawAttribute, RawAttributes};
+pub use rtcwire_proto::{Rng, RngError};
 
 /// Whether `datagram` looks like a whole STUN message: a first byte of 0–3 (RFC 7983 §7:
 /// methods below 0x100, which every registered method is), the magic cookie, a length that is a multiple of 4 and
