@@ -50,3 +50,20 @@ id_newtype!(
     /// SCTP stream identifier, which is also a data channel's id (RFC 8831 §6.5).
     StreamId(u16)
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_convert_both_ways_and_print_as_their_value() {
+        let ssrc = Ssrc::from(0xdead_beef_u32);
+        assert_eq!(u32::from(ssrc), 0xdead_beef);
+        assert_eq!(
+            format!("{ssrc} {ssrc:#010x} {ssrc:X}"),
+            "3735928559 0xdeadbeef DEADBEEF"
+        );
+        assert_eq!(PayloadType::from(111).to_string(), "111");
+        assert_eq!(format!("{:x}", StreamId(255)), "ff");
+    }
+}

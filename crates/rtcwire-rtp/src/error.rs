@@ -4,7 +4,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The input ended before a field or a declared length was complete.
+    /// The input ended before a field or a declared length was complete: the buffer handed
+    /// in is shorter than what it starts to describe. (A packet that is framed whole but
+    /// whose own count or length disagrees with its body is malformed, not truncated:
+    /// [`Error::BadRtcp`], [`Error::BadExtension`], [`Error::BadPayload`].)
     #[error("truncated: need {needed} bytes, have {available}")]
     Truncated {
         /// Bytes the structure needs.

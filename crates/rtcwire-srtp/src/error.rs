@@ -79,3 +79,24 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_ssrcs_in_hex_and_lengths_as_needed_and_available() {
+        assert_eq!(
+            Error::AuthFailed { ssrc: Ssrc(10) }.to_string(),
+            "authentication failed (SSRC 0x0000000a)"
+        );
+        assert_eq!(
+            Error::Truncated {
+                needed: 22,
+                available: 13
+            }
+            .to_string(),
+            "truncated: need 22 octets, have 13"
+        );
+    }
+}
