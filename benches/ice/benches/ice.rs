@@ -43,7 +43,8 @@ fn connected_pair() -> (Agent, Agent, Instant) {
     a.end_of_remote_candidates(now);
     b.end_of_remote_candidates(now);
     let mut buf = Vec::new();
-    for _ in 0..1000 {
+    let mut idle_until = None;
+    for _ in 0..10_000 {
         while let Some(t) = a.poll_transmit(now, &mut buf) {
             let _ = b.handle_datagram(now, Datagram::udp(pa, t.destination.unwrap(), &buf));
             buf.clear();
@@ -54,7 +55,11 @@ fn connected_pair() -> (Agent, Agent, Instant) {
         }
         while a.poll_event().is_some() || b.poll_event().is_some() {}
         if a.state() == IceState::Completed && b.state() == IceState::Completed {
-            break;
+            // Then idle for 20 s of consent checks and keepalives.
+            let until = *idle_until.get_or_insert(now + Duration::from_secs(20));
+            if now >= until {
+                break;
+            }
         }
         now = [a.poll_timeout(), b.poll_timeout()]
             .into_iter()
@@ -111,7 +116,7 @@ fn bench(c: &mut Criterion) {
     if rtcwire_bench_support::measuring() {
         let (a, b, _) = connected_pair();
         println!(
-            "rtcwire-ice: idle connected agent holds ~{} B (controlling) / ~{} B (controlled) by estimate; size_of::<Agent>() = {} B; goal ≤ 4096 B",
+            "rtcwire-ice: connected agent idle for 20 s holds ~{} B (controlling) / ~{} B (controlled) by estimate; size_of::<Agent>() = {} B; goal ≤ 4096 B",
             a.memory_estimate(),
             b.memory_estimate(),
             std::mem::size_of::<Agent>()

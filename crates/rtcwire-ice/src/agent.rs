@@ -85,14 +85,14 @@ pub struct SelectedPair {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A local candidate to signal to the peer (trickle ICE).
-    LocalCandidate(Candidate),
+    LocalCandidate(Box<Candidate>),
     /// Gathering is complete: signal end-of-candidates.
     GatheringComplete,
     /// The transport state changed.
     StateChanged(IceState),
     /// Data now flows on this pair (first nomination, a better nomination, or the new pair
     /// after an ICE restart).
-    SelectedPairChanged(SelectedPair),
+    SelectedPairChanged(Box<SelectedPair>),
     /// The role changed after a role conflict (RFC 8445 §7.3.1.1).
     RoleChanged(Role),
     /// A datagram that is not STUN arrived on a valid pair. Only [`SansIo::handle_read`]
@@ -349,7 +349,7 @@ pub struct Agent {
     pub(crate) local_creds: Credentials,
     pub(crate) local_key: IntegrityKey,
     /// The credentials before an ICE restart, accepted until the new pair is selected.
-    pub(crate) prev_local: Option<(Credentials, IntegrityKey)>,
+    pub(crate) prev_local: Option<Box<(Credentials, IntegrityKey)>>,
     pub(crate) remote_creds: Option<Credentials>,
     pub(crate) remote_key: Option<IntegrityKey>,
     pub(crate) remote_lite: bool,
@@ -563,10 +563,6 @@ impl Agent {
                 .as_ref()
                 .map_or(0, |c| c.ufrag.capacity() + c.pwd.capacity())
             + self
-                .remote_key
-                .as_ref()
-                .map_or(0, |_| size_of::<IntegrityKey>())
-            + self
                 .prev_local
                 .as_ref()
                 .map_or(0, |_| size_of::<(Credentials, IntegrityKey)>());
@@ -683,7 +679,7 @@ impl Agent {
             self.gathering = GatheringState::Gathering;
         }
         if !self.config.relay_only {
-            self.push_event(Event::LocalCandidate(cand.clone()));
+            self.push_event(Event::LocalCandidate(Box::new(cand.clone())));
             self.pair_local(idx);
         }
         let servers: Vec<SocketAddr> = self
@@ -763,7 +759,7 @@ impl Agent {
             self.gathering = GatheringState::Gathering;
         }
         if !self.config.relay_only {
-            self.push_event(Event::LocalCandidate(cand.clone()));
+            self.push_event(Event::LocalCandidate(Box::new(cand.clone())));
             self.pair_local(idx);
         }
         self.check_gathering_done();
@@ -934,7 +930,7 @@ impl Agent {
         let old_key = std::mem::replace(&mut self.local_key, IntegrityKey::short_term(&creds.pwd));
         let old = std::mem::replace(&mut self.local_creds, creds.clone());
         if self.selected.is_some() {
-            self.prev_local = Some((old, old_key));
+            self.prev_local = Some(Box::new((old, old_key)));
         }
         self.generation = self.generation.wrapping_add(1);
         self.remotes.clear();
@@ -956,7 +952,7 @@ impl Agent {
             .map(|l| l.cand.clone())
             .collect();
         for c in again {
-            self.push_event(Event::LocalCandidate(c));
+            self.push_event(Event::LocalCandidate(Box::new(c)));
         }
         if self.gathering == GatheringState::Complete {
             self.push_event(Event::GatheringComplete);
@@ -1283,7 +1279,7 @@ impl Agent {
             self.stats.limit_drops += 1;
             return None;
         }
-        self.push_event(Event::LocalCandidate(cand.clone()));
+        self.push_event(Event::LocalCandidate(Box::new(cand.clone())));
         self.locals.push(Local {
             local_preference: 65535,
             cand,
@@ -1449,6 +1445,30 @@ impl Agent {
         self.consent(now);
         self.turn_timers(now);
         self.update_state(now);
+        self.compact();
+    }
+
+    /// Once a pair is nominated, drops the pairs that will never be checked (RFC 8445
+    /// §8.1.2) and gives back the queues' spare capacity, so an idle connected agent holds
+    /// little memory.
+    fn compact(&mut self) {
+        if !self.nominated {
+            return;
+        }
+        let before = self.pairs.len();
+        self.pairs
+            .retain(|p| !matches!(p.state, PairState::Frozen | PairState::Waiting));
+        if self.pairs.len() != before {
+            let ids: Vec<u32> = self.pairs.iter().map(|p| p.id).collect();
+            self.triggered.retain(|t| ids.contains(t));
+        }
+        self.pairs.shrink_to_fit();
+        self.locals.shrink_to_fit();
+        self.remotes.shrink_to_fit();
+        self.triggered.shrink_to_fit();
+        self.txns.shrink_to_fit();
+        self.out.shrink_to_fit();
+        self.events.shrink_to_fit();
     }
 
     fn retransmit(&mut self, now: Instant) {
@@ -1637,4 +1657,28 @@ pub(crate) fn send_indication(
 /// Appends a ChannelData message.
 pub(crate) fn channel_data(number: u16, data: &[u8], buf: &mut Vec<u8>) -> Result<usize, Error> {
     Ok(ChannelData { number, data }.encode(rtcwire_stun::Transport::Udp, buf)?)
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    #[allow(clippy::print_stdout)]
+    fn sizes() {
+        use std::mem::size_of;
+        println!(
+            "Agent {} Config {} IntegrityKey {} Candidate {} Local {} Remote {} Pair {} Txn {} Outgoing {} Event {} Selected {} Allocation {}",
+            size_of::<super::Agent>(),
+            size_of::<super::Config>(),
+            size_of::<rtcwire_stun::IntegrityKey>(),
+            size_of::<crate::Candidate>(),
+            size_of::<super::Local>(),
+            size_of::<super::Remote>(),
+            size_of::<super::Pair>(),
+            size_of::<super::Txn>(),
+            size_of::<super::Outgoing>(),
+            size_of::<super::Event>(),
+            size_of::<super::Selected>(),
+            size_of::<crate::turn::Allocation>(),
+        );
+    }
 }

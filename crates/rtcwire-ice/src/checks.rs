@@ -387,7 +387,7 @@ impl Agent {
         let key = if current {
             &self.local_key
         } else {
-            match &self.prev_local {
+            match self.prev_local.as_deref() {
                 Some((c, k)) if c.ufrag == ours => k,
                 _ => {
                     self.stats.wrong_username += 1;
@@ -773,7 +773,7 @@ impl Agent {
         self.triggered.retain(|t| *t == id);
         if changed {
             tracing::debug!(local = %event.local.address, remote = %event.remote.address, "selected pair");
-            self.push_event(Event::SelectedPairChanged(event));
+            self.push_event(Event::SelectedPairChanged(Box::new(event)));
         }
         self.update_state(now);
     }
