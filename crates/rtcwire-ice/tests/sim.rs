@@ -13,8 +13,8 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{config, connected, Duo, Node, StunServer};
-use rtcwire_ice::{CandidateKind, Config, Event, IceState};
+use common::{config, connected, Duo, Node, StunServer, TurnRelay, TURN_PASS, TURN_USER};
+use rtcwire_ice::{CandidateKind, Config, Event, IceState, TurnServer};
 use rtcwire_sim::{Host, LinkConfig, Loss, NatConfig, Sim};
 
 fn addr(s: &str) -> SocketAddr {
@@ -451,4 +451,54 @@ fn ice_tcp_active_to_passive_over_the_simulator_and_udp_preferred() {
     );
     let sel = sim.endpoint(a).agent.selected_pair().unwrap();
     assert_eq!(sel.local.transport, rtcwire_proto::Transport::Udp);
+}
+
+#[test]
+fn symmetric_to_symmetric_connects_only_through_turn() {
+    let mut sim = Sim::new(13);
+    let stun_addr = addr("198.51.100.1:3478");
+    let turn_addr = addr("198.51.100.2:3478");
+    let stun = sim.add_host(stun_addr, StunServer::default());
+    let turn = sim.add_host(turn_addr, TurnRelay::new(turn_addr));
+    let cfg = |controlling| Config {
+        stun_servers: vec![stun_addr],
+        turn_servers: vec![TurnServer {
+            addr: turn_addr,
+            username: TURN_USER.into(),
+            password: TURN_PASS.into(),
+        }],
+        ..config(controlling)
+    };
+    let a = host(&mut sim, "192.168.1.2:5000", cfg(true), 13, "a");
+    let b = host(&mut sim, "192.168.2.2:6000", cfg(false), 13, "b");
+    let na = sim.add_nat("203.0.113.1".parse().unwrap(), NatConfig::symmetric());
+    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), NatConfig::symmetric());
+    let r = sim.add_router();
+    let lan = LinkConfig::with_delay(Duration::from_millis(2));
+    let wan = LinkConfig::with_delay(Duration::from_millis(20));
+    sim.link(a, na.inside(), lan);
+    sim.link(b, nb.inside(), lan);
+    sim.link(na.outside(), r, wan);
+    sim.link(nb.outside(), r, wan);
+    sim.link(stun, r, wan);
+    sim.link(turn, r, wan);
+    let mut duo = Duo::new(&mut sim, a, b);
+    let ok = duo.run(&mut sim, Duration::from_secs(20), |s, d| {
+        connected(s, d.a) && connected(s, d.b)
+    });
+    assert!(ok, "{}", sim.report());
+    let sel = sim.endpoint(a).agent.selected_pair().unwrap();
+    assert!(
+        sel.local.kind == CandidateKind::Relayed || sel.remote.kind == CandidateKind::Relayed,
+        "symmetric NATs on both sides leave only relayed paths: {sel:?}"
+    );
+    println!(
+        "NAT symmetric/symmetric via TURN: connected after {:?} (simulated), A's pair {:?} {} -> {:?} {}",
+        duo.connected_at(true).max(duo.connected_at(false)).unwrap(),
+        sel.local.kind,
+        sel.local.address,
+        sel.remote.kind,
+        sel.remote.address
+    );
+    data_both_ways(&mut sim, &mut duo);
 }

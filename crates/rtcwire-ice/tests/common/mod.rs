@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rtcwire_ice::{Agent, Config, Event, IceState};
 use rtcwire_proto::{Datagram, SansIo, SeededRng, Transmit};
 use rtcwire_sim::{Host, Sim};
-use rtcwire_stun::{Attribute, Message, MessageBuilder, MessageType};
+use rtcwire_stun::{Attribute, Message, MessageBuilder, MessageType, TransactionId};
 
 /// An agent plus an outbox of application data sent on the selected pair when connected.
 pub struct Node {
@@ -250,4 +250,223 @@ pub fn config(controlling: bool) -> Config {
         controlling,
         ..Config::default()
     }
+}
+
+/// A small TURN server (RFC 8656 over UDP) for the simulator: long-term credentials with
+/// one realm and a fixed nonce, Allocate, Refresh, CreatePermission, ChannelBind, Send and
+/// Data indications, ChannelData. Relayed addresses are further ports of its own IP.
+pub struct TurnRelay {
+    listen: SocketAddr,
+    key: rtcwire_stun::IntegrityKey,
+    allocs: Vec<RelayAlloc>,
+    next_port: u16,
+    out: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+}
+
+struct RelayAlloc {
+    client: SocketAddr,
+    relayed: SocketAddr,
+    perms: Vec<std::net::IpAddr>,
+    channels: Vec<(u16, SocketAddr)>,
+}
+
+pub const TURN_USER: &str = "u";
+pub const TURN_PASS: &str = "p";
+const TURN_REALM: &str = "sim";
+const TURN_NONCE: &str = "nonce-sim-0001";
+
+impl TurnRelay {
+    pub fn new(listen: SocketAddr) -> Self {
+        TurnRelay {
+            listen,
+            key: rtcwire_stun::IntegrityKey::long_term(TURN_USER, TURN_REALM, TURN_PASS),
+            allocs: Vec::new(),
+            next_port: 50000,
+            out: VecDeque::new(),
+        }
+    }
+
+    fn answer(&mut self, to: SocketAddr, msg: &Message<'_>, attrs: &[Attribute<'_>], ok: bool) {
+        use rtcwire_stun::Class;
+        let class = if ok { Class::Success } else { Class::Error };
+        let mut out = Vec::new();
+        let mut b = MessageBuilder::new(
+            &mut out,
+            msg.message_type().with_class(class),
+            msg.transaction_id(),
+        )
+        .unwrap();
+        for a in attrs {
+            b.attr(a).unwrap();
+        }
+        if ok {
+            b.message_integrity(&self.key).unwrap();
+        }
+        b.fingerprint().unwrap();
+        b.finish();
+        self.out.push_back((self.listen, to, out));
+    }
+
+    fn from_client(&mut self, src: SocketAddr, bytes: &[u8]) {
+        use rtcwire_stun::{ChannelData, Class, ErrorCode, Method};
+        if let Ok(cd) = ChannelData::parse(bytes) {
+            if let Some(a) = self.allocs.iter().find(|a| a.client == src) {
+                if let Some((_, peer)) = a.channels.iter().find(|(n, _)| *n == cd.number) {
+                    self.out.push_back((a.relayed, *peer, cd.data.to_vec()));
+                }
+            }
+            return;
+        }
+        let Ok(msg) = Message::parse(bytes) else {
+            return;
+        };
+        let t = msg.message_type();
+        if t.method == Method::SEND && t.class == Class::Indication {
+            let (Ok(Some(peer)), Ok(Some(data))) = (msg.xor_peer_address(), msg.data()) else {
+                return;
+            };
+            if let Some(a) = self.allocs.iter().find(|a| a.client == src) {
+                if a.perms.contains(&peer.ip()) {
+                    self.out.push_back((a.relayed, peer, data.to_vec()));
+                }
+            }
+            return;
+        }
+        if t.class != Class::Request {
+            return;
+        }
+        if msg.verify_integrity(&self.key).is_err() {
+            let err = Attribute::ErrorCode(rtcwire_stun::ErrorCode {
+                code: ErrorCode::UNAUTHENTICATED,
+                reason: "Unauthorized",
+            });
+            let attrs = [
+                err,
+                Attribute::Realm(TURN_REALM),
+                Attribute::Nonce(TURN_NONCE),
+            ];
+            self.answer(src, &msg, &attrs, false);
+            return;
+        }
+        let idx = self.allocs.iter().position(|a| a.client == src);
+        match t.method {
+            Method::ALLOCATE => {
+                let relayed = match idx {
+                    Some(i) => self.allocs[i].relayed,
+                    None => {
+                        let relayed = SocketAddr::new(self.listen.ip(), self.next_port);
+                        self.next_port += 1;
+                        self.allocs.push(RelayAlloc {
+                            client: src,
+                            relayed,
+                            perms: Vec::new(),
+                            channels: Vec::new(),
+                        });
+                        relayed
+                    }
+                };
+                let attrs = [
+                    Attribute::XorRelayedAddress(relayed),
+                    Attribute::XorMappedAddress(src),
+                    Attribute::Lifetime(600),
+                ];
+                self.answer(src, &msg, &attrs, true);
+            }
+            Method::REFRESH => {
+                let life = msg.lifetime().ok().flatten().unwrap_or(600);
+                if life == 0 {
+                    self.allocs.retain(|a| a.client != src);
+                }
+                self.answer(src, &msg, &[Attribute::Lifetime(life)], true);
+            }
+            Method::CREATE_PERMISSION => {
+                if let (Some(i), Ok(Some(peer))) = (idx, msg.xor_peer_address()) {
+                    if !self.allocs[i].perms.contains(&peer.ip()) {
+                        self.allocs[i].perms.push(peer.ip());
+                    }
+                    self.answer(src, &msg, &[], true);
+                }
+            }
+            Method::CHANNEL_BIND => {
+                if let (Some(i), Ok(Some(peer)), Ok(Some(n))) =
+                    (idx, msg.xor_peer_address(), msg.channel_number())
+                {
+                    let a = &mut self.allocs[i];
+                    if !a.perms.contains(&peer.ip()) {
+                        a.perms.push(peer.ip());
+                    }
+                    a.channels.retain(|(m, p)| *m != n && *p != peer);
+                    a.channels.push((n, peer));
+                    self.answer(src, &msg, &[], true);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn from_peer(&mut self, src: SocketAddr, relayed: SocketAddr, bytes: &[u8]) {
+        use rtcwire_stun::{ChannelData, Class, Method};
+        let Some(a) = self.allocs.iter().find(|a| a.relayed == relayed) else {
+            return;
+        };
+        if !a.perms.contains(&src.ip()) {
+            return; // no permission: dropped, as RFC 8656 §9 requires
+        }
+        let mut out = Vec::new();
+        if let Some((n, _)) = a.channels.iter().find(|(_, p)| *p == src) {
+            ChannelData {
+                number: *n,
+                data: bytes,
+            }
+            .encode(rtcwire_stun::Transport::Udp, &mut out)
+            .unwrap();
+        } else {
+            let tid = TransactionId([src.port() as u8; 12]);
+            let mut b = MessageBuilder::new(
+                &mut out,
+                MessageType::new(Method::DATA, Class::Indication),
+                tid,
+            )
+            .unwrap();
+            b.attr(&Attribute::XorPeerAddress(src)).unwrap();
+            b.attr(&Attribute::Data(bytes)).unwrap();
+            b.finish();
+        }
+        self.out.push_back((self.listen, a.client, out));
+    }
+}
+
+impl SansIo for TurnRelay {
+    type Event = ();
+    type Error = std::convert::Infallible;
+
+    fn handle_read(&mut self, _now: Instant, d: Datagram<'_>) -> Result<(), Self::Error> {
+        let (Some(src), Some(dst)) = (d.source, d.destination) else {
+            return Ok(());
+        };
+        if dst == self.listen {
+            self.from_client(src, d.contents);
+        } else {
+            self.from_peer(src, dst, d.contents);
+        }
+        Ok(())
+    }
+    fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let (s, d, bytes) = self.out.pop_front()?;
+        buf.extend_from_slice(&bytes);
+        Some(Transmit {
+            transport: rtcwire_proto::Transport::Udp,
+            source: Some(s),
+            destination: Some(d),
+            size: bytes.len(),
+            segment_size: None,
+        })
+    }
+    fn poll_event(&mut self) -> Option<()> {
+        None
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn handle_timeout(&mut self, _now: Instant) {}
 }
