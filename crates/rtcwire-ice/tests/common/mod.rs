@@ -307,7 +307,7 @@ impl TurnRelay {
         self.out.push_back((self.listen, to, out));
     }
 
-    fn from_client(&mut self, src: SocketAddr, bytes: &[u8]) {
+    fn on_client(&mut self, src: SocketAddr, bytes: &[u8]) {
         use rtcwire_stun::{ChannelData, Class, ErrorCode, Method};
         if let Ok(cd) = ChannelData::parse(bytes) {
             if let Some(a) = self.allocs.iter().find(|a| a.client == src) {
@@ -404,7 +404,7 @@ impl TurnRelay {
         }
     }
 
-    fn from_peer(&mut self, src: SocketAddr, relayed: SocketAddr, bytes: &[u8]) {
+    fn on_peer(&mut self, src: SocketAddr, relayed: SocketAddr, bytes: &[u8]) {
         use rtcwire_stun::{ChannelData, Class, Method};
         let Some(a) = self.allocs.iter().find(|a| a.relayed == relayed) else {
             return;
@@ -445,9 +445,9 @@ impl SansIo for TurnRelay {
             return Ok(());
         };
         if dst == self.listen {
-            self.from_client(src, d.contents);
+            self.on_client(src, d.contents);
         } else {
-            self.from_peer(src, dst, d.contents);
+            self.on_peer(src, dst, d.contents);
         }
         Ok(())
     }
