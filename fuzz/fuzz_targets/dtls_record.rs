@@ -30,10 +30,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         if let Some((&t, body)) = rec.fragment.split_first() {
-            if let Ok(m) = Message::decode(t, body) {
+            if let Ok(m) = Message::parse(t, body) {
                 let mut again = Vec::new();
-                m.encode_body(&mut again);
-                assert_eq!(Message::decode(t, &again).ok(), Some(m));
+                m.emit_body(&mut again);
+                assert_eq!(Message::parse(t, &again).ok(), Some(m));
             }
         }
     }

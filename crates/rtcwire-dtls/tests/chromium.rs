@@ -70,7 +70,7 @@ fn first_message(out: &[Vec<u8>]) -> (u8, u16, Vec<u8>) {
 
 fn check_server_hello(out: &[Vec<u8>]) -> ServerHello {
     let (ty, seq, body) = first_message(out);
-    let Message::ServerHello(sh) = Message::decode(ty, &body).unwrap() else {
+    let Message::ServerHello(sh) = Message::parse(ty, &body).unwrap() else {
         panic!("not a ServerHello: {ty}");
     };
     assert_eq!(seq, 0);
@@ -124,7 +124,7 @@ fn with_cookies_on_the_hello_gets_a_stateless_hello_verify_request() {
     assert_eq!(out.len(), 1);
     let (ty, seq, body) = first_message(&out);
     let Message::HelloVerifyRequest(HelloVerifyRequest { cookie, .. }) =
-        Message::decode(ty, &body).unwrap()
+        Message::parse(ty, &body).unwrap()
     else {
         panic!("not a HelloVerifyRequest");
     };

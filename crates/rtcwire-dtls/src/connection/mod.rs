@@ -142,7 +142,7 @@ impl Core {
         let seq = self.send_seq;
         self.send_seq = self.send_seq.wrapping_add(1);
         let mut body = Vec::new();
-        msg.encode_body(&mut body);
+        msg.emit_body(&mut body);
         self.flight.push(Outgoing::Handshake {
             epoch,
             msg_type: msg.kind().code(),
@@ -638,7 +638,7 @@ impl Connection {
     }
 
     fn handle_message(&mut self, now: Instant, m: Complete) -> Result<(), Error> {
-        let msg = Message::decode(m.msg_type, &m.body)?;
+        let msg = Message::parse(m.msg_type, &m.body)?;
         let state = std::mem::replace(&mut self.state, State::Closed);
         let result = match state {
             State::Client(s) => client::handle(&mut self.core, s, now, msg, &m)

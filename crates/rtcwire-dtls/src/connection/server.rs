@@ -148,7 +148,7 @@ fn hello_verify(core: &mut Core, ch: &ClientHello, seq: u16) -> Result<(), Error
         cookie: cookie::compute(core.cookie_key(), core.remote(), ch)?,
     });
     let mut body = Vec::new();
-    hvr.encode_body(&mut body);
+    hvr.emit_body(&mut body);
     let msg = [Outgoing::Handshake {
         epoch: 0,
         msg_type: hvr.kind().code(),

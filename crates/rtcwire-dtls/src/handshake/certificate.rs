@@ -15,7 +15,7 @@ pub struct Certificate {
 
 impl Certificate {
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let bad = Error::Malformed("Certificate");
         let mut r = Reader::new(body);
         let list = r.vec24().ok_or(bad.clone())?;
@@ -35,7 +35,7 @@ impl Certificate {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         let mut list = Vec::new();
         for c in &self.chain {
             list.put_vec24(c);

@@ -21,7 +21,7 @@ pub struct CertificateRequest {
 
 impl CertificateRequest {
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let bad = Error::Malformed("CertificateRequest");
         let mut r = Reader::new(body);
         let types = r.vec8().ok_or(bad.clone())?;
@@ -41,7 +41,7 @@ impl CertificateRequest {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.put_vec8(&self.certificate_types);
         let n = self.signature_algorithms.len().min(0x7fff);
         out.put_u16((n * 2) as u16);

@@ -14,7 +14,7 @@ pub struct CertificateVerify {
 
 impl CertificateVerify {
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let mut r = Reader::new(body);
         match (r.u16(), r.vec16()) {
             (Some(scheme), Some(sig)) if r.is_empty() => Ok(CertificateVerify {
@@ -26,7 +26,7 @@ impl CertificateVerify {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.put_u16(self.scheme);
         out.put_vec16(&self.signature);
     }

@@ -25,7 +25,7 @@ pub struct ClientHello {
 
 impl ClientHello {
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let bad = Error::Malformed("ClientHello");
         let mut r = Reader::new(body);
         let version = r.u16().ok_or(bad.clone())?;
@@ -34,7 +34,7 @@ impl ClientHello {
         let cookie = r.vec8().ok_or(bad.clone())?;
         let suites = r.vec16().filter(|s| s.len() % 2 == 0).ok_or(bad.clone())?;
         let compression = r.vec8().ok_or(bad.clone())?;
-        let extensions = Extensions::decode(&mut r)?;
+        let extensions = Extensions::parse(&mut r)?;
         if !r.is_empty() {
             return Err(bad);
         }
@@ -53,7 +53,7 @@ impl ClientHello {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.put_u16(self.version);
         out.extend_from_slice(&self.random);
         out.put_vec8(&self.session_id);
@@ -64,6 +64,6 @@ impl ClientHello {
             out.put_u16(*s);
         }
         out.put_vec8(&self.compression_methods);
-        self.extensions.encode(out);
+        self.extensions.emit(out);
     }
 }

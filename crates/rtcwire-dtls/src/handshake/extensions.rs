@@ -71,7 +71,7 @@ fn put_u16_list(out: &mut Vec<u8>, list: &[u16]) {
 impl Extensions {
     /// Decodes the extensions block (including its `u16` length). An absent block (a hello
     /// that ends after compression methods) is an empty set.
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Extensions, Error> {
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Extensions, Error> {
         let mut ext = Extensions::default();
         if r.is_empty() {
             return Ok(ext);
@@ -130,7 +130,7 @@ impl Extensions {
 
     /// Appends the extensions block with its `u16` length. Known extensions come first in a
     /// fixed order, then the unknown ones as kept.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         let mut b = Vec::new();
         let mut put = |ty: u16, body: &[u8]| {
             b.put_u16(ty);

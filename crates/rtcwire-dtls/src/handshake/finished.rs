@@ -12,7 +12,7 @@ pub struct Finished {
 impl Finished {
     /// Decodes the message body (any length up to 64 bytes; the state machine compares it
     /// with the expected 12).
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         if body.len() > 64 {
             return Err(Error::Malformed("Finished"));
         }
@@ -22,7 +22,7 @@ impl Finished {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.verify_data);
     }
 }

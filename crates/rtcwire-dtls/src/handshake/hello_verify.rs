@@ -17,7 +17,7 @@ pub struct HelloVerifyRequest {
 
 impl HelloVerifyRequest {
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let mut r = Reader::new(body);
         match (r.u16(), r.vec8()) {
             (Some(version), Some(cookie)) if r.is_empty() => Ok(HelloVerifyRequest {
@@ -29,7 +29,7 @@ impl HelloVerifyRequest {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.put_u16(self.version);
         out.put_vec8(&self.cookie);
     }

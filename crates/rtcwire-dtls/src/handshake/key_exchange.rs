@@ -37,7 +37,7 @@ impl ServerKeyExchange {
     }
 
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let bad = Error::Malformed("ServerKeyExchange");
         let mut r = Reader::new(body);
         if r.u8() != Some(NAMED_CURVE) {
@@ -59,7 +59,7 @@ impl ServerKeyExchange {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.params());
         out.put_u16(self.scheme);
         out.put_vec16(&self.signature);
@@ -75,7 +75,7 @@ pub struct ClientKeyExchange {
 
 impl ClientKeyExchange {
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let mut r = Reader::new(body);
         match r.vec8() {
             Some(p) if r.is_empty() && !p.is_empty() => {
@@ -86,7 +86,7 @@ impl ClientKeyExchange {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.put_vec8(&self.public);
     }
 }

@@ -205,7 +205,7 @@ impl Message {
     }
 
     /// Decodes a complete message body of type `msg_type`.
-    pub fn decode(msg_type: u8, body: &[u8]) -> Result<Message, Error> {
+    pub fn parse(msg_type: u8, body: &[u8]) -> Result<Message, Error> {
         let empty = |m: Message| {
             if body.is_empty() {
                 Ok(m)
@@ -215,42 +215,42 @@ impl Message {
         };
         match HandshakeType::from_code(msg_type).ok_or(Error::Malformed("handshake type"))? {
             HandshakeType::HelloRequest => empty(Message::HelloRequest),
-            HandshakeType::ClientHello => ClientHello::decode(body).map(Message::ClientHello),
-            HandshakeType::ServerHello => ServerHello::decode(body).map(Message::ServerHello),
+            HandshakeType::ClientHello => ClientHello::parse(body).map(Message::ClientHello),
+            HandshakeType::ServerHello => ServerHello::parse(body).map(Message::ServerHello),
             HandshakeType::HelloVerifyRequest => {
-                HelloVerifyRequest::decode(body).map(Message::HelloVerifyRequest)
+                HelloVerifyRequest::parse(body).map(Message::HelloVerifyRequest)
             }
-            HandshakeType::Certificate => Certificate::decode(body).map(Message::Certificate),
+            HandshakeType::Certificate => Certificate::parse(body).map(Message::Certificate),
             HandshakeType::ServerKeyExchange => {
-                ServerKeyExchange::decode(body).map(Message::ServerKeyExchange)
+                ServerKeyExchange::parse(body).map(Message::ServerKeyExchange)
             }
             HandshakeType::CertificateRequest => {
-                CertificateRequest::decode(body).map(Message::CertificateRequest)
+                CertificateRequest::parse(body).map(Message::CertificateRequest)
             }
             HandshakeType::ServerHelloDone => empty(Message::ServerHelloDone),
             HandshakeType::CertificateVerify => {
-                CertificateVerify::decode(body).map(Message::CertificateVerify)
+                CertificateVerify::parse(body).map(Message::CertificateVerify)
             }
             HandshakeType::ClientKeyExchange => {
-                ClientKeyExchange::decode(body).map(Message::ClientKeyExchange)
+                ClientKeyExchange::parse(body).map(Message::ClientKeyExchange)
             }
-            HandshakeType::Finished => Finished::decode(body).map(Message::Finished),
+            HandshakeType::Finished => Finished::parse(body).map(Message::Finished),
         }
     }
 
     /// Appends the message body.
-    pub fn encode_body(&self, out: &mut Vec<u8>) {
+    pub fn emit_body(&self, out: &mut Vec<u8>) {
         match self {
             Message::HelloRequest | Message::ServerHelloDone => {}
-            Message::ClientHello(m) => m.encode(out),
-            Message::ServerHello(m) => m.encode(out),
-            Message::HelloVerifyRequest(m) => m.encode(out),
-            Message::Certificate(m) => m.encode(out),
-            Message::ServerKeyExchange(m) => m.encode(out),
-            Message::CertificateRequest(m) => m.encode(out),
-            Message::CertificateVerify(m) => m.encode(out),
-            Message::ClientKeyExchange(m) => m.encode(out),
-            Message::Finished(m) => m.encode(out),
+            Message::ClientHello(m) => m.emit(out),
+            Message::ServerHello(m) => m.emit(out),
+            Message::HelloVerifyRequest(m) => m.emit(out),
+            Message::Certificate(m) => m.emit(out),
+            Message::ServerKeyExchange(m) => m.emit(out),
+            Message::CertificateRequest(m) => m.emit(out),
+            Message::CertificateVerify(m) => m.emit(out),
+            Message::ClientKeyExchange(m) => m.emit(out),
+            Message::Finished(m) => m.emit(out),
         }
     }
 
@@ -258,7 +258,7 @@ impl Message {
     #[must_use]
     pub fn to_bytes(&self, message_seq: u16) -> Vec<u8> {
         let mut body = Vec::new();
-        self.encode_body(&mut body);
+        self.emit_body(&mut body);
         let mut out = Vec::with_capacity(HANDSHAKE_HEADER_LEN + body.len());
         let length = u32::try_from(body.len()).unwrap_or(u32::MAX) & 0x00ff_ffff;
         HandshakeHeader {

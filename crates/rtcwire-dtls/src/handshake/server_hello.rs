@@ -23,7 +23,7 @@ pub struct ServerHello {
 
 impl ServerHello {
     /// Decodes the message body.
-    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let bad = Error::Malformed("ServerHello");
         let mut r = Reader::new(body);
         let version = r.u16().ok_or(bad.clone())?;
@@ -31,7 +31,7 @@ impl ServerHello {
         let session_id = r.vec8().filter(|s| s.len() <= 32).ok_or(bad.clone())?;
         let cipher_suite = r.u16().ok_or(bad.clone())?;
         let compression_method = r.u8().ok_or(bad.clone())?;
-        let extensions = Extensions::decode(&mut r)?;
+        let extensions = Extensions::parse(&mut r)?;
         if !r.is_empty() {
             return Err(bad);
         }
@@ -46,12 +46,12 @@ impl ServerHello {
     }
 
     /// Appends the message body.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub fn emit(&self, out: &mut Vec<u8>) {
         out.put_u16(self.version);
         out.extend_from_slice(&self.random);
         out.put_vec8(&self.session_id);
         out.put_u16(self.cipher_suite);
         out.put_u8(self.compression_method);
-        self.extensions.encode(out);
+        self.extensions.emit(out);
     }
 }

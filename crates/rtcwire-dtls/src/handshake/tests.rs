@@ -115,8 +115,8 @@ proptest! {
     #[test]
     fn encode_decode_round_trip(m in message_any(), seq in any::<u16>()) {
         let mut body = Vec::new();
-        m.encode_body(&mut body);
-        let back = Message::decode(m.kind().code(), &body).expect("decodes");
+        m.emit_body(&mut body);
+        let back = Message::parse(m.kind().code(), &body).expect("decodes");
         prop_assert_eq!(&back, &m);
         let framed = m.to_bytes(seq);
         let mut r = crate::codec::Reader::new(&framed);
@@ -131,10 +131,10 @@ proptest! {
     /// decodes to the same message.
     #[test]
     fn decode_any_bytes(t in any::<u8>(), body in vec(any::<u8>(), 0..300)) {
-        if let Ok(m) = Message::decode(t, &body) {
+        if let Ok(m) = Message::parse(t, &body) {
             let mut again = Vec::new();
-            m.encode_body(&mut again);
-            prop_assert_eq!(Message::decode(t, &again).expect("re-decodes"), m);
+            m.emit_body(&mut again);
+            prop_assert_eq!(Message::parse(t, &again).expect("re-decodes"), m);
         }
     }
 }
