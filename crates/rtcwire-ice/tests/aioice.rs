@@ -113,6 +113,7 @@ fn run(controlling: bool) {
     let deadline = start + Duration::from_secs(20);
     let mut remote_creds = false;
     let mut sent_candidate = false;
+    let mut aioice_connecting = false;
     let mut got_hello = false;
     let mut replied = false;
     let mut peer_received: Option<String> = None;
@@ -132,15 +133,17 @@ fn run(controlling: bool) {
             } else if let Some(c) = json_str(&line, "candidate") {
                 let c = Candidate::parse(&c).unwrap();
                 agent.add_remote_candidate(now, c).unwrap();
+            } else if line.contains("\"connecting\"") {
+                aioice_connecting = true;
             } else if line.contains("\"eoc\"") {
                 agent.end_of_remote_candidates(now);
             } else if let Some(r) = json_str(&line, "received") {
                 peer_received = Some(r);
             }
         }
-        // Trickle our candidate only once aioice runs connect() (it has our creds by then
-        // and is reading stdin concurrently).
-        if remote_creds && !sent_candidate {
+        // Trickle: our only candidate is gathered and signalled once aioice reports that its
+        // connect() is running (it reads stdin concurrently and adds candidates as they come).
+        if remote_creds && aioice_connecting && !sent_candidate {
             let c = agent.add_host_candidate(now, local).unwrap();
             agent.end_of_local_candidates();
             let _ = c;

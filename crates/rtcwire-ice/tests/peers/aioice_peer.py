@@ -52,7 +52,10 @@ async def main():
                 await conn.add_remote_candidate(None)
 
     feeder = asyncio.ensure_future(feed())
-    await asyncio.wait_for(conn.connect(), 15)
+    connecting = asyncio.ensure_future(asyncio.wait_for(conn.connect(), 15))
+    await asyncio.sleep(0)  # let connect() start before the peer's candidates may arrive
+    out({"connecting": True})
+    await connecting
     pair = conn._nominated.get(1)
     out({"connected": True, "nominated": str(pair) if pair else None})
     await conn.send(b"hello from aioice")
