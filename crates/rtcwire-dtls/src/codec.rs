@@ -1,15 +1,29 @@
 //! Bounds-checked big-endian reading and writing for the wire formats.
 
+use crate::Error;
+
 /// A cursor over borrowed bytes. Every read is checked; a short buffer is `None`, never a
-/// panic.
+/// panic, and the reader remembers the first shortfall so that the caller can report it as
+/// [`Error::Truncated`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
+    /// `(needed, available)` of the first read that ran past the end.
+    short: Option<(usize, usize)>,
 }
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
-        Reader { buf }
+        Reader { buf, short: None }
+    }
+
+    /// Why the last failed read failed: [`Error::Truncated`] when the input ran out, else
+    /// `Malformed(what)` (a value out of range, a length that does not add up).
+    pub(crate) fn err(&self, what: &'static str) -> Error {
+        match self.short {
+            Some((needed, available)) => Error::Truncated { needed, available },
+            None => Error::Malformed(what),
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -22,6 +36,7 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if n > self.buf.len() {
+            self.short.get_or_insert((n, self.buf.len()));
             return None;
         }
         let (a, b) = self.buf.split_at(n);

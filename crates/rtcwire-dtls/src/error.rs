@@ -16,6 +16,14 @@ pub enum Error {
     /// A handshake message did not decode.
     #[error("malformed {0}")]
     Malformed(&'static str),
+    /// A handshake message ended before a field it declares.
+    #[error("truncated handshake message: {needed} bytes needed, {available} available")]
+    Truncated {
+        /// Bytes the next field needed.
+        needed: usize,
+        /// Bytes that were left.
+        available: usize,
+    },
     /// A handshake message arrived that the current state does not expect.
     #[error("unexpected {got} while expecting {expected}")]
     UnexpectedMessage {
@@ -108,7 +116,7 @@ impl Error {
     pub fn alert(&self) -> Option<AlertDescription> {
         use AlertDescription as A;
         Some(match self {
-            Error::Malformed(_) | Error::BadKeyShare => A::DecodeError,
+            Error::Malformed(_) | Error::Truncated { .. } | Error::BadKeyShare => A::DecodeError,
             Error::UnexpectedMessage { .. } => A::UnexpectedMessage,
             Error::NoCommonCipherSuite
             | Error::NoCommonGroup

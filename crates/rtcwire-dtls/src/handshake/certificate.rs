@@ -16,18 +16,20 @@ pub struct Certificate {
 impl Certificate {
     /// Decodes the message body.
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let bad = Error::Malformed("Certificate");
         let mut r = Reader::new(body);
-        let list = r.vec24().ok_or(bad.clone())?;
+        let list = r.vec24().ok_or_else(|| r.err("Certificate"))?;
         if !r.is_empty() {
-            return Err(bad);
+            return Err(Error::Malformed("Certificate"));
         }
         let mut r = Reader::new(list);
         let mut chain = Vec::new();
         while !r.is_empty() {
-            let c = r.vec24().filter(|c| !c.is_empty()).ok_or(bad.clone())?;
+            let c = r
+                .vec24()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| r.err("Certificate"))?;
             if chain.len() >= MAX_CHAIN {
-                return Err(bad);
+                return Err(Error::Malformed("Certificate"));
             }
             chain.push(c.to_vec());
         }

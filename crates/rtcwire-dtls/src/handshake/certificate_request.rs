@@ -22,13 +22,15 @@ pub struct CertificateRequest {
 impl CertificateRequest {
     /// Decodes the message body.
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let bad = Error::Malformed("CertificateRequest");
         let mut r = Reader::new(body);
-        let types = r.vec8().ok_or(bad.clone())?;
-        let algs = r.vec16().filter(|a| a.len() % 2 == 0).ok_or(bad.clone())?;
-        let authorities = r.vec16().ok_or(bad.clone())?;
+        let types = r.vec8().ok_or_else(|| r.err("CertificateRequest"))?;
+        let algs = r
+            .vec16()
+            .filter(|a| a.len() % 2 == 0)
+            .ok_or_else(|| r.err("CertificateRequest"))?;
+        let authorities = r.vec16().ok_or_else(|| r.err("CertificateRequest"))?;
         if !r.is_empty() {
-            return Err(bad);
+            return Err(Error::Malformed("CertificateRequest"));
         }
         Ok(CertificateRequest {
             certificate_types: types.to_vec(),

@@ -21,7 +21,7 @@ impl CertificateVerify {
                 scheme,
                 signature: sig.to_vec(),
             }),
-            _ => Err(Error::Malformed("CertificateVerify")),
+            _ => Err(r.err("CertificateVerify")),
         }
     }
 

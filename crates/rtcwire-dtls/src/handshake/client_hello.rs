@@ -26,17 +26,22 @@ pub struct ClientHello {
 impl ClientHello {
     /// Decodes the message body.
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let bad = Error::Malformed("ClientHello");
         let mut r = Reader::new(body);
-        let version = r.u16().ok_or(bad.clone())?;
-        let random = r.array::<32>().ok_or(bad.clone())?;
-        let session_id = r.vec8().filter(|s| s.len() <= 32).ok_or(bad.clone())?;
-        let cookie = r.vec8().ok_or(bad.clone())?;
-        let suites = r.vec16().filter(|s| s.len() % 2 == 0).ok_or(bad.clone())?;
-        let compression = r.vec8().ok_or(bad.clone())?;
+        let version = r.u16().ok_or_else(|| r.err("ClientHello"))?;
+        let random = r.array::<32>().ok_or_else(|| r.err("ClientHello"))?;
+        let session_id = r
+            .vec8()
+            .filter(|s| s.len() <= 32)
+            .ok_or_else(|| r.err("ClientHello"))?;
+        let cookie = r.vec8().ok_or_else(|| r.err("ClientHello"))?;
+        let suites = r
+            .vec16()
+            .filter(|s| s.len() % 2 == 0)
+            .ok_or_else(|| r.err("ClientHello"))?;
+        let compression = r.vec8().ok_or_else(|| r.err("ClientHello"))?;
         let extensions = Extensions::parse(&mut r)?;
         if !r.is_empty() {
-            return Err(bad);
+            return Err(Error::Malformed("ClientHello"));
         }
         Ok(ClientHello {
             version,

@@ -76,13 +76,13 @@ impl Extensions {
         if r.is_empty() {
             return Ok(ext);
         }
-        let block = r.vec16().ok_or(Error::Malformed("extensions"))?;
+        let block = r.vec16().ok_or_else(|| r.err("extensions"))?;
         let mut r = Reader::new(block);
         let mut seen = Vec::new();
         while !r.is_empty() {
             let (ty, body) = match (r.u16(), r.vec16()) {
                 (Some(t), Some(b)) => (t, b),
-                _ => return Err(Error::Malformed("extension")),
+                _ => return Err(r.err("extension")),
             };
             if seen.contains(&ty) || seen.len() >= MAX_EXTENSIONS {
                 return Err(Error::Malformed("duplicate or too many extensions"));

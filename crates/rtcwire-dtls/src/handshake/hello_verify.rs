@@ -24,7 +24,7 @@ impl HelloVerifyRequest {
                 version,
                 cookie: cookie.to_vec(),
             }),
-            _ => Err(Error::Malformed("HelloVerifyRequest")),
+            _ => Err(r.err("HelloVerifyRequest")),
         }
     }
 

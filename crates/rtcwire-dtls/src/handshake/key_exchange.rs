@@ -38,17 +38,21 @@ impl ServerKeyExchange {
 
     /// Decodes the message body.
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let bad = Error::Malformed("ServerKeyExchange");
         let mut r = Reader::new(body);
-        if r.u8() != Some(NAMED_CURVE) {
-            return Err(bad);
+        match r.u8() {
+            Some(NAMED_CURVE) => {}
+            Some(_) => return Err(Error::Malformed("ServerKeyExchange")),
+            None => return Err(r.err("ServerKeyExchange")),
         }
-        let group = r.u16().ok_or(bad.clone())?;
-        let public = r.vec8().filter(|p| !p.is_empty()).ok_or(bad.clone())?;
-        let scheme = r.u16().ok_or(bad.clone())?;
-        let signature = r.vec16().ok_or(bad.clone())?;
+        let group = r.u16().ok_or_else(|| r.err("ServerKeyExchange"))?;
+        let public = r
+            .vec8()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| r.err("ServerKeyExchange"))?;
+        let scheme = r.u16().ok_or_else(|| r.err("ServerKeyExchange"))?;
+        let signature = r.vec16().ok_or_else(|| r.err("ServerKeyExchange"))?;
         if !r.is_empty() {
-            return Err(bad);
+            return Err(Error::Malformed("ServerKeyExchange"));
         }
         Ok(ServerKeyExchange {
             group,
@@ -81,7 +85,7 @@ impl ClientKeyExchange {
             Some(p) if r.is_empty() && !p.is_empty() => {
                 Ok(ClientKeyExchange { public: p.to_vec() })
             }
-            _ => Err(Error::Malformed("ClientKeyExchange")),
+            _ => Err(r.err("ClientKeyExchange")),
         }
     }
 

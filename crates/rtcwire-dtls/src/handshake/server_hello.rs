@@ -24,16 +24,18 @@ pub struct ServerHello {
 impl ServerHello {
     /// Decodes the message body.
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let bad = Error::Malformed("ServerHello");
         let mut r = Reader::new(body);
-        let version = r.u16().ok_or(bad.clone())?;
-        let random = r.array::<32>().ok_or(bad.clone())?;
-        let session_id = r.vec8().filter(|s| s.len() <= 32).ok_or(bad.clone())?;
-        let cipher_suite = r.u16().ok_or(bad.clone())?;
-        let compression_method = r.u8().ok_or(bad.clone())?;
+        let version = r.u16().ok_or_else(|| r.err("ServerHello"))?;
+        let random = r.array::<32>().ok_or_else(|| r.err("ServerHello"))?;
+        let session_id = r
+            .vec8()
+            .filter(|s| s.len() <= 32)
+            .ok_or_else(|| r.err("ServerHello"))?;
+        let cipher_suite = r.u16().ok_or_else(|| r.err("ServerHello"))?;
+        let compression_method = r.u8().ok_or_else(|| r.err("ServerHello"))?;
         let extensions = Extensions::parse(&mut r)?;
         if !r.is_empty() {
-            return Err(bad);
+            return Err(Error::Malformed("ServerHello"));
         }
         Ok(ServerHello {
             version,

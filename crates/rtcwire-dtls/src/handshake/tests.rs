@@ -138,3 +138,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_short_message_is_truncated_with_what_was_needed() {
+    // A ClientHello that stops inside its random.
+    let body = [0xfe, 0xfd, 1, 2, 3];
+    assert_eq!(
+        ClientHello::parse(&body),
+        Err(Error::Truncated {
+            needed: 32,
+            available: 3
+        })
+    );
+    // A cookie length that runs past the end.
+    let mut hvr = vec![0xfe, 0xff, 20];
+    hvr.extend_from_slice(&[7; 5]);
+    assert_eq!(
+        HelloVerifyRequest::parse(&hvr),
+        Err(Error::Truncated {
+            needed: 20,
+            available: 5
+        })
+    );
+    // Trailing bytes are not a truncation.
+    assert_eq!(
+        HelloVerifyRequest::parse(&[0xfe, 0xff, 0, 9]),
+        Err(Error::Malformed("HelloVerifyRequest"))
+    );
+}
