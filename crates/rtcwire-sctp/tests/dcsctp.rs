@@ -441,6 +441,78 @@ fn abort_from_either_side() {
         .any(|e| matches!(e, SocketEvent::OnAborted(..)))));
 }
 
+/// RFC 9653 zero checksum with the DTLS method, announced by both: after setup, packets go
+/// with a zero checksum field both ways and data flows. Announced by one side only: every
+/// packet carries its CRC-32c (negotiated per direction; dcsctp treats it as symmetric).
+#[test]
+fn zero_checksum_when_both_announce_it() {
+    for (ours_on, theirs_on) in [(true, true), (true, false), (false, true)] {
+        for we_connect in [true, false] {
+            let now = start_instant();
+            let mut opts = Dc::options();
+            if theirs_on {
+                opts.zero_checksum_alternate_error_detection_method =
+                    dcsctp::api::ZERO_CHECKSUM_ALTERNATE_ERROR_DETECTION_METHOD_LOWER_LAYER_DTLS;
+            }
+            let cfg = Config {
+                zero_checksum: ours_on,
+                ..our_config()
+            };
+            let mut net = Net::new(
+                assoc(cfg, 80, now),
+                Dc::new(&opts, now),
+                now,
+                Link::clean(10),
+                80,
+            );
+            net.trace = true;
+            if we_connect {
+                net.a.connect(now).unwrap();
+            } else {
+                net.b.tick(now);
+                net.b.sock.connect();
+            }
+            assert!(
+                net.run_until(Duration::from_secs(30), |n| n.a.is_established()
+                    && n.b.sock.state() == SocketState::Connected)
+            );
+            // dcsctp announces in its INIT when configured, but in its INIT ACK only when
+            // our INIT announced too.
+            let announced_to_us = theirs_on && (ours_on || !we_connect);
+            assert_eq!(
+                net.a.sends_zero_checksum(),
+                announced_to_us,
+                "ours {ours_on} theirs {theirs_on} we_connect {we_connect}"
+            );
+            net.trace_lines.clear();
+            net.zero_checksums = (0, 0);
+            for i in 0..20 {
+                net.a
+                    .send(net.now, 1, 53, payload(i, 3000), SendOptions::default())
+                    .unwrap();
+                dc_send(&mut net, 1, 53, payload(i, 3000), &DcSendOptions::default());
+            }
+            assert!(
+                net.run_until(Duration::from_secs(30), |x| ours(x).len() == 20
+                    && theirs(x).len() == 20)
+            );
+            let (to_b, to_a) = net.zero_checksums;
+            let both = ours_on && theirs_on;
+            if announced_to_us {
+                assert!(to_b > 0, "we never sent a zero checksum");
+            } else {
+                assert_eq!(to_b, 0);
+            }
+            if both {
+                assert!(to_a > 0, "dcsctp never sent a zero checksum");
+            } else {
+                assert_eq!(to_a, 0, "zero checksum without both announcing");
+            }
+            assert_eq!(net.refused, 0);
+        }
+    }
+}
+
 #[test]
 fn idle_association_stays_up_with_heartbeats_both_ways() {
     let mut net = interop(true, Link::clean(30), 70);

@@ -13,6 +13,9 @@ use crate::Error;
 
 const FEATURE_FORWARD_TSN: u8 = 1;
 const FEATURE_RECONFIG: u8 = 2;
+const FEATURE_ZERO_CHECKSUM: u8 = 4;
+/// RFC 9653 error detection method: the lower layer is DTLS.
+const EDMID_DTLS: u32 = 1;
 
 /// What the peer supports, from its INIT / INIT ACK parameters.
 fn features(params: &Params<'_>) -> u8 {
@@ -20,6 +23,9 @@ fn features(params: &Params<'_>) -> u8 {
     for p in params.iter() {
         match p.typ {
             param_type::FORWARD_TSN_SUPPORTED => f |= FEATURE_FORWARD_TSN,
+            param_type::ZERO_CHECKSUM_ACCEPTABLE if p.value == EDMID_DTLS.to_be_bytes() => {
+                f |= FEATURE_ZERO_CHECKSUM;
+            }
             param_type::SUPPORTED_EXTENSIONS => {
                 for &c in p.value {
                     if c == chunk_type::FORWARD_TSN {
@@ -91,6 +97,13 @@ impl Association {
             out,
         );
         Param::emit(param_type::FORWARD_TSN_SUPPORTED, &[], out);
+        if self.config.zero_checksum {
+            Param::emit(
+                param_type::ZERO_CHECKSUM_ACCEPTABLE,
+                &EDMID_DTLS.to_be_bytes(),
+                out,
+            );
+        }
     }
 
     /// INIT: answer with INIT ACK and a signed cookie; keep no state (RFC 9260 §5.1.3), or,
@@ -243,6 +256,7 @@ impl Association {
         self.peer_tag = peer_tag;
         self.peer_forward_tsn = features & FEATURE_FORWARD_TSN != 0;
         self.peer_reconfig = features & FEATURE_RECONFIG != 0;
+        self.peer_zero_checksum = features & FEATURE_ZERO_CHECKSUM != 0;
         self.peer_rwnd = peer_a_rwnd as usize;
         // Slow start seeded from the peer's window, in both roles (RFC 9260 §7.2.1).
         self.ssthresh = (peer_a_rwnd as usize).max(4 * self.config.mtu);
@@ -271,7 +285,10 @@ impl Association {
             self.end(Some(AbortReason::SetupTimeout));
             return;
         }
-        self.handshake_rto = (self.handshake_rto * 2).min(self.config.rto_max);
+        self.handshake_rto = self
+            .handshake_rto
+            .saturating_mul(2)
+            .min(self.config.rto_max);
         self.handshake_due = true;
         self.t1 = Some(now + self.handshake_rto);
     }

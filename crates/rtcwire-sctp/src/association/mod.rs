@@ -74,6 +74,10 @@ pub struct Config {
     /// When the peer resets its outgoing streams, reset ours with the same ids (what data
     /// channels need to close on both sides).
     pub answer_incoming_reset: bool,
+    /// RFC 9653: announce that we accept packets with a zero checksum because DTLS below
+    /// protects them (error detection method 1). Negotiated per direction: we accept zero
+    /// checksums only if we announced it, and send them only to a peer that announced it.
+    pub zero_checksum: bool,
 }
 
 impl Default for Config {
@@ -100,6 +104,7 @@ impl Default for Config {
             max_cwnd: 64 * 1024 * 1024,
             cookie_lifetime: Duration::from_secs(60),
             answer_incoming_reset: true,
+            zero_checksum: false,
         }
     }
 }
@@ -245,6 +250,7 @@ pub struct Association {
     // peer
     peer_forward_tsn: bool,
     peer_reconfig: bool,
+    peer_zero_checksum: bool,
     peer_rwnd: usize,
     outbound_streams: u16,
 
@@ -339,6 +345,7 @@ impl Association {
             t1: None,
             peer_forward_tsn: false,
             peer_reconfig: false,
+            peer_zero_checksum: false,
             peer_rwnd: 0,
             outstanding: VecDeque::new(),
             next_tsn: 0,
@@ -420,6 +427,13 @@ impl Association {
             abandoned_messages: self.stats.abandoned_messages + self.queue.abandoned_unsent,
             ..self.stats
         }
+    }
+
+    /// Whether packets to the peer go without a checksum (it announced RFC 9653 with the
+    /// DTLS method).
+    #[must_use]
+    pub fn sends_zero_checksum(&self) -> bool {
+        self.peer_zero_checksum
     }
 
     /// Whether the peer supports PR-SCTP (FORWARD TSN).
@@ -746,7 +760,11 @@ impl Association {
             }
         }
         let srtt = self.srtt.unwrap_or(r);
-        self.rto = (srtt + 4 * self.rttvar).clamp(self.config.rto_min, self.config.rto_max);
+        // max-then-min rather than clamp: a configuration with min > max must not panic.
+        self.rto = srtt
+            .saturating_add(self.rttvar.saturating_mul(4))
+            .max(self.config.rto_min)
+            .min(self.config.rto_max);
     }
 }
 
@@ -765,7 +783,20 @@ impl SansIo for Association {
             self.stats.packets_refused += 1;
             return Err(Error::Closed);
         }
-        let packet = match Packet::parse_checked(d.contents).and_then(|p| {
+        // RFC 9653: once we announced it (in our INIT or in an INIT ACK), a zero checksum
+        // field means "not computed"; an INIT must still carry a real one.
+        let is_init = d.contents.get(crate::wire::HEADER_LEN) == Some(&chunk_type::INIT);
+        let zero_ok = self.config.zero_checksum && !is_init;
+        let packet = match Packet::parse(d.contents).and_then(|p| {
+            if !(zero_ok && p.checksum == 0) {
+                let actual = crate::wire::checksum(d.contents);
+                if actual != p.checksum {
+                    return Err(Error::BadChecksum {
+                        expected: p.checksum,
+                        actual,
+                    });
+                }
+            }
             self.check_packet(&p)?;
             Ok(p)
         }) {

@@ -32,7 +32,21 @@ impl Association {
             buf.truncate(start);
             return None;
         }
-        finish_packet(buf.get_mut(start..)?);
+        // RFC 9653: to a peer that accepts it, packets of the association go with a zero
+        // checksum (DTLS protects them); setup packets always carry the CRC.
+        let zero = self.peer_zero_checksum
+            && !self.ended
+            && matches!(
+                self.state,
+                State::Established
+                    | State::ShutdownPending
+                    | State::ShutdownSent
+                    | State::ShutdownReceived
+                    | State::ShutdownAckSent
+            );
+        if !zero {
+            finish_packet(buf.get_mut(start..)?);
+        }
         self.stats.packets_sent += 1;
         Some(Transmit::on_path(buf.len() - start))
     }
@@ -515,7 +529,7 @@ impl Association {
         if self.too_many_errors() {
             return;
         }
-        self.rto = (self.rto * 2).min(self.config.rto_max);
+        self.rto = self.rto.saturating_mul(2).min(self.config.rto_max);
         let mtu = self.config.mtu;
         self.ssthresh = (self.cwnd / 2).max(4 * mtu);
         self.cwnd = mtu;
@@ -563,7 +577,7 @@ impl Association {
             if self.too_many_errors() {
                 return;
             }
-            self.rto = (self.rto * 2).min(self.config.rto_max);
+            self.rto = self.rto.saturating_mul(2).min(self.config.rto_max);
             self.shutdown_due = true;
             self.t2 = Some(now + self.rto);
         }
@@ -578,7 +592,7 @@ impl Association {
             if self.too_many_errors() {
                 return;
             }
-            self.rto = (self.rto * 2).min(self.config.rto_max);
+            self.rto = self.rto.saturating_mul(2).min(self.config.rto_max);
             self.hb_next = Some(now);
         }
         if self.hb_next.is_some_and(|t| t <= now) {

@@ -16,6 +16,8 @@ pub mod param_type {
     pub const SUPPORTED_EXTENSIONS: u16 = 0x8008;
     /// Forward-TSN supported (RFC 3758).
     pub const FORWARD_TSN_SUPPORTED: u16 = 0xc000;
+    /// Zero checksum acceptable (RFC 9653), with an error detection method id.
+    pub const ZERO_CHECKSUM_ACCEPTABLE: u16 = 0x8001;
 }
 
 /// INIT: how the sender wants the association.

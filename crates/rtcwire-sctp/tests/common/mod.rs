@@ -72,6 +72,8 @@ pub struct Net<A: SansIo, B: SansIo> {
     pub refused: u64,
     pub last_refusal: Option<String>,
     pub trace: bool,
+    /// Packets sent with a zero checksum field (to B, to A).
+    pub zero_checksums: (u64, u64),
     pub trace_lines: Vec<String>,
     rng: SeededRng,
     queue: BinaryHeap<Reverse<InFlight>>,
@@ -111,6 +113,7 @@ where
             refused: 0,
             last_refusal: None,
             trace: false,
+            zero_checksums: (0, 0),
             trace_lines: Vec::new(),
             rng: SeededRng::new(seed),
             queue: BinaryHeap::new(),
@@ -125,6 +128,13 @@ where
 
     fn send(&mut self, to_b: bool, bytes: Vec<u8>) {
         let link = if to_b { self.a_to_b } else { self.b_to_a };
+        if bytes.len() >= 12 && bytes[8..12] == [0, 0, 0, 0] {
+            if to_b {
+                self.zero_checksums.0 += 1;
+            } else {
+                self.zero_checksums.1 += 1;
+            }
+        }
         if self.trace {
             self.trace_lines.push(format!(
                 "{:?} {} {}",
