@@ -1169,9 +1169,15 @@ impl Agent {
                 )
             }
             None => {
-                let transport = via
-                    .and_then(|i| self.locals.get(i))
-                    .map_or(Transport::Udp, |l| l.cand.transport);
+                let transport = match via.and_then(|i| self.locals.get(i)) {
+                    Some(l) => l.cand.transport,
+                    // Our own requests to a server: TURN over TCP goes on its stream.
+                    None => self
+                        .allocs
+                        .iter()
+                        .find(|a| a.server.addr == dest)
+                        .map_or(Transport::Udp, |a| a.server.transport),
+                };
                 (source, dest, bytes, transport)
             }
         };
@@ -1655,8 +1661,18 @@ pub(crate) fn send_indication(
 }
 
 /// Appends a ChannelData message.
-pub(crate) fn channel_data(number: u16, data: &[u8], buf: &mut Vec<u8>) -> Result<usize, Error> {
-    Ok(ChannelData { number, data }.encode(rtcwire_stun::Transport::Udp, buf)?)
+pub(crate) fn channel_data(
+    number: u16,
+    data: &[u8],
+    transport: Transport,
+    buf: &mut Vec<u8>,
+) -> Result<usize, Error> {
+    // Over TCP, ChannelData is padded to a multiple of 4 (RFC 8656 §12.5).
+    let t = match transport {
+        Transport::Udp => rtcwire_stun::Transport::Udp,
+        Transport::Tcp => rtcwire_stun::Transport::Tcp,
+    };
+    Ok(ChannelData { number, data }.encode(t, buf)?)
 }
 
 #[cfg(test)]

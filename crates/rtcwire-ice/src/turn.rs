@@ -1,4 +1,4 @@
-//! The TURN client (RFC 8656) over UDP: Allocate with long-term credentials (401 → realm
+//! The TURN client (RFC 8656) over UDP, TCP or TLS (the driver owns streams and TLS): Allocate with long-term credentials (401 → realm
 //! and nonce, 438 stale nonce), Refresh before expiry, CreatePermission, ChannelBind and
 //! ChannelData, Send/Data indications, deallocation on close. A relayed candidate takes
 //! part in pairing like any other; checks and data through it are wrapped here.
@@ -19,18 +19,48 @@ use crate::Error;
 /// A TURN server and the long-term credentials to use with it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TurnServer {
-    /// Its address (UDP).
+    /// Its address.
     pub addr: SocketAddr,
+    /// How we reach it. [`Transport::Tcp`] covers TURN over TCP and over TLS: the driver
+    /// owns the stream (and TLS), splits it with `rtcwire_stun::TcpFramer`
+    /// (`Framing::Turn`), hands each message to the agent tagged TCP with the server as
+    /// source, and writes what the agent sends to the server onto the stream as is.
+    /// Requests are then sent once (the stream is reliable) and ChannelData is padded.
+    /// The relay itself is UDP either way (REQUESTED-TRANSPORT 17).
+    pub transport: Transport,
     /// The username.
     pub username: String,
     /// The password.
     pub password: String,
 }
 
+impl TurnServer {
+    /// A TURN server reached over UDP.
+    #[must_use]
+    pub fn udp(addr: SocketAddr, username: &str, password: &str) -> Self {
+        TurnServer {
+            addr,
+            transport: Transport::Udp,
+            username: username.to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
+    /// A TURN server reached over TCP (or TLS, which the driver terminates).
+    #[must_use]
+    pub fn tcp(addr: SocketAddr, username: &str, password: &str) -> Self {
+        TurnServer {
+            transport: Transport::Tcp,
+            ..Self::udp(addr, username, password)
+        }
+    }
+}
+
 impl std::fmt::Debug for TurnServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TurnServer")
             .field("addr", &self.addr)
+            .field("transport", &self.transport)
             .field("username", &self.username)
             .finish_non_exhaustive()
     }
@@ -232,7 +262,13 @@ impl Agent {
         b.finish();
         let server = al.server.addr;
         let purpose = Purpose::Turn { alloc: a, op };
-        self.start_txn(now, tid, purpose, None, base, server, bytes, 7, BASE_RTO)
+        let (sends, rto) = match al.server.transport {
+            Transport::Udp => (7, BASE_RTO),
+            // Sent once over the stream; answered within 10 s or given up (RFC 8489 Ti is
+            // 39.5 s; a TURN server that slow is of no use to ICE).
+            Transport::Tcp => (1, Duration::from_secs(10)),
+        };
+        self.start_txn(now, tid, purpose, None, base, server, bytes, sends, rto)
     }
 
     /// A datagram from TURN server `a`: a response, a Data indication or ChannelData.
@@ -457,20 +493,21 @@ impl Agent {
     ) -> Result<Transmit, Error> {
         let al = self.allocs.get(a).ok_or(Error::NotConnected)?;
         let (server, base) = (al.server.addr, al.base.ok_or(Error::NotConnected)?);
+        let transport = al.server.transport;
         let channel = al
             .chans
             .iter()
             .find(|c| c.peer == peer && c.bound)
             .map(|c| c.number);
         let size = match channel {
-            Some(n) => channel_data(n, data, buf)?,
+            Some(n) => channel_data(n, data, transport, buf)?,
             None => {
                 let tid = self.new_tid()?;
                 send_indication(tid, peer, data, buf)?
             }
         };
         Ok(Transmit {
-            transport: Transport::Udp,
+            transport,
             source: Some(base),
             destination: Some(server),
             size,

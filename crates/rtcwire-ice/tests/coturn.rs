@@ -13,13 +13,15 @@
     clippy::disallowed_methods
 )]
 
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rtcwire_ice::{Agent, CandidateKind, Config, Event, IceState, Received, TurnServer};
-use rtcwire_proto::{Datagram, SansIo, SeededRng};
+use rtcwire_proto::{Datagram, SansIo, SeededRng, Transport};
 use rtcwire_sim::peer::{self, ChildGuard};
+use rtcwire_stun::{Framing, TcpFramer};
 
 const USER: &str = "u";
 const PASS: &str = "p";
@@ -106,22 +108,30 @@ struct Side {
     sock: UdpSocket,
     local: SocketAddr,
     turn: SocketAddr,
+    stream: Option<(TcpStream, TcpFramer)>,
     received: Vec<Vec<u8>>,
     connected_at: Option<Duration>,
 }
 
 impl Side {
-    fn new(turn: SocketAddr, controlling: bool, seed: u64) -> Side {
+    fn new(turn: SocketAddr, controlling: bool, seed: u64, tcp: bool) -> Side {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        // TURN over TCP: one stream to the server, split with the STUN/ChannelData framing.
+        let stream = tcp.then(|| {
+            let st = TcpStream::connect(turn).unwrap();
+            st.set_nodelay(true).unwrap();
+            st.set_nonblocking(true).unwrap();
+            (st, TcpFramer::new(Framing::Turn))
+        });
         sock.set_nonblocking(true).unwrap();
         let local = sock.local_addr().unwrap();
         let config = Config {
             controlling,
             relay_only: true,
-            turn_servers: vec![TurnServer {
-                addr: turn,
-                username: USER.into(),
-                password: PASS.into(),
+            turn_servers: vec![if tcp {
+                TurnServer::tcp(turn, USER, PASS)
+            } else {
+                TurnServer::udp(turn, USER, PASS)
             }],
             ..Config::default()
         };
@@ -131,6 +141,7 @@ impl Side {
             sock,
             local,
             turn,
+            stream,
             received: Vec::new(),
             connected_at: None,
         }
@@ -157,11 +168,40 @@ impl Side {
                 Err(e) => eprintln!("refused from {from}: {e}"),
             }
         }
+        // TURN over TCP: whole messages off the stream, tagged TCP, from the server.
+        let mut frames = Vec::new();
+        if let Some((st, framer)) = self.stream.as_mut() {
+            let mut chunk = [0u8; 4096];
+            // Bounded: at most 64 reads per step.
+            for _ in 0..64 {
+                match st.read(&mut chunk) {
+                    Ok(0) => panic!("coturn closed the TCP stream"),
+                    Ok(n) => framer.push(&chunk[..n]).unwrap(),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("TCP read: {e}"),
+                }
+            }
+            while let Some(f) = framer.pop().unwrap() {
+                frames.push(f.bytes);
+            }
+        }
+        for f in frames {
+            let d = Datagram {
+                transport: Transport::Tcp,
+                source: Some(self.turn),
+                destination: None,
+                contents: &f,
+            };
+            match self.agent.handle_datagram(Instant::now(), d) {
+                Ok(Received::Data { contents, .. }) => self.received.push(contents.to_vec()),
+                Ok(Received::Stun) => {}
+                Err(e) => eprintln!("refused over TCP: {e}"),
+            }
+        }
         let mut buf = Vec::with_capacity(1500);
         while let Some(t) = self.agent.poll_transmit(now, &mut buf) {
-            self.sock
-                .send_to(&buf[..t.size], t.destination.unwrap())
-                .unwrap();
+            let bytes = buf[..t.size].to_vec();
+            self.transmit(&bytes, t);
             buf.clear();
         }
         let mut events = Vec::new();
@@ -174,12 +214,26 @@ impl Side {
         events
     }
 
+    fn transmit(&mut self, bytes: &[u8], t: rtcwire_proto::Transmit) {
+        match (t.transport, self.stream.as_mut()) {
+            (Transport::Tcp, Some((st, _))) => {
+                assert_eq!(t.destination, Some(self.turn));
+                // Loopback with tiny messages: the kernel buffer takes all of it.
+                st.write_all(bytes).unwrap();
+            }
+            (Transport::Tcp, None) => panic!("TCP transmit without a stream"),
+            (Transport::Udp, _) => {
+                self.sock.send_to(bytes, t.destination.unwrap()).unwrap();
+            }
+        }
+    }
+
     fn send(&mut self, data: &[u8]) {
         let mut out = Vec::new();
         let t = self.agent.send(data, &mut out).unwrap();
         // Relayed: everything goes to the TURN server, wrapped.
         assert_eq!(t.destination, Some(self.turn));
-        self.sock.send_to(&out, t.destination.unwrap()).unwrap();
+        self.transmit(&out, t);
     }
 }
 
@@ -228,12 +282,22 @@ fn pump(a: &mut Side, b: &mut Side, start: Instant, done: impl Fn(&Side, &Side) 
 
 #[test]
 fn relay_only_agents_connect_through_coturn_and_exchange_data() {
+    relay_only(false);
+}
+
+/// A reaches coturn over TCP (ChannelData padded, requests sent once), B over UDP.
+#[test]
+fn turn_over_tcp_to_coturn() {
+    relay_only(true);
+}
+
+fn relay_only(a_over_tcp: bool) {
     let Some(turn) = start_turnserver() else {
         return;
     };
     let start = Instant::now();
-    let mut a = Side::new(turn.addr, true, 11);
-    let mut b = Side::new(turn.addr, false, 12);
+    let mut a = Side::new(turn.addr, true, 11, a_over_tcp);
+    let mut b = Side::new(turn.addr, false, 12, false);
     let (ca, cb) = (
         a.agent.local_credentials().clone(),
         b.agent.local_credentials().clone(),
@@ -291,7 +355,8 @@ fn relay_only_agents_connect_through_coturn_and_exchange_data() {
     a.send(b"a3");
     assert!(pump(&mut a, &mut b, start, |_, b| b.received.len() >= 3));
     println!(
-        "coturn: relay-only agents connected after {:?} / {:?} (wall clock); A {:?}",
+        "coturn (A over {}): relay-only agents connected after {:?} / {:?} (wall clock); A {:?}",
+        if a_over_tcp { "TCP" } else { "UDP" },
         a.connected_at.unwrap(),
         b.connected_at.unwrap(),
         st

@@ -462,11 +462,7 @@ fn symmetric_to_symmetric_connects_only_through_turn() {
     let turn = sim.add_host(turn_addr, TurnRelay::new(turn_addr));
     let cfg = |controlling| Config {
         stun_servers: vec![stun_addr],
-        turn_servers: vec![TurnServer {
-            addr: turn_addr,
-            username: TURN_USER.into(),
-            password: TURN_PASS.into(),
-        }],
+        turn_servers: vec![TurnServer::udp(turn_addr, TURN_USER, TURN_PASS)],
         ..config(controlling)
     };
     let a = host(&mut sim, "192.168.1.2:5000", cfg(true), 13, "a");
