@@ -22,7 +22,9 @@ fn addr(b: &[u8]) -> SocketAddr {
     let b1 = b.get(1).copied().unwrap_or(0);
     // A small address space so sources repeat, plus the STUN/TURN server and the local one.
     match b0 % 8 {
-        0 => "198.51.100.1:3478".parse().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
+        0 => "198.51.100.1:3478"
+            .parse()
+            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
         1 => SocketAddr::from(([10, 0, 0, 1], 5000)),
         _ => SocketAddr::from(([10, 0, 0, 2 + (b0 % 4)], 6000 + u16::from(b1 % 4))),
     }
@@ -61,7 +63,11 @@ fuzz_target!(|data: &[u8]| {
                 // Raw datagram.
                 let src = addr(chunk);
                 let d = Datagram {
-                    transport: if op & 0x80 != 0 { Transport::Tcp } else { Transport::Udp },
+                    transport: if op & 0x80 != 0 {
+                        Transport::Tcp
+                    } else {
+                        Transport::Udp
+                    },
                     source: Some(src),
                     destination: Some(local),
                     contents: chunk,
@@ -73,11 +79,16 @@ fuzz_target!(|data: &[u8]| {
                 // A correctly signed check with fuzzer-chosen attributes.
                 let src = addr(chunk);
                 let mut tid = [0u8; 12];
-                for (t, b) in tid.iter_mut().zip(chunk.iter().chain(std::iter::repeat(&op))) {
+                for (t, b) in tid
+                    .iter_mut()
+                    .zip(chunk.iter().chain(std::iter::repeat(&op)))
+                {
                     *t = *b;
                 }
                 let mut msg = Vec::new();
-                if let Ok(mut b) = MessageBuilder::new(&mut msg, MessageType::BINDING_REQUEST, TransactionId(tid)) {
+                if let Ok(mut b) =
+                    MessageBuilder::new(&mut msg, MessageType::BINDING_REQUEST, TransactionId(tid))
+                {
                     let user = format!("{local_ufrag}:peer");
                     let _ = b.attr(&Attribute::Username(&user));
                     let _ = b.attr(&Attribute::Priority(u32::from(op) << 20 | 1));
@@ -113,7 +124,8 @@ fuzz_target!(|data: &[u8]| {
                 0 => {
                     if agent.restart(now).is_ok() {
                         let _ = agent.set_remote_credentials("peer", "0123456789012345678901");
-                        local_key = IntegrityKey::short_term(&agent.local_credentials().pwd.clone());
+                        local_key =
+                            IntegrityKey::short_term(&agent.local_credentials().pwd.clone());
                     }
                 }
                 1 => agent.end_of_remote_candidates(now),
