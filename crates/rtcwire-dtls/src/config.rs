@@ -2,11 +2,10 @@
 
 use crate::cert::{subject_public_key, Certificate, Fingerprint};
 use crate::crypto::kx::NamedGroup;
-use crate::crypto::rand::KeyRandom;
 use crate::crypto::sign::SigningKey;
 use crate::crypto::suite::CipherSuite;
 use crate::Error;
-use rtcwire_proto::{SeededRng, SrtpProfile};
+use rtcwire_proto::SrtpProfile;
 use std::time::Duration;
 
 /// Immutable settings shared by connections (wrap in an `Arc` to share).
@@ -152,13 +151,10 @@ impl ConfigBuilder {
     /// Fails with [`Error::CertificateKeyMismatch`] when the private key is not the
     /// certificate's, and [`Error::BadPrivateKey`] when it is not an ECDSA P-256 PKCS#8 key.
     pub fn build(self) -> Result<Config, Error> {
-        let mut seeded = SeededRng::new(0);
-        let mut rand = if self.deterministic_keys {
-            KeyRandom::Seeded(&mut seeded)
-        } else {
-            KeyRandom::System
-        };
-        let signing_key = SigningKey::from_pkcs8(self.certificate.private_key_pkcs8(), &mut rand)?;
+        let signing_key = SigningKey::from_pkcs8(
+            self.certificate.private_key_pkcs8(),
+            self.deterministic_keys,
+        )?;
         let spk = subject_public_key(self.certificate.der())
             .ok_or(Error::BadCertificate("own certificate has no usable key"))?;
         if spk.key != signing_key.public_key() {

@@ -1,47 +1,34 @@
-//! Randomness for ring's key generation and ECDSA nonces.
+//! Randomness for key generation and signatures.
 //!
 //! ring's `SecureRandom` is sealed, so an injected [`rtcwire_proto::Rng`] cannot be handed to
-//! it directly. Production connections use ring's `SystemRandom` for ephemeral keys and
-//! signature nonces (randoms, cookie secrets and everything else still come from the injected
-//! `Rng`). For simulations that must replay bit for bit, [`Config`](crate::Config) can ask for
-//! *deterministic keys*: the seed ring draws is then taken from the injected `Rng` and handed
-//! over through ring's fixed-slice random source. ring mixes the private key and the message
-//! into every ECDSA nonce, so a nonce never repeats across messages.
+//! it. Production connections therefore use ring's `SystemRandom` for ephemeral keys and
+//! signature nonces — the one place the crate uses a random source it was not handed
+//! (randoms, the cookie key and everything else still come from the injected `Rng`).
+//!
+//! For simulations that must replay bit for bit, [`Config`](crate::Config) can ask for
+//! *deterministic keys*: ephemeral private keys are then drawn from the injected `Rng` and
+//! used through RustCrypto's X25519 / P-256 / P-384 implementations (ring cannot take a
+//! private key from bytes), and our ECDSA signatures use RFC 6979 deterministic nonces. No
+//! test helper of ring's is involved, and nothing can ask for a seed of an unexpected length.
 
 use crate::Error;
 use ring::rand::{SecureRandom, SystemRandom};
 use rtcwire_proto::{Rng, RngError};
 
-/// Adapts whichever source is configured to ring's sealed `SecureRandom`.
+/// Where key material comes from.
 pub(crate) enum KeyRandom<'a> {
-    /// ring's operating-system source: the one place the crate uses a random source it was
-    /// not handed, because ring's key generation accepts no other.
+    /// ring's operating-system source, through ring's own primitives (production).
     System,
-    /// Seeds drawn from the injected generator (simulation only).
+    /// Private keys drawn from the injected generator (simulation only).
     Seeded(&'a mut dyn Rng),
 }
 
 impl KeyRandom<'_> {
-    /// Runs `f` with a ring random source whose every `fill` of `len` bytes returns the
-    /// same fresh seed. `len` must be what ring asks for (it is, per algorithm, fixed in
-    /// ring 0.17: the private scalar length for keys, the digest length for ECDSA nonces);
-    /// the tests cover every algorithm used here.
-    pub(crate) fn with<T, E>(
-        &mut self,
-        len: usize,
+    /// Runs `f` with ring's system source.
+    pub(crate) fn system<T, E>(
         f: impl FnOnce(&dyn SecureRandom) -> Result<T, E>,
     ) -> Result<T, Error> {
-        match self {
-            KeyRandom::System => f(&SystemRandom::new()).map_err(|_| Error::Crypto),
-            KeyRandom::Seeded(rng) => {
-                let mut seed = [0u8; 48];
-                let seed = seed.get_mut(..len).ok_or(Error::Crypto)?;
-                rng.fill(seed).map_err(|_| Error::RandomSourceFailed)?;
-                #[allow(deprecated)]
-                let fixed = ring::test::rand::FixedSliceRandom { bytes: seed };
-                f(&fixed).map_err(|_| Error::Crypto)
-            }
-        }
+        f(&SystemRandom::new()).map_err(|_| Error::Crypto)
     }
 }
 

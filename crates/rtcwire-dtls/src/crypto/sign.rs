@@ -117,6 +117,8 @@ pub(crate) fn verify(
 /// Our ECDSA P-256 signing key (the key of our certificate).
 pub(crate) struct SigningKey {
     pair: EcdsaKeyPair,
+    /// The same key for RFC 6979 deterministic signatures, in deterministic-key mode.
+    deterministic: Option<p256::ecdsa::SigningKey>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -127,15 +129,27 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// Loads a PKCS#8 ECDSA P-256 key.
-    pub(crate) fn from_pkcs8(pkcs8: &[u8], rand: &mut KeyRandom<'_>) -> Result<Self, Error> {
+    /// With `deterministic`, signatures use RFC 6979 nonces instead of ring's random ones.
+    pub(crate) fn from_pkcs8(pkcs8: &[u8], deterministic: bool) -> Result<Self, Error> {
         let mut reason = String::new();
-        let pair = rand
-            .with(32, |r| {
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, r)
-                    .map_err(|e| reason = e.to_string())
-            })
-            .map_err(|_| Error::BadPrivateKey(reason.clone()))?;
-        Ok(SigningKey { pair })
+        let pair = KeyRandom::system(|r| {
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, r)
+                .map_err(|e| reason = e.to_string())
+        })
+        .map_err(|_| Error::BadPrivateKey(reason.clone()))?;
+        let deterministic = if deterministic {
+            use p256::pkcs8::DecodePrivateKey;
+            Some(
+                p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8)
+                    .map_err(|e| Error::BadPrivateKey(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        Ok(SigningKey {
+            pair,
+            deterministic,
+        })
     }
 
     /// The uncompressed public point.
@@ -150,8 +164,18 @@ impl SigningKey {
 
     /// An ASN.1 DER ECDSA signature over `msg` (SHA-256).
     pub(crate) fn sign(&self, msg: &[u8], rand: &mut KeyRandom<'_>) -> Result<Vec<u8>, Error> {
-        let sig = rand.with(32, |r| self.pair.sign(r, msg))?;
-        Ok(sig.as_ref().to_vec())
+        match (rand, &self.deterministic) {
+            (KeyRandom::Seeded(_), Some(key)) => {
+                use p256::ecdsa::signature::Signer;
+                let sig: p256::ecdsa::Signature = key.try_sign(msg).map_err(|_| Error::Crypto)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            (KeyRandom::Seeded(_), None) => Err(Error::Crypto),
+            (KeyRandom::System, _) => {
+                let sig = KeyRandom::system(|r| self.pair.sign(r, msg))?;
+                Ok(sig.as_ref().to_vec())
+            }
+        }
     }
 }
 
@@ -208,6 +232,35 @@ mod tests {
         assert_eq!(
             verify(&key, SignatureScheme::EcdsaSha256, b"m", b"s"),
             Err(Error::NoCommonSignatureScheme)
+        );
+    }
+
+    #[test]
+    fn deterministic_signatures_repeat_and_verify_with_ring() {
+        let c = crate::Certificate::generate_self_signed().expect("cert");
+        let key = SigningKey::from_pkcs8(c.private_key_pkcs8(), true).expect("key");
+        let mut rng = rtcwire_proto::SeededRng::new(3);
+        let a = key
+            .sign(b"transcript", &mut KeyRandom::Seeded(&mut rng))
+            .expect("sign");
+        let b = key
+            .sign(b"transcript", &mut KeyRandom::Seeded(&mut rng))
+            .expect("sign");
+        assert_eq!(a, b, "RFC 6979: same key, same message, same signature");
+        let spk = SubjectPublicKey {
+            kind: PublicKeyKind::EcdsaP256,
+            key: key.public_key(),
+        };
+        assert_eq!(
+            verify(&spk, SignatureScheme::EcdsaSha256, b"transcript", &a),
+            Ok(())
+        );
+        let random = key
+            .sign(b"transcript", &mut KeyRandom::System)
+            .expect("sign");
+        assert_eq!(
+            verify(&spk, SignatureScheme::EcdsaSha256, b"transcript", &random),
+            Ok(())
         );
     }
 }
