@@ -1,6 +1,7 @@
 //! Real ICE peer: aioice (PyPI), driven by `tests/peers/aioice_peer.py`, connects with our
 //! agent over 127.0.0.1 in both roles, with trickle (our candidate reaches aioice after its
-//! `connect()` started), and data passes both ways.
+//! `connect()` started), data passes both ways, and consent checks are answered both ways
+//! (each side's, authenticated, within the ~5 s consent interval).
 //!
 //! aioice has no ICE restart (no API for new credentials on a live connection), so there is
 //! no restart test against it.
@@ -110,10 +111,12 @@ fn run(controlling: bool) {
     )
     .unwrap();
 
-    let deadline = start + Duration::from_secs(20);
+    let deadline = start + Duration::from_secs(25);
     let mut remote_creds = false;
     let mut sent_candidate = false;
     let mut aioice_connecting = false;
+    let mut exchanged: Option<(u64, u64)> = None;
+    let mut consent_both_ways = false;
     let mut got_hello = false;
     let mut replied = false;
     let mut peer_received: Option<String> = None;
@@ -190,7 +193,15 @@ fn run(controlling: bool) {
             }
         }
         if peer_received.is_some() && replied {
-            break;
+            // Then stay until consent went both ways: aioice answered one of our consent
+            // checks (every 4–6 s) and we answered one of its (every 5 s).
+            let st = agent.stats();
+            let base = *exchanged.get_or_insert((st.requests_received, st.responses_received));
+            if st.requests_received > base.0 && st.responses_received > base.1 {
+                writeln!(stdin, "{{\"done\": true}}").unwrap();
+                consent_both_ways = true;
+                break;
+            }
         }
         if let Ok((n, from)) = sock.recv_from(&mut rbuf) {
             let now = Instant::now();
@@ -211,6 +222,14 @@ fn run(controlling: bool) {
         Some("hello from rtcwire"),
         "aioice got no data"
     );
+    assert!(
+        consent_both_ways,
+        "no consent check answered within the deadline"
+    );
+    assert!(matches!(
+        agent.state(),
+        IceState::Connected | IceState::Completed
+    ));
     let sel = agent.selected_pair().unwrap();
     assert_eq!(sel.local.address, local);
     let stats = agent.stats();

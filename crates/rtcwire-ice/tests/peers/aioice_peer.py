@@ -5,7 +5,8 @@ Usage: aioice_peer.py controlling|controlled
 Speaks JSON lines: prints its credentials, then its candidates and end-of-candidates; reads
 the Rust side's credentials (first line), then its candidates and end-of-candidates at any
 time (trickle: they are added while connect() runs). Once connected it sends one datagram,
-waits for one back, and reports both.
+waits for one back, reports both, and stays connected (aioice's consent checks run every 5 s)
+until the Rust side sends {"done": true}.
 """
 import asyncio
 import json
@@ -39,6 +40,8 @@ async def main():
     conn.remote_username = creds["ufrag"]
     conn.remote_password = creds["pwd"]
 
+    done = asyncio.Event()
+
     async def feed():
         while True:
             line = await reader.readline()
@@ -50,6 +53,8 @@ async def main():
                 out({"added": msg["candidate"]})
             elif "eoc" in msg:
                 await conn.add_remote_candidate(None)
+            elif "done" in msg:
+                done.set()
 
     feeder = asyncio.ensure_future(feed())
     connecting = asyncio.ensure_future(asyncio.wait_for(conn.connect(), 15))
@@ -61,8 +66,8 @@ async def main():
     await conn.send(b"hello from aioice")
     data = await asyncio.wait_for(conn.recv(), 10)
     out({"received": data.decode()})
-    # Stay a little so the Rust side sees the reply and sends its consent check.
-    await asyncio.sleep(0.5)
+    # Stay connected (consent checks both ways) until the Rust side says it is done.
+    await asyncio.wait_for(done.wait(), 20)
     feeder.cancel()
     await conn.close()
     out({"closed": True})
