@@ -1,0 +1,51 @@
+//! How a session is set up.
+
+use rtcwire_dtls::Certificate;
+
+/// Settings of a [`PeerConnection`](crate::PeerConnection).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The session seed. `Some`: every core's randomness (ICE credentials and
+    /// tie-breaker, DTLS randoms and ephemeral keys, SCTP tags and TSNs, the SDP session
+    /// id) is derived from it by label (`rtcwire_proto::derive_seed(seed, "ice")`, ...), so
+    /// a simulation replays bit for bit. **For tests only**: the keys are then exactly as
+    /// secret as the seed. `None` (the default): the operating system's CSPRNG
+    /// ([`rtcwire_dtls::SystemRng`]).
+    pub seed: Option<u64>,
+    /// The DTLS certificate; `None` generates a self-signed ECDSA P-256 one (with the
+    /// operating system's randomness, also when `seed` is set: give one here to replay).
+    pub certificate: Option<Certificate>,
+    /// ICE settings (STUN and TURN servers, timers, limits). `controlling` is ignored: the
+    /// offerer controls.
+    pub ice: rtcwire_ice::Config,
+    /// SCTP settings. `max_message_size` is what our SDP offers as `a=max-message-size`;
+    /// the ports and the remote maximum come from SDP.
+    pub sctp: rtcwire_sctp::Config,
+    /// Largest DTLS datagram (handshake fragments and records), default 1200.
+    pub dtls_mtu: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: None,
+            certificate: None,
+            ice: rtcwire_ice::Config::default(),
+            sctp: rtcwire_sctp::Config::default(),
+            dtls_mtu: 1200,
+        }
+    }
+}
+
+impl Config {
+    /// A deterministic configuration for simulations: seeded randomness and the given
+    /// certificate.
+    #[must_use]
+    pub fn seeded(seed: u64, certificate: Certificate) -> Self {
+        Config {
+            seed: Some(seed),
+            certificate: Some(certificate),
+            ..Config::default()
+        }
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod connection;
+mod error;
+mod jsep;
+mod types;
+
+pub use config::Config;
+pub use connection::{PeerConnection, Stats};
+pub use error::Error;
+pub use types::{
+    ChannelId, DataChannelInit, Event, IceCandidate, IceConnectionState, IceGatheringState, Input,
+    Output, Payload, PeerConnectionState, SdpType, SessionDescription, SignalingState,
+};
+
+pub use rtcwire_dtls::{Certificate, DtlsRole, SystemRng};
+pub use rtcwire_proto::{Datagram, Fingerprint, SansIo, Transmit, Transport};

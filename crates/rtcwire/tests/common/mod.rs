@@ -1,0 +1,210 @@
+//! Two PeerConnections on an rtcwire-sim LAN; the test is their signaling channel.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use rtcwire::{
+    Certificate, ChannelId, Config, Event, Input, PeerConnection, PeerConnectionState,
+    SessionDescription,
+};
+use rtcwire_sim::{Host, LinkConfig, Sim};
+
+pub const ADDR_A: &str = "10.0.0.1:5000";
+pub const ADDR_B: &str = "10.0.0.2:6000";
+
+pub fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// Two certificates made once per test binary (generating one draws from the OS), so the
+/// same seed replays the same session.
+pub fn certificates() -> &'static (Certificate, Certificate) {
+    static CERTS: OnceLock<(Certificate, Certificate)> = OnceLock::new();
+    CERTS.get_or_init(|| {
+        (
+            Certificate::generate_self_signed().unwrap(),
+            Certificate::generate_self_signed().unwrap(),
+        )
+    })
+}
+
+/// How the offer/answer goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signaling {
+    /// Candidates trickle as events; descriptions carry none.
+    Trickle,
+    /// Every candidate is in the descriptions (gathered before the offer); trickled ones
+    /// are not forwarded.
+    Full,
+}
+
+pub struct Duo {
+    pub sim: Sim,
+    pub a: Host<PeerConnection>,
+    pub b: Host<PeerConnection>,
+    pub signaling: Signaling,
+    /// Events seen, in order, per side (trickled candidates included).
+    pub log_a: Vec<Event>,
+    pub log_b: Vec<Event>,
+}
+
+impl Duo {
+    pub fn new(seed: u64, link: LinkConfig, signaling: Signaling) -> Duo {
+        let (ca, cb) = certificates().clone();
+        let mut sim = Sim::new(seed);
+        let now = sim.now();
+        let pa = PeerConnection::new(Config::seeded(seed ^ 0xa, ca), now).unwrap();
+        let pb = PeerConnection::new(Config::seeded(seed ^ 0xb, cb), now).unwrap();
+        let a = sim.add_host(addr(ADDR_A), pa);
+        let b = sim.add_host(addr(ADDR_B), pb);
+        sim.link(a, b, link);
+        Duo {
+            sim,
+            a,
+            b,
+            signaling,
+            log_a: Vec::new(),
+            log_b: Vec::new(),
+        }
+    }
+
+    /// Runs an application call on one side at the simulator's current time.
+    pub fn with<R>(&mut self, side_a: bool, f: impl FnOnce(&mut PeerConnection) -> R) -> R {
+        let now = self.sim.now();
+        let h = if side_a { self.a } else { self.b };
+        let pc = self.sim.endpoint_mut(h);
+        pc.handle_input(Input::Timeout(now)).unwrap();
+        f(pc)
+    }
+
+    /// Offer from A, answer from B, as a browser application would.
+    pub fn negotiate(&mut self) {
+        if self.signaling == Signaling::Full {
+            self.with(true, |pc| {
+                pc.add_local_candidate(addr(ADDR_A)).unwrap();
+                pc.end_of_local_candidates();
+            });
+            self.with(false, |pc| {
+                pc.add_local_candidate(addr(ADDR_B)).unwrap();
+                pc.end_of_local_candidates();
+            });
+        }
+        let offer = self.with(true, |pc| {
+            let o = pc.create_offer().unwrap();
+            pc.set_local_description(o.clone()).unwrap();
+            o
+        });
+        let answer: SessionDescription = self.with(false, |pc| {
+            pc.set_remote_description(offer).unwrap();
+            let a = pc.create_answer().unwrap();
+            pc.set_local_description(a.clone()).unwrap();
+            a
+        });
+        self.with(true, |pc| pc.set_remote_description(answer).unwrap());
+        if self.signaling == Signaling::Trickle {
+            self.with(true, |pc| {
+                pc.add_local_candidate(addr(ADDR_A)).unwrap();
+                pc.end_of_local_candidates();
+            });
+            self.with(false, |pc| {
+                pc.add_local_candidate(addr(ADDR_B)).unwrap();
+                pc.end_of_local_candidates();
+            });
+        }
+        self.exchange();
+    }
+
+    /// Takes the events both sides produced, forwards trickled candidates, logs the rest.
+    pub fn exchange(&mut self) {
+        let ea = self.sim.take_events(self.a);
+        let eb = self.sim.take_events(self.b);
+        for (events, to_a) in [(ea, false), (eb, true)] {
+            for e in events {
+                if let (Event::IceCandidate(c), Signaling::Trickle) = (&e, self.signaling) {
+                    let c = c.clone();
+                    self.with(to_a, |pc| pc.add_ice_candidate(&c).unwrap());
+                }
+                if to_a {
+                    self.log_b.push(e);
+                } else {
+                    self.log_a.push(e);
+                }
+            }
+        }
+    }
+
+    /// Runs in 5 ms slices (forwarding candidates between them) until `done` or `limit`.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Duo) -> bool) -> bool {
+        let end = self.sim.elapsed() + limit;
+        loop {
+            self.exchange();
+            if done(self) {
+                return true;
+            }
+            if self.sim.elapsed() >= end {
+                return false;
+            }
+            let outcome = self.sim.run_for(Duration::from_millis(5));
+            assert!(outcome.is_done(), "{outcome}\n{}", self.sim.report());
+        }
+    }
+
+    pub fn state(&self, side_a: bool) -> PeerConnectionState {
+        let h = if side_a { self.a } else { self.b };
+        self.sim.endpoint(h).connection_state()
+    }
+
+    pub fn log(&self, side_a: bool) -> &[Event] {
+        if side_a {
+            &self.log_a
+        } else {
+            &self.log_b
+        }
+    }
+
+    /// The channel ids announced on one side (ours opened, or the peer's via ondatachannel).
+    pub fn opened(&self, side_a: bool) -> Vec<ChannelId> {
+        self.log(side_a)
+            .iter()
+            .filter_map(|e| match e {
+                Event::ChannelOpen(id) => Some(*id),
+                Event::DataChannel { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn messages(&self, side_a: bool, id: ChannelId) -> Vec<rtcwire::Payload> {
+        self.log(side_a)
+            .iter()
+            .filter_map(|e| match e {
+                Event::ChannelMessage { id: i, payload } if *i == id => Some(payload.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn closed(&self, side_a: bool, id: ChannelId) -> bool {
+        self.log(side_a)
+            .iter()
+            .any(|e| matches!(e, Event::ChannelClosed(i) if *i == id))
+    }
+
+    /// Negotiates, opens a channel "chat" from A and waits until both sides have it open.
+    /// Returns (A's id, B's id).
+    pub fn connect_with_channel(&mut self) -> (ChannelId, ChannelId) {
+        let ca = self.with(true, |pc| {
+            pc.create_data_channel("chat", rtcwire::DataChannelInit::default())
+                .unwrap()
+        });
+        self.negotiate();
+        let ok = self.run_until(Duration::from_secs(30), |d| {
+            d.opened(true).contains(&ca) && !d.opened(false).is_empty()
+        });
+        assert!(ok, "channel did not open\n{}", self.sim.report());
+        let cb = self.opened(false)[0];
+        (ca, cb)
+    }
+}

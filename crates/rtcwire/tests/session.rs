@@ -1,0 +1,246 @@
+//! Two rtcwire PeerConnections on an rtcwire-sim LAN: offer/answer (with trickle and
+//! without), a data channel opening, messages echoed both ways, loss, close, replay.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Duo, Signaling};
+use rtcwire::{DtlsRole, Event, IceConnectionState, Payload, PeerConnectionState, SignalingState};
+use rtcwire_sim::{LinkConfig, Loss};
+
+fn lan() -> LinkConfig {
+    LinkConfig::with_delay(Duration::from_millis(5))
+}
+
+fn lossy() -> LinkConfig {
+    LinkConfig::with_delay(Duration::from_millis(10)).loss(Loss::Random(0.05))
+}
+
+/// A's messages, each echoed by B as it arrives, all seen back on A.
+fn echo_all(duo: &mut Duo, ca: rtcwire::ChannelId, cb: rtcwire::ChannelId, msgs: &[Payload]) {
+    for m in msgs {
+        duo.with(true, |pc| match m {
+            Payload::Text(t) => pc.send_text(ca, t).unwrap(),
+            Payload::Binary(b) => pc.send_binary(ca, b).unwrap(),
+        });
+    }
+    echo_back(duo, ca, cb, msgs);
+}
+
+/// The echo loop proper: B sends back every message it got, A must see them all in order.
+fn echo_back(duo: &mut Duo, ca: rtcwire::ChannelId, cb: rtcwire::ChannelId, msgs: &[Payload]) {
+    let mut echoed = 0;
+    let limit = duo.sim.elapsed() + Duration::from_secs(120);
+    loop {
+        let got = duo.messages(false, cb);
+        for m in got.iter().skip(echoed) {
+            duo.with(false, |pc| match m {
+                Payload::Text(t) => pc.send_text(cb, t).unwrap(),
+                Payload::Binary(b) => pc.send_binary(cb, b).unwrap(),
+            });
+        }
+        echoed = got.len();
+        if duo.messages(true, ca).len() >= msgs.len() {
+            break;
+        }
+        assert!(
+            duo.sim.elapsed() < limit,
+            "echo incomplete: B got {}, A got back {} of {}\n{}",
+            echoed,
+            duo.messages(true, ca).len(),
+            msgs.len(),
+            duo.sim.report()
+        );
+        let _ = duo.run_until(Duration::from_millis(20), |_| false);
+    }
+    assert_eq!(duo.messages(false, cb), msgs, "B received");
+    assert_eq!(duo.messages(true, ca), msgs, "A got back");
+}
+
+fn assorted() -> Vec<Payload> {
+    let big: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
+    vec![
+        Payload::Text("hello".into()),
+        Payload::Binary(vec![1, 2, 3]),
+        Payload::Text(String::new()),
+        Payload::Binary(Vec::new()),
+        Payload::Text("ünïcödé ✓".into()),
+        Payload::Binary(big),
+        Payload::Text("after the big one".into()),
+    ]
+}
+
+#[test]
+fn offer_answer_with_trickle_opens_a_data_channel() {
+    let mut duo = Duo::new(1, lan(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    println!("open after {:?} (simulated)", duo.sim.elapsed());
+    assert_eq!(duo.state(true), PeerConnectionState::Connected);
+    assert_eq!(duo.state(false), PeerConnectionState::Connected);
+    // The answerer is the DTLS client, as browsers are.
+    assert_eq!(duo.sim.endpoint(duo.a).dtls_role(), Some(DtlsRole::Server));
+    assert_eq!(duo.sim.endpoint(duo.b).dtls_role(), Some(DtlsRole::Client));
+    assert!(matches!(
+        duo.log(false).iter().find(|e| matches!(e, Event::DataChannel { .. })),
+        Some(Event::DataChannel { label, ordered: true, .. }) if label == "chat"
+    ));
+    let a = duo.sim.endpoint(duo.a);
+    assert_eq!(a.signaling_state(), SignalingState::Stable);
+    assert!(matches!(
+        a.ice_connection_state(),
+        IceConnectionState::Connected | IceConnectionState::Completed
+    ));
+    assert_eq!(
+        a.channel_stream_id(ca).map(|s| s % 2),
+        Some(1),
+        "server ids are odd"
+    );
+    // The W3C order of state events on each side.
+    for side in [true, false] {
+        let states: Vec<PeerConnectionState> = duo
+            .log(side)
+            .iter()
+            .filter_map(|e| match e {
+                Event::ConnectionStateChange(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            states,
+            [
+                PeerConnectionState::Connecting,
+                PeerConnectionState::Connected
+            ]
+        );
+        assert!(duo
+            .log(side)
+            .iter()
+            .any(|e| matches!(e, Event::IceCandidate(c) if c.is_end_of_candidates())));
+    }
+    let _ = cb;
+    assert_eq!(duo.sim.endpoint(duo.a).stats().refused_datagrams, 0);
+    assert_eq!(duo.sim.endpoint(duo.b).stats().refused_datagrams, 0);
+}
+
+#[test]
+fn offer_answer_without_trickle_opens_a_data_channel() {
+    let mut duo = Duo::new(2, lan(), Signaling::Full);
+    let (_ca, _cb) = duo.connect_with_channel();
+    let offer = duo
+        .sim
+        .endpoint(duo.a)
+        .local_description()
+        .unwrap()
+        .sdp
+        .clone();
+    assert!(offer.contains("a=candidate:"), "{offer}");
+    assert!(offer.contains("a=end-of-candidates"), "{offer}");
+}
+
+#[test]
+fn messages_of_every_kind_echo_both_ways() {
+    let mut duo = Duo::new(3, lan(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    echo_all(&mut duo, ca, cb, &assorted());
+}
+
+#[test]
+fn messages_echo_under_five_percent_loss() {
+    for seed in [4, 5] {
+        let mut duo = Duo::new(seed, lossy(), Signaling::Trickle);
+        let (ca, cb) = duo.connect_with_channel();
+        echo_all(&mut duo, ca, cb, &assorted());
+        println!("seed {seed}: done at {:?} (simulated)", duo.sim.elapsed());
+    }
+}
+
+#[test]
+fn closing_a_channel_closes_it_on_both_sides() {
+    let mut duo = Duo::new(6, lossy(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    duo.with(false, |pc| pc.close_channel(cb).unwrap());
+    let ok = duo.run_until(Duration::from_secs(30), |d| {
+        d.closed(true, ca) && d.closed(false, cb)
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert!(duo.with(true, |pc| pc.send_text(ca, "late")).is_err());
+    // The session itself stays up.
+    assert_eq!(duo.state(true), PeerConnectionState::Connected);
+}
+
+#[test]
+fn closing_the_peer_connection_reaches_closed_on_both_sides() {
+    let mut duo = Duo::new(7, lan(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    duo.with(true, |pc| pc.close());
+    let ok = duo.run_until(Duration::from_secs(10), |d| {
+        d.state(false) == PeerConnectionState::Closed && d.closed(false, cb)
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert!(duo.closed(true, ca));
+    assert_eq!(duo.state(true), PeerConnectionState::Closed);
+    assert_eq!(
+        duo.sim.endpoint(duo.a).signaling_state(),
+        SignalingState::Closed
+    );
+    // A closed session refuses calls and arms no timer.
+    assert!(duo.with(true, |pc| pc.create_offer()).is_err());
+    assert_eq!(rtcwire::SansIo::poll_timeout(duo.sim.endpoint(duo.a)), None);
+}
+
+#[test]
+fn a_channel_created_after_connecting_opens_from_either_side() {
+    let mut duo = Duo::new(8, lan(), Signaling::Trickle);
+    let (_ca, _cb) = duo.connect_with_channel();
+    let from_b = duo.with(false, |pc| {
+        pc.create_data_channel(
+            "second",
+            rtcwire::DataChannelInit {
+                ordered: false,
+                max_retransmits: Some(3),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    });
+    let ok = duo.run_until(Duration::from_secs(10), |d| {
+        d.opened(false).contains(&from_b) && d.opened(true).len() == 2
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert_eq!(
+        duo.sim
+            .endpoint(duo.b)
+            .channel_stream_id(from_b)
+            .map(|s| s % 2),
+        Some(0),
+        "client ids are even"
+    );
+}
+
+fn traced_run(seed: u64) -> String {
+    let mut duo = Duo::new(seed, lossy(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    echo_all(
+        &mut duo,
+        ca,
+        cb,
+        &[Payload::Text("x".into()), Payload::Binary(vec![7; 5000])],
+    );
+    duo.sim.trace_text()
+}
+
+#[test]
+fn same_seed_same_trace() {
+    let first = traced_run(11);
+    let second = traced_run(11);
+    assert!(!first.is_empty());
+    assert!(first == second, "two runs with seed 11 differ");
+    assert!(traced_run(12) != first, "another seed gives another run");
+}
