@@ -269,6 +269,11 @@ fn ice_restart_after_address_change_resumes_data() {
     // The old pair stays selected (and carries data) until the new one is nominated.
     assert!(sim.endpoint(a).agent.selected_pair().is_some());
     assert!(connected(&sim, a));
+    sim.endpoint_mut(b).received.clear();
+    sim.endpoint_mut(b).received_from.clear();
+    sim.endpoint_mut(a)
+        .outbox
+        .push_back(b"during restart".to_vec());
     duo.log_a.clear();
     let ok = duo.run(&mut sim, Duration::from_secs(10), |s, d| {
         s.endpoint(d.a)
@@ -281,13 +286,28 @@ fn ice_restart_after_address_change_resumes_data() {
                 .is_some_and(|p| p.remote.address == addr("10.0.0.9:5000"))
     });
     assert!(ok, "{}", sim.report());
+    // What A sent while the new generation was being checked went on the old pair.
+    let i = sim
+        .endpoint(b)
+        .received
+        .iter()
+        .position(|d| d == b"during restart")
+        .expect("data sent during the restart arrived");
+    assert_eq!(sim.endpoint(b).received_from[i], addr("10.0.0.1:5000"));
     println!(
         "ICE restart: new pair selected {:?} after the restart (simulated)",
         sim.elapsed() - restart_at
     );
     sim.endpoint_mut(a).received.clear();
     sim.endpoint_mut(b).received.clear();
+    sim.endpoint_mut(b).received_from.clear();
     data_both_ways(&mut sim, &mut duo);
+    // And afterwards on the new one.
+    assert!(sim
+        .endpoint(b)
+        .received_from
+        .iter()
+        .all(|s| *s == addr("10.0.0.9:5000")));
     assert!(connected(&sim, a) && connected(&sim, b));
 }
 

@@ -22,6 +22,8 @@ pub struct Node {
     pub agent: Agent,
     pub outbox: VecDeque<Vec<u8>>,
     pub received: Vec<Vec<u8>>,
+    /// The source address of each received datagram, in order.
+    pub received_from: Vec<SocketAddr>,
     pub refused: u64,
 }
 
@@ -32,6 +34,7 @@ impl Node {
             agent,
             outbox: VecDeque::new(),
             received: Vec::new(),
+            received_from: Vec::new(),
             refused: 0,
         }
     }
@@ -64,8 +67,9 @@ impl SansIo for Node {
     }
     fn poll_event(&mut self) -> Option<Event> {
         let e = self.agent.poll_event()?;
-        if let Event::Data { contents, .. } = &e {
+        if let Event::Data { contents, source } = &e {
             self.received.push(contents.clone());
+            self.received_from.push(*source);
         }
         Some(e)
     }
