@@ -6,8 +6,11 @@ mod agent;
 pub mod candidate;
 mod checks;
 mod error;
+mod io;
 pub mod mdns;
+mod timers;
 mod turn;
+mod types;
 
 pub use agent::{
     Agent, Config, Credentials, Event, GatheringState, IceState, Received, RemoteCandidateOutcome,
