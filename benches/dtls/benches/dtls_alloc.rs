@@ -88,6 +88,30 @@ fn per_record(send_with: bool, recycle: bool) -> f64 {
     (after - before) as f64 / RECORDS as f64
 }
 
+/// The in-place path: seal where the plaintext lies, open where the datagram landed.
+fn per_record_in_place() -> f64 {
+    let (cc, sc) = configs();
+    let (mut client, mut server) = connected_pair(&cc, &sc);
+    let now = Instant::now();
+    let prefix = client.record_prefix_len();
+    let mut wire = Vec::with_capacity(1500);
+    let mut one = |wire: &mut Vec<u8>| {
+        wire.clear();
+        wire.resize(prefix + 1200, 0x5a);
+        client.seal_in_place(wire, 0).unwrap();
+        let r = server.handle_read_in_place(now, wire).unwrap().unwrap();
+        assert_eq!(r.len(), 1200);
+    };
+    for _ in 0..16 {
+        one(&mut wire);
+    }
+    let before = dhat::HeapStats::get().total_blocks;
+    for _ in 0..RECORDS {
+        one(&mut wire);
+    }
+    (dhat::HeapStats::get().total_blocks - before) as f64 / RECORDS as f64
+}
+
 fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
     let write = per_record(false, true);
@@ -95,13 +119,18 @@ fn main() {
     // The control: an application that keeps every plaintext buffer costs one allocation per
     // record, which shows the counter counts.
     let kept = per_record(false, false);
+    let in_place = per_record_in_place();
     println!("dtls record path, heap allocations per 1200-byte record (steady state, {RECORDS} records):");
     println!(
         "  write(&[u8])  -> poll_transmit -> handle_read -> ApplicationData + recycle: {write:.3}"
     );
     println!("  send_with(..) -> poll_transmit -> handle_read -> ApplicationData + recycle: {send_with:.3}");
     println!("  write(&[u8]), application keeps each plaintext buffer (control):      {kept:.3}");
+    println!(
+        "  seal_in_place -> handle_read_in_place (no queue, no copy):            {in_place:.3}"
+    );
     assert!(kept >= 1.0, "the control must allocate: {kept}");
+    assert_eq!(in_place, 0.0, "allocations per record on the in-place path");
     assert_eq!(write, 0.0, "allocations per record on the write path");
     assert_eq!(
         send_with, 0.0,

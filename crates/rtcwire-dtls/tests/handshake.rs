@@ -759,3 +759,58 @@ fn a_failing_random_source_stops_the_handshake_instead_of_sending_predictable_by
         Some(Event::Error(Error::RandomSourceFailed))
     ));
 }
+
+#[test]
+fn records_sealed_and_opened_in_place_need_no_copy_and_keep_the_rules() {
+    let (c, s) = ident();
+    let now = Instant::now();
+    let (cb, sb) = builders(&c, &s);
+    let (mut client, mut server) = connections(cb, sb, 31, now);
+    run(
+        &mut client,
+        &mut server,
+        now,
+        Net::perfect(),
+        Duration::from_secs(5),
+    );
+    let prefix = client.record_prefix_len();
+    let mut buf = vec![0u8; prefix];
+    buf.extend_from_slice(b"straight into the record");
+    client.seal_in_place(&mut buf, 0).unwrap();
+    assert_eq!(buf.len(), 24 + client.record_overhead());
+    let sent = buf.clone();
+    let range = server.handle_read_in_place(now, &mut buf).unwrap().unwrap();
+    assert_eq!(&buf[range], b"straight into the record");
+    // The same record again is a replay; a flipped bit fails authentication. Both refused,
+    // counted, and nothing else changes.
+    let mut again = sent.clone();
+    assert_eq!(
+        server.handle_read_in_place(now, &mut again),
+        Err(Error::DatagramRefused)
+    );
+    let mut forged = vec![0u8; prefix];
+    forged.extend_from_slice(b"second");
+    client.seal_in_place(&mut forged, 0).unwrap();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert_eq!(
+        server.handle_read_in_place(now, &mut forged),
+        Err(Error::DatagramRefused)
+    );
+    assert_eq!(server.stats().replayed_records, 1);
+    assert_eq!(server.stats().bad_records, 1);
+    // The copying path reads in-place records too, and in-place reading takes ordinary ones.
+    client.write(b"queued").unwrap();
+    let mut queued = client.poll_out().unwrap().contents;
+    let r = server
+        .handle_read_in_place(now, &mut queued)
+        .unwrap()
+        .unwrap();
+    assert_eq!(&queued[r], b"queued");
+    assert!(server.poll_event().is_none(), "in place: no event, no copy");
+    // Before the handshake there is nothing to seal.
+    let (cb, sb) = builders(&c, &s);
+    let (mut fresh, _) = connections(cb, sb, 32, now);
+    let mut early = vec![0u8; 64];
+    assert_eq!(fresh.seal_in_place(&mut early, 0), Err(Error::NotConnected));
+}

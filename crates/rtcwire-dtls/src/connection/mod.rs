@@ -14,7 +14,7 @@ use crate::crypto::suite::CipherSuite;
 use crate::flight::{self, Outgoing, RetransmitTimer};
 use crate::handshake::reassembly::{Complete, Insert, Reassembler};
 use crate::handshake::{HandshakeHeader, HandshakeType, Message};
-use crate::record::{ContentType, Record, RecordLayer, Records, Rejected};
+use crate::record::{ContentType, Record, RecordLayer, Records, Rejected, HEADER_LEN};
 use crate::Error;
 use rtcwire_proto::{Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, Transmit};
 use session::Session;
@@ -427,13 +427,92 @@ impl Connection {
         if let Err(e) = self
             .core
             .records
-            .seal_in_place(1, ContentType::ApplicationData, &mut d)
+            .seal_in_place(1, ContentType::ApplicationData, &mut d, 0)
         {
             self.core.keep_spare(d);
             return Err(e);
         }
         self.core.queue(d);
         Ok(used)
+    }
+
+    /// Bytes a record needs in front of its plaintext (header and explicit nonce) once
+    /// connected: where [`seal_in_place`](Self::seal_in_place) wants the plaintext to start.
+    #[must_use]
+    pub fn record_prefix_len(&self) -> usize {
+        self.core.records.prefix_len(1)
+    }
+
+    /// Bytes a record adds to its plaintext in all (header, explicit nonce, AEAD tag): what
+    /// to subtract from the path MTU for the layer above.
+    #[must_use]
+    pub fn record_overhead(&self) -> usize {
+        HEADER_LEN + self.core.records.overhead(1)
+    }
+
+    /// The zero-copy way out, in the shape of rtcwire-srtp's `protect_rtp`: the caller has
+    /// put the plaintext in `buf[start + record_prefix_len()..]` (SCTP writes its packet
+    /// there), and the connection writes the record header in front of it, encrypts it where
+    /// it lies and appends the tag. `buf[start..]` is then one datagram, which the caller
+    /// sends on the path itself; nothing is queued, copied or allocated.
+    pub fn seal_in_place(&mut self, buf: &mut Vec<u8>, start: usize) -> Result<(), Error> {
+        match self.state {
+            State::Connected => {}
+            State::Closed => return Err(Error::Closed),
+            _ => return Err(Error::NotConnected),
+        }
+        let plain = buf.len().saturating_sub(start + self.record_prefix_len());
+        if plain > MAX_PLAINTEXT {
+            return Err(Error::RecordTooLarge(plain));
+        }
+        self.core
+            .records
+            .seal_in_place(1, ContentType::ApplicationData, buf, start)
+    }
+
+    /// The zero-copy way in: a datagram that is exactly one application-data record is
+    /// authenticated and decrypted where it lies and its plaintext's range within
+    /// `datagram` returned (valid until the caller reuses the buffer); nothing is queued,
+    /// copied or allocated. Anything else (handshake, alerts, several records) takes the
+    /// ordinary path of [`SansIo::handle_read`] and returns `Ok(None)`, its data, if any,
+    /// arriving as [`Event::ApplicationData`]. Errors follow the crate's error rule.
+    pub fn handle_read_in_place(
+        &mut self,
+        now: Instant,
+        datagram: &mut [u8],
+    ) -> Result<Option<std::ops::Range<usize>>, Error> {
+        let single = matches!(self.state, State::Connected)
+            && Records::new(datagram).next().is_some_and(|r| {
+                r.header.content_type == ContentType::ApplicationData
+                    && r.header.epoch == 1
+                    && r.fragment.len() + HEADER_LEN == datagram.len()
+            });
+        if !single {
+            return self
+                .handle_read(now, Datagram::on_path(datagram))
+                .map(|()| None);
+        }
+        let Some(header) = Records::new(datagram).next().map(|r| r.header) else {
+            return Err(Error::DatagramRefused);
+        };
+        let Some(fragment) = datagram.get_mut(HEADER_LEN..) else {
+            return Err(Error::DatagramRefused);
+        };
+        match self.core.records.open_in_place(&header, fragment) {
+            Ok(r) => {
+                self.core.accepted += 1;
+                Ok(Some(r.start + HEADER_LEN..r.end + HEADER_LEN))
+            }
+            Err(rejected) => {
+                match rejected {
+                    Rejected::UnknownEpoch => self.core.stats.unknown_epoch_records += 1,
+                    Rejected::Replayed => self.core.stats.replayed_records += 1,
+                    Rejected::BadRecord => self.core.stats.bad_records += 1,
+                }
+                self.core.stats.refused_datagrams += 1;
+                Err(Error::DatagramRefused)
+            }
+        }
     }
 
     /// Hands back a buffer the caller is done with (the data of an

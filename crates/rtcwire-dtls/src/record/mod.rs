@@ -110,13 +110,14 @@ impl RecordLayer {
             .map_or(HEADER_LEN, |p| p.prefix_len())
     }
 
-    /// Seals the record whose plaintext already sits in `buf` after
+    /// Seals the record whose plaintext already sits in `buf[start..]` after
     /// [`prefix_len`](Self::prefix_len) bytes of room (a protected epoch only).
     pub(crate) fn seal_in_place(
         &mut self,
         epoch: u16,
         content_type: ContentType,
         buf: &mut Vec<u8>,
+        start: usize,
     ) -> Result<(), Error> {
         let w = self
             .write
@@ -127,7 +128,7 @@ impl RecordLayer {
             return Err(Error::Closed);
         }
         let p = w.protection.as_ref().ok_or(Error::Crypto)?;
-        p.seal_in_place(content_type, epoch, seq, buf, 0)?;
+        p.seal_in_place(content_type, epoch, seq, buf, start)?;
         w.next_seq += 1;
         Ok(())
     }
@@ -168,6 +169,33 @@ impl RecordLayer {
             }
             None => Err(Error::Crypto),
         }
+    }
+
+    /// Checks the replay window, authenticates and decrypts a protected record where it
+    /// lies: `fragment` is the record's body inside the caller's datagram. Returns the
+    /// plaintext's range within `fragment`. Unprotected epochs are refused here (the caller
+    /// takes the copying path for them).
+    pub(crate) fn open_in_place(
+        &mut self,
+        header: &RecordHeader,
+        fragment: &mut [u8],
+    ) -> Result<std::ops::Range<usize>, Rejected> {
+        let r = self
+            .read
+            .get_mut(usize::from(header.epoch))
+            .filter(|r| r.installed)
+            .ok_or(Rejected::UnknownEpoch)?;
+        if !r.window.check(header.sequence) {
+            return Err(Rejected::Replayed);
+        }
+        let p = r.protection.as_ref().ok_or(Rejected::UnknownEpoch)?;
+        let start = p.bulk().explicit_nonce_len();
+        let len = p
+            .open(header, fragment)
+            .map_err(|_| Rejected::BadRecord)?
+            .len();
+        r.window.mark(header.sequence);
+        Ok(start..start + len)
     }
 
     /// Checks the replay window, authenticates and decrypts a record into `out`, which is
