@@ -163,6 +163,9 @@ pub struct Agent {
     pub(crate) failed: bool,
     pub(crate) next_check_at: Option<Instant>,
     pub(crate) last_remote_added: Option<Instant>,
+    /// The latest `now` the agent was given: methods without a `now` (credentials) use it
+    /// to schedule work.
+    pub(crate) last_now: Option<Instant>,
     pub(crate) stats: Stats,
 }
 
@@ -264,6 +267,7 @@ impl Agent {
             failed: false,
             next_check_at: None,
             last_remote_added: None,
+            last_now: None,
             stats: Stats::default(),
         })
     }
@@ -414,6 +418,10 @@ impl Agent {
         check_credentials(&c)?;
         self.remote_key = Some(IntegrityKey::short_term(pwd));
         self.remote_creds = Some(c);
+        // Checks (triggered ones from early requests too) were waiting for these.
+        if let Some(now) = self.last_now {
+            self.wake(now);
+        }
         Ok(())
     }
 

@@ -20,6 +20,7 @@ impl Agent {
         now: Instant,
         d: Datagram<'a>,
     ) -> Result<Received<'a>, Error> {
+        self.last_now = Some(now);
         let r = self.handle_datagram_inner(now, d);
         if r.is_err() {
             self.stats.refused += 1;

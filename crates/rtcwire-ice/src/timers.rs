@@ -148,6 +148,7 @@ impl Agent {
     }
 
     pub(crate) fn on_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
         if self.state == IceState::Closed {
             self.turn_timers(now);
             return;

@@ -485,3 +485,43 @@ fn caps_hold_under_a_flood_of_peer_reflexive_checks() {
     }
     assert!(b.stats().limit_drops > 0);
 }
+
+#[test]
+fn checks_arriving_before_the_peers_credentials_are_answered_then_returned() {
+    // Trickle: B hears A's checks before the answer with A's credentials reached it.
+    let now = t0();
+    let mut a = Agent::new(
+        Config {
+            controlling: true,
+            ..Config::default()
+        },
+        Box::new(SeededRng::new(1)),
+    )
+    .unwrap();
+    let mut b = Agent::new(Config::default(), Box::new(SeededRng::new(2))).unwrap();
+    let (ca, cb) = (a.local_credentials().clone(), b.local_credentials().clone());
+    a.set_remote_credentials(&cb.ufrag, &cb.pwd).unwrap();
+    a.add_host_candidate(now, addr(A)).unwrap();
+    let bc = b.add_host_candidate(now, addr(B)).unwrap();
+    a.add_remote_candidate(now, bc).unwrap();
+    let mut w = Wire {
+        a,
+        b,
+        now,
+        b_to_a: true,
+        a_to_b: true,
+        last_a_request: None,
+    };
+    // A's checks reach B, which answers (it needs only its own password) but cannot check back.
+    assert!(!w.run(Duration::from_millis(300), |w| connected(&w.b)));
+    assert!(w.b.stats().requests_received > 0);
+    assert!(w.b.peer_reflexive_count() == 1);
+    // The credentials arrive: B's triggered check goes out without any other prompt.
+    w.b.set_remote_credentials(&ca.ufrag, &ca.pwd).unwrap();
+    assert!(w
+        .b
+        .poll_timeout()
+        .is_some_and(|t| t <= w.now + Duration::from_millis(1)));
+    assert!(w.run(Duration::from_secs(5), |w| connected(&w.a)
+        && connected(&w.b)));
+}
