@@ -1,0 +1,159 @@
+//! What a hostile or broken peer can do: a certificate that does not match the SDP
+//! fingerprint, garbage datagrams, datagrams for someone else.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{addr, Duo, Signaling, ADDR_A, ADDR_B};
+use rtcwire::{
+    Certificate, Datagram, Error, Event, Input, Payload, PeerConnectionState, SessionDescription,
+};
+use rtcwire_sim::LinkConfig;
+
+fn lan() -> LinkConfig {
+    LinkConfig::with_delay(Duration::from_millis(5))
+}
+
+#[test]
+fn a_certificate_that_does_not_match_the_fingerprint_fails_the_connection() {
+    let mut duo = Duo::new(21, lan(), Signaling::Trickle);
+    let chat = duo.with(true, |pc| {
+        pc.create_data_channel("chat", Default::default()).unwrap()
+    });
+    let offer = duo.with(true, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    let answer = duo.with(false, |pc| {
+        pc.set_remote_description(offer).unwrap();
+        let a = pc.create_answer().unwrap();
+        pc.set_local_description(a.clone()).unwrap();
+        a
+    });
+    // A man in the middle's fingerprint instead of B's.
+    let real = duo.sim.endpoint(duo.b).local_fingerprint().to_string();
+    let other = Certificate::generate_self_signed()
+        .unwrap()
+        .fingerprint()
+        .to_string();
+    assert!(answer.sdp.contains(&real), "{real}\n{}", answer.sdp);
+    let forged = SessionDescription::answer(answer.sdp.replace(&real, &other));
+    duo.with(true, |pc| pc.set_remote_description(forged).unwrap());
+    duo.with(true, |pc| pc.add_local_candidate(addr(ADDR_A)).unwrap());
+    duo.with(false, |pc| pc.add_local_candidate(addr(ADDR_B)).unwrap());
+    let ok = duo.run_until(Duration::from_secs(30), |d| {
+        d.state(true) == PeerConnectionState::Failed
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert!(!duo.opened(true).contains(&chat));
+    assert!(!duo
+        .log(false)
+        .iter()
+        .any(|e| matches!(e, Event::DataChannel { .. })));
+    // B learns from the alert, or at the latest from its handshake timer.
+    let ok = duo.run_until(Duration::from_secs(120), |d| {
+        d.state(false) == PeerConnectionState::Failed
+    });
+    assert!(ok, "{}", duo.sim.report());
+}
+
+#[test]
+fn garbage_datagrams_are_refused_counted_and_change_nothing() {
+    let mut duo = Duo::new(22, lan(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    let peer = addr(ADDR_B);
+    let me = addr(ADDR_A);
+    let stranger = addr("10.0.0.77:9999");
+    let garbage: Vec<(std::net::SocketAddr, Vec<u8>)> = vec![
+        (peer, vec![]),                                   // empty
+        (peer, vec![0x80, 0x60, 0, 1, 0, 0, 0, 0]),       // RTP, no media yet
+        (peer, vec![0x80, 200, 0, 1]),                    // RTCP
+        (peer, vec![10, 1, 2]),                           // unassigned first byte
+        (peer, vec![0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42]), // truncated STUN
+        (
+            peer,
+            vec![23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4],
+        ), // forged record
+        (stranger, vec![23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 0]), // not on a pair
+        (stranger, b"hello".to_vec()),
+    ];
+    let now = duo.sim.now();
+    let before = duo.sim.endpoint(duo.a).stats().refused_datagrams;
+    for (from, bytes) in &garbage {
+        let pc = duo.sim.endpoint_mut(duo.a);
+        let r = pc.handle_input(Input::Receive(now, Datagram::udp(*from, me, bytes)));
+        assert!(r.is_err(), "{bytes:?} from {from} accepted");
+    }
+    let stats = duo.sim.endpoint(duo.a).stats();
+    assert_eq!(stats.refused_datagrams, before + garbage.len() as u64);
+    // Empty, RTP, RTCP, unassigned, "hello" (a QUIC first byte) and the truncated STUN
+    // message, which ICE does not take as STUN and hands back as data.
+    assert_eq!(stats.unhandled_kind, 6);
+    // The session did not notice.
+    assert_eq!(duo.state(true), PeerConnectionState::Connected);
+    duo.with(true, |pc| pc.send_text(ca, "still here").unwrap());
+    let ok = duo.run_until(Duration::from_secs(5), |d| {
+        !d.messages(false, cb).is_empty()
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert_eq!(
+        duo.messages(false, cb),
+        vec![Payload::Text("still here".into())]
+    );
+}
+
+#[test]
+fn input_before_a_remote_description_is_refused() {
+    let mut duo = Duo::new(23, lan(), Signaling::Trickle);
+    let now = duo.sim.now();
+    let pc = duo.sim.endpoint_mut(duo.a);
+    let stun_like = [
+        0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ];
+    let r = pc.handle_input(Input::Receive(
+        now,
+        Datagram::udp(addr(ADDR_B), addr(ADDR_A), &stun_like),
+    ));
+    assert!(matches!(r, Err(Error::NoRemoteDescription)), "{r:?}");
+}
+
+#[test]
+fn accepts_knows_its_own_datagrams() {
+    let mut duo = Duo::new(24, lan(), Signaling::Trickle);
+    let _ = duo.connect_with_channel();
+    let a = duo.sim.endpoint(duo.a);
+    let (peer, me) = (addr(ADDR_B), addr(ADDR_A));
+    let record = [23u8, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 0];
+    assert!(
+        a.accepts(&Datagram::udp(peer, me, &record)),
+        "on the selected 5-tuple"
+    );
+    assert!(!a.accepts(&Datagram::udp(addr("10.9.9.9:1"), me, &record)));
+    assert!(!a.accepts(&Datagram::udp(peer, addr("10.0.0.1:5001"), &record)));
+    // A binding request naming our ufrag (USERNAME "ours:theirs").
+    let ufrag = a.ice_agent().local_credentials().ufrag.clone();
+    let request = binding_request(&format!("{ufrag}:x"));
+    assert!(a.accepts(&Datagram::udp(addr("10.9.9.9:1"), me, &request)));
+    let request = binding_request("someoneelse:x");
+    assert!(!a.accepts(&Datagram::udp(peer, me, &request)));
+}
+
+/// A STUN binding request with only a USERNAME.
+fn binding_request(username: &str) -> Vec<u8> {
+    let mut user = username.as_bytes().to_vec();
+    let len = user.len();
+    while user.len() % 4 != 0 {
+        user.push(0);
+    }
+    let mut m = vec![0x00, 0x01];
+    m.extend_from_slice(&u16::try_from(4 + user.len()).unwrap().to_be_bytes());
+    m.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+    m.extend_from_slice(&[7; 12]);
+    m.extend_from_slice(&[0x00, 0x06]);
+    m.extend_from_slice(&u16::try_from(len).unwrap().to_be_bytes());
+    m.extend_from_slice(&user);
+    m
+}
