@@ -244,3 +244,62 @@ fn same_seed_same_trace() {
     assert!(first == second, "two runs with seed 11 differ");
     assert!(traced_run(12) != first, "another seed gives another run");
 }
+
+#[test]
+fn pre_negotiated_channels_open_on_both_sides_without_dcep() {
+    let mut duo = Duo::new(9, lan(), Signaling::Trickle);
+    let init = || rtcwire::DataChannelInit {
+        negotiated: Some(7),
+        ..Default::default()
+    };
+    let ca = duo.with(true, |pc| pc.create_data_channel("pre", init()).unwrap());
+    let cb = duo.with(false, |pc| pc.create_data_channel("pre", init()).unwrap());
+    duo.negotiate();
+    let ok = duo.run_until(Duration::from_secs(10), |d| {
+        d.opened(true) == [ca] && d.opened(false) == [cb]
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert_eq!(duo.sim.endpoint(duo.a).channel_stream_id(ca), Some(7));
+    duo.with(true, |pc| pc.send_text(ca, "no DCEP needed").unwrap());
+    let ok = duo.run_until(Duration::from_secs(5), |d| {
+        !d.messages(false, cb).is_empty()
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert!(!duo
+        .log(false)
+        .iter()
+        .any(|e| matches!(e, Event::DataChannel { .. })));
+}
+
+#[test]
+fn a_lost_link_is_disconnected_then_recovers() {
+    let mut duo = Duo::new(10, lan(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    duo.sim.set_link_up(duo.link, false);
+    let ok = duo.run_until(Duration::from_secs(30), |d| {
+        d.state(true) == PeerConnectionState::Disconnected
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert!(duo.log(true).iter().any(|e| matches!(
+        e,
+        Event::IceConnectionStateChange(IceConnectionState::Disconnected)
+    )));
+    duo.sim.set_link_up(duo.link, true);
+    duo.with(true, |pc| pc.send_text(ca, "back").unwrap());
+    let ok = duo.run_until(Duration::from_secs(60), |d| {
+        d.state(true) == PeerConnectionState::Connected && !d.messages(false, cb).is_empty()
+    });
+    assert!(ok, "{}", duo.sim.report());
+}
+
+#[test]
+fn a_link_lost_for_good_fails_the_connection() {
+    let mut duo = Duo::new(13, lan(), Signaling::Trickle);
+    let _ = duo.connect_with_channel();
+    duo.sim.set_link_up(duo.link, false);
+    let ok = duo.run_until(Duration::from_secs(120), |d| {
+        d.state(true) == PeerConnectionState::Failed
+            && d.state(false) == PeerConnectionState::Failed
+    });
+    assert!(ok, "{}", duo.sim.report());
+}

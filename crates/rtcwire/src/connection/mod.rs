@@ -393,6 +393,9 @@ impl PeerConnection {
     // ----- moving events between the cores -----------------------------------------
 
     fn pump(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
         self.pump_ice(now);
         self.maybe_start_dtls(now);
         self.pump_dtls(now);
@@ -630,14 +633,20 @@ impl PeerConnection {
             return;
         };
         let mut failed = Vec::new();
+        let mut negotiated = Vec::new();
         for (&cid, entry) in self.entries.iter_mut() {
             let Some(config) = entry.pending.take() else {
                 continue;
             };
+            let pre_negotiated = config.negotiated.is_some();
             match channels.open(sctp, now, config) {
                 Ok(stream) => {
                     entry.stream = Some(stream);
                     self.by_stream.insert(stream, cid);
+                    // Pre-negotiated channels are open at once; the others on the ACK.
+                    if pre_negotiated {
+                        negotiated.push(cid);
+                    }
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, %cid, "data channel could not be opened");
@@ -649,17 +658,6 @@ impl PeerConnection {
             self.entries.remove(&cid);
             self.events.push_back(Event::ChannelClosed(cid));
         }
-        // Pre-negotiated channels are open at once.
-        let negotiated: Vec<ChannelId> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| {
-                e.stream.is_some_and(|s| {
-                    channels.state(s) == Some(rtcwire_datachannel::ChannelState::Open)
-                })
-            })
-            .map(|(&c, _)| c)
-            .collect();
         for cid in negotiated {
             self.events.push_back(Event::ChannelOpen(cid));
         }
@@ -681,6 +679,11 @@ impl PeerConnection {
         }
         self.ice.close(now);
         self.closed = true;
+        if self.ice_state != IceConnectionState::Closed {
+            self.ice_state = IceConnectionState::Closed;
+            self.events
+                .push_back(Event::IceConnectionStateChange(IceConnectionState::Closed));
+        }
         self.set_connection_state(PeerConnectionState::Closed);
     }
 

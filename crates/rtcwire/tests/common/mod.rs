@@ -9,7 +9,7 @@ use rtcwire::{
     Certificate, ChannelId, Config, Event, Input, PeerConnection, PeerConnectionState,
     SessionDescription,
 };
-use rtcwire_sim::{Host, LinkConfig, Sim};
+use rtcwire_sim::{Host, LinkConfig, LinkId, Sim};
 
 pub const ADDR_A: &str = "10.0.0.1:5000";
 pub const ADDR_B: &str = "10.0.0.2:6000";
@@ -45,6 +45,7 @@ pub struct Duo {
     pub a: Host<PeerConnection>,
     pub b: Host<PeerConnection>,
     pub signaling: Signaling,
+    pub link: LinkId,
     /// Events seen, in order, per side (trickled candidates included).
     pub log_a: Vec<Event>,
     pub log_b: Vec<Event>,
@@ -59,8 +60,9 @@ impl Duo {
         let pb = PeerConnection::new(Config::seeded(seed ^ 0xb, cb), now).unwrap();
         let a = sim.add_host(addr(ADDR_A), pa);
         let b = sim.add_host(addr(ADDR_B), pb);
-        sim.link(a, b, link);
+        let link = sim.link(a, b, link);
         Duo {
+            link,
             sim,
             a,
             b,
