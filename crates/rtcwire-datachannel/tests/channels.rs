@@ -215,7 +215,9 @@ fn unordered_and_partially_reliable_channels_under_loss() {
             .is_done());
         let n = 200;
         for i in 0..n {
-            let text = format!("{i:05}");
+            // Large enough that the messages take hundreds of packets, so that loss is
+            // certain to hit the max-retransmits-0 channel whatever the seed.
+            let text = format!("{i:05}{}", "x".repeat(1000));
             send(&mut t, true, reliable, &Payload::Text(text.clone()));
             send(&mut t, true, lossy, &Payload::Text(text.clone()));
             send(&mut t, true, timed, &Payload::Text(text));

@@ -4,7 +4,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::disallowed_methods
+    clippy::disallowed_methods,
+    clippy::print_stderr
 )]
 
 mod common;
@@ -28,12 +29,23 @@ fn pair_with(ca: Config, cb: Config, link: Link, seed: u64) -> Pair {
         seed,
     );
     net.a.connect(now).unwrap();
+    net.trace = std::env::var("SCTP_TRACE").is_ok();
+    let ok = net.run_until(Duration::from_secs(300), |n| {
+        n.a.is_established() && n.b.is_established()
+    });
+    if !ok {
+        for l in &net.trace_lines {
+            eprintln!("{l}");
+        }
+    }
     assert!(
-        net.run_until(Duration::from_secs(300), |n| n.a.is_established()
-            && n.b.is_established()),
-        "no setup: {:?} / {:?}",
+        ok,
+        "no setup: {:?} / {:?} {:?} lost {} delivered {}",
         n_state(&net.a),
-        n_state(&net.b)
+        n_state(&net.b),
+        net.a_events,
+        net.lost,
+        net.delivered
     );
     net
 }
@@ -372,8 +384,23 @@ fn graceful_shutdown_delivers_queued_data_then_closes_both() {
             .unwrap();
     }
     net.a.shutdown(net.now);
-    assert!(net.run_until(Duration::from_secs(120), |n| n.a.is_closed()
-        && n.b.is_closed()));
+    net.trace = std::env::var("SCTP_TRACE").is_ok();
+    let ok = net.run_until(Duration::from_secs(120), |n| {
+        n.a.is_closed() && n.b.is_closed()
+    });
+    if !ok {
+        for l in &net.trace_lines[net.trace_lines.len().saturating_sub(40)..] {
+            eprintln!("{l}");
+        }
+    }
+    assert!(
+        ok,
+        "{:?} {:?} {:?} {:?}",
+        net.a.state(),
+        net.b.state(),
+        net.a_events.last(),
+        net.b_events.last()
+    );
     assert_eq!(messages(&net.b_events).len(), 20);
     assert_eq!(net.a_events.last(), Some(&Event::Closed));
     assert_eq!(net.b_events.last(), Some(&Event::Closed));
@@ -612,4 +639,42 @@ fn bulk_transfer_fills_the_path() {
         "{took:?} {:?}",
         net.a.stats()
     );
+}
+
+/// A partially reliable message abandoned while only its first fragments were sent: the
+/// receiver must be told to skip it (a placeholder end with its own TSN keeps the FORWARD
+/// TSN needed), or the ordered stream behind it stalls for good.
+#[test]
+fn message_abandoned_mid_send_does_not_block_its_stream() {
+    let mut net = pair(Link::clean(20), 18);
+    let pr = SendOptions {
+        max_retransmits: Some(0),
+        ..SendOptions::default()
+    };
+    // 60 KB: more than the initial congestion window, so only part of it goes out. All of
+    // that part arrives, but every SACK back is lost: T3 fires, the message is abandoned
+    // with its rest unsent, and the receiver has already passed the fragments it holds.
+    net.b_to_a.up = false;
+    net.a.send(net.now, 1, 53, vec![1u8; 60_000], pr).unwrap();
+    let _ = net.run_until(Duration::from_secs(3), |_| false);
+    assert!(net.a.stats().t3_expiries > 0);
+    assert!(
+        net.a.stats().data_chunks_sent < 60_000 / 1100,
+        "the whole message went out"
+    );
+    net.b_to_a.up = true;
+    net.a
+        .send(net.now, 1, 53, b"after".to_vec(), SendOptions::default())
+        .unwrap();
+    assert!(
+        net.run_until(Duration::from_secs(60), |n| messages(&n.b_events)
+            .iter()
+            .any(|m| m.data == b"after"))
+    );
+    assert_eq!(
+        messages(&net.b_events).len(),
+        1,
+        "the abandoned message was delivered"
+    );
+    assert_eq!(net.a.stats().abandoned_messages, 1);
 }

@@ -6,7 +6,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::disallowed_methods
+    clippy::disallowed_methods,
+    clippy::print_stderr
 )]
 
 mod common;
@@ -297,7 +298,13 @@ fn partial_reliability_both_ways() {
         theirs(x).iter().any(|m| m.payload == payload(999, 10))
     });
     if !ok {
-        for l in &net.trace_lines[net.trace_lines.len().saturating_sub(80)..] {
+        let got: Vec<String> = theirs(&net)
+            .iter()
+            .filter(|m| m.stream_id.0 == 6)
+            .map(|m| String::from_utf8_lossy(&m.payload[..4]).to_string())
+            .collect();
+        eprintln!("dcsctp got on stream 6: {got:?}");
+        for l in &net.trace_lines {
             eprintln!("{l}");
         }
     }

@@ -184,8 +184,14 @@ impl Association {
         if vtag != c.local_tag {
             return Err(Error::WrongVerificationTag);
         }
+        // A COOKIE ECHO repeated because our COOKIE ACKs were lost (§5.2.4 case D) is
+        // answered however old its cookie: the association it names exists.
+        let existing = self.has_tcb()
+            && self.state != State::CookieEchoed
+            && c.local_tag == self.local_tag
+            && c.peer_tag == self.peer_tag;
         let age = self.now_ms(now).saturating_sub(c.created_ms);
-        if u128::from(age) > self.config.cookie_lifetime.as_millis() {
+        if !existing && u128::from(age) > self.config.cookie_lifetime.as_millis() {
             return Err(Error::StaleCookie);
         }
         match self.state {

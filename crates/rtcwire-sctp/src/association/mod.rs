@@ -780,6 +780,27 @@ impl SansIo for Association {
 
     fn handle_read(&mut self, now: Instant, d: Datagram<'_>) -> Result<(), Error> {
         if self.ended {
+            // §8.4 (5): a SHUTDOWN ACK for an association that is gone (our SHUTDOWN
+            // COMPLETE was lost) is answered with SHUTDOWN COMPLETE, T bit set, its tag
+            // reflected; the peer would otherwise retransmit until it gives up.
+            if let Ok(p) = Packet::parse_checked(d.contents) {
+                let first = p.chunks().next().and_then(Result::ok);
+                if first.is_some_and(|c| c.typ == chunk_type::SHUTDOWN_ACK)
+                    && p.header.verification_tag == self.local_tag
+                    && self.replies.len() < MAX_REPLIES
+                {
+                    let mut b = Vec::with_capacity(4);
+                    crate::wire::ShutdownComplete {
+                        tag_reflected: true,
+                    }
+                    .emit(&mut b);
+                    self.replies.push_back(Reply {
+                        vtag: p.header.verification_tag,
+                        bytes: b,
+                    });
+                    return Ok(());
+                }
+            }
             self.stats.packets_refused += 1;
             return Err(Error::Closed);
         }

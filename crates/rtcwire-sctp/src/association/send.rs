@@ -223,18 +223,21 @@ impl SendQueue {
     }
 
     /// PR-SCTP gave up on message `msg`: drop its unsent rest, if it is the one mid-send.
-    pub(crate) fn discard_current(&mut self, msg: u64, lows: &mut Lows) {
-        let Some(id) = self.current else { return };
+    /// Returns whether a rest was dropped (the message was partly sent).
+    pub(crate) fn discard_current(&mut self, msg: u64, lows: &mut Lows) -> bool {
+        let Some(id) = self.current else { return false };
         let Some(s) = self.streams.get_mut(&id) else {
-            return;
+            return false;
         };
         if s.queue.front().is_some_and(|m| m.id == msg) {
             if let Some(m) = s.queue.pop_front() {
                 let rest = m.data.len() - m.offset;
                 self.current = None;
                 self.account(id, rest, lows);
+                return true;
             }
         }
+        false
     }
 
     /// Size of the next fragment-to-be (for fragmentation decisions).

@@ -387,12 +387,19 @@ impl Association {
         // Miss indications (§7.2.4): below the highest TSN newly acknowledged.
         if let Some(h) = highest_new {
             let mut marked = false;
+            // A chunk already fast-retransmitted is not counted again until its
+            // retransmission has had time to be acknowledged (RACK's idea, RFC 8985: a
+            // retransmission that is lost too is found without waiting for T3). §7.2.4
+            // alone would leave it to T3.
+            let settle = self.srtt.unwrap_or(self.rto).saturating_mul(5) / 4;
             for f in self.outstanding.iter_mut() {
                 if f.tsn >= h {
                     break;
                 }
-                // A chunk is fast-retransmitted once; after that only T3 resends it (§7.2.4).
-                if f.acked || f.abandoned || f.retransmit || f.fast_retransmitted {
+                if f.acked || f.abandoned || f.retransmit {
+                    continue;
+                }
+                if f.fast_retransmitted && now < f.sent_at + settle {
                     continue;
                 }
                 f.misses += 1;
@@ -476,6 +483,7 @@ impl Association {
         }
         let mut lows = Lows::default();
         for m in &msgs {
+            let mut last = None;
             for f in self.outstanding.iter_mut().filter(|f| f.msg == *m) {
                 f.abandoned = true;
                 f.retransmit = false;
@@ -483,8 +491,47 @@ impl Association {
                     f.in_flight = false;
                     self.flight -= f.len().min(self.flight);
                 }
+                last = Some((
+                    f.stream,
+                    f.ssn,
+                    f.ppid,
+                    f.flags,
+                    f.max_retransmits,
+                    f.expires,
+                ));
             }
-            self.queue.discard_current(*m, &mut lows);
+            if self.queue.discard_current(*m, &mut lows) {
+                // The message's end was never sent. The peer may hold its first fragments
+                // and even acknowledge past them, so an abandoned placeholder END with a
+                // TSN of its own keeps the FORWARD TSN (and its stream / SSN entry) needed
+                // until the peer has it — as dcSCTP does.
+                if let Some((stream, ssn, ppid, flags, max_retransmits, expires)) = last {
+                    let unordered = flags & crate::wire::data_flags::UNORDERED;
+                    self.outstanding.push_back(Sent {
+                        tsn: self.next_tsn,
+                        stream,
+                        ssn,
+                        ppid,
+                        flags: crate::wire::data_flags::END | unordered,
+                        data: bytes::Bytes::new(),
+                        msg: *m,
+                        max_retransmits,
+                        expires,
+                        sent_at: now,
+                        transmissions: 0,
+                        acked: false,
+                        retransmit: false,
+                        abandoned: true,
+                        in_flight: false,
+                        misses: 0,
+                        fast_retransmitted: false,
+                    });
+                    self.next_tsn += 1;
+                    if self.t3.is_none() {
+                        self.t3 = Some(now + self.rto);
+                    }
+                }
+            }
         }
         self.push_lows(&lows);
         self.stats.abandoned_messages += msgs.len() as u64;

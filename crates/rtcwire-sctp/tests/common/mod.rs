@@ -115,7 +115,15 @@ where
             trace: false,
             zero_checksums: (0, 0),
             trace_lines: Vec::new(),
-            rng: SeededRng::new(seed),
+            // SCTP_SEED_OFFSET=n replays every scenario on other seeds.
+            rng: SeededRng::new(
+                seed.wrapping_add(
+                    std::env::var("SCTP_SEED_OFFSET")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0),
+                ),
+            ),
             queue: BinaryHeap::new(),
             seq: 0,
             buf: Vec::with_capacity(2048),
