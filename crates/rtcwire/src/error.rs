@@ -24,7 +24,7 @@ pub enum Error {
     /// remote offer, `add_ice_candidate` before a remote description).
     #[error("{0}")]
     WrongState(&'static str),
-    /// Pranswer and rollback are not supported yet.
+    /// Not supported yet (pranswer, a new DTLS association on renegotiation).
     #[error("{0} is not supported yet")]
     Unsupported(&'static str),
     /// The SDP text did not parse.

@@ -197,8 +197,9 @@ pub(crate) fn write_offer(mid: &str, local: &LocalParams<'_>) -> Result<String, 
     Ok(desc.to_sdp()?.as_str().to_owned())
 }
 
-/// Our answer to `remote`: the data section accepted, every other section rejected.
-pub(crate) fn write_answer(
+/// A description with the m-lines of `remote` (the offer we answer, or the layout of the
+/// last exchange for a later offer): the data section ours, every other section rejected.
+pub(crate) fn write_mirrored(
     remote: &RemoteParams,
     local: &LocalParams<'_>,
 ) -> Result<String, Error> {

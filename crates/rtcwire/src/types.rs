@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use rtcwire_proto::{Datagram, Transmit};
 
-/// `RTCSdpType`. `Pranswer` and `Rollback` are parsed but refused for now.
+/// `RTCSdpType`. `Pranswer` is refused for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SdpType {
     /// An offer.
@@ -15,7 +15,7 @@ pub enum SdpType {
     Pranswer,
     /// A final answer.
     Answer,
-    /// Undo the pending offer (not supported yet).
+    /// Undo the pending offer.
     Rollback,
 }
 
@@ -54,6 +54,16 @@ impl SessionDescription {
         SessionDescription {
             sdp_type: SdpType::Offer,
             sdp: sdp.into(),
+        }
+    }
+
+    /// A rollback (`setLocalDescription` or `setRemoteDescription` undoing a pending
+    /// offer).
+    #[must_use]
+    pub fn rollback() -> Self {
+        SessionDescription {
+            sdp_type: SdpType::Rollback,
+            sdp: String::new(),
         }
     }
 
@@ -223,6 +233,8 @@ pub enum Event {
     ConnectionStateChange(PeerConnectionState),
     /// `signalingstatechange`.
     SignalingStateChange(SignalingState),
+    /// `negotiationneeded`: make a new offer (after [`restart_ice`](crate::PeerConnection::restart_ice)).
+    NegotiationNeeded,
     /// The peer opened a channel in band (`ondatachannel`); it is open.
     DataChannel {
         /// The new channel.

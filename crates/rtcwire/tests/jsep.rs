@@ -222,3 +222,76 @@ fn an_offer_without_a_data_section_is_answered_with_everything_rejected() {
     pc.set_local_description(answer).unwrap();
     assert_eq!(pc.dtls_role(), None, "no transport to start");
 }
+
+#[test]
+fn a_remote_offer_rolled_back_leaves_a_fresh_offerer() {
+    let (_, chromium) = corpus()
+        .into_iter()
+        .find(|(n, _)| n == "chromium-offer-av-dc.sdp")
+        .unwrap();
+    let mut pc = session(7);
+    pc.set_remote_description(SessionDescription::offer(chromium))
+        .unwrap();
+    assert_eq!(pc.ice_agent().role(), rtcwire_ice::Role::Controlled);
+    pc.set_remote_description(SessionDescription::rollback())
+        .unwrap();
+    assert_eq!(pc.signaling_state(), SignalingState::Stable);
+    assert!(pc.remote_description().is_none());
+    assert_eq!(pc.ice_agent().role(), rtcwire_ice::Role::Controlling);
+    assert_eq!(pc.ice_agent().remote_candidate_count(), 0);
+    // Now we offer, with our single data section.
+    let offer = pc.create_offer().unwrap();
+    assert_eq!(Sdp::parse(&offer.sdp).unwrap().media_count(), 1);
+    pc.set_local_description(offer).unwrap();
+    assert!(matches!(
+        pc.set_remote_description(SessionDescription::rollback()),
+        Err(Error::InvalidState { .. })
+    ));
+}
+
+#[test]
+fn a_later_offer_after_answering_a_browser_keeps_its_m_lines() {
+    let (_, chromium) = corpus()
+        .into_iter()
+        .find(|(n, _)| n == "chromium-offer-av-dc.sdp")
+        .unwrap();
+    let mut pc = session(8);
+    pc.set_remote_description(SessionDescription::offer(chromium.clone()))
+        .unwrap();
+    let answer = pc.create_answer().unwrap();
+    pc.set_local_description(answer).unwrap();
+    pc.restart_ice().unwrap();
+    let ufrag = pc.ice_agent().local_credentials().ufrag.clone();
+    let offer = pc.create_offer().unwrap();
+    assert_ne!(
+        pc.ice_agent().local_credentials().ufrag,
+        ufrag,
+        "ICE restarted"
+    );
+    let sdp = Sdp::parse(&offer.sdp).unwrap();
+    let theirs = Sdp::parse(&chromium).unwrap();
+    assert_eq!(sdp.media_count(), theirs.media_count());
+    for (o, t) in sdp.media().zip(theirs.media()) {
+        assert_eq!(o.mid(), t.mid());
+        assert_eq!(o.kind(), t.kind());
+    }
+    let data = sdp.media_by_mid("2").unwrap();
+    assert_eq!(data.setup(), Some(Setup::ActPass));
+    assert!(data.ice_ufrag().is_some_and(|u| u != ufrag));
+    // The peer may not change its certificate in a later offer.
+    let mut pc = session(9);
+    let (_, dc) = corpus()
+        .into_iter()
+        .find(|(n, _)| n == "chromium-offer-dc.sdp")
+        .unwrap();
+    pc.set_remote_description(SessionDescription::offer(dc.clone()))
+        .unwrap();
+    let answer = pc.create_answer().unwrap();
+    pc.set_local_description(answer).unwrap();
+    let forged = dc.replace("a=fingerprint:sha-256 CE:52", "a=fingerprint:sha-256 CF:52");
+    let err = pc
+        .set_remote_description(SessionDescription::offer(forged))
+        .unwrap_err();
+    assert!(err.to_string().contains("certificate changed"), "{err}");
+    assert_eq!(pc.signaling_state(), SignalingState::Stable);
+}

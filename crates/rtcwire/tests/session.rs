@@ -303,3 +303,125 @@ fn a_link_lost_for_good_fails_the_connection() {
     });
     assert!(ok, "{}", duo.sim.report());
 }
+
+fn ufrag(duo: &Duo, side_a: bool) -> String {
+    let h = if side_a { duo.a } else { duo.b };
+    duo.sim
+        .endpoint(h)
+        .ice_agent()
+        .local_credentials()
+        .ufrag
+        .clone()
+}
+
+#[test]
+fn ice_restart_mid_session_keeps_the_channel_working() {
+    for restarter_a in [true, false] {
+        let mut duo = Duo::new(14 + u64::from(restarter_a), lossy(), Signaling::Trickle);
+        let (ca, cb) = duo.connect_with_channel();
+        let before = (ufrag(&duo, true), ufrag(&duo, false));
+        let responses = |d: &Duo, side_a: bool| {
+            let h = if side_a { d.a } else { d.b };
+            d.sim.endpoint(h).ice_agent().stats().responses_received
+        };
+        let responses_before = (responses(&duo, true), responses(&duo, false));
+        duo.with(restarter_a, |pc| pc.restart_ice().unwrap());
+        // Let the simulator collect the event.
+        let _ = duo.sim.run_until(|_| true, Duration::ZERO);
+        duo.exchange();
+        assert!(duo
+            .log(restarter_a)
+            .iter()
+            .any(|e| matches!(e, Event::NegotiationNeeded)));
+        duo.with(true, |pc| pc.send_text(ca, "before the offer").unwrap());
+        duo.renegotiate(restarter_a);
+        duo.with(true, |pc| pc.send_text(ca, "during the restart").unwrap());
+        let ok = duo.run_until(Duration::from_secs(10), |d| {
+            d.messages(false, cb).len() == 2
+        });
+        assert!(ok, "{}", duo.sim.report());
+        // Both sides have new credentials, and checks of the new generation succeeded.
+        assert_ne!(ufrag(&duo, true), before.0);
+        assert_ne!(ufrag(&duo, false), before.1);
+        let _ = duo.run_until(Duration::from_secs(3), |_| false);
+        assert!(responses(&duo, true) > responses_before.0);
+        assert!(responses(&duo, false) > responses_before.1);
+        for side in [true, false] {
+            let h = if side { duo.a } else { duo.b };
+            // A restart drops every pair: these are of the new generation.
+            assert!(duo.sim.endpoint(h).ice_agent().pair_count() >= 1);
+            let stats = duo.sim.endpoint(h).ice_agent().stats();
+            assert_eq!(
+                (stats.bad_integrity, stats.wrong_username),
+                (0, 0),
+                "side a: {side}"
+            );
+        }
+        assert_eq!(duo.state(true), PeerConnectionState::Connected);
+        assert_eq!(duo.state(false), PeerConnectionState::Connected);
+        duo.with(false, |pc| pc.send_text(cb, "after").unwrap());
+        let ok = duo.run_until(Duration::from_secs(10), |d| {
+            !d.messages(true, ca).is_empty()
+        });
+        assert!(ok, "{}", duo.sim.report());
+        assert_eq!(
+            duo.sim.endpoint(duo.a).signaling_state(),
+            SignalingState::Stable
+        );
+    }
+}
+
+#[test]
+fn glare_is_resolved_by_rolling_back_one_offer() {
+    let mut duo = Duo::new(16, lan(), Signaling::Trickle);
+    let ca = duo.with(true, |pc| {
+        pc.create_data_channel("chat", rtcwire::DataChannelInit::default())
+            .unwrap()
+    });
+    let offer_a = duo.with(true, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    let offer_b = duo.with(false, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    // Both offered: A refuses B's offer; B (the polite one) rolls back and answers A.
+    let err = duo.with(true, |pc| pc.set_remote_description(offer_b).unwrap_err());
+    assert!(matches!(err, rtcwire::Error::InvalidState { .. }), "{err}");
+    let answer = duo.with(false, |pc| {
+        pc.set_local_description(rtcwire::SessionDescription::rollback())
+            .unwrap();
+        assert_eq!(pc.signaling_state(), SignalingState::Stable);
+        assert!(pc.local_description().is_none());
+        pc.set_remote_description(offer_a).unwrap();
+        let a = pc.create_answer().unwrap();
+        pc.set_local_description(a.clone()).unwrap();
+        a
+    });
+    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
+    duo.add_hosts();
+    let ok = duo.run_until(Duration::from_secs(10), |d| {
+        d.opened(true).contains(&ca) && !d.opened(false).is_empty()
+    });
+    assert!(ok, "{}", duo.sim.report());
+    let signaling: Vec<SignalingState> = duo
+        .log(false)
+        .iter()
+        .filter_map(|e| match e {
+            Event::SignalingStateChange(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        signaling,
+        [
+            SignalingState::HaveLocalOffer,
+            SignalingState::Stable,
+            SignalingState::HaveRemoteOffer,
+            SignalingState::Stable
+        ]
+    );
+}

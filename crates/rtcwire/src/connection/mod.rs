@@ -90,6 +90,17 @@ pub struct PeerConnection {
     /// We made the offer of the current exchange.
     offerer: Option<bool>,
     remote: Option<RemoteParams>,
+    /// The remote description before the pending remote offer (for rollback).
+    prev_remote: Option<RemoteParams>,
+    prev_remote_description: Option<SessionDescription>,
+    prev_local_description: Option<SessionDescription>,
+    prev_offerer: Option<bool>,
+    /// The m-lines of the last exchange we answered (our later offers keep them).
+    layout: Option<RemoteParams>,
+    /// The certificate fingerprints the DTLS association was set up with.
+    remote_fingerprints: Vec<Fingerprint>,
+    /// `restart_ice` was called: the next offer restarts ICE.
+    ice_restart_pending: bool,
     local_setup: Option<Setup>,
     local_hosts: Vec<SocketAddr>,
     local_candidates: Vec<String>,
@@ -183,6 +194,13 @@ impl PeerConnection {
             signaling: SignalingState::Stable,
             offerer: None,
             remote: None,
+            prev_remote: None,
+            prev_remote_description: None,
+            prev_local_description: None,
+            prev_offerer: None,
+            layout: None,
+            remote_fingerprints: Vec::new(),
+            ice_restart_pending: false,
             local_setup: None,
             local_hosts: Vec::new(),
             local_candidates: Vec::new(),

@@ -5,25 +5,32 @@ use super::*;
 impl PeerConnection {
     // ----- signaling -----------------------------------------------------------------
 
+    /// The sections of the current exchange, when they are not just our one data
+    /// section: the remote offer we answer, or the layout of the last exchange we
+    /// answered (a later offer of ours keeps its m-lines, RFC 8829 §5.2.2).
+    fn sections(&self) -> Option<&RemoteParams> {
+        if self.signaling == SignalingState::HaveRemoteOffer
+            || self.layout.is_none() && self.offerer == Some(false)
+        {
+            return self.remote.as_ref();
+        }
+        self.layout.as_ref()
+    }
+
     pub(super) fn data_mid(&self) -> &str {
-        self.remote
-            .as_ref()
-            .filter(|_| self.offerer == Some(false))
+        self.sections()
             .and_then(RemoteParams::data_mid)
             .unwrap_or(OFFER_MID)
     }
 
     pub(super) fn data_m_line_index(&self) -> u16 {
-        self.remote
-            .as_ref()
-            .filter(|_| self.offerer == Some(false))
+        self.sections()
             .and_then(|r| r.data_index)
             .and_then(|i| u16::try_from(i).ok())
             .unwrap_or(0)
     }
 
-    fn local_params(&mut self, setup: Setup) -> LocalParams<'_> {
-        self.session_version += 1;
+    fn local_params(&self, setup: Setup) -> LocalParams<'_> {
         let creds = self.ice.local_credentials();
         LocalParams {
             session_id: self.session_id,
@@ -39,25 +46,47 @@ impl PeerConnection {
         }
     }
 
-    /// `createOffer`: one data-channel section (`m=application ... webrtc-datachannel`,
-    /// mid "0", BUNDLEd), our ICE credentials, `a=ice-options:trickle`, the candidates
+    /// Restarts ICE locally: new credentials; the agent emits its candidates again.
+    fn restart_ice_now(&mut self) -> Result<(), Error> {
+        let now = self.now;
+        self.ice.restart(now)?;
+        self.local_candidates.clear();
+        self.local_candidates_done = false;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// `createOffer`. The first offer has one data-channel section (`m=application ...
+    /// webrtc-datachannel`, mid "0", BUNDLEd); a later one keeps the m-lines of the last
+    /// exchange. Each carries our ICE credentials (new ones after
+    /// [`restart_ice`](Self::restart_ice)), `a=ice-options:trickle`, the candidates
     /// gathered so far, our certificate's fingerprint and `a=setup:actpass`.
     pub fn create_offer(&mut self) -> Result<SessionDescription, Error> {
         self.check_open()?;
-        match self.signaling {
-            SignalingState::Stable if self.remote.is_none() => {}
-            SignalingState::HaveLocalOffer => {}
-            SignalingState::Stable => return Err(Error::Unsupported("renegotiation")),
-            _ => return Err(Error::WrongState("createOffer while answering an offer")),
+        if !matches!(
+            self.signaling,
+            SignalingState::Stable | SignalingState::HaveLocalOffer
+        ) {
+            return Err(Error::WrongState("createOffer while answering an offer"));
         }
-        let text = jsep::write_offer(OFFER_MID, &self.local_params(Setup::ActPass))?;
+        if self.ice_restart_pending {
+            self.restart_ice_now()?;
+            self.ice_restart_pending = false;
+        }
+        self.session_version += 1;
+        let local = self.local_params(Setup::ActPass);
+        let text = match &self.layout {
+            Some(layout) => jsep::write_mirrored(layout, &local)?,
+            None => jsep::write_offer(OFFER_MID, &local)?,
+        };
         self.last_offer = Some(text.clone());
         Ok(SessionDescription::offer(text))
     }
 
     /// `createAnswer`: accepts the offer's data section (`a=setup:active`, we are the DTLS
-    /// client, unless the offer was `active`), rejects every other section (port 0, same
-    /// mid, `a=inactive`: media comes in a later version).
+    /// client, unless the offer was `active`; in a later exchange the role stays), rejects
+    /// every other section (port 0, same mid, `a=inactive`: media comes in a later
+    /// version).
     pub fn create_answer(&mut self) -> Result<SessionDescription, Error> {
         self.check_open()?;
         if self.signaling != SignalingState::HaveRemoteOffer {
@@ -65,20 +94,39 @@ impl PeerConnection {
         }
         let remote = self
             .remote
-            .clone()
+            .as_ref()
             .ok_or(Error::WrongState("createAnswer needs a remote offer"))?;
-        let setup = match remote.setup {
-            Some(Setup::Active) => Setup::Passive,
-            _ => Setup::Active,
+        let setup = match (self.dtls_role, remote.setup) {
+            (Some(DtlsRole::Client), _) => Setup::Active,
+            (Some(DtlsRole::Server), _) | (None, Some(Setup::Active)) => Setup::Passive,
+            (None, _) => Setup::Active,
         };
-        let text = jsep::write_answer(&remote, &self.local_params(setup))?;
+        self.session_version += 1;
+        let text = jsep::write_mirrored(remote, &self.local_params(setup))?;
         self.local_setup = Some(setup);
         self.last_answer = Some(text.clone());
         Ok(SessionDescription::answer(text))
     }
 
+    /// `restartIce`: the next [`create_offer`](Self::create_offer) carries new ICE
+    /// credentials and both agents check again; data keeps flowing on the current pair
+    /// until the new one is nominated. [`Event::NegotiationNeeded`] says to make that
+    /// offer.
+    pub fn restart_ice(&mut self) -> Result<(), Error> {
+        self.check_open()?;
+        if self.remote.is_none() {
+            return Err(Error::WrongState("restartIce needs a negotiated session"));
+        }
+        if !self.ice_restart_pending {
+            self.ice_restart_pending = true;
+            self.events.push_back(Event::NegotiationNeeded);
+        }
+        Ok(())
+    }
+
     /// `setLocalDescription` with a description this session created (the last
-    /// `create_offer` or `create_answer`; SDP munging is not supported).
+    /// `create_offer` or `create_answer`; SDP munging is not supported), or a rollback of
+    /// our pending offer (an ICE restart that offer started is not undone).
     pub fn set_local_description(&mut self, desc: SessionDescription) -> Result<(), Error> {
         self.check_open()?;
         let invalid = Error::InvalidState {
@@ -96,6 +144,10 @@ impl PeerConnection {
                 if self.last_offer.as_deref() != Some(desc.sdp.as_str()) {
                     return Err(Error::NotOurDescription(SdpType::Offer));
                 }
+                if self.signaling == SignalingState::Stable {
+                    self.prev_local_description = self.local_description.take();
+                    self.prev_offerer = self.offerer;
+                }
                 self.offerer = Some(true);
                 self.local_description = Some(desc);
                 self.set_signaling(SignalingState::HaveLocalOffer);
@@ -111,8 +163,15 @@ impl PeerConnection {
                 self.set_signaling(SignalingState::Stable);
                 self.negotiated()?;
             }
+            SdpType::Rollback => {
+                if self.signaling != SignalingState::HaveLocalOffer {
+                    return Err(invalid);
+                }
+                self.local_description = self.prev_local_description.take();
+                self.offerer = self.prev_offerer;
+                self.set_signaling(SignalingState::Stable);
+            }
             SdpType::Pranswer => return Err(Error::Unsupported("pranswer")),
-            SdpType::Rollback => return Err(Error::Unsupported("rollback")),
         }
         let now = self.now;
         self.pump(now);
@@ -121,7 +180,10 @@ impl PeerConnection {
 
     /// `setRemoteDescription`. An offer must have a usable data section
     /// (`m=application ... UDP/DTLS/SCTP webrtc-datachannel`) for the session to connect;
-    /// other sections are noted, to be rejected in the answer.
+    /// other sections are noted, to be rejected in the answer. A later offer may restart
+    /// ICE (new credentials: we restart too) but must keep the data section and the
+    /// certificate (a new DTLS association is not supported). A rollback undoes a remote
+    /// offer not yet answered.
     pub fn set_remote_description(&mut self, desc: SessionDescription) -> Result<(), Error> {
         self.check_open()?;
         let invalid = Error::InvalidState {
@@ -129,41 +191,65 @@ impl PeerConnection {
             state: self.signaling,
         };
         match desc.sdp_type {
-            SdpType::Offer => {
-                if self.signaling != SignalingState::Stable {
-                    return Err(invalid);
-                }
-                if self.remote.is_some() {
-                    return Err(Error::Unsupported("renegotiation"));
-                }
+            SdpType::Offer if self.signaling != SignalingState::Stable => return Err(invalid),
+            SdpType::Answer if self.signaling != SignalingState::HaveLocalOffer => {
+                return Err(invalid)
             }
-            SdpType::Answer => {
-                if self.signaling != SignalingState::HaveLocalOffer {
+            SdpType::Rollback => {
+                if self.signaling != SignalingState::HaveRemoteOffer {
                     return Err(invalid);
                 }
+                return self.rollback_remote_offer();
             }
             SdpType::Pranswer => return Err(Error::Unsupported("pranswer")),
-            SdpType::Rollback => return Err(Error::Unsupported("rollback")),
+            _ => {}
         }
         let sdp = Sdp::parse(&desc.sdp)?;
         let params = jsep::read_remote(&sdp)?;
         if desc.sdp_type == SdpType::Answer && params.data_index.is_none() {
             return Err(Error::BadDescription("the answer rejects the data section"));
         }
-        if desc.sdp_type == SdpType::Offer {
+        let first = self.remote.is_none();
+        if self.dtls_config.is_some() {
+            if params.data_mid() != Some(self.data_mid_of_transport()) {
+                return Err(Error::BadDescription(
+                    "a later description must keep the data section (same mid)",
+                ));
+            }
+            if params.fingerprints != self.remote_fingerprints {
+                return Err(Error::BadDescription(
+                    "the peer's certificate changed; a new DTLS association is not supported",
+                ));
+            }
+        }
+        let now = self.now;
+        if desc.sdp_type == SdpType::Offer && first {
             // We answer: ICE is controlled. Nothing was checked yet, so the agent is
             // rebuilt with the same credentials and host candidates.
-            self.become_controlled()?;
+            self.set_ice_controlling(false)?;
         }
         if params.data_index.is_some() {
+            let restart = self
+                .remote
+                .as_ref()
+                .is_some_and(|r| r.ufrag != params.ufrag || r.pwd != params.pwd);
+            if restart && desc.sdp_type == SdpType::Offer {
+                // The peer restarts ICE: so do we (RFC 8445 §9).
+                self.restart_ice_now()?;
+                self.ice_restart_pending = false;
+            }
             self.ice
                 .set_remote_credentials(&params.ufrag, &params.pwd)?;
             self.ice.set_remote_lite(params.ice_lite);
         }
-        let now = self.now;
         let has_data = params.data_index.is_some();
         let candidates = params.candidates.clone();
         let end = params.end_of_candidates;
+        if desc.sdp_type == SdpType::Offer {
+            self.prev_remote = self.remote.take();
+            self.prev_remote_description = self.remote_description.take();
+            self.prev_offerer = self.offerer;
+        }
         self.remote = Some(params);
         self.remote_description = Some(desc.clone());
         if has_data {
@@ -188,9 +274,36 @@ impl PeerConnection {
         Ok(())
     }
 
-    fn become_controlled(&mut self) -> Result<(), Error> {
+    /// The mid the running transport was negotiated on.
+    fn data_mid_of_transport(&self) -> &str {
+        self.layout
+            .as_ref()
+            .and_then(RemoteParams::data_mid)
+            .unwrap_or(OFFER_MID)
+    }
+
+    fn rollback_remote_offer(&mut self) -> Result<(), Error> {
+        let first = self.prev_remote.is_none();
+        self.remote = self.prev_remote.take();
+        self.remote_description = self.prev_remote_description.take();
+        self.offerer = self.prev_offerer;
+        if first {
+            // Back to an agent that knows no peer, controlling as an offerer's is.
+            self.set_ice_controlling(true)?;
+        } else if let Some(r) = &self.remote {
+            // Credentials of the exchange in force (a restart offer is not undone).
+            let (ufrag, pwd) = (r.ufrag.clone(), r.pwd.clone());
+            self.ice.set_remote_credentials(&ufrag, &pwd)?;
+        }
+        self.set_signaling(SignalingState::Stable);
+        let now = self.now;
+        self.pump(now);
+        Ok(())
+    }
+
+    fn set_ice_controlling(&mut self, controlling: bool) -> Result<(), Error> {
         let config = rtcwire_ice::Config {
-            controlling: false,
+            controlling,
             local_credentials: Some(self.ice.local_credentials().clone()),
             ..self.ice_config.clone()
         };
@@ -226,6 +339,17 @@ impl PeerConnection {
             .remote
             .as_ref()
             .ok_or(Error::WrongState("no remote description"))?;
+        if self.offerer == Some(false) {
+            // Our later offers keep the m-lines of the offer we answered.
+            self.layout = Some(remote.clone());
+        }
+        self.prev_remote = None;
+        self.prev_remote_description = None;
+        self.prev_local_description = None;
+        if self.dtls_config.is_some() {
+            // A later exchange: the DTLS association and its roles stay.
+            return Ok(());
+        }
         if remote.data_index.is_none() {
             // Nothing accepted: no transport to start.
             return Ok(());
@@ -242,6 +366,7 @@ impl PeerConnection {
             b = b.remote_fingerprint(fp.clone());
         }
         let cfg = b.build().map_err(Error::Certificate)?;
+        self.remote_fingerprints = remote.fingerprints.clone();
         self.dtls_config = Some(Arc::new(cfg));
         self.dtls_role = Some(role);
         Ok(())

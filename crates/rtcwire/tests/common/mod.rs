@@ -118,6 +118,35 @@ impl Duo {
         self.exchange();
     }
 
+    /// Gives each side its host candidate (trickled as events).
+    pub fn add_hosts(&mut self) {
+        self.with(true, |pc| {
+            pc.add_local_candidate(addr(ADDR_A)).unwrap();
+            pc.end_of_local_candidates();
+        });
+        self.with(false, |pc| {
+            pc.add_local_candidate(addr(ADDR_B)).unwrap();
+            pc.end_of_local_candidates();
+        });
+    }
+
+    /// A later offer/answer, from A or from B.
+    pub fn renegotiate(&mut self, offerer_a: bool) {
+        let offer = self.with(offerer_a, |pc| {
+            let o = pc.create_offer().unwrap();
+            pc.set_local_description(o.clone()).unwrap();
+            o
+        });
+        let answer = self.with(!offerer_a, |pc| {
+            pc.set_remote_description(offer).unwrap();
+            let a = pc.create_answer().unwrap();
+            pc.set_local_description(a.clone()).unwrap();
+            a
+        });
+        self.with(offerer_a, |pc| pc.set_remote_description(answer).unwrap());
+        self.exchange();
+    }
+
     /// Takes the events both sides produced, forwards trickled candidates, logs the rest.
     pub fn exchange(&mut self) {
         let ea = self.sim.take_events(self.a);
