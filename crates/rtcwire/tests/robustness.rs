@@ -110,14 +110,20 @@ fn input_before_a_remote_description_is_refused() {
     let mut duo = Duo::new(23, lan(), Signaling::Trickle);
     let now = duo.sim.now();
     let pc = duo.sim.endpoint_mut(duo.a);
-    let stun_like = [
-        0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-    ];
+    let record = [23u8, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0];
     let r = pc.handle_input(Input::Receive(
         now,
-        Datagram::udp(addr(ADDR_B), addr(ADDR_A), &stun_like),
+        Datagram::udp(addr(ADDR_B), addr(ADDR_A), &record),
     ));
     assert!(matches!(r, Err(Error::NoRemoteDescription)), "{r:?}");
+    // STUN goes to ICE, which checks it (this one has no integrity: refused).
+    let request = binding_request("whoever:x");
+    let r = pc.handle_input(Input::Receive(
+        now,
+        Datagram::udp(addr(ADDR_B), addr(ADDR_A), &request),
+    ));
+    assert!(matches!(r, Err(Error::Ice(_))), "{r:?}");
+    assert_eq!(pc.stats().refused_datagrams, 2);
 }
 
 #[test]

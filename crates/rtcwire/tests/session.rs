@@ -425,3 +425,45 @@ fn glare_is_resolved_by_rolling_back_one_offer() {
         ]
     );
 }
+
+#[test]
+fn checks_that_arrive_before_the_answer_are_taken() {
+    let mut duo = Duo::new(17, lan(), Signaling::Full);
+    let ca = duo.with(true, |pc| {
+        pc.create_data_channel("chat", rtcwire::DataChannelInit::default())
+            .unwrap()
+    });
+    duo.with(true, |pc| {
+        pc.add_local_candidate(common::addr(common::ADDR_A))
+            .unwrap();
+        pc.end_of_local_candidates();
+    });
+    let offer = duo.with(true, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    let answer = duo.with(false, |pc| {
+        pc.set_remote_description(offer).unwrap();
+        pc.add_local_candidate(common::addr(common::ADDR_B))
+            .unwrap();
+        pc.end_of_local_candidates();
+        let a = pc.create_answer().unwrap();
+        pc.set_local_description(a.clone()).unwrap();
+        a
+    });
+    // The answer is slow to arrive: B's checks reach A first.
+    let _ = duo.run_until(Duration::from_millis(300), |_| false);
+    assert!(
+        duo.sim
+            .endpoint(duo.a)
+            .ice_agent()
+            .stats()
+            .requests_received
+            > 0
+    );
+    assert_eq!(duo.sim.endpoint(duo.a).stats().refused_datagrams, 0);
+    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
+    let ok = duo.run_until(Duration::from_secs(10), |d| d.opened(true).contains(&ca));
+    assert!(ok, "{}", duo.sim.report());
+}

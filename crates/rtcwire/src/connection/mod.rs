@@ -300,11 +300,12 @@ impl PeerConnection {
             return Err(Error::Closed);
         }
         match classify(d.contents) {
-            PacketKind::Stun | PacketKind::ChannelData | PacketKind::Dtls => {}
+            // Checks may come before the answer does (trickle): ICE answers them and
+            // keeps what it learned for when the credentials arrive.
+            PacketKind::Stun | PacketKind::ChannelData => {}
+            PacketKind::Dtls if self.remote.is_none() => return Err(Error::NoRemoteDescription),
+            PacketKind::Dtls => {}
             other => return Err(Error::UnhandledPacket(other)),
-        }
-        if self.remote.is_none() {
-            return Err(Error::NoRemoteDescription);
         }
         match self.ice.handle_datagram(now, d)? {
             Received::Stun => Ok(()),
