@@ -517,4 +517,11 @@ fn symmetric_to_symmetric_connects_only_through_turn() {
         sel.remote.address
     );
     data_both_ways(&mut sim, &mut duo);
+    // Closing releases the allocations (Refresh with LIFETIME 0).
+    assert_eq!(sim.endpoint(turn).allocations(), 2);
+    let now = sim.now();
+    sim.endpoint_mut(a).agent.close(now);
+    sim.endpoint_mut(b).agent.close(now);
+    let _ = sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.endpoint(turn).allocations(), 0);
 }

@@ -290,6 +290,11 @@ impl TurnRelay {
         }
     }
 
+    /// Allocations alive on the server.
+    pub fn allocations(&self) -> usize {
+        self.allocs.len()
+    }
+
     fn answer(&mut self, to: SocketAddr, msg: &Message<'_>, attrs: &[Attribute<'_>], ok: bool) {
         use rtcwire_stun::Class;
         let class = if ok { Class::Success } else { Class::Error };
