@@ -220,7 +220,13 @@ impl Candidate {
     pub fn is_mdns(&self) -> bool {
         self.hostname
             .as_deref()
-            .is_some_and(|h| h.len() > 6 && h[h.len() - 6..].eq_ignore_ascii_case(".local"))
+            .and_then(|h| h.len().checked_sub(6).map(|i| (h, i)))
+            .is_some_and(|(h, i)| {
+                i > 0
+                    && h.as_bytes()
+                        .get(i..)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(b".local"))
+            })
     }
 
     /// Fills in the IP a host name resolved to (the port is kept).
@@ -411,6 +417,9 @@ mod tests {
         .unwrap();
         assert!(c.is_unresolved());
         assert!(c.is_mdns());
+        let mut odd = c.clone();
+        odd.hostname = Some("é.locaé".into()); // not a char boundary six bytes from the end
+        assert!(!odd.is_mdns());
         let line = c.to_string();
         assert!(line.contains(".local 54321 typ host"));
         let t =
