@@ -311,9 +311,12 @@ impl Agent {
             .iter()
             .filter(|p| matches!(p.state, PairState::Waiting | PairState::InProgress))
             .count();
-        let rto = (self.config.ta * u32::try_from(busy).unwrap_or(u32::MAX))
-            .max(Duration::from_millis(500))
-            .min(self.config.max_rto.max(Duration::from_millis(500)));
+        let rto = (self
+            .config
+            .ta
+            .saturating_mul(u32::try_from(busy).unwrap_or(u32::MAX)))
+        .max(Duration::from_millis(500))
+        .min(self.config.max_rto.max(Duration::from_millis(500)));
         // A new check on the pair replaces one in flight.
         self.txns
             .retain(|t| !matches!(t.purpose, Purpose::Check { pair, .. } if pair == id));

@@ -208,7 +208,10 @@ impl Agent {
                 continue;
             }
             t.sends += 1;
-            t.rto = (t.rto * 2).min(self.config.max_rto.max(BASE_RTO));
+            t.rto = t
+                .rto
+                .saturating_mul(2)
+                .min(self.config.max_rto.max(BASE_RTO));
             t.next = now + t.rto;
             let (via, source, dest, bytes) = (t.via, t.source, t.dest, t.bytes.clone());
             self.stats.retransmits += 1;
