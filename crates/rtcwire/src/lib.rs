@@ -9,7 +9,9 @@ mod jsep;
 mod types;
 
 pub use config::Config;
-pub use connection::{PeerConnection, Stats};
+pub use connection::{
+    DataChannelState, DataChannelStats, PeerConnection, Stats, StatsReport, TransportStats,
+};
 pub use error::Error;
 pub use types::{
     ChannelId, DataChannelInit, Event, IceCandidate, IceConnectionState, IceGatheringState, Input,

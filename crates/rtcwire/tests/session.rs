@@ -148,7 +148,62 @@ fn offer_answer_without_trickle_opens_a_data_channel() {
 fn messages_of_every_kind_echo_both_ways() {
     let mut duo = Duo::new(3, lan(), Signaling::Trickle);
     let (ca, cb) = duo.connect_with_channel();
-    echo_all(&mut duo, ca, cb, &assorted());
+    let msgs = assorted();
+    echo_all(&mut duo, ca, cb, &msgs);
+    // get_stats counts them.
+    let bytes: u64 = msgs
+        .iter()
+        .map(|m| match m {
+            Payload::Text(t) => t.len() as u64,
+            Payload::Binary(b) => b.len() as u64,
+        })
+        .sum();
+    let report = duo.sim.endpoint(duo.a).get_stats();
+    assert_eq!(report.connection_state, PeerConnectionState::Connected);
+    let dc = &report.data_channels[0];
+    assert_eq!((dc.id, dc.label.as_str()), (ca, "chat"));
+    assert_eq!(dc.state, rtcwire::DataChannelState::Open);
+    assert_eq!(
+        (dc.messages_sent, dc.bytes_sent),
+        (msgs.len() as u64, bytes)
+    );
+    assert_eq!(
+        (dc.messages_received, dc.bytes_received),
+        (msgs.len() as u64, bytes)
+    );
+    let t = &report.transport;
+    assert!(t.dtls_connected && t.dtls_cipher.is_some());
+    assert_eq!(t.dtls_role, Some(DtlsRole::Server));
+    assert!(t.selected_pair.is_some());
+    assert!(t.sctp.as_ref().is_some_and(|s| s.srtt.is_some()));
+    let b = duo.sim.endpoint(duo.b).get_stats();
+    assert_eq!(b.data_channels[0].messages_received, msgs.len() as u64);
+}
+
+#[test]
+fn buffered_amount_drains_and_reports_its_low_threshold() {
+    let mut duo = Duo::new(18, lossy(), Signaling::Trickle);
+    let (ca, cb) = duo.connect_with_channel();
+    let chunk = vec![0x5a; 256 * 1024];
+    duo.with(true, |pc| {
+        pc.set_buffered_amount_low_threshold(ca, 64 * 1024).unwrap();
+        for _ in 0..4 {
+            pc.send_binary(ca, &chunk).unwrap();
+        }
+        assert!(
+            pc.buffered_amount(ca) > 512 * 1024,
+            "{}",
+            pc.buffered_amount(ca)
+        );
+    });
+    let ok = duo.run_until(Duration::from_secs(60), |d| {
+        d.messages(false, cb).len() == 4
+            && d.log(true)
+                .iter()
+                .any(|e| matches!(e, Event::ChannelBufferedAmountLow(i) if *i == ca))
+    });
+    assert!(ok, "{}", duo.sim.report());
+    assert!(duo.sim.endpoint(duo.a).buffered_amount(ca) <= 64 * 1024);
 }
 
 #[test]

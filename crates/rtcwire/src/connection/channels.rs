@@ -34,13 +34,14 @@ impl PeerConnection {
                 return Err(Error::WrongState("no SCTP association"));
             };
             let negotiated = config.negotiated.is_some();
+            let entry = ChannelEntry::new(None, None, &config.label, &config.protocol);
             let stream = channels.open(sctp, now, config)?;
             let cid = self.new_channel_id();
             self.entries.insert(
                 cid,
                 ChannelEntry {
                     stream: Some(stream),
-                    pending: None,
+                    ..entry
                 },
             );
             self.by_stream.insert(stream, cid);
@@ -59,14 +60,22 @@ impl PeerConnection {
             return Err(Error::TooManyChannels);
         }
         let cid = self.new_channel_id();
+        let entry = ChannelEntry::new(None, None, &config.label, &config.protocol);
         self.entries.insert(
             cid,
             ChannelEntry {
-                stream: None,
                 pending: Some(config),
+                ..entry
             },
         );
         Ok(cid)
+    }
+
+    fn count_sent(&mut self, id: ChannelId, len: usize) {
+        if let Some(e) = self.entries.get_mut(&id) {
+            e.messages_sent += 1;
+            e.bytes_sent += len as u64;
+        }
     }
 
     fn channel_stream(&self, id: ChannelId) -> Result<u16, Error> {
@@ -90,6 +99,7 @@ impl PeerConnection {
             return Err(Error::ChannelNotOpen(id));
         };
         channels.send_text(sctp, now, stream, text)?;
+        self.count_sent(id, text.len());
         Ok(())
     }
 
@@ -102,6 +112,7 @@ impl PeerConnection {
             return Err(Error::ChannelNotOpen(id));
         };
         channels.send_binary(sctp, now, stream, data.to_vec())?;
+        self.count_sent(id, data.len());
         Ok(())
     }
 

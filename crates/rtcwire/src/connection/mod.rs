@@ -16,6 +16,9 @@ use rtcwire_sdp::{Sdp, Setup};
 
 mod channels;
 mod signaling;
+mod stats;
+
+pub use stats::{DataChannelState, DataChannelStats, StatsReport, TransportStats};
 
 use crate::jsep::{self, LocalParams, RemoteParams};
 use crate::types::{
@@ -58,6 +61,32 @@ struct ChannelEntry {
     stream: Option<u16>,
     /// What to open once SCTP is up (channels created before the transport).
     pending: Option<ChannelConfig>,
+    label: String,
+    protocol: String,
+    messages_sent: u64,
+    bytes_sent: u64,
+    messages_received: u64,
+    bytes_received: u64,
+}
+
+impl ChannelEntry {
+    fn new(
+        stream: Option<u16>,
+        pending: Option<ChannelConfig>,
+        label: &str,
+        protocol: &str,
+    ) -> Self {
+        ChannelEntry {
+            stream,
+            pending,
+            label: label.to_owned(),
+            protocol: protocol.to_owned(),
+            messages_sent: 0,
+            bytes_sent: 0,
+            messages_received: 0,
+            bytes_received: 0,
+        }
+    }
 }
 
 /// A sans-IO WebRTC peer connection (data channels; media comes next).
@@ -80,6 +109,7 @@ pub struct PeerConnection {
     dtls_config: Option<Arc<rtcwire_dtls::Config>>,
     dtls_role: Option<DtlsRole>,
     dtls_connected: bool,
+    cipher_suite: Option<rtcwire_dtls::CipherSuite>,
     dtls_failed: bool,
     sctp: Option<Association>,
     channels: Option<DataChannels>,
@@ -185,6 +215,7 @@ impl PeerConnection {
             dtls_config: None,
             dtls_role: None,
             dtls_connected: false,
+            cipher_suite: None,
             dtls_failed: false,
             sctp: None,
             channels: None,
@@ -501,8 +532,9 @@ impl PeerConnection {
                 return;
             };
             match e {
-                rtcwire_dtls::Event::Connected { .. } => {
+                rtcwire_dtls::Event::Connected { cipher_suite, .. } => {
                     self.dtls_connected = true;
+                    self.cipher_suite = Some(cipher_suite);
                     self.start_sctp(now);
                 }
                 rtcwire_dtls::Event::ApplicationData(data) => {
@@ -599,13 +631,8 @@ impl PeerConnection {
                     ..
                 } => {
                     let cid = self.new_channel_id();
-                    self.entries.insert(
-                        cid,
-                        ChannelEntry {
-                            stream: Some(id),
-                            pending: None,
-                        },
-                    );
+                    self.entries
+                        .insert(cid, ChannelEntry::new(Some(id), None, &label, &protocol));
                     self.by_stream.insert(id, cid);
                     self.events.push_back(Event::DataChannel {
                         id: cid,
@@ -621,6 +648,13 @@ impl PeerConnection {
                 }
                 rtcwire_datachannel::Event::Message { id, payload } => {
                     if let Some(&cid) = self.by_stream.get(&id) {
+                        if let Some(e) = self.entries.get_mut(&cid) {
+                            e.messages_received += 1;
+                            e.bytes_received += match &payload {
+                                rtcwire_datachannel::Payload::Text(t) => t.len() as u64,
+                                rtcwire_datachannel::Payload::Binary(b) => b.len() as u64,
+                            };
+                        }
                         self.events
                             .push_back(Event::ChannelMessage { id: cid, payload });
                     }
