@@ -225,6 +225,9 @@ pub enum Event {
     /// A local candidate to signal to the peer (trickle ICE); the end-of-candidates marker
     /// when gathering completed.
     IceCandidate(IceCandidate),
+    /// A remote candidate names a host (a browser's `<uuid>.local` mDNS name): resolve
+    /// it and call [`PeerConnection::resolve_hostname`](crate::PeerConnection::resolve_hostname).
+    ResolveHostname(String),
     /// `icegatheringstatechange`.
     IceGatheringStateChange(IceGatheringState),
     /// `iceconnectionstatechange`.

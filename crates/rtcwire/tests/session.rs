@@ -522,3 +522,53 @@ fn checks_that_arrive_before_the_answer_are_taken() {
     let ok = duo.run_until(Duration::from_secs(10), |d| d.opened(true).contains(&ca));
     assert!(ok, "{}", duo.sim.report());
 }
+
+#[test]
+fn an_mdns_candidate_is_resolved_by_the_driver_and_connects() {
+    // No candidate is forwarded but the hidden one.
+    let mut duo = Duo::new(19, lan(), Signaling::Full);
+    let ca = duo.with(true, |pc| {
+        pc.create_data_channel("chat", rtcwire::DataChannelInit::default())
+            .unwrap()
+    });
+    let offer = duo.with(true, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    let answer = duo.with(false, |pc| {
+        pc.set_remote_description(offer).unwrap();
+        let a = pc.create_answer().unwrap();
+        pc.set_local_description(a.clone()).unwrap();
+        a
+    });
+    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
+    // B's host address hidden behind a name, as browsers do; only A gets candidates.
+    let name = "1f4712db-ea17-4bcf-a596-105139dfd8bf.local";
+    let hidden = rtcwire::IceCandidate {
+        candidate: format!("candidate:1 1 udp 2122260223 {name} 6000 typ host"),
+        sdp_mid: Some("0".into()),
+        sdp_m_line_index: Some(0),
+    };
+    duo.with(false, |pc| {
+        pc.add_local_candidate(common::addr(common::ADDR_B))
+            .unwrap()
+    });
+    duo.with(true, |pc| {
+        pc.add_local_candidate(common::addr(common::ADDR_A))
+            .unwrap();
+        pc.add_ice_candidate(&hidden).unwrap();
+    });
+    let _ = duo.sim.run_until(|_| true, Duration::ZERO);
+    let events = duo.sim.take_events(duo.a);
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::ResolveHostname(n) if n == name)));
+    duo.log_a.extend(events);
+    duo.with(true, |pc| {
+        pc.resolve_hostname(name, "10.0.0.2".parse().unwrap())
+            .unwrap()
+    });
+    let ok = duo.run_until(Duration::from_secs(10), |d| d.opened(true).contains(&ca));
+    assert!(ok, "{}", duo.sim.report());
+}

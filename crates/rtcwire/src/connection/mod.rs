@@ -133,6 +133,8 @@ pub struct PeerConnection {
     ice_restart_pending: bool,
     local_setup: Option<Setup>,
     local_hosts: Vec<SocketAddr>,
+    /// Remote `.local` names announced with [`Event::ResolveHostname`] (at most 16).
+    hostnames_asked: Vec<String>,
     local_candidates: Vec<String>,
     local_candidates_done: bool,
     end_of_local_called: bool,
@@ -234,6 +236,7 @@ impl PeerConnection {
             ice_restart_pending: false,
             local_setup: None,
             local_hosts: Vec::new(),
+            hostnames_asked: Vec::new(),
             local_candidates: Vec::new(),
             local_candidates_done: false,
             end_of_local_called: false,

@@ -325,12 +325,40 @@ impl PeerConnection {
     }
 
     fn add_remote_candidate_line(&mut self, now: Instant, line: &str) {
-        let ok = rtcwire_ice::Candidate::parse(line)
-            .and_then(|c| self.ice.add_remote_candidate(now, c))
-            .is_ok();
-        if !ok {
-            self.stats.refused_candidates += 1;
+        match rtcwire_ice::Candidate::parse(line) {
+            Ok(c) => {
+                if self.add_remote_candidate(now, c).is_err() {
+                    self.stats.refused_candidates += 1;
+                }
+            }
+            Err(_) => self.stats.refused_candidates += 1,
         }
+    }
+
+    fn add_remote_candidate(
+        &mut self,
+        now: Instant,
+        c: rtcwire_ice::Candidate,
+    ) -> Result<(), Error> {
+        if let rtcwire_ice::RemoteCandidateOutcome::NeedsResolution(name) =
+            self.ice.add_remote_candidate(now, c)?
+        {
+            if !self.hostnames_asked.contains(&name) && self.hostnames_asked.len() < 16 {
+                self.hostnames_asked.push(name.clone());
+                self.events.push_back(Event::ResolveHostname(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The address a remote candidate's host name (a browser's `<uuid>.local`) resolved
+    /// to, after [`Event::ResolveHostname`]; the candidate is then checked.
+    pub fn resolve_hostname(&mut self, hostname: &str, ip: std::net::IpAddr) -> Result<(), Error> {
+        self.check_open()?;
+        let now = self.now;
+        self.ice.resolve_remote_hostname(now, hostname, ip)?;
+        self.pump(now);
+        Ok(())
     }
 
     /// Both descriptions are applied: fix the DTLS role and the peer's fingerprints.
@@ -374,8 +402,9 @@ impl PeerConnection {
 
     /// `addIceCandidate`: a trickled remote candidate, or end-of-candidates when
     /// `candidate` is empty. Candidates of any BUNDLEd mid go to the one transport.
-    /// `.local` (mDNS) candidates are kept until resolved; resolving them is the driver's
-    /// job and not wired yet.
+    /// A `.local` (mDNS) candidate is kept until resolved: [`Event::ResolveHostname`]
+    /// asks the driver (rtcwire-ice's `mdns` module has the query codec), and
+    /// [`resolve_hostname`](Self::resolve_hostname) gives the answer.
     pub fn add_ice_candidate(&mut self, candidate: &IceCandidate) -> Result<(), Error> {
         self.check_open()?;
         if self.remote.is_none() {
@@ -388,9 +417,9 @@ impl PeerConnection {
             self.ice.end_of_remote_candidates(now);
         } else {
             let c = rtcwire_ice::Candidate::parse(&candidate.candidate)?;
-            if let Err(e) = self.ice.add_remote_candidate(now, c) {
+            if let Err(e) = self.add_remote_candidate(now, c) {
                 self.stats.refused_candidates += 1;
-                return Err(e.into());
+                return Err(e);
             }
         }
         self.pump(now);
