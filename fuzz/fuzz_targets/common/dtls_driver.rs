@@ -2,7 +2,7 @@
 //! datagrams (input: a sequence of `u16 length ‖ datagram`, with a 300 ms timer tick between
 //! datagrams). Whatever arrives, the connection never panics, never reports Connected without a
 //! valid peer, and keeps its output bounded.
-use rtcwire_dtls::{Certificate, Config, Connection, Event, FingerprintAlgorithm};
+use rtcwire_dtls::{Certificate, Config, Connection, Event};
 use rtcwire_proto::{Datagram, SansIo, SeededRng};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
