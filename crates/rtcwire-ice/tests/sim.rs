@@ -182,7 +182,7 @@ fn symmetric_to_port_restricted_fails_without_turn() {
     assert!(ok, "neither connected nor failed\n{}", sim.report());
     assert_eq!(sim.endpoint(duo.a).agent.state(), IceState::Failed);
     println!(
-        "NAT symmetric/port-restricted: A ended {:?} after {:?} (no TURN in the simulation)",
+        "NAT symmetric/port-restricted: A ended {:?} after {:?} (no TURN server configured)",
         sim.endpoint(duo.a).agent.state(),
         sim.elapsed()
     );
