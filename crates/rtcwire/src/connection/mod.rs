@@ -109,6 +109,8 @@ pub struct PeerConnection {
     dtls_config: Option<Arc<rtcwire_dtls::Config>>,
     dtls_role: Option<DtlsRole>,
     dtls_connected: bool,
+    /// ICE has selected a pair (cheaper to ask than `Agent::selected_pair`, which clones).
+    ice_has_pair: bool,
     cipher_suite: Option<rtcwire_dtls::CipherSuite>,
     dtls_failed: bool,
     sctp: Option<Association>,
@@ -217,6 +219,7 @@ impl PeerConnection {
             dtls_config: None,
             dtls_role: None,
             dtls_connected: false,
+            ice_has_pair: false,
             cipher_suite: None,
             dtls_failed: false,
             sctp: None,
@@ -398,7 +401,9 @@ impl PeerConnection {
             return Some(t);
         }
         // DTLS records wait inside DTLS until ICE has a pair to send them on.
-        self.ice.selected_pair()?;
+        if !self.ice_has_pair {
+            return None;
+        }
         self.seal_sctp(now);
         let dtls = self.dtls.as_mut()?;
         loop {
@@ -481,6 +486,9 @@ impl PeerConnection {
                 }
                 rtcwire_ice::Event::GatheringComplete => self.gathering_complete(),
                 rtcwire_ice::Event::StateChanged(s) => {
+                    if matches!(s, IceState::Failed | IceState::Closed) {
+                        self.ice_has_pair = false;
+                    }
                     let s = map_ice_state(s);
                     if s != self.ice_state {
                         self.ice_state = s;
@@ -488,6 +496,7 @@ impl PeerConnection {
                     }
                 }
                 rtcwire_ice::Event::SelectedPairChanged(p) => {
+                    self.ice_has_pair = true;
                     tracing::debug!(local = %p.local.address, remote = %p.remote.address, "selected pair");
                 }
                 _ => {}
@@ -522,7 +531,7 @@ impl PeerConnection {
         match role {
             DtlsRole::Server => self.dtls = Some(Connection::server(cfg, rng)),
             DtlsRole::Client => {
-                if self.ice.selected_pair().is_some() {
+                if self.ice_has_pair {
                     self.dtls = Some(Connection::client(cfg, rng, now));
                 }
             }
@@ -794,7 +803,7 @@ impl PeerConnection {
         if let Some(s) = self.sctp.as_mut() {
             s.abort();
         }
-        if self.ice.selected_pair().is_some() {
+        if self.ice_has_pair {
             self.seal_sctp(now);
         }
         if let Some(d) = self.dtls.as_mut() {
