@@ -37,10 +37,19 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     while a.poll_event().is_some() {}
-    let mut dc = DataChannels::new(if data[0] & 1 == 0 { DtlsRole::Client } else { DtlsRole::Server });
+    let mut dc = DataChannels::new(if data[0] & 1 == 0 {
+        DtlsRole::Client
+    } else {
+        DtlsRole::Server
+    });
     let stream = u16::from_be_bytes([data[1], data[2]]);
     let ppid = u32::from_be_bytes([data[3], data[4], data[5], data[6]]);
-    let msg = rtcwire_sctp::Message { stream, ppid, unordered: data[0] & 2 != 0, data: data[7..].to_vec() };
+    let msg = rtcwire_sctp::Message {
+        stream,
+        ppid,
+        unordered: data[0] & 2 != 0,
+        data: data[7..].to_vec(),
+    };
     let _ = dc.handle_event(&mut a, now, Event::Message(msg));
     let _ = dc.handle_event(&mut a, now, Event::IncomingStreamsReset(vec![stream]));
     while dc.poll_event().is_some() {}

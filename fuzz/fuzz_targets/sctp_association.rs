@@ -48,7 +48,9 @@ fn pump(a: &mut Association, b: &mut Association, now: Instant, tag_to_b: &mut u
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, mut rest)) = data.split_first() else { return };
+    let Some((&mode, mut rest)) = data.split_first() else {
+        return;
+    };
     // The only real-clock reading: a base for virtual time.
     #[allow(clippy::disallowed_methods)]
     let mut now = Instant::now();

@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
         c.emit(&mut b);
         assert_eq!(b.len() - 12, c.buffer_len());
         let again = Packet::parse(&b).expect("header");
-        let raw2 = again.chunks().next().expect("one chunk").expect("well formed");
+        let raw2 = again
+            .chunks()
+            .next()
+            .expect("one chunk")
+            .expect("well formed");
         assert_eq!(Chunk::parse(&raw2).expect("reparses"), c);
     }
 });
