@@ -117,6 +117,11 @@ pub(crate) fn read_remote(sdp: &Sdp) -> Result<RemoteParams, Error> {
     params.pwd = pick(&|m| m.ice_pwd().map(str::to_owned))
         .or_else(|| session.ice_pwd().map(str::to_owned))
         .ok_or(Error::BadDescription("no a=ice-pwd"))?;
+    if !is_ice_string(&params.ufrag) || !is_ice_string(&params.pwd) {
+        return Err(Error::BadDescription(
+            "a=ice-ufrag and a=ice-pwd must be 1-256 ice-chars",
+        ));
+    }
     params.setup = views
         .iter()
         .find_map(MediaView::setup)
@@ -153,6 +158,14 @@ pub(crate) fn read_remote(sdp: &Sdp) -> Result<RemoteParams, Error> {
         params.end_of_candidates |= m.end_of_candidates();
     }
     Ok(params)
+}
+
+/// `ice-char` (RFC 8839 §5.4): ALPHA / DIGIT / "+" / "/", 1-256 of them, as the ICE agent
+/// wants them. Checked here so that applying credentials cannot fail half-way.
+fn is_ice_string(s: &str) -> bool {
+    (1..=256).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 /// What goes into our side of the data section.

@@ -286,7 +286,10 @@ impl PeerConnection {
         if let Some(e) = self.events.pop_front() {
             return Output::Event(e);
         }
-        Output::Timeout(self.next_timeout().unwrap_or(now + IDLE))
+        Output::Timeout(
+            self.next_timeout()
+                .unwrap_or_else(|| now.checked_add(IDLE).unwrap_or(now)),
+        )
     }
 
     /// Whether a datagram that arrived on a shared socket belongs to this session: a STUN
