@@ -525,3 +525,20 @@ fn symmetric_to_symmetric_connects_only_through_turn() {
     let _ = sim.run_for(Duration::from_secs(1));
     assert_eq!(sim.endpoint(turn).allocations(), 0);
 }
+
+#[test]
+fn same_seed_same_run() {
+    let run = || {
+        let link = LinkConfig::with_delay(Duration::from_millis(20)).loss(Loss::Random(0.2));
+        let (mut sim, mut duo) = lan(21, link);
+        assert!(duo.run(&mut sim, Duration::from_secs(20), |s, d| {
+            connected(s, d.a) && connected(s, d.b)
+        }));
+        let _ = sim.run_for(Duration::from_secs(12));
+        (sim.trace_text(), sim.elapsed())
+    };
+    let (t1, e1) = run();
+    let (t2, e2) = run();
+    assert_eq!(e1, e2);
+    assert!(t1 == t2, "two runs with one seed differ");
+}
