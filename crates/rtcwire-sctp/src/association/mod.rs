@@ -272,6 +272,7 @@ pub struct Association {
     rto: Duration,
     srtt: Option<Duration>,
     rttvar: Duration,
+    min_rtt: Option<Duration>,
     errors: u32,
 
     // receiving
@@ -362,6 +363,7 @@ impl Association {
             rto,
             srtt: None,
             rttvar: Duration::ZERO,
+            min_rtt: None,
             errors: 0,
             rx: None,
             sack_due: false,
@@ -747,6 +749,20 @@ impl Association {
     }
 
     fn rtt_sample(&mut self, r: Duration) {
+        // Slow start ends when the path starts queueing (HyStart's delay-increase test):
+        // once the RTT grows by a quarter over the smallest seen, the window has filled the
+        // path, and doubling further would only overflow the bottleneck queue into a burst
+        // of losses.
+        let min = self.min_rtt.map_or(r, |m| m.min(r));
+        self.min_rtt = Some(min);
+        let mtu = self.config.mtu;
+        if self.cwnd <= self.ssthresh
+            && self.fast_recovery_exit.is_none()
+            && self.cwnd >= 16 * mtu
+            && r > min + (min / 4).max(Duration::from_millis(4))
+        {
+            self.ssthresh = self.cwnd;
+        }
         // RFC 9260 §6.3.1 with alpha 1/8, beta 1/4.
         match self.srtt {
             None => {
