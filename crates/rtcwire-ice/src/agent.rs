@@ -317,6 +317,16 @@ impl Agent {
         })
     }
 
+    /// The selected pair's path without cloning its candidates: the transport, the local
+    /// address datagrams leave from (the TURN allocation's base when relayed) and the peer's
+    /// address. Cheap enough to ask per datagram.
+    #[must_use]
+    pub fn selected_path(&self) -> Option<(Transport, SocketAddr, SocketAddr)> {
+        let s = self.selected.as_ref()?;
+        let l = self.locals.get(s.local)?;
+        Some((l.cand.transport, l.base, s.remote_cand.address))
+    }
+
     /// Number of candidate pairs in the check list (for tests and caps).
     #[must_use]
     pub fn pair_count(&self) -> usize {

@@ -74,6 +74,14 @@ fn two_agents_on_one_lan_connect_and_exchange_data() {
     let sel = sim.endpoint(duo.a).agent.selected_pair().unwrap();
     assert_eq!(sel.local.kind, CandidateKind::Host);
     assert_eq!(sel.remote.address, addr("10.0.0.2:6000"));
+    assert_eq!(
+        sim.endpoint(duo.a).agent.selected_path(),
+        Some((
+            rtcwire_proto::Transport::Udp,
+            addr("10.0.0.1:5000"),
+            addr("10.0.0.2:6000")
+        ))
+    );
     // Both reach `completed`: both gathered and both got end-of-candidates.
     assert!(duo.run(&mut sim, Duration::from_secs(1), |s, d| {
         s.endpoint(d.a).agent.state() == IceState::Completed
