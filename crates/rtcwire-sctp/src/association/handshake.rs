@@ -70,7 +70,7 @@ impl Association {
         self.handshake_due = true;
         self.handshake_retries = 0;
         self.handshake_rto = self.config.rto_initial;
-        self.t1 = Some(now + self.handshake_rto);
+        self.t1 = Some(super::later(now, self.handshake_rto));
         Ok(())
     }
 
@@ -170,7 +170,7 @@ impl Association {
         self.handshake_due = true;
         self.handshake_retries = 0;
         self.handshake_rto = self.config.rto_initial;
-        self.t1 = Some(now + self.handshake_rto);
+        self.t1 = Some(super::later(now, self.handshake_rto));
     }
 
     /// COOKIE ECHO: verify before changing anything; `Err` refuses the packet.
@@ -244,7 +244,7 @@ impl Association {
         self.handshake_due = false;
         self.init_chunk = Vec::new();
         self.cookie_echo = Vec::new();
-        self.hb_next = self.config.heartbeat_interval.map(|i| now + i);
+        self.hb_next = self.config.heartbeat_interval.map(|i| super::later(now, i));
         self.events.push_back(Event::Connected);
     }
 
@@ -296,6 +296,6 @@ impl Association {
             .saturating_mul(2)
             .min(self.config.rto_max);
         self.handshake_due = true;
-        self.t1 = Some(now + self.handshake_rto);
+        self.t1 = Some(super::later(now, self.handshake_rto));
     }
 }

@@ -771,8 +771,8 @@ impl Association {
             }
             Some(s) => {
                 let diff = s.abs_diff(r);
-                self.rttvar = self.rttvar * 3 / 4 + diff / 4;
-                self.srtt = Some(s * 7 / 8 + r / 8);
+                self.rttvar = (self.rttvar.saturating_mul(3) / 4).saturating_add(diff / 4);
+                self.srtt = Some((s.saturating_mul(7) / 8).saturating_add(r / 8));
             }
         }
         let srtt = self.srtt.unwrap_or(r);
@@ -782,6 +782,13 @@ impl Association {
             .max(self.config.rto_min)
             .min(self.config.rto_max);
     }
+}
+
+/// `now + d` for timers, with `d` capped at a day so that no configuration can overflow
+/// the clock (or make a timer fire at once instead).
+pub(crate) fn later(now: Instant, d: Duration) -> Instant {
+    let d = d.min(Duration::from_secs(86_400));
+    now.checked_add(d).unwrap_or(now)
 }
 
 #[derive(Default)]
@@ -880,7 +887,7 @@ impl SansIo for Association {
                 self.sack_due = true;
             } else if self.sack_timer.is_none() {
                 let delay = self.config.delayed_ack.min(self.rto / 2);
-                self.sack_timer = Some(now + delay);
+                self.sack_timer = Some(later(now, delay));
             }
         }
         Ok(())

@@ -420,8 +420,10 @@ impl Receiver {
     pub(crate) fn gap_blocks(&self, out: &mut Vec<GapBlock>) {
         out.clear();
         for (&s, &e) in self.ranges.iter().take(MAX_GAP_BLOCKS) {
-            let (Ok(start), Ok(end)) = (u16::try_from(s - self.cum), u16::try_from(e - self.cum))
-            else {
+            let (Ok(start), Ok(end)) = (
+                u16::try_from(s.saturating_sub(self.cum)),
+                u16::try_from(e.saturating_sub(self.cum)),
+            ) else {
                 break;
             };
             out.push(GapBlock { start, end });

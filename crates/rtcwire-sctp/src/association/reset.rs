@@ -132,7 +132,7 @@ impl Association {
         }
         ReConfig { params: &scratch }.emit(buf);
         self.reset.due = false;
-        self.reset.timer = Some(now + self.rto);
+        self.reset.timer = Some(super::later(now, self.rto));
     }
 
     /// The reconfig timer expired: send the request again.
@@ -263,7 +263,7 @@ impl Association {
         match result {
             ReconfigResult::InProgress => {
                 // Ask again later with the same sequence number.
-                self.reset.timer = Some(now + self.rto);
+                self.reset.timer = Some(super::later(now, self.rto));
             }
             ReconfigResult::SuccessPerformed | ReconfigResult::SuccessNothingToDo => {
                 let Some((_, streams, _)) = self.reset.in_flight.take() else {

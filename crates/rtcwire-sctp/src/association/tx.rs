@@ -119,7 +119,7 @@ impl Association {
             }
             .emit(buf, chunk_type::HEARTBEAT);
             self.hb_pending = Some((nonce, now));
-            self.hb_deadline = Some(now + self.rto);
+            self.hb_deadline = Some(super::later(now, self.rto));
         }
         if will_send_data {
             self.write_data(now, buf, limit);
@@ -277,10 +277,10 @@ impl Association {
         self.push_lows(&lows);
         if sent_any {
             if self.t3.is_none() {
-                self.t3 = Some(now + self.rto);
+                self.t3 = Some(super::later(now, self.rto));
             }
             if let Some(i) = self.config.heartbeat_interval {
-                self.hb_next = Some(now + i);
+                self.hb_next = Some(super::later(now, i));
             }
         }
         // Streams waiting for their queue to drain before a reset request.
@@ -456,7 +456,7 @@ impl Association {
         if self.outstanding.is_empty() {
             self.t3 = None;
         } else if advanced {
-            self.t3 = Some(now + self.rto);
+            self.t3 = Some(super::later(now, self.rto));
         }
         if self.has_pr && self.lifetime_check_due() {
             self.abandon_expired(now);
@@ -528,7 +528,7 @@ impl Association {
                     });
                     self.next_tsn += 1;
                     if self.t3.is_none() {
-                        self.t3 = Some(now + self.rto);
+                        self.t3 = Some(super::later(now, self.rto));
                     }
                 }
             }
@@ -600,7 +600,7 @@ impl Association {
         self.t3 = if self.outstanding.is_empty() {
             None
         } else {
-            Some(now + self.rto)
+            Some(super::later(now, self.rto))
         };
     }
 
@@ -626,7 +626,7 @@ impl Association {
             }
             self.rto = self.rto.saturating_mul(2).min(self.config.rto_max);
             self.shutdown_due = true;
-            self.t2 = Some(now + self.rto);
+            self.t2 = Some(super::later(now, self.rto));
         }
         if self.sack_timer.is_some_and(|t| t <= now) {
             self.sack_timer = None;
@@ -643,7 +643,7 @@ impl Association {
             self.hb_next = Some(now);
         }
         if self.hb_next.is_some_and(|t| t <= now) {
-            self.hb_next = self.config.heartbeat_interval.map(|i| now + i);
+            self.hb_next = self.config.heartbeat_interval.map(|i| super::later(now, i));
             if self.state == State::Established
                 && self.outstanding.is_empty()
                 && self.hb_pending.is_none()
@@ -663,12 +663,12 @@ impl Association {
             State::ShutdownPending if drained => {
                 self.state = State::ShutdownSent;
                 self.shutdown_due = true;
-                self.t2 = Some(now + self.rto);
+                self.t2 = Some(super::later(now, self.rto));
             }
             State::ShutdownReceived if drained => {
                 self.state = State::ShutdownAckSent;
                 self.shutdown_due = true;
-                self.t2 = Some(now + self.rto);
+                self.t2 = Some(super::later(now, self.rto));
             }
             _ => {}
         }
@@ -691,7 +691,7 @@ impl Association {
                 // Both sides shut down at once (§9.2).
                 self.state = State::ShutdownAckSent;
                 self.shutdown_due = true;
-                self.t2 = Some(now + self.rto);
+                self.t2 = Some(super::later(now, self.rto));
             }
             _ => {}
         }
