@@ -76,8 +76,8 @@
 //! # Not (yet) supported
 //!
 //! Restart of an established association (§5.2.2 / §5.2.4 case A), I-DATA interleaving
-//! (RFC 8260), RACK-style loss detection and CUBIC, incoming SSN reset requests (answered
-//! "denied"), reneging of gap-acknowledged data. Zero checksum (RFC 9653) is supported
+//! (RFC 8260), RACK-style loss detection and CUBIC, add-streams and SSN/TSN reset requests,
+//! reneging of gap-acknowledged data. Zero checksum (RFC 9653) is supported
 //! through [`Config::zero_checksum`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

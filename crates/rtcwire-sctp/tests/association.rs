@@ -678,3 +678,72 @@ fn message_abandoned_mid_send_does_not_block_its_stream() {
     );
     assert_eq!(net.a.stats().abandoned_messages, 1);
 }
+
+/// The peer asks us to reset our outgoing stream (an incoming SSN reset request, forged
+/// here as B would send it): we answer "nothing to do" and reset the stream with a request
+/// of our own, which B sees as an incoming reset.
+#[test]
+fn incoming_reset_request_makes_us_reset_our_stream() {
+    use rtcwire_sctp::wire::{Chunk, CommonHeader, List, Packet, ReConfig, ReconfigParam};
+    let mut net = pair(Link::clean(5), 19);
+    net.a
+        .send(net.now, 4, 53, vec![1u8; 10], SendOptions::default())
+        .unwrap();
+    assert!(net.run_until(Duration::from_secs(5), |n| messages(&n.b_events).len() == 1));
+    // B's first DATA carries its initial TSN, which is also its first request sequence
+    // number (RFC 6525 §4.1); its header carries the tag A expects.
+    net.b
+        .send(net.now, 9, 53, vec![2u8; 10], SendOptions::default())
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = net.b.poll_transmit(net.now, &mut buf).unwrap();
+    let packet = Packet::parse(&buf).unwrap();
+    let tag = packet.header.verification_tag;
+    let first_tsn = packet
+        .chunks()
+        .filter_map(|c| Chunk::parse(&c.unwrap()).ok())
+        .find_map(|c| match c {
+            Chunk::Data(d) => Some(d.tsn),
+            _ => None,
+        })
+        .unwrap();
+    net.a.handle_read(net.now, Datagram::on_path(&buf)).unwrap();
+    let forge = |seq: u32| {
+        let mut p = Vec::new();
+        CommonHeader {
+            source_port: 5000,
+            destination_port: 5000,
+            verification_tag: tag,
+        }
+        .emit(&mut p);
+        let mut param = Vec::new();
+        ReconfigParam::IncomingReset {
+            request_seq: seq,
+            streams: List::Items(&[4]),
+        }
+        .emit(&mut param);
+        ReConfig { params: &param }.emit(&mut p);
+        rtcwire_sctp::wire::finish_packet(&mut p);
+        p
+    };
+    // A wrong sequence number changes nothing.
+    net.a
+        .handle_read(
+            net.now,
+            Datagram::on_path(&forge(first_tsn.wrapping_add(7))),
+        )
+        .unwrap();
+    let _ = net.run_until(Duration::from_secs(2), |_| false);
+    assert!(!net
+        .a_events
+        .iter()
+        .any(|e| matches!(e, Event::OutgoingStreamsReset(_))));
+    // The right one: A resets its outgoing stream 4.
+    net.a
+        .handle_read(net.now, Datagram::on_path(&forge(first_tsn)))
+        .unwrap();
+    assert!(net.run_until(Duration::from_secs(10), |n| n
+        .a_events
+        .contains(&Event::OutgoingStreamsReset(vec![4]))
+        && n.b_events.contains(&Event::IncomingStreamsReset(vec![4]))));
+}

@@ -164,10 +164,29 @@ impl Association {
                     streams,
                     ..
                 } => self.on_peer_outgoing_reset(now, request_seq, last_tsn, &streams),
-                ReconfigParam::IncomingReset { request_seq, .. } => {
-                    // Asking us to reset our streams: not supported, say so.
-                    let result = ReconfigResult::Denied;
-                    self.answer_request(request_seq, result);
+                ReconfigParam::IncomingReset {
+                    request_seq,
+                    streams,
+                } => {
+                    // The peer asks us to reset our outgoing streams (RFC 6525 §5.2.3): we
+                    // answer "nothing to do" here, as dcSCTP does, and reset them with a
+                    // request of our own once their queues drain.
+                    let expected = self.reset.peer_last_seq.wrapping_add(1);
+                    if request_seq == expected || request_seq == self.reset.peer_last_seq {
+                        for s in streams.iter().take(MAX_STREAMS_PER_REQUEST) {
+                            if s < self.outbound_streams && !self.reset.pending.contains(&s) {
+                                self.queue.streams.entry(s).or_default().resetting = true;
+                                self.reset.pending.insert(s);
+                                self.reset.initiated.insert(s);
+                            }
+                        }
+                        self.answer_request(request_seq, ReconfigResult::SuccessNothingToDo);
+                        self.maybe_start_reset(now);
+                    } else if self.reset.responses.len() < MAX_RESPONSES {
+                        self.reset
+                            .responses
+                            .push_back((request_seq, ReconfigResult::ErrorBadSequenceNumber));
+                    }
                 }
                 ReconfigParam::Response {
                     response_seq,
