@@ -534,3 +534,49 @@ fn idle_association_stays_up_with_heartbeats_both_ways() {
         .unwrap();
     assert!(net.run_until(Duration::from_secs(5), |x| theirs(x).len() == 1));
 }
+
+/// Both sides send INIT at once, as both ends of a WebRTC session do: the collision of
+/// RFC 9260 §5.2.1 resolves into one association with dcsctp, with and without loss.
+#[test]
+fn simultaneous_open_with_dcsctp() {
+    for (seed, loss) in [(90u64, 0.0), (91, 0.2), (92, 0.2), (93, 0.2)] {
+        let now = start_instant();
+        let link = if loss > 0.0 {
+            Link::lossy(20, loss)
+        } else {
+            Link::clean(20)
+        };
+        let mut net = Net::new(
+            assoc(our_config(), seed, now),
+            Dc::new(&Dc::options(), now),
+            now,
+            link,
+            seed,
+        );
+        net.a.connect(now).unwrap();
+        net.b.tick(now);
+        net.b.sock.connect();
+        assert!(
+            net.run_until(Duration::from_secs(120), |n| n.a.is_established()
+                && n.b.sock.state() == SocketState::Connected),
+            "seed {seed}: ours {:?} dcsctp {:?}",
+            net.a.state(),
+            net.b.sock.state()
+        );
+        net.a
+            .send(net.now, 0, 53, payload(1, 2000), SendOptions::default())
+            .unwrap();
+        dc_send(&mut net, 0, 53, payload(2, 2000), &DcSendOptions::default());
+        assert!(
+            net.run_until(Duration::from_secs(60), |x| ours(x).len() == 1
+                && theirs(x).len() == 1)
+        );
+        assert_eq!(
+            net.a_events
+                .iter()
+                .filter(|e| **e == Event::Connected)
+                .count(),
+            1
+        );
+    }
+}
