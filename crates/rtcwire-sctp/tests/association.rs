@@ -11,7 +11,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{assoc, start_instant, Link, Net};
 use rtcwire_proto::{Datagram, SansIo};
@@ -746,4 +746,98 @@ fn incoming_reset_request_makes_us_reset_our_stream() {
         .a_events
         .contains(&Event::OutgoingStreamsReset(vec![4]))
         && n.b_events.contains(&Event::IncomingStreamsReset(vec![4]))));
+}
+
+/// A reader that does not take its messages closes the window: the sender stops (what is
+/// held stays within the window), then resumes when the reader takes them — the window
+/// update goes out without waiting for more data.
+#[test]
+fn receive_window_closes_for_a_slow_reader_and_reopens() {
+    let window = 64 * 1024;
+    let cb = Config {
+        receive_window: window,
+        ..big_config()
+    };
+    let now = start_instant();
+    let mut a = assoc(big_config(), 30, now);
+    let mut b = assoc(cb, 31, now);
+    a.connect(now).unwrap();
+    let mut now = now;
+    let mut buf = Vec::new();
+    let mut step =
+        |a: &mut Association, b: &mut Association, now: Instant, take_b: bool| -> usize {
+            let mut got = 0;
+            for _ in 0..1000 {
+                let mut moved = false;
+                buf.clear();
+                if let Some(t) = a.poll_transmit(now, &mut buf) {
+                    let _ = b.handle_read(now, Datagram::on_path(&buf[..t.size]));
+                    moved = true;
+                }
+                buf.clear();
+                if let Some(t) = b.poll_transmit(now, &mut buf) {
+                    let _ = a.handle_read(now, Datagram::on_path(&buf[..t.size]));
+                    moved = true;
+                }
+                while a.poll_event().is_some() {}
+                if take_b {
+                    while let Some(e) = b.poll_event() {
+                        if let Event::Message(m) = e {
+                            got += m.data.len();
+                        }
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+            got
+        };
+    for _ in 0..10 {
+        step(&mut a, &mut b, now, true);
+    }
+    assert!(a.is_established() && b.is_established());
+    for _ in 0..20 {
+        a.send(now, 0, 53, vec![5u8; 50_000], SendOptions::default())
+            .unwrap();
+    }
+    // B's application sleeps for ten minutes of virtual time: timers fire, nothing is
+    // taken; A probes the zero window, and the SACKs B answers with keep it alive.
+    let asleep = now;
+    while now - asleep < Duration::from_secs(600) {
+        step(&mut a, &mut b, now, false);
+        let next = [a.poll_timeout(), b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap();
+        now = now.max(next);
+        a.handle_timeout(now);
+        b.handle_timeout(now);
+    }
+    let s = b.stats();
+    assert!(s.rwnd < 2000, "window still open: {s:?}");
+    assert!(a.total_buffered_amount() > 0, "the sender did not stop");
+    assert!(
+        a.is_established() && b.is_established(),
+        "zero window must not kill the association"
+    );
+    // B takes everything: the window reopens and the transfer completes.
+    let mut got = 0;
+    for _ in 0..10_000 {
+        got += step(&mut a, &mut b, now, true);
+        if got == 20 * 50_000 {
+            break;
+        }
+        if let Some(next) = [a.poll_timeout(), b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+        {
+            now = now.max(next);
+            a.handle_timeout(now);
+            b.handle_timeout(now);
+        }
+    }
+    assert_eq!(got, 20 * 50_000);
 }

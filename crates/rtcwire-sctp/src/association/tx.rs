@@ -447,9 +447,11 @@ impl Association {
             }
             self.cwnd = self.cwnd.min(self.config.max_cwnd);
         }
-        if advanced {
+        if advanced || (a_rwnd as usize) < self.config.mtu {
             // The peer is alive and acknowledging (even if only over abandoned or
-            // gap-acknowledged chunks): clear the error counter (§8.3).
+            // gap-acknowledged chunks): clear the error counter (§8.3). A SACK that says
+            // the window is closed counts too: unanswered zero-window probes must not end
+            // an association whose reader is merely slow (§6.1 A).
             self.errors = 0;
         }
         self.peer_rwnd = (a_rwnd as usize).saturating_sub(self.flight);
