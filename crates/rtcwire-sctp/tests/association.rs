@@ -841,3 +841,37 @@ fn receive_window_closes_for_a_slow_reader_and_reopens() {
     }
     assert_eq!(got, 20 * 50_000);
 }
+
+/// The path goes away for 20 s in the middle of a transfer (both directions): the
+/// association backs off, survives (Max.Retrans 10 covers it) and delivers everything, in
+/// order, once the path is back.
+#[test]
+fn transfer_survives_a_twenty_second_outage() {
+    let mut net = pair(Link::clean(15), 20);
+    for i in 0..40 {
+        net.a
+            .send(
+                net.now,
+                2,
+                53,
+                payload(2, i, 20_000),
+                SendOptions::default(),
+            )
+            .unwrap();
+    }
+    let _ = net.run_until(Duration::from_millis(60), |_| false);
+    net.a_to_b.up = false;
+    net.b_to_a.up = false;
+    let _ = net.run_until(Duration::from_secs(20), |_| false);
+    assert!(net.a.stats().t3_expiries >= 3);
+    net.a_to_b.up = true;
+    net.b_to_a.up = true;
+    assert!(
+        net.run_until(Duration::from_secs(120), |n| messages(&n.b_events).len()
+            == 40)
+    );
+    for (i, m) in messages(&net.b_events).iter().enumerate() {
+        assert_eq!(m.data, payload(2, i, 20_000));
+    }
+    assert!(net.a.is_established());
+}
