@@ -1,8 +1,12 @@
 #![no_main]
 //! Arbitrary datagrams into a session after offer/answer: two sessions connect over an
-//! in-memory wire (data channel open), then the input, a list of length-prefixed
-//! datagrams each with a selector (from the peer's address or a stranger's; as is, or
-//! with a DTLS application-data header of the current epoch), goes into one of them.
+//! in-memory wire (data channel open), then the input, a list of length-prefixed items
+//! each with a selector, goes into one of them (A). An item is either a datagram (from
+//! the peer's address or a stranger's; as is, or with a DTLS application-data header of
+//! the current epoch), or, with selector bit 3, an action of the real peer B whose
+//! authentic datagrams then reach A (open a channel labelled with the bytes, send them as
+//! text or binary, close a channel), so A's SCTP and data-channel handling see peer-chosen
+//! content behind valid DTLS.
 //! Nothing panics, refused datagrams change nothing visible, outputs drain to Timeout, and
 //! the session's queues stay bounded.
 use std::net::SocketAddr;
@@ -108,7 +112,7 @@ fuzz_target!(|data: &[u8]| {
     // The only real-clock reading: a base for virtual time.
     #[allow(clippy::disallowed_methods)]
     let mut now = Instant::now();
-    let Some((mut a, _b)) = connected(&mut now) else {
+    let Some((mut a, mut b)) = connected(&mut now) else {
         panic!("the two sessions did not connect");
     };
     let mut rest = data;
@@ -122,6 +126,10 @@ fuzz_target!(|data: &[u8]| {
         let body = &rest[..len.min(rest.len())];
         rest = &rest[body.len()..];
         datagrams += 1;
+        if sel & 8 != 0 {
+            peer_action(&mut a, &mut b, &mut now, sel, body);
+            continue;
+        }
         let from = if sel & 1 == 0 { addr(B) } else { addr(STRANGER) };
         let mut bytes = Vec::with_capacity(body.len() + 13);
         if sel & 2 != 0 {
@@ -147,3 +155,67 @@ fuzz_target!(|data: &[u8]| {
         wire.clear();
     }
 });
+
+/// B does something a peer may do; datagrams go both ways (every fourth one from B lost
+/// when selector bit 7 is set) until both sides are quiet.
+fn peer_action(a: &mut PeerConnection, b: &mut PeerConnection, now: &mut Instant, sel: u8, body: &[u8]) {
+    let channels: Vec<rtcwire::ChannelId> = b
+        .get_stats()
+        .data_channels
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let pick = channels.get(usize::from(sel >> 4) % channels.len().max(1)).copied();
+    match (sel >> 4) & 3 {
+        0 => {
+            let label = String::from_utf8_lossy(body);
+            let init = DataChannelInit {
+                ordered: sel & 0x40 == 0,
+                max_retransmits: (sel & 0x80 != 0).then_some(2),
+                ..DataChannelInit::default()
+            };
+            let _ = b.create_data_channel(&label, init);
+        }
+        1 => {
+            if let Some(id) = pick {
+                let _ = b.send_text(id, &String::from_utf8_lossy(body));
+            }
+        }
+        2 => {
+            if let Some(id) = pick {
+                let _ = b.send_binary(id, body);
+            }
+        }
+        _ => {
+            if let Some(id) = pick {
+                let _ = b.close_channel(id);
+            }
+        }
+    }
+    let mut wire = Vec::new();
+    let (mut ea, mut eb) = (Vec::new(), Vec::new());
+    let mut n = 0u32;
+    for _ in 0..200 {
+        let next = drain(a, &mut wire, &mut ea).min(drain(b, &mut wire, &mut eb));
+        assert!(ea.len() < 10_000 && eb.len() < 10_000);
+        ea.clear();
+        eb.clear();
+        if wire.is_empty() {
+            if next > *now + Duration::from_secs(5) {
+                return;
+            }
+            *now = (*now).max(next);
+            let _ = a.handle_input(Input::Timeout(*now));
+            let _ = b.handle_input(Input::Timeout(*now));
+            continue;
+        }
+        for (from, to, bytes) in wire.drain(..) {
+            n += 1;
+            if sel & 0x80 != 0 && from == addr(B) && n % 4 == 0 {
+                continue;
+            }
+            let pc = if to == addr(A) { &mut *a } else { &mut *b };
+            let _ = pc.handle_input(Input::Receive(*now, Datagram::udp(from, to, &bytes)));
+        }
+    }
+}
