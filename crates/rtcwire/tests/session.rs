@@ -423,6 +423,25 @@ fn ice_restart_mid_session_keeps_the_channel_working() {
             duo.sim.endpoint(duo.a).signaling_state(),
             SignalingState::Stable
         );
+        // Both gathered again: gathering, complete, then end-of-candidates once more.
+        for side in [true, false] {
+            let gathering: Vec<rtcwire::IceGatheringState> = duo
+                .log(side)
+                .iter()
+                .filter_map(|e| match e {
+                    Event::IceGatheringStateChange(s) => Some(*s),
+                    _ => None,
+                })
+                .collect();
+            use rtcwire::IceGatheringState::{Complete, Gathering};
+            assert_eq!(gathering, [Gathering, Complete, Gathering, Complete]);
+            let ends = duo
+                .log(side)
+                .iter()
+                .filter(|e| matches!(e, Event::IceCandidate(c) if c.is_end_of_candidates()))
+                .count();
+            assert_eq!(ends, 2);
+        }
     }
 }
 

@@ -52,6 +52,12 @@ impl PeerConnection {
         self.ice.restart(now)?;
         self.local_candidates.clear();
         self.local_candidates_done = false;
+        if self.gathering != IceGatheringState::Gathering {
+            // W3C: a restart gathers again; `complete` follows when the agent is done.
+            self.gathering = IceGatheringState::Gathering;
+            self.events
+                .push_back(Event::IceGatheringStateChange(IceGatheringState::Gathering));
+        }
         self.pump(now);
         Ok(())
     }
