@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         for a in msg.raw_attributes() {
             n += 1;
             assert!(a.offset + 4 + a.value.len() + a.padding.len() <= data.len());
-            let _ = a.decode(&tid);
+            let _ = a.parse(&tid);
         }
         assert!(msg.attributes().count() <= n);
         let _ = msg.username();

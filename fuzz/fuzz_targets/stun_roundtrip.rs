@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(typed) = msg
         .attributes()
         .filter(|a| !skip(a.attr))
-        .map(|a| a.decode(&tid))
+        .map(|a| a.parse(&tid))
         .collect::<Result<Vec<Attribute<'_>>, _>>()
     else {
         return;
@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(again.message_type(), msg.message_type());
     let typed2: Vec<Attribute<'_>> = again
         .attributes()
-        .map(|a| a.decode(&tid).expect("our own encoding decodes"))
+        .map(|a| a.parse(&tid).expect("our own encoding decodes"))
         .collect();
     assert_eq!(typed, typed2);
 });

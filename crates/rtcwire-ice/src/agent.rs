@@ -975,7 +975,7 @@ pub(crate) fn channel_data(
         Transport::Udp => rtcwire_stun::Transport::Udp,
         Transport::Tcp => rtcwire_stun::Transport::Tcp,
     };
-    Ok(ChannelData { number, data }.encode(t, buf)?)
+    Ok(ChannelData { number, data }.emit(t, buf)?)
 }
 
 #[cfg(test)]

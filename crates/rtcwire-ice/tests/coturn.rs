@@ -38,9 +38,11 @@ fn start_turnserver() -> Option<Turn> {
     }
     let port = peer::free_udp_port();
     // Relay ports above Linux's ephemeral range (32768–60999), so no other socket of the
-    // test run holds them, and a range of our own per server.
-    let min = 61000 + (port % 450) * 10;
-    let max = min + 9;
+    // test run holds them, and a range of our own per server. coturn splits the range
+    // between its relay threads (one per core) and hands out even/odd pairs, so ten ports
+    // sometimes left a thread none to give: an Allocate then failed. A hundred do not.
+    let min = 61000 + (port % 44) * 100;
+    let max = min + 99;
     let dir = peer::scratch_dir("ice-coturn");
     let log = std::fs::File::create(dir.join("turnserver.log")).unwrap();
     let child = Command::new("turnserver")

@@ -324,7 +324,7 @@ impl<'o, O: Output + ?Sized> MessageBuilder<'o, O> {
         }
         let tid = self.tid;
         let (value, _) = self.append(a.attr_type(), a.value_len(), true)?;
-        a.encode_value(&tid, value);
+        a.emit_value(&tid, value);
         Ok(self)
     }
 
@@ -496,7 +496,7 @@ mod tests {
             data: b"abcdef",
         };
         assert_eq!(
-            cd.encode(crate::Transport::Udp, &mut out),
+            cd.emit(crate::Transport::Udp, &mut out),
             Err(Error::BufferTooSmall {
                 needed: 10,
                 available: 6

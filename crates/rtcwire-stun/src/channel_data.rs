@@ -53,8 +53,8 @@ impl<'a> ChannelData<'a> {
     /// or UDP trailing bytes) are ignored, as RFC 8656 §12.5 allows.
     pub fn parse(buf: &'a [u8]) -> Result<Self, Error> {
         let Some(&[n0, n1, l0, l1]) = buf.get(..CHANNEL_DATA_HEADER_LEN) else {
-            return Err(Error::TruncatedChannelData {
-                declared: 0,
+            return Err(Error::Truncated {
+                needed: CHANNEL_DATA_HEADER_LEN,
                 available: buf.len(),
             });
         };
@@ -62,9 +62,9 @@ impl<'a> ChannelData<'a> {
         check_number(number)?;
         let len = usize::from(u16::from_be_bytes([l0, l1]));
         let rest = buf.get(CHANNEL_DATA_HEADER_LEN..).unwrap_or_default();
-        let data = rest.get(..len).ok_or(Error::TruncatedChannelData {
-            declared: len,
-            available: rest.len(),
+        let data = rest.get(..len).ok_or(Error::Truncated {
+            needed: CHANNEL_DATA_HEADER_LEN + len,
+            available: buf.len(),
         })?;
         Ok(ChannelData { number, data })
     }
@@ -81,7 +81,7 @@ impl<'a> ChannelData<'a> {
 
     /// Bytes [`ChannelData::encode`] writes over `transport`.
     #[must_use]
-    pub fn encoded_len(&self, transport: Transport) -> usize {
+    pub fn buffer_len(&self, transport: Transport) -> usize {
         let len = CHANNEL_DATA_HEADER_LEN + self.data.len();
         match transport {
             Transport::Udp => len,
@@ -90,13 +90,13 @@ impl<'a> ChannelData<'a> {
     }
 
     /// Appends the message to `out` (padded with zeros over TCP); returns the bytes written.
-    pub fn encode<O: Output + ?Sized>(
+    pub fn emit<O: Output + ?Sized>(
         &self,
         transport: Transport,
         out: &mut O,
     ) -> Result<usize, Error> {
         let header = Self::header(self.number, self.data.len())?;
-        let n = self.encoded_len(transport);
+        let n = self.buffer_len(transport);
         let dst = grow_exact(out, n)?;
         let (h, rest) = split_checked(dst, CHANNEL_DATA_HEADER_LEN)?;
         h.copy_from_slice(&header);
@@ -118,10 +118,10 @@ mod tests {
             data: b"hello",
         };
         let mut udp = Vec::new();
-        assert_eq!(cd.encode(Transport::Udp, &mut udp).unwrap(), 9);
+        assert_eq!(cd.emit(Transport::Udp, &mut udp).unwrap(), 9);
         assert_eq!(udp, b"\x40\x01\x00\x05hello");
         let mut tcp = Vec::new();
-        assert_eq!(cd.encode(Transport::Tcp, &mut tcp).unwrap(), 12);
+        assert_eq!(cd.emit(Transport::Tcp, &mut tcp).unwrap(), 12);
         assert_eq!(tcp, b"\x40\x01\x00\x05hello\0\0\0");
         assert_eq!(ChannelData::parse(&udp).unwrap(), cd);
         assert_eq!(ChannelData::parse(&tcp).unwrap(), cd);
@@ -135,9 +135,9 @@ mod tests {
         );
         assert_eq!(
             ChannelData::parse(&[0x40, 0, 0, 4, 1, 2]),
-            Err(Error::TruncatedChannelData {
-                declared: 4,
-                available: 2
+            Err(Error::Truncated {
+                needed: 8,
+                available: 6
             })
         );
         assert!(ChannelData::parse(&[0x40, 0]).is_err());
@@ -156,7 +156,7 @@ mod tests {
             data: b"hello",
         };
         assert!(matches!(
-            cd.encode(Transport::Udp, &mut out),
+            cd.emit(Transport::Udp, &mut out),
             Err(Error::BufferTooSmall { .. })
         ));
     }

@@ -10,11 +10,15 @@ use crate::attr::AttrType;
 #[non_exhaustive]
 pub enum Error {
     // ---- message framing ----
-    /// Fewer than the 20 bytes of a STUN header.
-    #[error("truncated STUN header: {len} bytes, need 20")]
-    TruncatedHeader {
-        /// Bytes available.
-        len: usize,
+    /// The input ends before what it must hold: the 20-byte STUN header, the 4-byte
+    /// ChannelData header, or the data length a ChannelData header declares. Spelled the
+    /// same way in every rtcwire crate.
+    #[error("truncated: {needed} bytes needed, {available} available")]
+    Truncated {
+        /// Bytes the message needs at this point.
+        needed: usize,
+        /// Bytes there are.
+        available: usize,
     },
     /// The two most significant bits of the message type are not zero: not STUN.
     #[error("the first two bits of a STUN message must be zero")]
@@ -120,14 +124,6 @@ pub enum Error {
     AttributeOrder(AttrType),
 
     // ---- ChannelData and TCP framing ----
-    /// Fewer than the 4 bytes of a ChannelData header, or fewer data bytes than its length.
-    #[error("truncated ChannelData: declares {declared} data bytes, {available} present")]
-    TruncatedChannelData {
-        /// Data length from the header.
-        declared: usize,
-        /// Bytes present after the header.
-        available: usize,
-    },
     /// A TCP stream carries a byte that starts neither STUN nor ChannelData: the stream is
     /// out of step and must be closed.
     #[error("TCP stream out of step: frame starts with byte {0:#04x}")]

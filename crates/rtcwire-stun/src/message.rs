@@ -68,8 +68,8 @@ pub struct RawAttribute<'a> {
 
 impl<'a> RawAttribute<'a> {
     /// Decodes the value; `tid` un-XORs the XOR address types.
-    pub fn decode(&self, tid: &TransactionId) -> Result<Attribute<'a>, Error> {
-        Attribute::decode(self.attr, self.value, tid)
+    pub fn parse(&self, tid: &TransactionId) -> Result<Attribute<'a>, Error> {
+        Attribute::parse(self.attr, self.value, tid)
     }
 }
 
@@ -123,9 +123,10 @@ impl<'a> Message<'a> {
     /// Parses a whole STUN message; `buf` must hold exactly one message (a UDP datagram or
     /// a frame from [`TcpFramer`](crate::TcpFramer)).
     pub fn parse(buf: &'a [u8]) -> Result<Self, Error> {
-        let header = buf
-            .get(..HEADER_LEN)
-            .ok_or(Error::TruncatedHeader { len: buf.len() })?;
+        let header = buf.get(..HEADER_LEN).ok_or(Error::Truncated {
+            needed: HEADER_LEN,
+            available: buf.len(),
+        })?;
         let raw_type = be16(header, field::TYPE.start);
         if raw_type & 0xC000 != 0 {
             return Err(Error::NotStun);
@@ -327,7 +328,7 @@ impl<'a> Message<'a> {
 
     /// The first attribute of type `attr`, decoded.
     pub fn get(&self, attr: AttrType) -> Result<Option<Attribute<'a>>, Error> {
-        self.raw(attr).map(|a| a.decode(&self.tid)).transpose()
+        self.raw(attr).map(|a| a.parse(&self.tid)).transpose()
     }
 
     /// Every attribute of type `attr` (XOR-PEER-ADDRESS and XOR-RELAYED-ADDRESS may repeat),
@@ -339,7 +340,7 @@ impl<'a> Message<'a> {
         let tid = self.tid;
         self.attributes()
             .filter(move |a| a.attr == attr)
-            .map(move |a| a.decode(&tid))
+            .map(move |a| a.parse(&tid))
     }
 
     /// Whether the message carries a comprehension-required attribute this crate does not
@@ -504,7 +505,7 @@ getters! {
     /// SOFTWARE.
     software -> &'a str = SOFTWARE, |v, t| attr::text(ATTR, v, attr::MAX_TEXT);
     /// ERROR-CODE.
-    error_code -> ErrorCode<'a> = ERROR_CODE, |v, t| ErrorCode::decode(ATTR, v);
+    error_code -> ErrorCode<'a> = ERROR_CODE, |v, t| ErrorCode::parse(ATTR, v);
     /// XOR-MAPPED-ADDRESS, decoded.
     xor_mapped_address -> SocketAddr = XOR_MAPPED_ADDRESS,
         |v, t| attr::decode_address(ATTR, v, attr::XorMode::Xor(t));
@@ -526,7 +527,7 @@ getters! {
     /// LIFETIME in seconds.
     lifetime -> u32 = LIFETIME, |v, t| attr::be_u32(ATTR, v);
     /// CHANNEL-NUMBER.
-    channel_number -> u16 = CHANNEL_NUMBER, |v, t| match Attribute::decode(ATTR, v, t)? {
+    channel_number -> u16 = CHANNEL_NUMBER, |v, t| match Attribute::parse(ATTR, v, t)? {
         Attribute::ChannelNumber(n) => Ok(n),
         _ => Err(Error::BadAttributeLength { attr: ATTR, len: v.len() }),
     };

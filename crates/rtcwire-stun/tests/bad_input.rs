@@ -62,11 +62,21 @@ fn parse_errors_table() {
     let bad_mi256_len = raw_message(&[(0x001C, &[0u8; 12])]);
 
     let cases: Vec<(&str, Vec<u8>, Error)> = vec![
-        ("empty", vec![], Error::TruncatedHeader { len: 0 }),
+        (
+            "empty",
+            vec![],
+            Error::Truncated {
+                needed: 20,
+                available: 0,
+            },
+        ),
         (
             "truncated header",
             good[..19].to_vec(),
-            Error::TruncatedHeader { len: 19 },
+            Error::Truncated {
+                needed: 20,
+                available: 19,
+            },
         ),
         ("first bits set", not_stun, Error::NotStun),
         ("bad cookie", cookie, Error::BadMagicCookie(0x0012_A442)),

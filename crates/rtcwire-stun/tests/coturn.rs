@@ -147,7 +147,7 @@ fn binding_request_returns_our_address() {
     resp.verify_fingerprint().unwrap();
     resp.check_comprehension().unwrap();
     for a in resp.attributes() {
-        a.decode(&tid).unwrap();
+        a.parse(&tid).unwrap();
     }
     assert_eq!(
         resp.xor_mapped_address().unwrap(),
@@ -384,7 +384,7 @@ fn exchange_channel_data<T: Io>(client: &mut Client<T>, transport: Transport, re
             number: 0x4000,
             data: payload,
         };
-        cd.encode(transport, &mut out).unwrap();
+        cd.emit(transport, &mut out).unwrap();
         client.io.send(&out);
         let mut buf = [0u8; 1500];
         let (n, from) = recv_udp(&peer_sock, &mut buf);

@@ -110,7 +110,7 @@ fn every_vector_parses_and_verifies() {
         assert_eq!(got, order, "{}", v.name);
         // Every attribute decodes.
         for a in msg.attributes() {
-            a.decode(&msg.transaction_id())
+            a.parse(&msg.transaction_id())
                 .unwrap_or_else(|e| panic!("{}: {:?}: {e}", v.name, a.attr));
         }
         assert!(!msg.has_unknown_comprehension_required());
@@ -185,7 +185,7 @@ fn typed_re_encode_verifies_and_decodes_equal() {
             match a.attr {
                 AttrType::MESSAGE_INTEGRITY => b.message_integrity(&key).unwrap(),
                 AttrType::FINGERPRINT => b.fingerprint().unwrap(),
-                _ => b.attr(&a.decode(&tid).unwrap()).unwrap(),
+                _ => b.attr(&a.parse(&tid).unwrap()).unwrap(),
             };
         }
         b.finish();
@@ -197,12 +197,12 @@ fn typed_re_encode_verifies_and_decodes_equal() {
         let left: Vec<_> = msg
             .attributes()
             .filter(|a| a.attr != AttrType::MESSAGE_INTEGRITY && a.attr != AttrType::FINGERPRINT)
-            .map(|a| a.decode(&tid).unwrap())
+            .map(|a| a.parse(&tid).unwrap())
             .collect();
         let right: Vec<_> = again
             .attributes()
             .filter(|a| a.attr != AttrType::MESSAGE_INTEGRITY && a.attr != AttrType::FINGERPRINT)
-            .map(|a| a.decode(&tid).unwrap())
+            .map(|a| a.parse(&tid).unwrap())
             .collect();
         assert_eq!(left, right, "{}", v.name);
         assert_eq!(out.len(), v.bytes.len());

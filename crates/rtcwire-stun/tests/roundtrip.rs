@@ -309,7 +309,7 @@ proptest! {
         let decoded: Vec<Attribute<'_>> = msg
             .attributes()
             .filter(|a| !matches!(a.attr, AttrType::MESSAGE_INTEGRITY | AttrType::MESSAGE_INTEGRITY_SHA256 | AttrType::FINGERPRINT))
-            .map(|a| a.decode(&tid).unwrap())
+            .map(|a| a.parse(&tid).unwrap())
             .collect();
         prop_assert_eq!(&decoded, &views);
         prop_assert_eq!(msg.verify_integrity(&key).is_ok(), integrity & 1 != 0);
@@ -374,7 +374,7 @@ proptest! {
                 }
                 other => {
                     b.raw_padded(other, a.value, a.padding).unwrap();
-                    t.attr(&a.decode(&w.tid).unwrap()).unwrap();
+                    t.attr(&a.parse(&w.tid).unwrap()).unwrap();
                 }
             }
         }
@@ -409,7 +409,7 @@ proptest! {
             b.finish();
             prop_assert_eq!(&out, &data);
             for a in msg.attributes() {
-                let _ = a.decode(&msg.transaction_id());
+                let _ = a.parse(&msg.transaction_id());
             }
         }
     }
@@ -433,7 +433,7 @@ proptest! {
             } else {
                 let data = vec![i as u8; *s];
                 let cd = rtcwire_stun::ChannelData { number: 0x4000 + i as u16, data: &data };
-                cd.encode(rtcwire_stun::Transport::Tcp, &mut stream).unwrap();
+                cd.emit(rtcwire_stun::Transport::Tcp, &mut stream).unwrap();
                 want.push(stream[start..start + 4 + s].to_vec());
             }
         }
@@ -479,7 +479,7 @@ proptest! {
         let transport = if tcp { rtcwire_stun::Transport::Tcp } else { rtcwire_stun::Transport::Udp };
         let cd = rtcwire_stun::ChannelData { number, data: &data };
         let mut out = Vec::new();
-        let n = cd.encode(transport, &mut out).unwrap();
+        let n = cd.emit(transport, &mut out).unwrap();
         prop_assert_eq!(n, out.len());
         if tcp {
             prop_assert_eq!(n, (4 + data.len()).next_multiple_of(4));
@@ -506,7 +506,7 @@ proptest! {
             let verified = m.verify_integrity(&key).is_ok() && m.verify_fingerprint().is_ok();
             prop_assert_eq!(verified, bad == good);
             for a in m.attributes() {
-                let _ = a.decode(&m.transaction_id());
+                let _ = a.parse(&m.transaction_id());
             }
         }
     }

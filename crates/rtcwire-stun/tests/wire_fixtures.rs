@@ -199,14 +199,14 @@ fn attribute_values_match_hand_written_wire_bytes() {
         assert!(raw.padding.iter().all(|&p| p == 0));
         assert_eq!((raw.value.len() + raw.padding.len()) % 4, 0);
         let wire = hex::decode(value_hex).unwrap();
-        assert_eq!(Attribute::decode(AttrType(typ), &wire, &TID).unwrap(), attr);
+        assert_eq!(Attribute::parse(AttrType(typ), &wire, &TID).unwrap(), attr);
     }
 }
 
 #[test]
 fn even_port_accepts_the_four_byte_form() {
     assert_eq!(
-        Attribute::decode(AttrType::EVEN_PORT, &[0x80, 0, 0, 0], &TID).unwrap(),
+        Attribute::parse(AttrType::EVEN_PORT, &[0x80, 0, 0, 0], &TID).unwrap(),
         Attribute::EvenPort(true)
     );
 }

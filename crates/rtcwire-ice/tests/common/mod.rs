@@ -427,7 +427,7 @@ impl TurnRelay {
                 number: *n,
                 data: bytes,
             }
-            .encode(rtcwire_stun::Transport::Udp, &mut out)
+            .emit(rtcwire_stun::Transport::Udp, &mut out)
             .unwrap();
         } else {
             let tid = TransactionId([src.port() as u8; 12]);

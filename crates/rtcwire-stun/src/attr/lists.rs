@@ -16,7 +16,7 @@ pub enum AttrTypeList<'a> {
 }
 
 impl<'a> AttrTypeList<'a> {
-    pub(crate) fn decode(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
+    pub(crate) fn parse(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
         if v.len() % 2 != 0 {
             return Err(Error::BadAttributeLength { attr, len: v.len() });
         }
@@ -49,11 +49,11 @@ impl<'a> AttrTypeList<'a> {
         self.len() == 0
     }
 
-    pub(crate) fn encoded_len(&self) -> usize {
+    pub(crate) fn buffer_len(&self) -> usize {
         self.len() * 2
     }
 
-    pub(crate) fn encode(&self, out: &mut [u8]) {
+    pub(crate) fn emit(&self, out: &mut [u8]) {
         for (chunk, t) in out.chunks_exact_mut(2).zip(self.iter()) {
             chunk.copy_from_slice(&t.0.to_be_bytes());
         }
@@ -84,7 +84,7 @@ impl<'a> PasswordAlgorithm<'a> {
 
     /// Decodes one entry from the front of `v`; returns it and the bytes after its padding.
     /// The last entry's padding may be missing (the attribute's own padding covers it).
-    fn decode_one(attr: AttrType, v: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
+    fn parse_one(attr: AttrType, v: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
         let bad = || Error::BadAttributeLength { attr, len: v.len() };
         let (head, rest) = v.split_at_checked(4).ok_or_else(bad)?;
         let algorithm = u16::from_be_bytes([head[0], head[1]]);
@@ -96,20 +96,20 @@ impl<'a> PasswordAlgorithm<'a> {
     }
 
     /// Decodes the PASSWORD-ALGORITHM value: exactly one entry.
-    pub(crate) fn decode(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
-        let (alg, rest) = Self::decode_one(attr, v)?;
+    pub(crate) fn parse(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
+        let (alg, rest) = Self::parse_one(attr, v)?;
         if !rest.is_empty() {
             return Err(Error::BadAttributeLength { attr, len: v.len() });
         }
         Ok(alg)
     }
 
-    pub(crate) fn encoded_len(&self) -> usize {
+    pub(crate) fn buffer_len(&self) -> usize {
         4 + self.params.len().next_multiple_of(4)
     }
 
-    /// Writes the entry (with zero padding) into `out`, exactly [`Self::encoded_len`] bytes.
-    pub(crate) fn encode(&self, out: &mut [u8]) {
+    /// Writes the entry (with zero padding) into `out`, exactly [`Self::buffer_len`] bytes.
+    pub(crate) fn emit(&self, out: &mut [u8]) {
         let len = self.params.len() as u16;
         let mut head = [0u8; 4];
         head[..2].copy_from_slice(&self.algorithm.to_be_bytes());
@@ -147,19 +147,19 @@ impl<'a> Iterator for PasswordAlgorithms<'a> {
         }
         // Wire bytes were validated by `decode`; a malformed tail just ends the list.
         let (alg, rest) =
-            PasswordAlgorithm::decode_one(AttrType::PASSWORD_ALGORITHMS, self.wire).ok()?;
+            PasswordAlgorithm::parse_one(AttrType::PASSWORD_ALGORITHMS, self.wire).ok()?;
         self.wire = rest;
         Some(alg)
     }
 }
 
 impl<'a> PasswordAlgorithmList<'a> {
-    pub(crate) fn decode(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
+    pub(crate) fn parse(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
         // Validate every entry now so that iteration cannot meet a malformed one. The loop
         // is bounded: every entry consumes at least 4 bytes.
         let mut rest = v;
         while !rest.is_empty() {
-            rest = PasswordAlgorithm::decode_one(attr, rest)?.1;
+            rest = PasswordAlgorithm::parse_one(attr, rest)?.1;
         }
         Ok(PasswordAlgorithmList::Wire(v))
     }
@@ -179,15 +179,15 @@ impl<'a> PasswordAlgorithmList<'a> {
         }
     }
 
-    pub(crate) fn encoded_len(&self) -> usize {
-        self.iter().map(|a| a.encoded_len()).sum()
+    pub(crate) fn buffer_len(&self) -> usize {
+        self.iter().map(|a| a.buffer_len()).sum()
     }
 
-    pub(crate) fn encode(&self, out: &mut [u8]) {
+    pub(crate) fn emit(&self, out: &mut [u8]) {
         let mut rest = out;
         for a in self.iter() {
-            let (now, later) = rest.split_at_mut(a.encoded_len().min(rest.len()));
-            a.encode(now);
+            let (now, later) = rest.split_at_mut(a.buffer_len().min(rest.len()));
+            a.emit(now);
             rest = later;
         }
     }

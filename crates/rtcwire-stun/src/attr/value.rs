@@ -64,7 +64,7 @@ impl<'a> ErrorCode<'a> {
         Ok(code)
     }
 
-    pub(crate) fn decode(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
+    pub(crate) fn parse(attr: AttrType, v: &'a [u8]) -> Result<Self, Error> {
         let (head, reason) = v
             .split_at_checked(4)
             .ok_or(Error::BadAttributeLength { attr, len: v.len() })?;
@@ -227,7 +227,7 @@ fn family4(attr: AttrType, v: &[u8]) -> Result<AddressFamily, Error> {
 impl<'a> Attribute<'a> {
     /// Decodes the value `v` (without padding) of an attribute of type `attr`. The
     /// transaction id un-XORs the XOR address types.
-    pub fn decode(attr: AttrType, v: &'a [u8], tid: &TransactionId) -> Result<Self, Error> {
+    pub fn parse(attr: AttrType, v: &'a [u8], tid: &TransactionId) -> Result<Self, Error> {
         let xor = XorMode::Xor(tid);
         Ok(match attr {
             AttrType::MAPPED_ADDRESS => {
@@ -245,9 +245,9 @@ impl<'a> Attribute<'a> {
                 Attribute::MessageIntegritySha256(v)
             }
             AttrType::FINGERPRINT => Attribute::Fingerprint(be_u32(attr, v)?),
-            AttrType::ERROR_CODE => Attribute::ErrorCode(ErrorCode::decode(attr, v)?),
+            AttrType::ERROR_CODE => Attribute::ErrorCode(ErrorCode::parse(attr, v)?),
             AttrType::UNKNOWN_ATTRIBUTES => {
-                Attribute::UnknownAttributes(AttrTypeList::decode(attr, v)?)
+                Attribute::UnknownAttributes(AttrTypeList::parse(attr, v)?)
             }
             AttrType::REALM => Attribute::Realm(text(attr, v, MAX_TEXT)?),
             AttrType::NONCE => Attribute::Nonce(text(attr, v, MAX_TEXT)?),
@@ -258,10 +258,10 @@ impl<'a> Attribute<'a> {
             AttrType::ALTERNATE_DOMAIN => Attribute::AlternateDomain(text(attr, v, MAX_TEXT)?),
             AttrType::USERHASH => Attribute::UserHash(fixed(attr, v)?),
             AttrType::PASSWORD_ALGORITHM => {
-                Attribute::PasswordAlgorithm(PasswordAlgorithm::decode(attr, v)?)
+                Attribute::PasswordAlgorithm(PasswordAlgorithm::parse(attr, v)?)
             }
             AttrType::PASSWORD_ALGORITHMS => {
-                Attribute::PasswordAlgorithms(PasswordAlgorithmList::decode(attr, v)?)
+                Attribute::PasswordAlgorithms(PasswordAlgorithmList::parse(attr, v)?)
             }
             AttrType::PRIORITY => Attribute::Priority(be_u32(attr, v)?),
             AttrType::USE_CANDIDATE => {
@@ -413,10 +413,10 @@ impl<'a> Attribute<'a> {
             | Attribute::Padding(b)
             | Attribute::Unknown { value: b, .. } => b.len(),
             Attribute::ErrorCode(e) | Attribute::AddressErrorCode(_, e) => 4 + e.reason.len(),
-            Attribute::UnknownAttributes(l) => l.encoded_len(),
+            Attribute::UnknownAttributes(l) => l.buffer_len(),
             Attribute::UserHash(_) => 32,
-            Attribute::PasswordAlgorithm(a) => a.encoded_len(),
-            Attribute::PasswordAlgorithms(l) => l.encoded_len(),
+            Attribute::PasswordAlgorithm(a) => a.buffer_len(),
+            Attribute::PasswordAlgorithms(l) => l.buffer_len(),
             Attribute::UseCandidate | Attribute::DontFragment => 0,
             Attribute::EvenPort(_) => 1,
             Attribute::Fingerprint(_)
@@ -439,7 +439,7 @@ impl<'a> Attribute<'a> {
     /// Writes the value into `out`, which must be exactly [`Self::value_len`] bytes (the
     /// builder guarantees it; a shorter slice gets a truncated value, never a panic).
     #[inline]
-    pub(crate) fn encode_value(&self, tid: &TransactionId, out: &mut [u8]) {
+    pub(crate) fn emit_value(&self, tid: &TransactionId, out: &mut [u8]) {
         let xor = XorMode::Xor(tid);
         match self {
             Attribute::MappedAddress(a)
@@ -470,9 +470,9 @@ impl<'a> Attribute<'a> {
                 put(out, &[f.to_u8(), 0, class, number]);
                 put(out.get_mut(4..).unwrap_or_default(), e.reason.as_bytes());
             }
-            Attribute::UnknownAttributes(l) => l.encode(out),
-            Attribute::PasswordAlgorithm(a) => a.encode(out),
-            Attribute::PasswordAlgorithms(l) => l.encode(out),
+            Attribute::UnknownAttributes(l) => l.emit(out),
+            Attribute::PasswordAlgorithm(a) => a.emit(out),
+            Attribute::PasswordAlgorithms(l) => l.emit(out),
             Attribute::UseCandidate | Attribute::DontFragment => {}
             Attribute::EvenPort(r) => put(out, &[if *r { 0x80 } else { 0 }]),
             Attribute::Fingerprint(v)
