@@ -49,8 +49,10 @@ fn start_turnserver(tag: &str) -> Option<Turn> {
     }
     let port = peer::free_udp_port();
     // A relay range of our own, so parallel tests and other suites do not collide.
-    let min = 49152 + (port % 1500) * 10;
-    let max = min + 9;
+    // Above Linux's ephemeral range (32768–60999), and a hundred ports: coturn splits the
+    // range between its relay threads and hands out even/odd pairs.
+    let min = 61000 + (port % 44) * 100;
+    let max = min + 99;
     let dir = peer::scratch_dir(&format!("stun-coturn-{tag}"));
     let log = std::fs::File::create(dir.join("turnserver.log")).unwrap();
     let child = Command::new("turnserver")
