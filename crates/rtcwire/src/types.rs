@@ -236,7 +236,8 @@ pub enum Event {
     ConnectionStateChange(PeerConnectionState),
     /// `signalingstatechange`.
     SignalingStateChange(SignalingState),
-    /// `negotiationneeded`: make a new offer (after [`restart_ice`](crate::PeerConnection::restart_ice)).
+    /// `negotiationneeded`: make a new offer (after the first data channel of a session
+    /// not negotiated yet, or after [`restart_ice`](crate::PeerConnection::restart_ice)).
     NegotiationNeeded,
     /// The peer opened a channel in band (`ondatachannel`); it is open.
     DataChannel {

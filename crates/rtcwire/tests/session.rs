@@ -81,6 +81,12 @@ fn assorted() -> Vec<Payload> {
 fn offer_answer_with_trickle_opens_a_data_channel() {
     let mut duo = Duo::new(1, lan(), Signaling::Trickle);
     let (ca, cb) = duo.connect_with_channel();
+    let needed = duo
+        .log(true)
+        .iter()
+        .filter(|e| matches!(e, Event::NegotiationNeeded))
+        .count();
+    assert_eq!(needed, 1, "the first channel asks for an offer, once");
     println!("open after {:?} (simulated)", duo.sim.elapsed());
     assert_eq!(duo.state(true), PeerConnectionState::Connected);
     assert_eq!(duo.state(false), PeerConnectionState::Connected);

@@ -6,7 +6,8 @@ impl PeerConnection {
     // ----- data channels --------------------------------------------------------------
 
     /// `createDataChannel`. Before the transport is up the channel waits and is opened
-    /// (DCEP, or pre-negotiated) when SCTP connects; [`Event::ChannelOpen`] follows.
+    /// (DCEP, or pre-negotiated) when SCTP connects; [`Event::ChannelOpen`] follows. The
+    /// first channel of a session not yet negotiated emits [`Event::NegotiationNeeded`].
     pub fn create_data_channel(
         &mut self,
         label: &str,
@@ -68,6 +69,14 @@ impl PeerConnection {
                 ..entry
             },
         );
+        // The first channel of a session not negotiated yet needs the data section.
+        if self.remote.is_none()
+            && self.signaling == SignalingState::Stable
+            && !self.negotiation_needed_sent
+        {
+            self.negotiation_needed_sent = true;
+            self.events.push_back(Event::NegotiationNeeded);
+        }
         Ok(cid)
     }
 

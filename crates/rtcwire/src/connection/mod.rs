@@ -133,6 +133,8 @@ pub struct PeerConnection {
     remote_fingerprints: Vec<Fingerprint>,
     /// `restart_ice` was called: the next offer restarts ICE.
     ice_restart_pending: bool,
+    /// `negotiationneeded` was sent for the first data channel.
+    negotiation_needed_sent: bool,
     local_setup: Option<Setup>,
     local_hosts: Vec<SocketAddr>,
     /// Remote `.local` names announced with [`Event::ResolveHostname`] (at most 16).
@@ -237,6 +239,7 @@ impl PeerConnection {
             layout: None,
             remote_fingerprints: Vec::new(),
             ice_restart_pending: false,
+            negotiation_needed_sent: false,
             local_setup: None,
             local_hosts: Vec::new(),
             hostnames_asked: Vec::new(),
