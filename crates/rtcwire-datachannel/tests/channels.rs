@@ -353,3 +353,60 @@ fn closing_by_stream_reset_reaches_closed_on_both_sides_from_either() {
             .is_done());
     }
 }
+
+#[test]
+fn many_channels_open_send_and_close_together_under_loss() {
+    let link = LinkConfig::with_delay(Duration::from_millis(15))
+        .loss(Loss::Random(0.05))
+        .duplicate(0.02)
+        .reorder(0.05, Duration::from_millis(10));
+    let mut t = two(9, link);
+    let (a, b) = (t.a, t.b);
+    let ids: Vec<u16> = (0..30)
+        .map(|i| {
+            open(
+                &mut t,
+                i % 2 == 0,
+                ChannelConfig {
+                    label: format!("c{i}"),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    for (i, &id) in ids.iter().enumerate() {
+        for k in 0..5u8 {
+            send(&mut t, i % 2 == 0, id, &Payload::Binary(vec![k; 2000]));
+        }
+    }
+    let known = |s: &Sim, h: Host<Peer>| ids.iter().all(|id| s.endpoint(h).dc.state(*id).is_some());
+    assert!(t
+        .sim
+        .run_until(|s| known(s, a) && known(s, b), Duration::from_secs(30))
+        .is_done());
+    // Close every channel at once from A (some A opened, some B opened).
+    let now = t.sim.now();
+    {
+        let p = t.sim.endpoint_mut(a);
+        for &id in &ids {
+            p.dc.close(&mut p.assoc, now, id).unwrap();
+        }
+    }
+    let out = t.sim.run_until(
+        |s| {
+            ids.iter().all(|id| {
+                s.events(a).contains(&Event::Closed(*id))
+                    && s.events(b).contains(&Event::Closed(*id))
+            })
+        },
+        Duration::from_secs(120),
+    );
+    assert!(out.is_done(), "{out}");
+    // Everything sent before the close arrived on the other side.
+    for (i, &id) in ids.iter().enumerate() {
+        let receiver = if i % 2 == 0 { b } else { a };
+        assert_eq!(received(&t.sim, receiver, id).len(), 5, "channel {id}");
+    }
+    assert_eq!(t.sim.endpoint(a).dc.ids().count(), 0);
+    assert_eq!(t.sim.endpoint(b).dc.ids().count(), 0);
+}
