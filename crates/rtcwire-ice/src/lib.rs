@@ -6,6 +6,7 @@ mod agent;
 pub mod candidate;
 mod checks;
 mod error;
+mod gather;
 mod io;
 pub mod mdns;
 mod timers;
