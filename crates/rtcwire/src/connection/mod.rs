@@ -460,7 +460,7 @@ impl PeerConnection {
         if self.closed {
             return;
         }
-        self.pump_ice(now);
+        self.pump_ice();
         self.maybe_start_dtls(now);
         self.pump_dtls(now);
         self.pump_sctp(now);
@@ -468,7 +468,7 @@ impl PeerConnection {
         self.update_connection_state();
     }
 
-    fn pump_ice(&mut self, now: Instant) {
+    fn pump_ice(&mut self) {
         while let Some(e) = self.ice.poll_event() {
             match e {
                 rtcwire_ice::Event::LocalCandidate(c) => {
@@ -508,7 +508,6 @@ impl PeerConnection {
                 _ => {}
             }
         }
-        let _ = now;
     }
 
     fn gathering_complete(&mut self) {
@@ -533,14 +532,14 @@ impl PeerConnection {
         let (Some(role), Some(cfg)) = (self.dtls_role, self.dtls_config.clone()) else {
             return;
         };
-        let rng = rng_for(self.seed, "dtls");
         match role {
-            DtlsRole::Server => self.dtls = Some(Connection::server(cfg, rng)),
-            DtlsRole::Client => {
-                if self.ice_has_pair {
-                    self.dtls = Some(Connection::client(cfg, rng, now));
-                }
+            DtlsRole::Server => {
+                self.dtls = Some(Connection::server(cfg, rng_for(self.seed, "dtls")));
             }
+            DtlsRole::Client if self.ice_has_pair => {
+                self.dtls = Some(Connection::client(cfg, rng_for(self.seed, "dtls"), now));
+            }
+            DtlsRole::Client => {}
         }
     }
 
