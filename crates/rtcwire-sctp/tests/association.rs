@@ -170,7 +170,13 @@ fn messages_from_one_byte_to_one_mebibyte_both_ways() {
 #[test]
 fn lossy_link_delivers_every_message_exactly_once_in_order() {
     for seed in 0..6u64 {
-        let mut net = pair(Link::lossy(20, 0.1), 100 + seed);
+        // Odd seeds with I-DATA (RFC 8260) negotiated, even ones with DATA.
+        let cfg = Config {
+            interleaving: seed % 2 == 1,
+            ..big_config()
+        };
+        let mut net = pair_with(cfg.clone(), cfg, Link::lossy(20, 0.1), 100 + seed);
+        assert_eq!(net.a.uses_interleaving(), seed % 2 == 1);
         let per_stream = 60;
         let streams = [0u16, 1, 2, 7];
         for i in 0..per_stream {
@@ -236,7 +242,11 @@ fn lossy_link_delivers_every_message_exactly_once_in_order() {
 #[test]
 fn partial_reliability_drops_only_what_policy_allows() {
     for seed in 0..4u64 {
-        let mut net = pair(Link::lossy(20, 0.15), 300 + seed);
+        let cfg = Config {
+            interleaving: seed % 2 == 1,
+            ..big_config()
+        };
+        let mut net = pair_with(cfg.clone(), cfg, Link::lossy(20, 0.15), 300 + seed);
         let n = 200;
         for i in 0..n {
             let pr = SendOptions {
@@ -873,4 +883,47 @@ fn transfer_survives_a_twenty_second_outage() {
         assert_eq!(m.data, payload(2, i, 20_000));
     }
     assert!(net.a.is_established());
+}
+
+/// With I-DATA negotiated (RFC 8260), a small message sent after a 1 MiB one on another
+/// stream arrives before the large one is complete; without it, it waits behind it.
+#[test]
+fn interleaving_lets_a_small_message_overtake_a_large_one() {
+    for interleave in [true, false] {
+        let cfg = Config {
+            interleaving: interleave,
+            ..big_config()
+        };
+        let offer_only = Config {
+            interleaving: false,
+            ..big_config()
+        };
+        // Negotiated only when both offer it.
+        let one_sided = pair_with(cfg.clone(), offer_only, Link::clean(5), 40);
+        assert!(!one_sided.a.uses_interleaving());
+        let mut net = pair_with(cfg.clone(), cfg, Link::clean(20), 41);
+        assert_eq!(net.a.uses_interleaving(), interleave);
+        net.a
+            .send(net.now, 1, 53, vec![1u8; 1 << 20], SendOptions::default())
+            .unwrap();
+        net.a
+            .send(net.now, 2, 51, b"small".to_vec(), SendOptions::default())
+            .unwrap();
+        assert!(
+            net.run_until(Duration::from_secs(30), |n| messages(&n.b_events).len()
+                == 2)
+        );
+        let order: Vec<u16> = messages(&net.b_events).iter().map(|m| m.stream).collect();
+        if interleave {
+            assert_eq!(order, vec![2, 1], "the small message waited");
+        } else {
+            assert_eq!(order, vec![1, 2]);
+        }
+        assert_eq!(
+            messages(&net.b_events)[if interleave { 1 } else { 0 }]
+                .data
+                .len(),
+            1 << 20
+        );
+    }
 }

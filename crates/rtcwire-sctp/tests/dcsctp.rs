@@ -580,3 +580,224 @@ fn simultaneous_open_with_dcsctp() {
         );
     }
 }
+
+fn interop_interleaved(we_connect: bool, link: Link, seed: u64) -> Interop {
+    let now = start_instant();
+    let mut opts = Dc::options();
+    opts.enable_message_interleaving = true;
+    let cfg = Config {
+        interleaving: true,
+        ..our_config()
+    };
+    let mut net = Net::new(assoc(cfg, seed, now), Dc::new(&opts, now), now, link, seed);
+    if we_connect {
+        net.a.connect(now).unwrap();
+    } else {
+        net.b.tick(now);
+        net.b.sock.connect();
+    }
+    assert!(
+        net.run_until(Duration::from_secs(120), |n| n.a.is_established()
+            && n.b.sock.state() == SocketState::Connected)
+    );
+    assert!(
+        net.a.uses_interleaving(),
+        "I-DATA not negotiated with dcsctp"
+    );
+    net
+}
+
+/// I-DATA with dcsctp (both offer it): every size both ways under loss, ordered and
+/// unordered; a small message overtakes a large one both ways; PR-SCTP with
+/// I-FORWARD-TSN both ways; stream reset and reuse.
+#[test]
+fn interleaving_with_dcsctp() {
+    for (we_connect, seed) in [(true, 100u64), (false, 101)] {
+        let mut net = interop_interleaved(we_connect, Link::lossy(15, 0.1), seed);
+        for (i, &len) in SIZES.iter().enumerate() {
+            let unordered = i % 3 == 0;
+            let stream = if unordered { 7 } else { 1 };
+            let opts = SendOptions {
+                unordered,
+                ..SendOptions::default()
+            };
+            net.a
+                .send(net.now, stream, 53, payload(i, len), opts)
+                .unwrap();
+            let dopts = DcSendOptions {
+                unordered,
+                ..DcSendOptions::default()
+            };
+            dc_send(&mut net, stream, 53, payload(i, len), &dopts);
+        }
+        assert!(
+            net.run_until(Duration::from_secs(300), |n| ours(n).len() == SIZES.len()
+                && theirs(n).len() == SIZES.len()),
+            "seed {seed}: ours {} theirs {} {:?}",
+            ours(&net).len(),
+            theirs(&net).len(),
+            net.a.stats()
+        );
+        let _ = net.run_until(Duration::from_secs(3), |_| false);
+        let mut got: Vec<usize> = ours(&net)
+            .iter()
+            .map(|m| {
+                String::from_utf8_lossy(&m.data[..m.data.len().min(4)])
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        for m in ours(&net) {
+            let i: usize = String::from_utf8_lossy(&m.data[..m.data.len().min(4)])
+                .split(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(m.data, payload(i, SIZES[i]));
+        }
+        let ordered: Vec<usize> = got.iter().copied().filter(|i| i % 3 != 0).collect();
+        assert!(ordered.windows(2).all(|w| w[0] < w[1]));
+        got.sort_unstable();
+        assert_eq!(got, (0..SIZES.len()).collect::<Vec<_>>());
+        for m in theirs(&net) {
+            let i: usize = String::from_utf8_lossy(&m.payload[..m.payload.len().min(4)])
+                .split(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(m.payload, payload(i, SIZES[i]));
+        }
+        assert_eq!(theirs(&net).len(), SIZES.len());
+    }
+
+    // Small overtakes large, both ways, on a clean path.
+    let mut net = interop_interleaved(true, Link::clean(20), 102);
+    net.a
+        .send(net.now, 1, 53, vec![1u8; 1 << 20], SendOptions::default())
+        .unwrap();
+    net.a
+        .send(net.now, 2, 51, b"small".to_vec(), SendOptions::default())
+        .unwrap();
+    dc_send(
+        &mut net,
+        1,
+        53,
+        vec![1u8; 1 << 20],
+        &DcSendOptions::default(),
+    );
+    dc_send(
+        &mut net,
+        2,
+        51,
+        b"small".to_vec(),
+        &DcSendOptions::default(),
+    );
+    assert!(
+        net.run_until(Duration::from_secs(60), |n| ours(n).len() == 2
+            && theirs(n).len() == 2)
+    );
+    assert_eq!(
+        theirs(&net)[0].stream_id,
+        StreamId(2),
+        "dcsctp got the small one last"
+    );
+    assert_eq!(ours(&net)[0].stream, 2, "we got the small one last");
+
+    // PR-SCTP with I-FORWARD-TSN both ways, then the stream still works.
+    let mut net = interop_interleaved(true, Link::lossy(20, 0.15), 103);
+    for i in 0..100 {
+        let pr = SendOptions {
+            max_retransmits: Some(0),
+            ..SendOptions::default()
+        };
+        net.a.send(net.now, 6, 53, payload(i, 1500), pr).unwrap();
+        let dpr = DcSendOptions {
+            max_retransmissions: Some(0),
+            ..DcSendOptions::default()
+        };
+        dc_send(&mut net, 6, 53, payload(i, 1500), &dpr);
+    }
+    net.a
+        .send(net.now, 6, 53, payload(999, 10), SendOptions::default())
+        .unwrap();
+    dc_send(&mut net, 6, 53, payload(999, 10), &DcSendOptions::default());
+    assert!(
+        net.run_until(Duration::from_secs(600), |x| ours(x)
+            .iter()
+            .any(|m| m.data == payload(999, 10))
+            && theirs(x).iter().any(|m| m.payload == payload(999, 10))),
+        "{:?}",
+        net.a.stats()
+    );
+    for got in [
+        ours(&net)
+            .iter()
+            .map(|m| m.data.clone())
+            .collect::<Vec<_>>(),
+        theirs(&net)
+            .iter()
+            .map(|m| m.payload.clone())
+            .collect::<Vec<_>>(),
+    ] {
+        let idx: Vec<usize> = got
+            .iter()
+            .map(|d| {
+                String::from_utf8_lossy(&d[..4])
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert!(
+            idx.windows(2).all(|w| w[0] < w[1]),
+            "order broken or duplicate: {idx:?}"
+        );
+        assert!(idx.len() < 101);
+    }
+
+    // Stream reset from our side, answered by dcsctp, then reuse.
+    net.a.reset_streams(net.now, &[6]).unwrap();
+    let mut answered = false;
+    assert!(net.run_until(Duration::from_secs(60), |x| {
+        if !answered
+            && dc_events(x)
+                .iter()
+                .any(|e| matches!(e, SocketEvent::OnIncomingStreamReset(_)))
+        {
+            answered = true;
+            x.b.tick(x.now);
+            x.b.sock.reset_streams(&[StreamId(6)]).unwrap();
+        }
+        x.a_events.contains(&Event::OutgoingStreamsReset(vec![6]))
+            && x.a_events.contains(&Event::IncomingStreamsReset(vec![6]))
+    }));
+    let before = (ours(&net).len(), theirs(&net).len());
+    net.a
+        .send(net.now, 6, 53, payload(5, 10), SendOptions::default())
+        .unwrap();
+    dc_send(&mut net, 6, 53, payload(5, 10), &DcSendOptions::default());
+    net.trace = std::env::var("SCTP_TRACE").is_ok();
+    let ok = net.run_until(Duration::from_secs(60), |x| {
+        ours(x).len() == before.0 + 1 && theirs(x).len() == before.1 + 1
+    });
+    if !ok {
+        for l in &net.trace_lines {
+            eprintln!("{l}");
+        }
+    }
+    assert!(
+        ok,
+        "ours {} -> {}, theirs {} -> {}",
+        before.0,
+        ours(&net).len(),
+        before.1,
+        theirs(&net).len()
+    );
+}

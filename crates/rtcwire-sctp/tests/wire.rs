@@ -11,8 +11,9 @@
 use proptest::prelude::*;
 use rtcwire_sctp::wire::{
     self, Abort, Chunk, CookieAck, CookieEcho, Data, ErrorChunk, ForwardTsn, GapBlock, Heartbeat,
-    HeartbeatAck, Init, InitAck, List, Packet, Param, Params, RawChunk, ReConfig, ReconfigParam,
-    ReconfigResult, Sack, Shutdown, ShutdownAck, ShutdownComplete, StreamSsn,
+    HeartbeatAck, IData, IForwardTsn, Init, InitAck, List, Packet, Param, Params, RawChunk,
+    ReConfig, ReconfigParam, ReconfigResult, Sack, Shutdown, ShutdownAck, ShutdownComplete,
+    StreamMid, StreamSsn,
 };
 
 const CRC_VECTORS: &str = include_str!("data/crc_checksums.toml");
@@ -94,6 +95,8 @@ enum Owned {
     ForwardTsn(u32, Vec<(u16, u16)>),
     ReConfig(Vec<OwnedParam>),
     Unknown(u8, u8, Vec<u8>),
+    IData(u8, u32, u16, u32, u32, Vec<u8>),
+    IForwardTsn(u32, Vec<(u16, bool, u32)>),
 }
 
 #[derive(Debug, Clone)]
@@ -167,7 +170,21 @@ fn owned_any() -> impl Strategy<Value = Owned> {
         )
             .prop_map(|(c, s)| Owned::ForwardTsn(c, s)),
         proptest::collection::vec(param_any(), 1..3).prop_map(Owned::ReConfig),
-        (0x40u8..0x80, any::<u8>(), bytes(50)).prop_map(|(t, f, v)| Owned::Unknown(t, f, v)),
+        (0x41u8..0x80, any::<u8>(), bytes(50)).prop_map(|(t, f, v)| Owned::Unknown(t, f, v)),
+        (
+            any::<u8>(),
+            any::<u32>(),
+            any::<u16>(),
+            any::<u32>(),
+            any::<u32>(),
+            proptest::collection::vec(any::<u8>(), 1..200)
+        )
+            .prop_map(|(f, t, s, m, p, d)| Owned::IData(f, t, s, m, p, d)),
+        (
+            any::<u32>(),
+            proptest::collection::vec((any::<u16>(), any::<bool>(), any::<u32>()), 0..20)
+        )
+            .prop_map(|(c, s)| Owned::IForwardTsn(c, s)),
     ]
 }
 
@@ -234,6 +251,7 @@ proptest! {
         let params;
         let gaps: Vec<GapBlock>;
         let entries: Vec<StreamSsn>;
+        let mids: Vec<StreamMid>;
         let mut scratch = Vec::new();
         let chunk = match &o {
             Owned::Data(f, t, s, q, p, d) => Chunk::Data(Data { flags: *f, tsn: *t, stream: *s, ssn: *q, ppid: *p, payload: d }),
@@ -268,6 +286,11 @@ proptest! {
                 Chunk::ReConfig(r)
             }
             Owned::Unknown(t, f, v) => Chunk::Unknown(RawChunk { typ: *t, flags: *f, value: v }),
+            Owned::IData(f, t, s, m, p, d) => Chunk::IData(IData { flags: *f, tsn: *t, stream: *s, mid: *m, ppid_or_fsn: *p, payload: d }),
+            Owned::IForwardTsn(c, s) => {
+                mids = s.iter().map(|&(stream, unordered, mid)| StreamMid { stream, unordered, mid }).collect();
+                Chunk::IForwardTsn(IForwardTsn { new_cumulative_tsn: *c, streams: List::Items(&mids) })
+            }
         };
         check(&chunk);
     }

@@ -14,6 +14,7 @@ use crate::Error;
 const FEATURE_FORWARD_TSN: u8 = 1;
 const FEATURE_RECONFIG: u8 = 2;
 const FEATURE_ZERO_CHECKSUM: u8 = 4;
+const FEATURE_IDATA: u8 = 8;
 /// RFC 9653 error detection method: the lower layer is DTLS.
 const EDMID_DTLS: u32 = 1;
 
@@ -33,6 +34,9 @@ fn features(params: &Params<'_>) -> u8 {
                     }
                     if c == chunk_type::RE_CONFIG {
                         f |= FEATURE_RECONFIG;
+                    }
+                    if c == chunk_type::I_DATA {
+                        f |= FEATURE_IDATA;
                     }
                 }
             }
@@ -91,11 +95,24 @@ impl Association {
     /// Our optional parameters: the extensions we support (PR-SCTP and RE-CONFIG, which
     /// Firefox and Chromium look for).
     fn our_params(&self, out: &mut Vec<u8>) {
-        Param::emit(
-            param_type::SUPPORTED_EXTENSIONS,
-            &[chunk_type::RE_CONFIG, chunk_type::FORWARD_TSN],
-            out,
-        );
+        if self.config.interleaving {
+            Param::emit(
+                param_type::SUPPORTED_EXTENSIONS,
+                &[
+                    chunk_type::RE_CONFIG,
+                    chunk_type::FORWARD_TSN,
+                    chunk_type::I_DATA,
+                    chunk_type::I_FORWARD_TSN,
+                ],
+                out,
+            );
+        } else {
+            Param::emit(
+                param_type::SUPPORTED_EXTENSIONS,
+                &[chunk_type::RE_CONFIG, chunk_type::FORWARD_TSN],
+                out,
+            );
+        }
         Param::emit(param_type::FORWARD_TSN_SUPPORTED, &[], out);
         if self.config.zero_checksum {
             Param::emit(
@@ -263,6 +280,8 @@ impl Association {
         self.peer_forward_tsn = features & FEATURE_FORWARD_TSN != 0;
         self.peer_reconfig = features & FEATURE_RECONFIG != 0;
         self.peer_zero_checksum = features & FEATURE_ZERO_CHECKSUM != 0;
+        self.use_idata = self.config.interleaving && features & FEATURE_IDATA != 0;
+        self.queue.interleave = self.use_idata;
         self.peer_rwnd = peer_a_rwnd as usize;
         // Slow start seeded from the peer's window, in both roles (RFC 9260 §7.2.1).
         self.ssthresh = (peer_a_rwnd as usize).max(4 * self.config.mtu);

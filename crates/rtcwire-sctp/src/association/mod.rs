@@ -78,6 +78,9 @@ pub struct Config {
     /// protects them (error detection method 1). Negotiated per direction: we accept zero
     /// checksums only if we announced it, and send them only to a peer that announced it.
     pub zero_checksum: bool,
+    /// RFC 8260: offer I-DATA; when the peer offers it too, messages of different streams
+    /// interleave (a large message no longer holds back a small one on another stream).
+    pub interleaving: bool,
 }
 
 impl Default for Config {
@@ -105,6 +108,7 @@ impl Default for Config {
             cookie_lifetime: Duration::from_secs(60),
             answer_incoming_reset: true,
             zero_checksum: false,
+            interleaving: false,
         }
     }
 }
@@ -251,6 +255,7 @@ pub struct Association {
     peer_forward_tsn: bool,
     peer_reconfig: bool,
     peer_zero_checksum: bool,
+    use_idata: bool,
     peer_rwnd: usize,
     outbound_streams: u16,
 
@@ -300,6 +305,7 @@ pub struct Association {
     gaps: Vec<GapBlock>,
     dups: Vec<u32>,
     skipped: Vec<StreamSsn>,
+    skipped_mid: Vec<crate::wire::StreamMid>,
 }
 
 impl std::fmt::Debug for Association {
@@ -347,6 +353,7 @@ impl Association {
             peer_forward_tsn: false,
             peer_reconfig: false,
             peer_zero_checksum: false,
+            use_idata: false,
             peer_rwnd: 0,
             outstanding: VecDeque::new(),
             next_tsn: 0,
@@ -382,6 +389,7 @@ impl Association {
             gaps: Vec::new(),
             dups: Vec::new(),
             skipped: Vec::new(),
+            skipped_mid: Vec::new(),
         })
     }
 
@@ -436,6 +444,12 @@ impl Association {
     #[must_use]
     pub fn sends_zero_checksum(&self) -> bool {
         self.peer_zero_checksum
+    }
+
+    /// Whether I-DATA (RFC 8260 interleaving) is in use: both sides offered it.
+    #[must_use]
+    pub fn uses_interleaving(&self) -> bool {
+        self.use_idata
     }
 
     /// Whether the peer supports PR-SCTP (FORWARD TSN).
@@ -685,12 +699,40 @@ impl Association {
                 }
             }
             Chunk::ReConfig(r) => self.on_reconfig(now, &r),
+            Chunk::IData(d) => self.on_idata(&d, data_seen),
+            Chunk::IForwardTsn(f) => {
+                if let (true, Some(rx)) = (self.use_idata, self.rx.as_mut()) {
+                    rx.iforward(f.new_cumulative_tsn, f.streams.iter());
+                    self.sack_due = true;
+                    self.collect_messages();
+                }
+            }
             Chunk::Unknown(_) => {}
         }
         let _ = vtag;
     }
 
     fn on_data(&mut self, d: &crate::wire::Data<'_>, seen: &mut DataSeen) {
+        // DATA after I-DATA was negotiated is a protocol violation: ignored.
+        if self.use_idata {
+            return;
+        }
+        self.on_any_data(d.flags, seen, |rx| rx.accept(d));
+    }
+
+    fn on_idata(&mut self, d: &crate::wire::IData<'_>, seen: &mut DataSeen) {
+        if !self.use_idata {
+            return;
+        }
+        self.on_any_data(d.flags, seen, |rx| rx.accept_idata(d));
+    }
+
+    fn on_any_data(
+        &mut self,
+        flags: u8,
+        seen: &mut DataSeen,
+        accept: impl FnOnce(&mut Receiver) -> recv::Accept,
+    ) {
         if !matches!(
             self.state,
             State::Established | State::ShutdownPending | State::ShutdownSent
@@ -699,10 +741,10 @@ impl Association {
         }
         let Some(rx) = self.rx.as_mut() else { return };
         seen.any = true;
-        if d.flags & crate::wire::data_flags::IMMEDIATE != 0 {
+        if flags & crate::wire::data_flags::IMMEDIATE != 0 {
             seen.immediate = true;
         }
-        match rx.accept(d) {
+        match accept(rx) {
             recv::Accept::InOrder => {}
             recv::Accept::OutOfOrder | recv::Accept::Duplicate | recv::Accept::Dropped => {
                 seen.immediate = true;

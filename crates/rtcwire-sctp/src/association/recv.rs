@@ -48,6 +48,18 @@ struct InStream {
     next_ssn: u16,
     /// Complete ordered messages waiting for earlier ones.
     ready: BTreeMap<u16, Message>,
+    /// I-DATA: the next ordered message identifier, and complete messages waiting.
+    next_mid: u32,
+    ready_mid: BTreeMap<u32, Message>,
+}
+
+/// An I-DATA message being reassembled, by fragment sequence number.
+#[derive(Default)]
+struct IMessage {
+    ppid: u32,
+    last_fsn: Option<u32>,
+    fragments: BTreeMap<u32, Vec<u8>>,
+    bytes: usize,
 }
 
 /// What accepting a DATA chunk did.
@@ -75,6 +87,8 @@ pub(crate) struct Receiver {
     /// Bytes of partial messages per (stream, ordered ssn or unordered).
     partial: HashMap<(u16, Option<u16>), usize>,
     streams: HashMap<u16, InStream>,
+    /// I-DATA messages being reassembled, by (stream, unordered, MID).
+    imessages: BTreeMap<(u16, bool, u32), IMessage>,
     /// Delivered messages the application has not taken yet.
     pub(crate) delivered: VecDeque<Message>,
     /// Bytes held: fragments, ready messages, delivered-but-not-taken.
@@ -102,6 +116,7 @@ impl Receiver {
             fragments: BTreeMap::new(),
             partial: HashMap::new(),
             streams: HashMap::new(),
+            imessages: BTreeMap::new(),
             delivered: VecDeque::new(),
             buffered: 0,
             window,
@@ -176,33 +191,44 @@ impl Receiver {
         true
     }
 
-    /// Takes one DATA chunk.
-    pub(crate) fn accept(&mut self, d: &Data<'_>) -> Accept {
-        let t = self.unwrap(d.tsn);
+    /// TSN bookkeeping shared by DATA and I-DATA: duplicates, the window, the gap table.
+    /// `Ok(in_order)` when the chunk is new and admitted.
+    fn admit(&mut self, tsn: u32, len: usize) -> Result<bool, Accept> {
+        let t = self.unwrap(tsn);
         if self.has(t) {
             if self.dups.len() < MAX_DUPS {
-                self.dups.push(d.tsn);
+                self.dups.push(tsn);
             }
-            return Accept::Duplicate;
+            return Err(Accept::Duplicate);
         }
         if t > self.cum + MAX_TSN_AHEAD {
             self.dropped_chunks += 1;
-            return Accept::Dropped;
+            return Err(Accept::Dropped);
         }
-        let len = d.payload.len();
         let fits = self.buffered + len <= self.window;
         // The chunk that fills the gap at the cumulative TSN may overshoot the window a
         // little, so that a window full of later data can never deadlock.
         let hard_cap = self.window + (self.window / 4).max(64 * 1024);
         if !(fits || t == self.cum + 1 && self.buffered + len <= hard_cap) {
             self.dropped_chunks += 1;
-            return Accept::Dropped;
+            return Err(Accept::Dropped);
         }
         let in_order = t == self.cum + 1;
         if !self.mark(t) {
             self.dropped_chunks += 1;
-            return Accept::Dropped;
+            return Err(Accept::Dropped);
         }
+        Ok(in_order)
+    }
+
+    /// Takes one DATA chunk.
+    pub(crate) fn accept(&mut self, d: &Data<'_>) -> Accept {
+        let t = self.unwrap(d.tsn);
+        let len = d.payload.len();
+        let in_order = match self.admit(d.tsn, len) {
+            Ok(i) => i,
+            Err(a) => return a,
+        };
         if d.stream >= self.inbound_streams {
             // Acknowledged (the TSN is consumed) but not delivered.
             self.dropped_chunks += 1;
@@ -250,6 +276,163 @@ impl Receiver {
             Accept::InOrder
         } else {
             Accept::OutOfOrder
+        }
+    }
+
+    /// Takes one I-DATA chunk (RFC 8260): fragments are keyed by stream, ordering and
+    /// message identifier, so messages of different streams may interleave.
+    pub(crate) fn accept_idata(&mut self, d: &crate::wire::IData<'_>) -> Accept {
+        use crate::wire::data_flags::{BEGIN, END, UNORDERED};
+        let len = d.payload.len();
+        let in_order = match self.admit(d.tsn, len) {
+            Ok(i) => i,
+            Err(a) => return a,
+        };
+        let result = if in_order {
+            Accept::InOrder
+        } else {
+            Accept::OutOfOrder
+        };
+        if d.stream >= self.inbound_streams {
+            self.dropped_chunks += 1;
+            return result;
+        }
+        let unordered = d.flags & UNORDERED != 0;
+        if !unordered {
+            // An ordered message the stream has already moved past (skipped by
+            // I-FORWARD-TSN): nothing will deliver it.
+            let next = self.streams.get(&d.stream).map_or(0, |s| s.next_mid);
+            if (d.mid.wrapping_sub(next) as i32) < 0 {
+                return result;
+            }
+        }
+        let key = (d.stream, unordered, d.mid);
+        if d.flags & (BEGIN | END) == (BEGIN | END) {
+            self.buffered += len;
+            self.complete_mid(
+                Message {
+                    stream: d.stream,
+                    ppid: d.ppid_or_fsn,
+                    unordered,
+                    data: d.payload.to_vec(),
+                },
+                d.mid,
+            );
+            return result;
+        }
+        let m = self.imessages.entry(key).or_default();
+        let fsn = if d.flags & BEGIN != 0 {
+            m.ppid = d.ppid_or_fsn;
+            0
+        } else {
+            d.ppid_or_fsn
+        };
+        if d.flags & END != 0 {
+            m.last_fsn = Some(fsn);
+        }
+        if m.last_fsn.is_some_and(|l| fsn > l) || m.fragments.contains_key(&fsn) {
+            return result;
+        }
+        m.bytes += len;
+        if m.bytes > self.max_message {
+            return Accept::TooLarge;
+        }
+        self.buffered += len;
+        m.fragments.insert(fsn, d.payload.to_vec());
+        let complete = m
+            .last_fsn
+            .is_some_and(|l| u64::from(l) + 1 == m.fragments.len() as u64);
+        if complete {
+            if let Some(m) = self.imessages.remove(&key) {
+                let mut data = Vec::with_capacity(m.bytes);
+                for (_, f) in m.fragments {
+                    data.extend_from_slice(&f);
+                }
+                self.complete_mid(
+                    Message {
+                        stream: d.stream,
+                        ppid: m.ppid,
+                        unordered,
+                        data,
+                    },
+                    d.mid,
+                );
+            }
+        }
+        result
+    }
+
+    /// An I-DATA message is whole: deliver it now (unordered, or next by MID) or hold it.
+    fn complete_mid(&mut self, m: Message, mid: u32) {
+        if m.unordered {
+            self.delivered.push_back(m);
+            return;
+        }
+        let s = self.streams.entry(m.stream).or_default();
+        if mid == s.next_mid {
+            s.next_mid = s.next_mid.wrapping_add(1);
+            self.delivered.push_back(m);
+            Self::drain_ready_mid(s, &mut self.delivered);
+        } else if (mid.wrapping_sub(s.next_mid) as i32) > 0 {
+            s.ready_mid.insert(mid, m);
+        } else {
+            self.buffered = self.buffered.saturating_sub(m.data.len());
+        }
+    }
+
+    fn drain_ready_mid(s: &mut InStream, out: &mut VecDeque<Message>) {
+        while let Some(m) = s.ready_mid.remove(&s.next_mid) {
+            s.next_mid = s.next_mid.wrapping_add(1);
+            out.push_back(m);
+        }
+    }
+
+    /// I-FORWARD-TSN (RFC 8260 §2.3): move the cumulative TSN, and drop the named
+    /// messages (and, on ordered streams, move the next expected MID past them).
+    pub(crate) fn iforward(
+        &mut self,
+        new_cum: u32,
+        entries: impl Iterator<Item = crate::wire::StreamMid>,
+    ) {
+        // An out-of-date I-FORWARD-TSN (a duplicate, or one overtaken by a stream reset)
+        // changes nothing, its entries included (RFC 3758 §3.6).
+        let t = self.unwrap(new_cum);
+        if t <= self.cum || t > self.cum + MAX_TSN_AHEAD {
+            return;
+        }
+        self.forward(new_cum, std::iter::empty());
+        for e in entries.take(usize::from(u16::MAX)) {
+            // Partial messages at or before the MID go.
+            let doomed: Vec<(u16, bool, u32)> = self
+                .imessages
+                .range((e.stream, e.unordered, 0)..=(e.stream, e.unordered, u32::MAX))
+                .map(|(k, _)| *k)
+                .filter(|k| (k.2.wrapping_sub(e.mid) as i32) <= 0)
+                .collect();
+            for k in doomed {
+                if let Some(m) = self.imessages.remove(&k) {
+                    self.buffered = self.buffered.saturating_sub(m.bytes);
+                }
+            }
+            if !e.unordered {
+                let s = self.streams.entry(e.stream).or_default();
+                if (e.mid.wrapping_sub(s.next_mid) as i32) >= 0 {
+                    s.next_mid = e.mid.wrapping_add(1);
+                    let next = s.next_mid;
+                    let stale: Vec<u32> = s
+                        .ready_mid
+                        .keys()
+                        .copied()
+                        .filter(|&k| (k.wrapping_sub(next) as i32) < 0)
+                        .collect();
+                    for k in stale {
+                        if let Some(m) = s.ready_mid.remove(&k) {
+                            self.buffered = self.buffered.saturating_sub(m.data.len());
+                        }
+                    }
+                    Self::drain_ready_mid(s, &mut self.delivered);
+                }
+            }
         }
     }
 
@@ -406,12 +589,14 @@ impl Receiver {
         if streams.is_empty() {
             for s in self.streams.values_mut() {
                 s.next_ssn = 0;
+                s.next_mid = 0;
             }
             return;
         }
         for id in streams {
             if let Some(s) = self.streams.get_mut(id) {
                 s.next_ssn = 0;
+                s.next_mid = 0;
             }
         }
     }

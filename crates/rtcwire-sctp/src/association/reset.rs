@@ -291,6 +291,8 @@ impl Association {
                 for s in &streams {
                     if let Some(out) = self.queue.streams.get_mut(s) {
                         out.next_ssn = 0;
+                        out.next_mid = 0;
+                        out.next_mid_unordered = 0;
                         out.resetting = false;
                     }
                 }

@@ -27,6 +27,9 @@ pub(crate) struct OutMessage {
     pub(crate) offset: usize,
     pub(crate) unordered: bool,
     pub(crate) ssn: u16,
+    /// I-DATA message identifier and next fragment sequence number.
+    pub(crate) mid: u32,
+    pub(crate) next_fsn: u32,
     pub(crate) max_retransmits: Option<u32>,
     pub(crate) expires: Option<Instant>,
 }
@@ -36,6 +39,9 @@ pub(crate) struct OutStream {
     queue: VecDeque<OutMessage>,
     pub(crate) buffered: usize,
     pub(crate) next_ssn: u16,
+    /// I-DATA: next message identifiers, ordered and unordered (RFC 8260 §2.1).
+    pub(crate) next_mid: u32,
+    pub(crate) next_mid_unordered: u32,
     pub(crate) low_threshold: usize,
     /// A reset was asked for: no new messages until it completes.
     pub(crate) resetting: bool,
@@ -49,6 +55,8 @@ pub(crate) struct Fragment {
     pub(crate) flags: u8,
     pub(crate) data: Bytes,
     pub(crate) msg: u64,
+    pub(crate) mid: u32,
+    pub(crate) fsn: u32,
     pub(crate) max_retransmits: Option<u32>,
     pub(crate) expires: Option<Instant>,
 }
@@ -66,6 +74,8 @@ pub(crate) struct SendQueue {
     pub(crate) stream_limit: usize,
     /// Messages dropped by PR-SCTP before any of their bytes were sent.
     pub(crate) abandoned_unsent: u64,
+    /// I-DATA in use: fragments of different streams' messages may interleave.
+    pub(crate) interleave: bool,
 }
 
 /// Low-water crossings caused by a dequeue.
@@ -87,6 +97,7 @@ impl SendQueue {
             total_limit,
             stream_limit,
             abandoned_unsent: 0,
+            interleave: false,
         }
     }
 
@@ -128,6 +139,8 @@ impl SendQueue {
             offset: 0,
             unordered: opts.unordered,
             ssn: 0,
+            mid: 0,
+            next_fsn: 0,
             max_retransmits: opts.max_retransmits,
             expires: opts.lifetime.and_then(|l| now.checked_add(l)),
         });
@@ -151,7 +164,7 @@ impl SendQueue {
 
     /// Picks the stream to serve next: the one mid-message, else round robin.
     fn pick(&self) -> Option<u16> {
-        if let Some(c) = self.current {
+        if let Some(c) = self.current.filter(|_| !self.interleave) {
             return Some(c);
         }
         let nonempty = |(&id, s): (&u16, &OutStream)| (!s.queue.is_empty()).then_some(id);
@@ -185,6 +198,17 @@ impl SendQueue {
                 m.ssn = s.next_ssn;
                 s.next_ssn = s.next_ssn.wrapping_add(1);
             }
+            if begin {
+                let counter = if m.unordered {
+                    &mut s.next_mid_unordered
+                } else {
+                    &mut s.next_mid
+                };
+                m.mid = *counter;
+                *counter = counter.wrapping_add(1);
+            }
+            let fsn = m.next_fsn;
+            m.next_fsn = m.next_fsn.wrapping_add(1);
             let n = max.max(1).min(m.data.len() - m.offset);
             let data = m.data.slice(m.offset..m.offset + n);
             m.offset += n;
@@ -206,6 +230,8 @@ impl SendQueue {
                 flags,
                 data,
                 msg: m.id,
+                mid: m.mid,
+                fsn,
                 max_retransmits: m.max_retransmits,
                 expires: m.expires,
             };
@@ -222,18 +248,19 @@ impl SendQueue {
         None
     }
 
-    /// PR-SCTP gave up on message `msg`: drop its unsent rest, if it is the one mid-send.
-    /// Returns whether a rest was dropped (the message was partly sent).
-    pub(crate) fn discard_current(&mut self, msg: u64, lows: &mut Lows) -> bool {
-        let Some(id) = self.current else { return false };
-        let Some(s) = self.streams.get_mut(&id) else {
+    /// PR-SCTP gave up on message `msg` of `stream`: drop its unsent rest if it is partly
+    /// sent (at the head of its stream). Returns whether a rest was dropped.
+    pub(crate) fn discard_current(&mut self, msg: u64, stream: u16, lows: &mut Lows) -> bool {
+        let Some(s) = self.streams.get_mut(&stream) else {
             return false;
         };
-        if s.queue.front().is_some_and(|m| m.id == msg) {
+        if s.queue.front().is_some_and(|m| m.id == msg && m.offset > 0) {
             if let Some(m) = s.queue.pop_front() {
                 let rest = m.data.len() - m.offset;
-                self.current = None;
-                self.account(id, rest, lows);
+                if self.current == Some(stream) {
+                    self.current = None;
+                }
+                self.account(stream, rest, lows);
                 return true;
             }
         }
@@ -255,6 +282,8 @@ pub(crate) struct Sent {
     pub(crate) flags: u8,
     pub(crate) data: Bytes,
     pub(crate) msg: u64,
+    pub(crate) mid: u32,
+    pub(crate) fsn: u32,
     pub(crate) max_retransmits: Option<u32>,
     pub(crate) expires: Option<Instant>,
     pub(crate) sent_at: Instant,

@@ -175,6 +175,39 @@ impl Association {
         if self.adv_ack <= self.cum_ack {
             return;
         }
+        if self.use_idata {
+            // I-FORWARD-TSN names ordered and unordered messages alike (RFC 8260 §2.3).
+            self.skipped_mid.clear();
+            for s in self.outstanding.iter() {
+                if s.tsn > self.adv_ack {
+                    break;
+                }
+                if !s.abandoned {
+                    continue;
+                }
+                let unordered = s.flags & crate::wire::data_flags::UNORDERED != 0;
+                match self
+                    .skipped_mid
+                    .iter_mut()
+                    .find(|e| e.stream == s.stream && e.unordered == unordered)
+                {
+                    Some(e) => e.mid = s.mid,
+                    None => self.skipped_mid.push(crate::wire::StreamMid {
+                        stream: s.stream,
+                        unordered,
+                        mid: s.mid,
+                    }),
+                }
+            }
+            let room = limit.saturating_sub(buf.len() + 8) / 8;
+            let n = self.skipped_mid.len().min(room);
+            crate::wire::IForwardTsn {
+                new_cumulative_tsn: self.adv_ack as u32,
+                streams: List::Items(self.skipped_mid.get(..n).unwrap_or(&[])),
+            }
+            .emit(buf);
+            return;
+        }
         self.skipped.clear();
         for s in self.outstanding.iter() {
             if s.tsn > self.adv_ack {
@@ -201,20 +234,25 @@ impl Association {
 
     fn write_data(&mut self, now: Instant, buf: &mut Vec<u8>, limit: usize) {
         let ignore_cwnd = std::mem::take(&mut self.fast_rtx_now);
+        let data_header = if self.use_idata {
+            crate::wire::IDATA_HEADER_LEN
+        } else {
+            DATA_HEADER_LEN
+        };
         // Retransmissions first, in TSN order.
         let mut sent_any = false;
         for s in self.outstanding.iter_mut() {
             if !s.retransmit || s.abandoned || s.acked {
                 continue;
             }
-            let need = padded(4 + DATA_HEADER_LEN + s.len());
+            let need = padded(4 + data_header + s.len());
             if buf.len() + need > limit {
                 break;
             }
             if !ignore_cwnd && self.flight >= self.cwnd {
                 break;
             }
-            write_data_chunk(buf, s);
+            write_data_chunk(buf, s, self.use_idata);
             s.retransmit = false;
             s.in_flight = true;
             s.misses = 0;
@@ -239,7 +277,7 @@ impl Association {
                 break;
             }
             // A multiple of four, so that the padded chunk stays within the MTU.
-            let room = limit.saturating_sub(buf.len() + 4 + DATA_HEADER_LEN) & !3;
+            let room = limit.saturating_sub(buf.len() + 4 + data_header) & !3;
             if room < MIN_FRAGMENT && buf.len() > HEADER_LEN {
                 break;
             }
@@ -255,6 +293,8 @@ impl Association {
                 flags: frag.flags,
                 data: frag.data,
                 msg: frag.msg,
+                mid: frag.mid,
+                fsn: frag.fsn,
                 max_retransmits: frag.max_retransmits,
                 expires: frag.expires,
                 sent_at: now,
@@ -266,7 +306,7 @@ impl Association {
                 misses: 0,
                 fast_retransmitted: false,
             };
-            write_data_chunk(buf, &s);
+            write_data_chunk(buf, &s, self.use_idata);
             self.next_tsn += 1;
             self.flight += s.len();
             self.peer_rwnd = self.peer_rwnd.saturating_sub(s.len());
@@ -486,6 +526,7 @@ impl Association {
         let mut lows = Lows::default();
         for m in &msgs {
             let mut last = None;
+            let mut last_ids = None;
             for f in self.outstanding.iter_mut().filter(|f| f.msg == *m) {
                 f.abandoned = true;
                 f.retransmit = false;
@@ -501,8 +542,10 @@ impl Association {
                     f.max_retransmits,
                     f.expires,
                 ));
+                last_ids = Some((f.mid, f.fsn));
             }
-            if self.queue.discard_current(*m, &mut lows) {
+            let stream = last.map_or(0, |l| l.0);
+            if last.is_some() && self.queue.discard_current(*m, stream, &mut lows) {
                 // The message's end was never sent. The peer may hold its first fragments
                 // and even acknowledge past them, so an abandoned placeholder END with a
                 // TSN of its own keeps the FORWARD TSN (and its stream / SSN entry) needed
@@ -517,6 +560,8 @@ impl Association {
                         flags: crate::wire::data_flags::END | unordered,
                         data: bytes::Bytes::new(),
                         msg: *m,
+                        mid: last_ids.map_or(0, |i| i.0),
+                        fsn: last_ids.map_or(0, |i| i.1.wrapping_add(1)),
                         max_retransmits,
                         expires,
                         sent_at: now,
@@ -713,10 +758,22 @@ impl Association {
     }
 }
 
-fn write_data_chunk(buf: &mut Vec<u8>, s: &Sent) {
+fn write_data_chunk(buf: &mut Vec<u8>, s: &Sent, idata: bool) {
     let start = buf.len();
-    emit_chunk_header(buf, chunk_type::DATA, s.flags, DATA_HEADER_LEN + s.len());
-    crate::wire::emit_data_header(buf, s.tsn as u32, s.stream, s.ssn, s.ppid);
+    if idata {
+        let begin = s.flags & crate::wire::data_flags::BEGIN != 0;
+        emit_chunk_header(
+            buf,
+            chunk_type::I_DATA,
+            s.flags,
+            crate::wire::IDATA_HEADER_LEN + s.len(),
+        );
+        let ppid_or_fsn = if begin { s.ppid } else { s.fsn };
+        crate::wire::emit_idata_header(buf, s.tsn as u32, s.stream, s.mid, ppid_or_fsn);
+    } else {
+        emit_chunk_header(buf, chunk_type::DATA, s.flags, DATA_HEADER_LEN + s.len());
+        crate::wire::emit_data_header(buf, s.tsn as u32, s.stream, s.ssn, s.ppid);
+    }
     buf.extend_from_slice(&s.data);
     let len = buf.len() - start;
     buf.resize(start + padded(len), 0);

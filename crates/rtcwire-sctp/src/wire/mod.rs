@@ -14,6 +14,7 @@ mod cookie;
 mod data;
 mod forward_tsn;
 mod heartbeat;
+mod idata;
 mod init;
 mod list;
 mod reconfig;
@@ -27,6 +28,8 @@ pub(crate) use data::emit_header as emit_data_header;
 pub use data::{flags as data_flags, Data, DATA_HEADER_LEN};
 pub use forward_tsn::{ForwardTsn, StreamSsn};
 pub use heartbeat::{Heartbeat, HeartbeatAck};
+pub(crate) use idata::emit_header as emit_idata_header;
+pub use idata::{IData, IForwardTsn, StreamMid, IDATA_HEADER_LEN};
 pub use init::{param_type, Init, InitAck, Param, Params};
 pub use list::{Item, List};
 pub use reconfig::{param_type as reconfig_param_type, ReConfig, ReconfigParam, ReconfigResult};
@@ -72,6 +75,10 @@ pub mod chunk_type {
     pub const RE_CONFIG: u8 = 130;
     /// Forward cumulative TSN (RFC 3758).
     pub const FORWARD_TSN: u8 = 192;
+    /// I-DATA (RFC 8260).
+    pub const I_DATA: u8 = 64;
+    /// I-FORWARD-TSN (RFC 8260).
+    pub const I_FORWARD_TSN: u8 = 194;
 }
 
 /// Pads `len` up to a multiple of four.
@@ -328,6 +335,10 @@ pub enum Chunk<'a> {
     ForwardTsn(ForwardTsn<'a>),
     /// RE-CONFIG.
     ReConfig(ReConfig<'a>),
+    /// I-DATA (RFC 8260).
+    IData(IData<'a>),
+    /// I-FORWARD-TSN (RFC 8260).
+    IForwardTsn(IForwardTsn<'a>),
     /// A chunk type this crate does not know; kept as it was.
     Unknown(RawChunk<'a>),
 }
@@ -352,6 +363,8 @@ impl<'a> Chunk<'a> {
             t::SHUTDOWN_COMPLETE => Chunk::ShutdownComplete(ShutdownComplete::parse(raw)),
             t::FORWARD_TSN => Chunk::ForwardTsn(ForwardTsn::parse(raw)?),
             t::RE_CONFIG => Chunk::ReConfig(ReConfig::parse(raw)?),
+            t::I_DATA => Chunk::IData(IData::parse(raw)?),
+            t::I_FORWARD_TSN => Chunk::IForwardTsn(IForwardTsn::parse(raw)?),
             _ => Chunk::Unknown(*raw),
         })
     }
@@ -375,6 +388,8 @@ impl<'a> Chunk<'a> {
                     Chunk::CookieEcho(c) => c.cookie.len(),
                     Chunk::ForwardTsn(c) => c.value_len(),
                     Chunk::ReConfig(c) => c.params.len(),
+                    Chunk::IData(c) => c.value_len(),
+                    Chunk::IForwardTsn(c) => c.value_len(),
                     Chunk::Unknown(c) => c.value.len(),
                 },
         )
@@ -398,6 +413,8 @@ impl<'a> Chunk<'a> {
             Chunk::ShutdownComplete(c) => c.emit(buf),
             Chunk::ForwardTsn(c) => c.emit(buf),
             Chunk::ReConfig(c) => c.emit(buf),
+            Chunk::IData(c) => c.emit(buf),
+            Chunk::IForwardTsn(c) => c.emit(buf),
             Chunk::Unknown(c) => c.emit(buf),
         }
     }
