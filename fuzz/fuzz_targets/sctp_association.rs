@@ -19,8 +19,13 @@ fn config() -> Config {
     }
 }
 
-fn new(seed: u64, now: Instant) -> Association {
-    Association::new(config(), Box::new(SeededRng::new(seed)), now).expect("rng")
+fn new(seed: u64, now: Instant, interleaving: bool) -> Association {
+    let cfg = Config {
+        interleaving,
+        zero_checksum: interleaving,
+        ..config()
+    };
+    Association::new(cfg, Box::new(SeededRng::new(seed)), now).expect("rng")
 }
 
 /// Moves packets both ways until quiet; returns the tag of the last packet to `b`.
@@ -54,8 +59,10 @@ fuzz_target!(|data: &[u8]| {
     // The only real-clock reading: a base for virtual time.
     #[allow(clippy::disallowed_methods)]
     let mut now = Instant::now();
-    let mut peer = new(1, now);
-    let mut target = new(2, now);
+    // Bit 5 of the selector: both sides offer I-DATA and zero checksum.
+    let extensions = mode & 0x20 != 0;
+    let mut peer = new(1, now, extensions);
+    let mut target = new(2, now, extensions);
     let mut tag = 0u32;
     match mode % 3 {
         0 => {}

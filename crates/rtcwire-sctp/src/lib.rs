@@ -15,8 +15,9 @@
 //! and immediate SACK, RTO (§6.3, Karn), fast retransmit, slow start / congestion avoidance
 //! seeded from the peer's window, heartbeats, failure after Association.Max.Retrans,
 //! graceful shutdown and abort, stream reset (RFC 6525) answered the way WebRTC peers
-//! expect, PR-SCTP (RFC 3758: FORWARD TSN, limited retransmissions and lifetime), and a
-//! bounded send buffer with buffered-amount-low events.
+//! expect, PR-SCTP (RFC 3758: FORWARD TSN, limited retransmissions and lifetime), I-DATA
+//! message interleaving (RFC 8260), zero checksum (RFC 9653), and a bounded send buffer
+//! with buffered-amount-low events.
 //!
 //! # Run loop
 //!
@@ -75,10 +76,11 @@
 //!
 //! # Not (yet) supported
 //!
-//! Restart of an established association (§5.2.2 / §5.2.4 case A), I-DATA interleaving
-//! (RFC 8260), RACK-style loss detection and CUBIC, add-streams and SSN/TSN reset requests,
-//! reneging of gap-acknowledged data. Zero checksum (RFC 9653) is supported
-//! through [`Config::zero_checksum`].
+//! Restart of an established association (§5.2.2 / §5.2.4 case A), RACK-style loss
+//! detection and CUBIC, add-streams and SSN/TSN reset requests, reneging of
+//! gap-acknowledged data. Zero checksum (RFC 9653) and message interleaving (RFC 8260
+//! I-DATA) are supported, off by default: [`Config::zero_checksum`],
+//! [`Config::interleaving`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

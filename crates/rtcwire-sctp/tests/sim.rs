@@ -88,8 +88,14 @@ fn index(data: &[u8]) -> (u16, usize) {
 
 #[test]
 fn hostile_link_every_message_exactly_once_in_order() {
-    for seed in 1..=5u64 {
-        let mut p = pair(seed, hostile(), config());
+    for seed in 1..=6u64 {
+        // Even seeds with I-DATA interleaving (RFC 8260) negotiated.
+        let cfg = Config {
+            interleaving: seed % 2 == 0,
+            ..config()
+        };
+        let mut p = pair(seed, hostile(), cfg);
+        assert_eq!(p.sim.endpoint(p.a).uses_interleaving(), seed % 2 == 0);
         let now = p.sim.now();
         let n = 80;
         let len = |s: u16, i: usize| 1 + (i * 733 + usize::from(s) * 97) % 9000;
