@@ -1,6 +1,7 @@
 #![no_main]
 //! set_remote_description with arbitrary text, as an offer (then create_answer, whose text
-//! must parse) and as the answer to our offer. Nothing panics; a refused description
+//! must parse), as the answer to our offer, and as a later offer (renegotiation, ICE
+//! restart) after a real browser offer was answered. Nothing panics; a refused description
 //! leaves the signaling state where it was.
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -21,7 +22,14 @@ fuzz_target!(|data: &[u8]| {
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut pc = PeerConnection::new(Config::seeded(1, certificate()), now).expect("session");
-    if mode % 2 == 0 {
+    if mode % 3 == 2 {
+        let first = include_str!("../../testdata/sdp/chromium-offer-dc.sdp");
+        pc.set_remote_description(SessionDescription::offer(first))
+            .expect("Chromium's offer applies");
+        let answer = pc.create_answer().expect("answer");
+        pc.set_local_description(answer).expect("our own answer applies");
+    }
+    if mode % 3 != 1 {
         match pc.set_remote_description(SessionDescription::offer(text)) {
             Ok(()) => {
                 assert_eq!(pc.signaling_state(), SignalingState::HaveRemoteOffer);
