@@ -16,7 +16,8 @@ pub struct Config {
     /// operating system's randomness, also when `seed` is set: give one here to replay).
     pub certificate: Option<Certificate>,
     /// ICE settings (STUN and TURN servers, timers, limits). `controlling` is ignored: the
-    /// offerer controls.
+    /// offerer controls (an ICE-lite agent never does). `lite` makes this session an
+    /// ICE-lite server (`a=ice-lite` in its descriptions): it answers checks, sends none.
     pub ice: rtcwire_ice::Config,
     /// SCTP settings. `max_message_size` is what our SDP offers as `a=max-message-size`;
     /// the ports and the remote maximum come from SDP.

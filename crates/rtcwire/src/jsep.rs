@@ -181,6 +181,8 @@ pub(crate) struct LocalParams<'a> {
     pub(crate) max_message_size: u64,
     pub(crate) candidates: &'a [String],
     pub(crate) end_of_candidates: bool,
+    /// We are an ICE-lite agent (`a=ice-lite`).
+    pub(crate) ice_lite: bool,
 }
 
 fn data_section<'a>(mid: &'a str, local: &LocalParams<'a>) -> Media<'a> {
@@ -204,9 +206,10 @@ fn data_section<'a>(mid: &'a str, local: &LocalParams<'a>) -> Media<'a> {
 
 /// Our offer: one data section, mid "0", BUNDLEd.
 pub(crate) fn write_offer(mid: &str, local: &LocalParams<'_>) -> Result<String, Error> {
-    let desc = Description::new(local.session_id, local.session_version)
+    let mut desc = Description::new(local.session_id, local.session_version)
         .with_group(Group::bundle([mid]))
         .with_media(data_section(mid, local));
+    desc.ice_lite = local.ice_lite;
     Ok(desc.to_sdp()?.as_str().to_owned())
 }
 
@@ -217,6 +220,7 @@ pub(crate) fn write_mirrored(
     local: &LocalParams<'_>,
 ) -> Result<String, Error> {
     let mut desc = Description::new(local.session_id, local.session_version);
+    desc.ice_lite = local.ice_lite;
     if let Some(mid) = remote.data_mid() {
         desc = desc.with_group(Group::bundle([mid]));
     }

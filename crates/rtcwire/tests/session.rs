@@ -597,3 +597,28 @@ fn an_mdns_candidate_is_resolved_by_the_driver_and_connects() {
     let ok = duo.run_until(Duration::from_secs(10), |d| d.opened(true).contains(&ca));
     assert!(ok, "{}", duo.sim.report());
 }
+
+#[test]
+fn an_ice_lite_server_answers_a_full_agent() {
+    let mut duo = Duo::with_configs(
+        20,
+        lossy(),
+        Signaling::Trickle,
+        |_| {},
+        |b| b.ice.lite = true,
+    );
+    let (ca, cb) = duo.connect_with_channel();
+    let answer = duo
+        .sim
+        .endpoint(duo.b)
+        .local_description()
+        .unwrap()
+        .sdp
+        .clone();
+    assert!(answer.contains("a=ice-lite"), "{answer}");
+    // The lite side never checks: everything it sent over ICE was responses.
+    let lite = duo.sim.endpoint(duo.b).ice_agent().stats();
+    assert_eq!(lite.checks_sent, 0);
+    assert!(lite.requests_received > 0);
+    echo_all(&mut duo, ca, cb, &[Payload::Text("lite".into())]);
+}

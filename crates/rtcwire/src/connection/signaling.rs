@@ -43,6 +43,7 @@ impl PeerConnection {
             max_message_size: u64::try_from(self.sctp_config.max_message_size).unwrap_or(u64::MAX),
             candidates: &self.local_candidates,
             end_of_candidates: self.local_candidates_done,
+            ice_lite: self.ice_config.lite,
         }
     }
 

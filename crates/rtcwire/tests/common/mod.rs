@@ -53,11 +53,26 @@ pub struct Duo {
 
 impl Duo {
     pub fn new(seed: u64, link: LinkConfig, signaling: Signaling) -> Duo {
+        Self::with_configs(seed, link, signaling, |_| {}, |_| {})
+    }
+
+    /// As `new`, with each side's configuration adjusted first.
+    pub fn with_configs(
+        seed: u64,
+        link: LinkConfig,
+        signaling: Signaling,
+        fa: impl FnOnce(&mut Config),
+        fb: impl FnOnce(&mut Config),
+    ) -> Duo {
         let (ca, cb) = certificates().clone();
         let mut sim = Sim::new(seed);
         let now = sim.now();
-        let pa = PeerConnection::new(Config::seeded(seed ^ 0xa, ca), now).unwrap();
-        let pb = PeerConnection::new(Config::seeded(seed ^ 0xb, cb), now).unwrap();
+        let mut config_a = Config::seeded(seed ^ 0xa, ca);
+        fa(&mut config_a);
+        let mut config_b = Config::seeded(seed ^ 0xb, cb);
+        fb(&mut config_b);
+        let pa = PeerConnection::new(config_a, now).unwrap();
+        let pb = PeerConnection::new(config_b, now).unwrap();
         let a = sim.add_host(addr(ADDR_A), pa);
         let b = sim.add_host(addr(ADDR_B), pb);
         let link = sim.link(a, b, link);
