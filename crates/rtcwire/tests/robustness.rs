@@ -163,3 +163,86 @@ fn binding_request(username: &str) -> Vec<u8> {
     m.extend_from_slice(&user);
     m
 }
+
+/// Two sessions on an in-memory wire, drained with a lent buffer that already holds
+/// `prefix` bytes: every datagram is appended after them (so the DTLS records take the
+/// copying path through ICE, not the buffer trade), and the channel still opens.
+fn in_memory_session(prefix: usize) {
+    use rtcwire::{Config, DataChannelInit, Output, PeerConnection};
+    use std::net::SocketAddr;
+    let (ca, cb) = common::certificates().clone();
+    #[allow(clippy::disallowed_methods)] // virtual time below starts anywhere
+    let start = std::time::Instant::now();
+    let (addr_a, addr_b) = (addr(ADDR_A), addr(ADDR_B));
+    let mut a = PeerConnection::new(Config::seeded(1, ca), start).unwrap();
+    let mut b = PeerConnection::new(Config::seeded(2, cb), start).unwrap();
+    let chat = a
+        .create_data_channel("chat", DataChannelInit::default())
+        .unwrap();
+    let offer = a.create_offer().unwrap();
+    a.set_local_description(offer.clone()).unwrap();
+    b.set_remote_description(offer).unwrap();
+    let answer = b.create_answer().unwrap();
+    b.set_local_description(answer.clone()).unwrap();
+    a.set_remote_description(answer).unwrap();
+    a.add_local_candidate(addr_a).unwrap();
+    b.add_local_candidate(addr_b).unwrap();
+    let mut now = start;
+    let mut wire: Vec<(SocketAddr, SocketAddr, Vec<u8>)> = Vec::new();
+    let drain = |pc: &mut PeerConnection, wire: &mut Vec<_>, events: &mut Vec<Event>| {
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            buf.resize(prefix, 0xee);
+            match pc.poll_output(&mut buf) {
+                Output::Transmit(t) => {
+                    assert_eq!(buf.len(), prefix + t.size, "appended after the prefix");
+                    assert!(buf[..prefix].iter().all(|&b| b == 0xee));
+                    wire.push((
+                        t.source.unwrap(),
+                        t.destination.unwrap(),
+                        buf[prefix..].to_vec(),
+                    ));
+                }
+                Output::Event(e) => events.push(e),
+                Output::Timeout(t) => return t,
+            }
+        }
+    };
+    let (mut ea, mut eb) = (Vec::new(), Vec::new());
+    for _ in 0..1000 {
+        let next = drain(&mut a, &mut wire, &mut ea).min(drain(&mut b, &mut wire, &mut eb));
+        for e in ea.drain(..) {
+            match e {
+                Event::IceCandidate(c) => b.add_ice_candidate(&c).unwrap(),
+                Event::ChannelOpen(id) if id == chat => return,
+                _ => {}
+            }
+        }
+        for e in eb.drain(..) {
+            if let Event::IceCandidate(c) = e {
+                a.add_ice_candidate(&c).unwrap();
+            }
+        }
+        if wire.is_empty() {
+            now = now.max(next);
+            a.handle_input(Input::Timeout(now)).unwrap();
+            b.handle_input(Input::Timeout(now)).unwrap();
+        }
+        for (from, to, bytes) in wire.drain(..) {
+            let pc = if to == addr_a { &mut a } else { &mut b };
+            let _ = pc.handle_input(Input::Receive(now, Datagram::udp(from, to, &bytes)));
+        }
+    }
+    panic!("the channel did not open");
+}
+
+#[test]
+fn datagrams_are_appended_to_a_lent_buffer_that_is_not_empty() {
+    in_memory_session(5);
+}
+
+#[test]
+fn datagrams_fill_an_empty_lent_buffer() {
+    in_memory_session(0);
+}

@@ -111,6 +111,9 @@ pub struct PeerConnection {
     dtls_connected: bool,
     /// ICE has selected a pair (cheaper to ask than `Agent::selected_pair`, which clones).
     ice_has_pair: bool,
+    /// Source and destination of the selected pair when it is UDP between host
+    /// candidates' bases: DTLS records then go straight into the caller's buffer.
+    direct_path: Option<(SocketAddr, SocketAddr)>,
     cipher_suite: Option<rtcwire_dtls::CipherSuite>,
     dtls_failed: bool,
     sctp: Option<Association>,
@@ -222,6 +225,7 @@ impl PeerConnection {
             dtls_role: None,
             dtls_connected: false,
             ice_has_pair: false,
+            direct_path: None,
             cipher_suite: None,
             dtls_failed: false,
             sctp: None,
@@ -412,6 +416,18 @@ impl PeerConnection {
         }
         self.seal_sctp(now);
         let dtls = self.dtls.as_mut()?;
+        if let (Some((source, destination)), true) = (self.direct_path, buf.is_empty()) {
+            // A UDP host pair needs no wrapping: DTLS hands its sealed record over by
+            // trading buffers with the empty one lent to us, so nothing is copied.
+            let t = dtls.poll_transmit(now, buf)?;
+            return Some(Transmit {
+                transport: rtcwire_proto::Transport::Udp,
+                source: Some(source),
+                destination: Some(destination),
+                size: t.size,
+                segment_size: None,
+            });
+        }
         loop {
             self.record.clear();
             let t = dtls.poll_transmit(now, &mut self.record)?;
@@ -494,6 +510,7 @@ impl PeerConnection {
                 rtcwire_ice::Event::StateChanged(s) => {
                     if matches!(s, IceState::Failed | IceState::Closed) {
                         self.ice_has_pair = false;
+                        self.direct_path = None;
                     }
                     let s = map_ice_state(s);
                     if s != self.ice_state {
@@ -503,6 +520,10 @@ impl PeerConnection {
                 }
                 rtcwire_ice::Event::SelectedPairChanged(p) => {
                     self.ice_has_pair = true;
+                    // Relayed (TURN) and TCP pairs go through `Agent::send`, which wraps.
+                    self.direct_path = (p.local.kind == rtcwire_ice::CandidateKind::Host
+                        && p.local.transport == rtcwire_proto::Transport::Udp)
+                        .then_some((p.local.address, p.remote.address));
                     tracing::debug!(local = %p.local.address, remote = %p.remote.address, "selected pair");
                 }
                 _ => {}
