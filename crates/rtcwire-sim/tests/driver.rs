@@ -240,5 +240,9 @@ fn an_endpoint_taken_out_keeps_its_state_and_its_host_refuses_what_arrives() {
     assert!(sim.take_endpoint(b).is_none(), "taken once");
     sim.endpoint_mut(a).send("two");
     let _ = sim.run_for(Duration::from_secs(1));
-    assert_eq!(sim.stats().rejected, 1, "the emptied host refuses the datagram");
+    assert_eq!(
+        sim.stats().rejected,
+        1,
+        "the emptied host refuses the datagram"
+    );
 }
