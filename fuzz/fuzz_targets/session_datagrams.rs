@@ -66,7 +66,9 @@ fn connected(now: &mut Instant) -> Option<(PeerConnection, PeerConnection)> {
     let (ca, cb) = certificates();
     let mut a = PeerConnection::new(Config::seeded(1, ca), *now).ok()?;
     let mut b = PeerConnection::new(Config::seeded(2, cb), *now).ok()?;
-    let chat = a.create_data_channel("chat", DataChannelInit::default()).ok()?;
+    let chat = a
+        .create_data_channel("chat", DataChannelInit::default())
+        .ok()?;
     let offer = a.create_offer().ok()?;
     a.set_local_description(offer.clone()).ok()?;
     b.set_remote_description(offer).ok()?;
@@ -130,7 +132,11 @@ fuzz_target!(|data: &[u8]| {
             peer_action(&mut a, &mut b, &mut now, sel, body);
             continue;
         }
-        let from = if sel & 1 == 0 { addr(B) } else { addr(STRANGER) };
+        let from = if sel & 1 == 0 {
+            addr(B)
+        } else {
+            addr(STRANGER)
+        };
         let mut bytes = Vec::with_capacity(body.len() + 13);
         if sel & 2 != 0 {
             // A DTLS 1.2 application-data record header, epoch 1.
@@ -146,7 +152,11 @@ fuzz_target!(|data: &[u8]| {
         let before = a.stats().refused_datagrams;
         match a.handle_input(Input::Receive(now, Datagram::udp(from, addr(A), &bytes))) {
             Ok(()) => {}
-            Err(_) => assert_eq!(a.stats().refused_datagrams, before + 1, "refusals are counted"),
+            Err(_) => assert_eq!(
+                a.stats().refused_datagrams,
+                before + 1,
+                "refusals are counted"
+            ),
         }
         let _ = drain(&mut a, &mut wire, &mut events);
         // What a peer sends cannot pile up: the application drains events each time.
@@ -158,14 +168,18 @@ fuzz_target!(|data: &[u8]| {
 
 /// B does something a peer may do; datagrams go both ways (every fourth one from B lost
 /// when selector bit 7 is set) until both sides are quiet.
-fn peer_action(a: &mut PeerConnection, b: &mut PeerConnection, now: &mut Instant, sel: u8, body: &[u8]) {
-    let channels: Vec<rtcwire::ChannelId> = b
-        .get_stats()
-        .data_channels
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    let pick = channels.get(usize::from(sel >> 4) % channels.len().max(1)).copied();
+fn peer_action(
+    a: &mut PeerConnection,
+    b: &mut PeerConnection,
+    now: &mut Instant,
+    sel: u8,
+    body: &[u8],
+) {
+    let channels: Vec<rtcwire::ChannelId> =
+        b.get_stats().data_channels.iter().map(|c| c.id).collect();
+    let pick = channels
+        .get(usize::from(sel >> 4) % channels.len().max(1))
+        .copied();
     match (sel >> 4) & 3 {
         0 => {
             let label = String::from_utf8_lossy(body);

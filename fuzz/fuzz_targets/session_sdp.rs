@@ -16,7 +16,9 @@ fn certificate() -> Certificate {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let text = String::from_utf8_lossy(rest).into_owned();
     // The only real-clock reading: a base for virtual time.
     #[allow(clippy::disallowed_methods)]
@@ -27,22 +29,27 @@ fuzz_target!(|data: &[u8]| {
         pc.set_remote_description(SessionDescription::offer(first))
             .expect("Chromium's offer applies");
         let answer = pc.create_answer().expect("answer");
-        pc.set_local_description(answer).expect("our own answer applies");
+        pc.set_local_description(answer)
+            .expect("our own answer applies");
     }
     if mode % 3 != 1 {
         match pc.set_remote_description(SessionDescription::offer(text)) {
             Ok(()) => {
                 assert_eq!(pc.signaling_state(), SignalingState::HaveRemoteOffer);
-                let answer = pc.create_answer().expect("an applied offer can be answered");
+                let answer = pc
+                    .create_answer()
+                    .expect("an applied offer can be answered");
                 rtcwire_sdp::Sdp::parse(&answer.sdp).expect("our answer parses");
-                pc.set_local_description(answer).expect("our own answer applies");
+                pc.set_local_description(answer)
+                    .expect("our own answer applies");
                 assert_eq!(pc.signaling_state(), SignalingState::Stable);
             }
             Err(_) => assert_eq!(pc.signaling_state(), SignalingState::Stable),
         }
     } else {
         let offer = pc.create_offer().expect("offer");
-        pc.set_local_description(offer).expect("our own offer applies");
+        pc.set_local_description(offer)
+            .expect("our own offer applies");
         match pc.set_remote_description(SessionDescription::answer(text)) {
             Ok(()) => assert_eq!(pc.signaling_state(), SignalingState::Stable),
             Err(_) => assert_eq!(pc.signaling_state(), SignalingState::HaveLocalOffer),

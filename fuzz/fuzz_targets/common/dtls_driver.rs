@@ -53,7 +53,10 @@ pub fn run(role: Role, data: &[u8]) {
         rest = r;
         // The error rule: a refused datagram changes nothing, so it queues nothing either.
         if ep.handle_read(now, Datagram::udp(addr, addr, d)).is_err() {
-            assert!(ep.poll_event().is_none(), "a refused datagram produced an event");
+            assert!(
+                ep.poll_event().is_none(),
+                "a refused datagram produced an event"
+            );
             assert!(
                 ep.poll_transmit(now, &mut buf).is_none(),
                 "a refused datagram produced a datagram"
