@@ -79,7 +79,7 @@ impl<'a> ChannelData<'a> {
         Ok([n[0], n[1], l[0], l[1]])
     }
 
-    /// Bytes [`ChannelData::encode`] writes over `transport`.
+    /// Bytes [`ChannelData::emit`] writes over `transport`.
     #[must_use]
     pub fn buffer_len(&self, transport: Transport) -> usize {
         let len = CHANNEL_DATA_HEADER_LEN + self.data.len();
