@@ -190,12 +190,31 @@ fn ci(root: &Path, args: &[String]) -> Result<(), String> {
 
     // Every library crate packages on its own (users pick single crates): `cargo package`
     // builds each from its packaged sources, and missing metadata fails the step.
+    let mut package = cargo(
+        root,
+        &[
+            "package",
+            "--workspace",
+            // Only what is published: not the simulator, the benches or xtask.
+            "--exclude",
+            "rtcwire-sim",
+            "--exclude",
+            "rtcwire-bench-*",
+            "--exclude",
+            "xtask",
+            "--allow-dirty",
+            "--locked",
+        ],
+    );
+    // A target dir of its own: the packaged crates are built as registry crates, whose
+    // artifacts cargo never rebuilds for a changed source of the same version.
+    package.env(
+        "CARGO_TARGET_DIR",
+        root.join("target").join("package-check"),
+    );
     steps.push(Step {
         name: "package",
-        commands: vec![cargo(
-            root,
-            &["package", "--workspace", "--allow-dirty", "--locked"],
-        )],
+        commands: vec![package],
     });
 
     let mut test_summary: Option<(u64, u64, u64)> = None;
@@ -324,6 +343,13 @@ fn run(c: &mut Command) -> Result<(), String> {
 /// license, documentation, readme...) fails it like an error.
 fn run_package(c: &mut Command) -> Result<(), String> {
     forget_packaged_copies();
+    if let Some(dir) = c
+        .get_envs()
+        .find(|(k, _)| *k == "CARGO_TARGET_DIR")
+        .and_then(|(_, v)| v)
+    {
+        forget_packaged_builds(Path::new(dir));
+    }
     eprintln!("+ {}", describe(c));
     let out = c
         .output()
@@ -366,6 +392,27 @@ fn forget_packaged_copies() {
         for c in crates.flatten() {
             if c.file_name().to_string_lossy().starts_with("rtcwire-") {
                 let _ = std::fs::remove_dir_all(c.path());
+            }
+        }
+    }
+}
+
+/// Removes what an earlier verification built of our own crates in `target_dir` (their
+/// dependencies stay cached): same name and version, so cargo would take the old build.
+fn forget_packaged_builds(target_dir: &Path) {
+    for sub in ["debug/deps", "debug/.fingerprint", "package"] {
+        let Ok(entries) = std::fs::read_dir(target_dir.join(sub)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("rtcwire") || name.starts_with("librtcwire") {
+                let p = e.path();
+                let _ = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
             }
         }
     }
