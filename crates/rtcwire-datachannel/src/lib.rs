@@ -80,3 +80,6 @@ mod error;
 pub use channels::{ChannelConfig, ChannelState, DataChannels, Event, Payload};
 pub use dcep::Reliability;
 pub use error::Error;
+/// The association channels run on, and the DTLS role that picks their ids, re-exported.
+pub use rtcwire_proto::DtlsRole;
+pub use rtcwire_sctp::Association;

@@ -19,4 +19,6 @@ pub use agent::{
 };
 pub use candidate::{Candidate, CandidateKind, TcpType};
 pub use error::Error;
+/// What a driver needs from rtcwire-proto to run the agent, re-exported.
+pub use rtcwire_proto::{Datagram, Rng, RngError, SansIo, SeededRng, Transmit, Transport};
 pub use turn::{TurnServer, TurnStatus};

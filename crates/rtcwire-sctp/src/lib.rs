@@ -2,11 +2,11 @@
 //! DTLS as RFC 8261 describes: single-homed, one packet per DTLS record).
 //!
 //! The [`Association`] owns no socket, clock or random source: packets come in through
-//! [`SansIo::handle_read`](rtcwire_proto::SansIo::handle_read), go out through
+//! [`SansIo::handle_read`], go out through
 //! [`poll_transmit`](rtcwire_proto::SansIo::poll_transmit) (one packet of at most
 //! [`Config::mtu`] bytes appended to a buffer the caller lends, so the session can write it
 //! straight into a DTLS record), time is a parameter, and randomness (tags, TSNs, the
-//! cookie key) comes from the [`Rng`](rtcwire_proto::Rng) given to [`Association::new`].
+//! cookie key) comes from the [`Rng`] given to [`Association::new`].
 //!
 //! What it does: setup with a stateless HMAC-signed cookie and INIT collision handling,
 //! verification tags on every packet, CRC-32c, fragmentation and reassembly bounded by a
@@ -92,6 +92,8 @@ pub use association::{
     AbortReason, Association, Config, Event, Message, SendOptions, State, Stats,
 };
 pub use error::Error;
+/// What a driver needs from rtcwire-proto to run an association, re-exported.
+pub use rtcwire_proto::{Datagram, Rng, RngError, SansIo, SeededRng, Transmit};
 
 /// Payload protocol identifiers of WebRTC (RFC 8831 §8).
 pub mod ppid {
