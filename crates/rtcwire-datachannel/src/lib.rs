@@ -31,8 +31,8 @@
 //! }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # #[allow(clippy::disallowed_methods)]
-//! let mut now = Instant::now(); // a real driver passes its clock; tests a virtual one
+//! # let clock = rtcwire_sim::Sim::new(0);
+//! let mut now = clock.now(); // the driver's clock (here rtcwire-sim's virtual one)
 //! let mut sa = Association::new(Config::default(), Box::new(SeededRng::new(1)), now)?;
 //! let mut sb = Association::new(Config::default(), Box::new(SeededRng::new(2)), now)?;
 //! let (mut da, mut db) = (DataChannels::new(DtlsRole::Client), DataChannels::new(DtlsRole::Server));

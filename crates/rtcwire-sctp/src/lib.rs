@@ -39,8 +39,8 @@
 //!
 //! # fn main() -> Result<(), rtcwire_sctp::Error> {
 //! // Virtual time: a real driver passes its clock's `now`.
-//! # #[allow(clippy::disallowed_methods)]
-//! let mut now = Instant::now();
+//! # let clock = rtcwire_sim::Sim::new(0);
+//! let mut now = clock.now(); // the driver's clock (here rtcwire-sim's virtual one)
 //! let mut a = Association::new(Config::default(), Box::new(SeededRng::new(1)), now)?;
 //! let mut b = Association::new(Config::default(), Box::new(SeededRng::new(2)), now)?;
 //! a.connect(now)?;
