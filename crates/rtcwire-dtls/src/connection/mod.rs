@@ -3,6 +3,7 @@
 
 mod client;
 mod cookie;
+mod data;
 mod server;
 mod session;
 
@@ -14,7 +15,7 @@ use crate::crypto::suite::CipherSuite;
 use crate::flight::{self, Outgoing, RetransmitTimer};
 use crate::handshake::reassembly::{Complete, Insert, Reassembler};
 use crate::handshake::{HandshakeHeader, HandshakeType, Message};
-use crate::record::{ContentType, Record, RecordLayer, Records, Rejected, HEADER_LEN};
+use crate::record::{ContentType, Record, RecordLayer, Records, Rejected};
 use crate::Error;
 use rtcwire_proto::{Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, Transmit};
 use session::Session;
@@ -388,141 +389,6 @@ impl Connection {
         let mut out = vec![0u8; len];
         s.export(label, &mut out);
         Some(out)
-    }
-
-    /// Sends one record of application data (at most [`MAX_PLAINTEXT`] bytes; keep it
-    /// within the path MTU). The plaintext is copied once, into the record buffer, and
-    /// sealed there; [`send_with`](Self::send_with) avoids even that copy.
-    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.send_with(data.len(), |room| {
-            room.copy_from_slice(data);
-            data.len()
-        })
-        .map(|_| ())
-    }
-
-    /// Sends one record of application data that `fill` writes straight into the record
-    /// buffer: it gets `max_len` bytes of room (at most [`MAX_PLAINTEXT`]) and returns how
-    /// many it used; those bytes are sealed in place. This is how SCTP writes its packet into
-    /// a DTLS record without a copy. Returns the plaintext length sent.
-    pub fn send_with(
-        &mut self,
-        max_len: usize,
-        fill: impl FnOnce(&mut [u8]) -> usize,
-    ) -> Result<usize, Error> {
-        match self.state {
-            State::Connected => {}
-            State::Closed => return Err(Error::Closed),
-            _ => return Err(Error::NotConnected),
-        }
-        if max_len > MAX_PLAINTEXT {
-            return Err(Error::RecordTooLarge(max_len));
-        }
-        let mut d = self.core.buffer();
-        let prefix = self.core.records.prefix_len(1);
-        d.reserve(prefix + max_len + self.core.records.overhead(1));
-        d.resize(prefix + max_len, 0);
-        let used = d.get_mut(prefix..).map_or(0, fill).min(max_len);
-        d.truncate(prefix + used);
-        if let Err(e) = self
-            .core
-            .records
-            .seal_in_place(1, ContentType::ApplicationData, &mut d, 0)
-        {
-            self.core.keep_spare(d);
-            return Err(e);
-        }
-        self.core.queue(d);
-        Ok(used)
-    }
-
-    /// Bytes a record needs in front of its plaintext (header and explicit nonce) once
-    /// connected: where [`seal_in_place`](Self::seal_in_place) wants the plaintext to start.
-    #[must_use]
-    pub fn record_prefix_len(&self) -> usize {
-        self.core.records.prefix_len(1)
-    }
-
-    /// Bytes a record adds to its plaintext in all (header, explicit nonce, AEAD tag): what
-    /// to subtract from the path MTU for the layer above.
-    #[must_use]
-    pub fn record_overhead(&self) -> usize {
-        HEADER_LEN + self.core.records.overhead(1)
-    }
-
-    /// The zero-copy way out, in the shape of rtcwire-srtp's `protect_rtp`: the caller has
-    /// put the plaintext in `buf[start + record_prefix_len()..]` (SCTP writes its packet
-    /// there), and the connection writes the record header in front of it, encrypts it where
-    /// it lies and appends the tag. `buf[start..]` is then one datagram, which the caller
-    /// sends on the path itself; nothing is queued, copied or allocated.
-    pub fn seal_in_place(&mut self, buf: &mut Vec<u8>, start: usize) -> Result<(), Error> {
-        match self.state {
-            State::Connected => {}
-            State::Closed => return Err(Error::Closed),
-            _ => return Err(Error::NotConnected),
-        }
-        let plain = buf.len().saturating_sub(start + self.record_prefix_len());
-        if plain > MAX_PLAINTEXT {
-            return Err(Error::RecordTooLarge(plain));
-        }
-        self.core
-            .records
-            .seal_in_place(1, ContentType::ApplicationData, buf, start)
-    }
-
-    /// The zero-copy way in: a datagram that is exactly one application-data record is
-    /// authenticated and decrypted where it lies and its plaintext's range within
-    /// `datagram` returned (valid until the caller reuses the buffer); nothing is queued,
-    /// copied or allocated. Anything else (handshake, alerts, several records) takes the
-    /// ordinary path of [`SansIo::handle_read`] and returns `Ok(None)`, its data, if any,
-    /// arriving as [`Event::ApplicationData`]. Errors follow the crate's error rule.
-    pub fn handle_read_in_place(
-        &mut self,
-        now: Instant,
-        datagram: &mut [u8],
-    ) -> Result<Option<std::ops::Range<usize>>, Error> {
-        let single = matches!(self.state, State::Connected)
-            && Records::new(datagram).next().is_some_and(|r| {
-                r.header.content_type == ContentType::ApplicationData
-                    && r.header.epoch == 1
-                    && r.fragment.len() + HEADER_LEN == datagram.len()
-            });
-        if !single {
-            return self
-                .handle_read(now, Datagram::on_path(datagram))
-                .map(|()| None);
-        }
-        let Some(header) = Records::new(datagram).next().map(|r| r.header) else {
-            return Err(Error::DatagramRefused);
-        };
-        let Some(fragment) = datagram.get_mut(HEADER_LEN..) else {
-            return Err(Error::DatagramRefused);
-        };
-        match self.core.records.open_in_place(&header, fragment) {
-            Ok(r) => {
-                self.core.accepted += 1;
-                Ok(Some(r.start + HEADER_LEN..r.end + HEADER_LEN))
-            }
-            Err(rejected) => {
-                match rejected {
-                    Rejected::UnknownEpoch => self.core.stats.unknown_epoch_records += 1,
-                    Rejected::Replayed => self.core.stats.replayed_records += 1,
-                    Rejected::BadRecord => self.core.stats.bad_records += 1,
-                }
-                self.core.stats.refused_datagrams += 1;
-                Err(Error::DatagramRefused)
-            }
-        }
-    }
-
-    /// Hands back a buffer the caller is done with (the data of an
-    /// [`Event::ApplicationData`], or any `Vec` it no longer needs), so that a later record
-    /// reuses its allocation instead of making a new one. Optional: a driver that lends the
-    /// same buffer to every [`SansIo::poll_transmit`] already trades buffers with the
-    /// connection without allocating. At most a few buffers are kept; the rest, and any
-    /// overly large one, are dropped.
-    pub fn recycle(&mut self, buf: Vec<u8>) {
-        self.core.keep_spare(buf);
     }
 
     /// Sends close_notify and closes the connection.
