@@ -93,7 +93,7 @@ impl Connection {
     /// `datagram` returned (valid until the caller reuses the buffer); nothing is queued,
     /// copied or allocated. Anything else (handshake, alerts, several records) takes the
     /// ordinary path of [`SansIo::handle_read`] and returns `Ok(None)`, its data, if any,
-    /// arriving as [`Event::ApplicationData`]. Errors follow the crate's error rule.
+    /// arriving as [`Event::ApplicationData`](super::Event::ApplicationData). Errors follow the crate's error rule.
     pub fn handle_read_in_place(
         &mut self,
         now: Instant,
@@ -134,7 +134,7 @@ impl Connection {
     }
 
     /// Hands back a buffer the caller is done with (the data of an
-    /// [`Event::ApplicationData`], or any `Vec` it no longer needs), so that a later record
+    /// [`Event::ApplicationData`](super::Event::ApplicationData), or any `Vec` it no longer needs), so that a later record
     /// reuses its allocation instead of making a new one. Optional: a driver that lends the
     /// same buffer to every [`SansIo::poll_transmit`] already trades buffers with the
     /// connection without allocating. At most a few buffers are kept; the rest, and any
