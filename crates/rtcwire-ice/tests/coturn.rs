@@ -15,94 +15,26 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rtcwire_ice::{Agent, CandidateKind, Config, Event, IceState, Received, TurnServer};
 use rtcwire_proto::{Datagram, SansIo, SeededRng, Transport};
-use rtcwire_sim::peer::{self, ChildGuard};
+use rtcwire_sim::peer;
 use rtcwire_stun::{Framing, TcpFramer};
 
 const USER: &str = "u";
 const PASS: &str = "p";
 const REALM: &str = "example.org";
 
-struct Turn {
-    _child: ChildGuard,
-    addr: SocketAddr,
-}
-
-fn start_turnserver() -> Option<Turn> {
-    if !peer::available("turnserver") {
-        return None;
-    }
-    let port = peer::free_udp_port();
-    // Relay ports above Linux's ephemeral range (32768–60999), so no other socket of the
-    // test run holds them, and a range of our own per server. coturn splits the range
-    // between its relay threads (one per core) and hands out even/odd pairs, so ten ports
-    // sometimes left a thread none to give: an Allocate then failed. A hundred do not.
-    let min = 61000 + (port % 44) * 100;
-    let max = min + 99;
-    let dir = peer::scratch_dir("ice-coturn");
-    let log = std::fs::File::create(dir.join("turnserver.log")).unwrap();
-    let child = Command::new("turnserver")
-        .args([
-            "-n",
-            "--listening-ip=127.0.0.1",
-            &format!("--listening-port={port}"),
-            "--relay-ip=127.0.0.1",
-            &format!("--min-port={min}"),
-            &format!("--max-port={max}"),
-            &format!("--user={USER}:{PASS}"),
-            &format!("--realm={REALM}"),
-            "--lt-cred-mech",
-            "--fingerprint",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            "--allow-loopback-peers",
-            "--allowed-peer-ip=127.0.0.1",
-            "--max-allocate-lifetime=4",
-            "--stale-nonce=1",
-            "--log-file=stdout",
-            &format!("--pidfile={}", dir.join("turnserver.pid").display()),
-            &format!("--userdb={}", dir.join("turndb").display()),
-        ])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start turnserver");
-    let turn = Turn {
-        _child: ChildGuard(child),
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-    };
-    // Ready when it answers a Binding request: bounded, 100 ms per try, 10 s in all.
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut req = Vec::new();
-    let mut b = rtcwire_stun::MessageBuilder::new(
-        &mut req,
-        rtcwire_stun::MessageType::BINDING_REQUEST,
-        rtcwire_stun::TransactionId([9; 12]),
+fn start_turnserver() -> Option<peer::Turnserver> {
+    // Short lifetimes so that a Refresh and a 438 Stale Nonce happen during the test.
+    peer::Turnserver::start(
+        "ice",
+        USER,
+        PASS,
+        REALM,
+        &["--max-allocate-lifetime=4", "--stale-nonce=1"],
     )
-    .unwrap();
-    b.fingerprint().unwrap();
-    b.finish();
-    let mut buf = [0u8; 1500];
-    for _ in 0..100 {
-        sock.send_to(&req, turn.addr).unwrap();
-        if let Ok((n, _)) = sock.recv_from(&mut buf) {
-            if rtcwire_stun::Message::parse(&buf[..n]).is_ok() {
-                return Some(turn);
-            }
-        }
-    }
-    panic!(
-        "turnserver did not answer within 10 s (log in {})",
-        dir.display()
-    );
 }
 
 struct Side {

@@ -107,3 +107,95 @@ impl Drop for ChildGuard {
         let _ = self.0.wait();
     }
 }
+
+/// coturn's `turnserver` on 127.0.0.1 for a test: long-term credentials, loopback peers
+/// allowed, its own listening port and relay range, killed when dropped.
+#[derive(Debug)]
+pub struct Turnserver {
+    _child: ChildGuard,
+    /// Where it listens (UDP and TCP).
+    pub addr: std::net::SocketAddr,
+    /// The ports it relays from.
+    pub relay_ports: std::ops::RangeInclusive<u16>,
+    /// Its scratch directory (log in `turnserver.log`).
+    pub dir: PathBuf,
+}
+
+impl Turnserver {
+    /// Starts one and waits (bounded: 100 tries of 100 ms) until it answers a Binding
+    /// request. `None` when `turnserver` is not installed; `extra` adds options (for
+    /// example short lifetimes).
+    ///
+    /// # Panics
+    /// If it cannot be started or does not answer within 10 s.
+    #[must_use]
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub fn start(tag: &str, user: &str, pass: &str, realm: &str, extra: &[&str]) -> Option<Self> {
+        if !available("turnserver") {
+            return None;
+        }
+        let port = free_udp_port();
+        // Relay ports above Linux's ephemeral range (32768–60999), so no other socket of the
+        // test run holds them, a range of its own per server, and a hundred of them: coturn
+        // splits the range between its relay threads and hands out even/odd pairs, and ten
+        // sometimes left a thread none to give (an Allocate then failed).
+        let min = 61000 + (port % 44) * 100;
+        let max = min + 99;
+        let dir = scratch_dir(&format!("coturn-{tag}"));
+        let log = std::fs::File::create(dir.join("turnserver.log")).expect("log file");
+        let mut args = vec![
+            "-n".to_owned(),
+            "--listening-ip=127.0.0.1".to_owned(),
+            format!("--listening-port={port}"),
+            "--relay-ip=127.0.0.1".to_owned(),
+            format!("--min-port={min}"),
+            format!("--max-port={max}"),
+            format!("--user={user}:{pass}"),
+            format!("--realm={realm}"),
+            "--lt-cred-mech".to_owned(),
+            "--fingerprint".to_owned(),
+            "--no-tls".to_owned(),
+            "--no-dtls".to_owned(),
+            "--no-cli".to_owned(),
+            "--allow-loopback-peers".to_owned(),
+            "--allowed-peer-ip=127.0.0.1".to_owned(),
+            "--log-file=stdout".to_owned(),
+            format!("--pidfile={}", dir.join("turnserver.pid").display()),
+            format!("--userdb={}", dir.join("turndb").display()),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let child = Command::new("turnserver")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("start turnserver");
+        let server = Turnserver {
+            _child: ChildGuard(child),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            relay_ports: min..=max,
+            dir,
+        };
+        // A STUN Binding request: type 0x0001, length 0, magic cookie, a transaction id.
+        let mut req = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+        req.extend_from_slice(&[9; 12]);
+        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind a loopback socket");
+        sock.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .expect("read timeout");
+        let mut buf = [0u8; 1500];
+        for _ in 0..100 {
+            sock.send_to(&req, server.addr).expect("send to turnserver");
+            // A Binding success response (0x0101) echoing our transaction id.
+            if let Ok((n, _)) = sock.recv_from(&mut buf) {
+                if n >= 20 && buf[..2] == [0x01, 0x01] && buf[8..20] == [9; 12] {
+                    return Some(server);
+                }
+            }
+        }
+        panic!(
+            "turnserver did not answer within 10 s (log in {})",
+            server.dir.display()
+        );
+    }
+}

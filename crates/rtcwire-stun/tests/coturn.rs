@@ -12,11 +12,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rtcwire_proto::{PacketKind, SeededRng};
-use rtcwire_sim::peer::{self, ChildGuard};
+use rtcwire_sim::peer;
 use rtcwire_stun::{
     AttrType, Attribute, ChannelData, Class, ErrorCode, Framing, IntegrityKey, Message,
     MessageBuilder, MessageType, Method, TcpFramer, TransactionId, Transport,
@@ -26,12 +25,6 @@ const USER: &str = "u";
 const PASS: &str = "p";
 const REALM: &str = "example.org";
 const UDP: u8 = 17;
-
-struct Turn {
-    _child: ChildGuard,
-    addr: SocketAddr,
-    relay_ports: std::ops::RangeInclusive<u16>,
-}
 
 fn dump(tag: &str, bytes: &[u8]) {
     if let Ok(dir) = std::env::var("RTCWIRE_STUN_DUMP_SEEDS") {
@@ -43,67 +36,8 @@ fn dump(tag: &str, bytes: &[u8]) {
 }
 
 /// Starts turnserver on a free port; `None` if it is not installed (skips locally).
-fn start_turnserver(tag: &str) -> Option<Turn> {
-    if !peer::available("turnserver") {
-        return None;
-    }
-    let port = peer::free_udp_port();
-    // A relay range of our own, so parallel tests and other suites do not collide.
-    // Above Linux's ephemeral range (32768–60999), and a hundred ports: coturn splits the
-    // range between its relay threads and hands out even/odd pairs.
-    let min = 61000 + (port % 44) * 100;
-    let max = min + 99;
-    let dir = peer::scratch_dir(&format!("stun-coturn-{tag}"));
-    let log = std::fs::File::create(dir.join("turnserver.log")).unwrap();
-    let child = Command::new("turnserver")
-        .args([
-            "-n",
-            "--listening-ip=127.0.0.1",
-            &format!("--listening-port={port}"),
-            "--relay-ip=127.0.0.1",
-            &format!("--min-port={min}"),
-            &format!("--max-port={max}"),
-            &format!("--user={USER}:{PASS}"),
-            &format!("--realm={REALM}"),
-            "--lt-cred-mech",
-            "--fingerprint",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            "--allow-loopback-peers",
-            "--allowed-peer-ip=127.0.0.1",
-            "--log-file=stdout",
-            &format!("--pidfile={}", dir.join("turnserver.pid").display()),
-            &format!("--userdb={}", dir.join("turndb").display()),
-        ])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start turnserver");
-    let turn = Turn {
-        _child: ChildGuard(child),
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        relay_ports: min..=max,
-    };
-    // Ready when it answers a Binding request: bounded retry, 100 ms per try, 10 s in all.
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut buf = [0u8; 1500];
-    for _ in 0..100 {
-        let req = binding_request(TransactionId([9; 12]));
-        sock.send_to(&req, turn.addr).unwrap();
-        if let Ok((n, _)) = sock.recv_from(&mut buf) {
-            if Message::parse(&buf[..n]).is_ok() {
-                return Some(turn);
-            }
-        }
-    }
-    panic!(
-        "turnserver did not answer within 10 s (log in {})",
-        dir.display()
-    );
+fn start_turnserver(tag: &str) -> Option<peer::Turnserver> {
+    peer::Turnserver::start(&format!("stun-{tag}"), USER, PASS, REALM, &[])
 }
 
 fn binding_request(tid: TransactionId) -> Vec<u8> {
