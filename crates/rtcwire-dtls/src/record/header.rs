@@ -74,7 +74,7 @@ impl RecordHeader {
 
     /// The 13-byte header as an array (no allocation).
     #[must_use]
-    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+    pub fn to_bytes(self) -> [u8; HEADER_LEN] {
         let mut b = [0u8; HEADER_LEN];
         b[0] = self.content_type.code();
         b[1..3].copy_from_slice(&self.version.to_be_bytes());

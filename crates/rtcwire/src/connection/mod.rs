@@ -414,7 +414,14 @@ impl PeerConnection {
         if !self.ice_has_pair {
             return None;
         }
-        self.seal_sctp(now);
+        if let Some(t) = self.transmit_dtls_queue(now, buf) {
+            return Some(t);
+        }
+        self.transmit_sctp(now, buf)
+    }
+
+    /// Records DTLS queued itself: handshake flights, alerts, close_notify.
+    fn transmit_dtls_queue(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
         let dtls = self.dtls.as_mut()?;
         if let (Some((source, destination)), true) = (self.direct_path, buf.is_empty()) {
             // A UDP host pair needs no wrapping: DTLS hands its sealed record over by
@@ -442,7 +449,58 @@ impl PeerConnection {
         }
     }
 
-    /// Moves every SCTP packet the association has into DTLS records.
+    /// SCTP packets, each written by the association straight after the record prefix and
+    /// sealed in place by DTLS: on a UDP host pair in the lent buffer itself (no copy at
+    /// all), on a relayed pair in one record buffer that ICE wraps for TURN.
+    fn transmit_sctp(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let (Some(sctp), Some(dtls)) = (self.sctp.as_mut(), self.dtls.as_mut()) else {
+            return None;
+        };
+        if !dtls.is_connected() {
+            return None;
+        }
+        let prefix = dtls.record_prefix_len();
+        // Bounded: every pass takes one packet from the association.
+        loop {
+            if let Some((source, destination)) = self.direct_path {
+                let start = buf.len();
+                buf.resize(start + prefix, 0);
+                if sctp.poll_transmit(now, buf).is_none() {
+                    buf.truncate(start);
+                    return None;
+                }
+                if dtls.seal_in_place(buf, start).is_err() {
+                    buf.truncate(start);
+                    self.stats.unsealable_packets += 1;
+                    continue;
+                }
+                return Some(Transmit {
+                    transport: rtcwire_proto::Transport::Udp,
+                    source: Some(source),
+                    destination: Some(destination),
+                    size: buf.len() - start,
+                    segment_size: None,
+                });
+            }
+            self.record.clear();
+            self.record.resize(prefix, 0);
+            sctp.poll_transmit(now, &mut self.record)?;
+            if dtls.seal_in_place(&mut self.record, 0).is_err() {
+                self.stats.unsealable_packets += 1;
+                continue;
+            }
+            match self.ice.send(&self.record, buf) {
+                Ok(t) => return Some(t),
+                Err(e) => {
+                    self.stats.unsendable_records += 1;
+                    tracing::debug!(error = %e, "DTLS record not sent");
+                }
+            }
+        }
+    }
+
+    /// Moves every SCTP packet the association has into DTLS's queue (on close, so the
+    /// ABORT leaves before close_notify).
     fn seal_sctp(&mut self, now: Instant) {
         let (Some(sctp), Some(dtls)) = (self.sctp.as_mut(), self.dtls.as_mut()) else {
             return;
