@@ -9,6 +9,8 @@
     clippy::disallowed_methods
 )]
 
+/// dcsctp as a SansIo core: the same adapter rtcwire-sctp's tests use.
+#[path = "../../../rtcwire-sctp/tests/common/dc.rs"]
 pub mod dc;
 
 use std::time::Instant;
