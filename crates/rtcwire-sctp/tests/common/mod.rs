@@ -11,6 +11,7 @@
 )]
 
 pub mod dc;
+pub mod pair;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
