@@ -57,7 +57,10 @@ impl Side {
             st.set_nonblocking(true).unwrap();
             (st, TcpFramer::new(Framing::Turn))
         });
-        sock.set_nonblocking(true).unwrap();
+        // Reads wait up to 1 ms for a datagram: the pump's pace comes from the sockets,
+        // not from sleeping.
+        sock.set_read_timeout(Some(Duration::from_millis(1)))
+            .unwrap();
         let local = sock.local_addr().unwrap();
         let config = Config {
             controlling,
@@ -208,8 +211,6 @@ fn pump(a: &mut Side, b: &mut Side, start: Instant, done: impl Fn(&Side, &Side) 
         if done(a, b) {
             return true;
         }
-        // A bounded poll of the sockets while coturn works (1 ms).
-        std::thread::sleep(Duration::from_millis(1));
     }
     false
 }
