@@ -27,21 +27,36 @@ impl Item for StreamSsn {
     }
 }
 
-/// FORWARD TSN: the receiver moves its cumulative TSN to `new_cumulative_tsn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ForwardTsn<'a> {
-    /// New cumulative TSN.
-    pub new_cumulative_tsn: u32,
-    /// Ordered streams whose sequence numbers were skipped.
-    pub streams: List<'a, StreamSsn>,
+/// What a forward-TSN chunk lists per stream, and which chunk carries it.
+pub trait SkippedEntry: Item {
+    /// The chunk type: FORWARD TSN for stream sequence numbers, I-FORWARD-TSN for message
+    /// identifiers.
+    const CHUNK_TYPE: u8;
 }
 
-impl<'a> ForwardTsn<'a> {
+impl SkippedEntry for StreamSsn {
+    const CHUNK_TYPE: u8 = chunk_type::FORWARD_TSN;
+}
+
+/// FORWARD TSN (RFC 3758 §3.2) and I-FORWARD-TSN (RFC 8260 §2.3): the receiver moves its
+/// cumulative TSN to `new_cumulative_tsn`; the entries say what was skipped on which stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward<'a, E: SkippedEntry> {
+    /// New cumulative TSN.
+    pub new_cumulative_tsn: u32,
+    /// Streams whose messages were skipped.
+    pub streams: List<'a, E>,
+}
+
+/// FORWARD TSN: ordered streams and the last stream sequence number skipped on each.
+pub type ForwardTsn<'a> = Forward<'a, StreamSsn>;
+
+impl<'a, E: SkippedEntry> Forward<'a, E> {
     /// Parses the value.
     pub fn parse(raw: &RawChunk<'a>) -> Result<Self, Error> {
         let v = raw.value;
         need(v, 4)?;
-        Ok(ForwardTsn {
+        Ok(Forward {
             new_cumulative_tsn: be32(v, 0)?,
             streams: List::from_wire(&v[4..]),
         })
@@ -55,7 +70,7 @@ impl<'a> ForwardTsn<'a> {
 
     /// Appends the chunk.
     pub fn emit(&self, buf: &mut Vec<u8>) {
-        emit_chunk_header(buf, chunk_type::FORWARD_TSN, 0, self.value_len());
+        emit_chunk_header(buf, E::CHUNK_TYPE, 0, self.value_len());
         buf.extend_from_slice(&self.new_cumulative_tsn.to_be_bytes());
         self.streams.write(buf);
     }

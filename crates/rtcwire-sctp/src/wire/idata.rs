@@ -2,7 +2,8 @@
 //! and fragment sequence number, so that messages of different streams can interleave.
 
 use super::chunk_type::{I_DATA, I_FORWARD_TSN};
-use super::list::{Item, List};
+use super::forward_tsn::{Forward, SkippedEntry};
+use super::list::Item;
 use super::{be16, be32, emit_chunk_header, need, pad_from, RawChunk};
 use crate::Error;
 
@@ -97,36 +98,9 @@ impl Item for StreamMid {
     }
 }
 
-/// I-FORWARD-TSN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IForwardTsn<'a> {
-    /// New cumulative TSN.
-    pub new_cumulative_tsn: u32,
-    /// Streams and message identifiers skipped.
-    pub streams: List<'a, StreamMid>,
+impl SkippedEntry for StreamMid {
+    const CHUNK_TYPE: u8 = I_FORWARD_TSN;
 }
 
-impl<'a> IForwardTsn<'a> {
-    /// Parses the value.
-    pub fn parse(raw: &RawChunk<'a>) -> Result<Self, Error> {
-        let v = raw.value;
-        need(v, 4)?;
-        Ok(IForwardTsn {
-            new_cumulative_tsn: be32(v, 0)?,
-            streams: List::from_wire(&v[4..]),
-        })
-    }
-
-    /// Length of the value.
-    #[must_use]
-    pub fn value_len(&self) -> usize {
-        4 + self.streams.wire_len()
-    }
-
-    /// Appends the chunk.
-    pub fn emit(&self, buf: &mut Vec<u8>) {
-        emit_chunk_header(buf, I_FORWARD_TSN, 0, self.value_len());
-        buf.extend_from_slice(&self.new_cumulative_tsn.to_be_bytes());
-        self.streams.write(buf);
-    }
-}
+/// I-FORWARD-TSN: streams, ordered or not, and the last message identifier skipped on each.
+pub type IForwardTsn<'a> = Forward<'a, StreamMid>;

@@ -26,7 +26,7 @@ pub use abort::{cause, Abort, ErrorChunk};
 pub use cookie::{CookieAck, CookieEcho};
 pub(crate) use data::emit_header as emit_data_header;
 pub use data::{flags as data_flags, Data, DATA_HEADER_LEN};
-pub use forward_tsn::{ForwardTsn, StreamSsn};
+pub use forward_tsn::{Forward, ForwardTsn, SkippedEntry, StreamSsn};
 pub use heartbeat::{Heartbeat, HeartbeatAck};
 pub(crate) use idata::emit_header as emit_idata_header;
 pub use idata::{IData, IForwardTsn, StreamMid, IDATA_HEADER_LEN};
