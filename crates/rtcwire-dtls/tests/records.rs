@@ -13,22 +13,11 @@ mod common;
 use common::*;
 use rtcwire_dtls::{Error, Event};
 use rtcwire_proto::SansIo;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[test]
 fn application_data_both_ways_then_close_notify() {
-    let (c, s) = ident();
-    let now = Instant::now();
-    let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = connections(cb, sb, 3, now);
-    let o = run(
-        &mut client,
-        &mut server,
-        now,
-        Net::perfect(),
-        Duration::from_secs(5),
-    );
-    assert!(Outcome::connected(&o.client_events) && Outcome::connected(&o.server_events));
+    let (mut client, mut server, now) = connected_pair(3);
     client.write(b"ping").unwrap();
     server.write(&[7u8; 1100]).unwrap();
     let (ce, se) = pump(&mut client, &mut server, now);
@@ -43,18 +32,7 @@ fn application_data_both_ways_then_close_notify() {
 
 #[test]
 fn recycled_buffers_carry_later_records_intact() {
-    let (c, s) = ident();
-    let now = Instant::now();
-    let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = connections(cb, sb, 5, now);
-    let o = run(
-        &mut client,
-        &mut server,
-        now,
-        Net::perfect(),
-        Duration::from_secs(5),
-    );
-    assert!(Outcome::connected(&o.client_events) && Outcome::connected(&o.server_events));
+    let (mut client, mut server, now) = connected_pair(5);
     let addr = "127.0.0.1:1".parse().unwrap();
     // Sizes shrink and grow, so a reused buffer holding a longer old record must not leak
     // stale bytes into a shorter new one. The first (largest) record's buffers carry every
@@ -86,17 +64,7 @@ fn recycled_buffers_carry_later_records_intact() {
 
 #[test]
 fn replayed_and_tampered_records_are_dropped_and_counted() {
-    let (c, s) = ident();
-    let now = Instant::now();
-    let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = connections(cb, sb, 4, now);
-    run(
-        &mut client,
-        &mut server,
-        now,
-        Net::perfect(),
-        Duration::from_secs(5),
-    );
+    let (mut client, mut server, now) = connected_pair(4);
     client.write(b"once").unwrap();
     let t = client.poll_out().unwrap();
     let addr = "127.0.0.1:1".parse().unwrap();
@@ -194,17 +162,7 @@ fn write_before_connected_is_refused() {
 
 #[test]
 fn records_sealed_and_opened_in_place_need_no_copy_and_keep_the_rules() {
-    let (c, s) = ident();
-    let now = Instant::now();
-    let (cb, sb) = builders(&c, &s);
-    let (mut client, mut server) = connections(cb, sb, 31, now);
-    run(
-        &mut client,
-        &mut server,
-        now,
-        Net::perfect(),
-        Duration::from_secs(5),
-    );
+    let (mut client, mut server, now) = connected_pair(31);
     let prefix = client.record_prefix_len();
     let mut buf = vec![0u8; prefix];
     buf.extend_from_slice(b"straight into the record");
@@ -241,6 +199,7 @@ fn records_sealed_and_opened_in_place_need_no_copy_and_keep_the_rules() {
     assert_eq!(&queued[r], b"queued");
     assert!(server.poll_event().is_none(), "in place: no event, no copy");
     // Before the handshake there is nothing to seal.
+    let (c, s) = ident();
     let (cb, sb) = builders(&c, &s);
     let (mut fresh, _) = connections(cb, sb, 32, now);
     let mut early = vec![0u8; 64];

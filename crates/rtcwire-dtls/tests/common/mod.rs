@@ -208,3 +208,20 @@ impl PollOut for Connection {
         Some(Sent { contents })
     }
 }
+
+/// A client and a server that trust each other, connected over a perfect simulated link.
+pub fn connected_pair(seed: u64) -> (Connection, Connection, Instant) {
+    let (c, s) = ident();
+    let now = Instant::now();
+    let (cb, sb) = builders(&c, &s);
+    let (mut client, mut server) = connections(cb, sb, seed, now);
+    let o = run(
+        &mut client,
+        &mut server,
+        now,
+        Net::perfect(),
+        Duration::from_secs(5),
+    );
+    assert!(Outcome::connected(&o.client_events) && Outcome::connected(&o.server_events));
+    (client, server, now)
+}
