@@ -1,0 +1,265 @@
+//! [`DataChannel`]: one data channel of a driven session.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rtcwire::{ChannelId, Payload};
+use tokio::sync::{mpsc, watch};
+
+use crate::driver::Guard;
+use crate::Error;
+
+/// `RTCDataChannelState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelState {
+    /// Created locally; waits for the transport and the peer's acknowledgement.
+    Connecting,
+    /// Messages flow.
+    Open,
+    /// [`close`](DataChannel::close) was called; the peer has not confirmed yet.
+    Closing,
+    /// Closed in both directions (or the session ended).
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChannelInfo {
+    pub(crate) state: ChannelState,
+    pub(crate) stream_id: Option<u16>,
+    pub(crate) buffered: usize,
+}
+
+/// The sending half of a [`DataChannel`]: cheap to clone, usable from other tasks while
+/// one task receives.
+#[derive(Clone)]
+pub struct ChannelSender {
+    id: ChannelId,
+    guard: Arc<Guard>,
+    info: watch::Receiver<ChannelInfo>,
+}
+
+impl fmt::Debug for ChannelSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelSender")
+            .field("id", &self.id)
+            .field("info", &*self.info.borrow())
+            .finish()
+    }
+}
+
+impl ChannelSender {
+    /// Sends a message (`send(text)` / `send(bytes)`). Errors when the channel is not open
+    /// or the message is over the peer's maximum size.
+    pub async fn send(&self, payload: Payload) -> Result<(), Error> {
+        let id = self.id;
+        self.guard
+            .call(move |c| match &payload {
+                Payload::Text(t) => c.pc.send_text(id, t),
+                Payload::Binary(b) => c.pc.send_binary(id, b),
+            })
+            .await?
+            .map_err(Error::from)
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(&self, text: &str) -> Result<(), Error> {
+        self.send(Payload::Text(text.to_owned())).await
+    }
+
+    /// Sends a binary message (empty is allowed).
+    pub async fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
+        self.send(Payload::Binary(data.to_vec())).await
+    }
+
+    /// `bufferedAmount`: bytes queued and not yet acknowledged, as the driver last saw it
+    /// (it publishes after every batch of work).
+    #[must_use]
+    pub fn buffered_amount(&self) -> usize {
+        self.info.borrow().buffered
+    }
+
+    /// `bufferedAmountLowThreshold`.
+    pub async fn set_buffered_amount_low_threshold(&self, threshold: usize) -> Result<(), Error> {
+        let id = self.id;
+        self.guard
+            .call(move |c| c.pc.set_buffered_amount_low_threshold(id, threshold))
+            .await?
+            .map_err(Error::from)
+    }
+
+    /// Waits until the buffered amount is at or below `threshold` (`onbufferedamountlow`
+    /// as a future). Errors when the channel closes first.
+    pub async fn wait_buffered_amount_low(&self, threshold: usize) -> Result<(), Error> {
+        let mut rx = self.info.clone();
+        let info = rx
+            .wait_for(|i| i.buffered <= threshold || i.state == ChannelState::Closed)
+            .await
+            .map_err(|_| Error::Closed)?;
+        if info.state == ChannelState::Closed {
+            return Err(Error::Closed);
+        }
+        Ok(())
+    }
+
+    /// `close()`: resets the stream; the state goes to [`ChannelState::Closing`], then
+    /// [`ChannelState::Closed`] when the peer confirms.
+    pub async fn close(&self) -> Result<(), Error> {
+        let id = self.id;
+        self.guard
+            .call(move |c| {
+                let r = c.pc.close_channel(id);
+                if r.is_ok() {
+                    c.channel_closing(id);
+                }
+                r
+            })
+            .await?
+            .map_err(Error::from)
+    }
+
+    /// The channel's state.
+    #[must_use]
+    pub fn state(&self) -> ChannelState {
+        self.info.borrow().state
+    }
+}
+
+/// A data channel of a driven session: created with
+/// [`PeerConnection::create_data_channel`](crate::PeerConnection::create_data_channel) or
+/// announced by [`Event::DataChannel`](crate::Event::DataChannel). Receiving takes `&mut
+/// self`; [`sender`](Self::sender) gives a clonable sending half. The session stays alive
+/// while a channel handle does.
+pub struct DataChannel {
+    sender: ChannelSender,
+    label: String,
+    protocol: String,
+    rx: mpsc::Receiver<Payload>,
+}
+
+impl fmt::Debug for DataChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataChannel")
+            .field("id", &self.sender.id)
+            .field("label", &self.label)
+            .field("info", &*self.sender.info.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DataChannel {
+    pub(crate) fn new(
+        id: ChannelId,
+        label: String,
+        protocol: String,
+        guard: Arc<Guard>,
+        rx: mpsc::Receiver<Payload>,
+        info: watch::Receiver<ChannelInfo>,
+    ) -> Self {
+        DataChannel {
+            sender: ChannelSender { id, guard, info },
+            label,
+            protocol,
+            rx,
+        }
+    }
+
+    /// The session's id of this channel.
+    #[must_use]
+    pub fn id(&self) -> ChannelId {
+        self.sender.id
+    }
+
+    /// The SCTP stream id (`RTCDataChannel.id`), once the channel has a stream.
+    #[must_use]
+    pub fn stream_id(&self) -> Option<u16> {
+        self.sender.info.borrow().stream_id
+    }
+
+    /// `label`.
+    #[must_use]
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// `protocol`.
+    #[must_use]
+    pub fn protocol(&self) -> &str {
+        &self.protocol
+    }
+
+    /// The channel's state.
+    #[must_use]
+    pub fn state(&self) -> ChannelState {
+        self.sender.state()
+    }
+
+    /// A clonable sending half.
+    #[must_use]
+    pub fn sender(&self) -> ChannelSender {
+        self.sender.clone()
+    }
+
+    /// Waits until the channel is open (`onopen`); errors if it closes first.
+    pub async fn wait_open(&self) -> Result<(), Error> {
+        let mut rx = self.sender.info.clone();
+        let info = rx
+            .wait_for(|i| i.state != ChannelState::Connecting)
+            .await
+            .map_err(|_| Error::Closed)?;
+        match info.state {
+            ChannelState::Open => Ok(()),
+            _ => Err(Error::Closed),
+        }
+    }
+
+    /// The next message (`onmessage`); `None` once the channel is closed and every
+    /// message before the close was taken.
+    pub async fn recv(&mut self) -> Option<Payload> {
+        self.rx.recv().await
+    }
+
+    /// Waits until the channel is closed (`onclose`).
+    pub async fn closed(&self) {
+        let mut rx = self.sender.info.clone();
+        // An error means the session is gone: closed too.
+        let _ = rx.wait_for(|i| i.state == ChannelState::Closed).await;
+    }
+
+    /// See [`ChannelSender::send`].
+    pub async fn send(&self, payload: Payload) -> Result<(), Error> {
+        self.sender.send(payload).await
+    }
+
+    /// See [`ChannelSender::send_text`].
+    pub async fn send_text(&self, text: &str) -> Result<(), Error> {
+        self.sender.send_text(text).await
+    }
+
+    /// See [`ChannelSender::send_binary`].
+    pub async fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
+        self.sender.send_binary(data).await
+    }
+
+    /// See [`ChannelSender::buffered_amount`].
+    #[must_use]
+    pub fn buffered_amount(&self) -> usize {
+        self.sender.buffered_amount()
+    }
+
+    /// See [`ChannelSender::set_buffered_amount_low_threshold`].
+    pub async fn set_buffered_amount_low_threshold(&self, threshold: usize) -> Result<(), Error> {
+        self.sender
+            .set_buffered_amount_low_threshold(threshold)
+            .await
+    }
+
+    /// See [`ChannelSender::wait_buffered_amount_low`].
+    pub async fn wait_buffered_amount_low(&self, threshold: usize) -> Result<(), Error> {
+        self.sender.wait_buffered_amount_low(threshold).await
+    }
+
+    /// See [`ChannelSender::close`].
+    pub async fn close(&self) -> Result<(), Error> {
+        self.sender.close().await
+    }
+}

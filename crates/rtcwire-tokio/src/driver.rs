@@ -1,0 +1,608 @@
+//! The task that owns the sockets and the sessions: one `select!` over the sockets, the
+//! earliest session deadline and the command channel. Handles talk to it by commands
+//! (closures run on the session between inputs); it talks back through channels and
+//! `watch`es. Nothing is locked.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use std::task::Poll;
+
+use rtcwire::{
+    ChannelId, Datagram, Event as CoreEvent, IceConnectionState, IceGatheringState, Input, Output,
+    Payload, PeerConnectionState, SignalingState,
+};
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Duration, Instant};
+
+use crate::channel::{ChannelInfo, ChannelState, DataChannel};
+use crate::Event;
+
+/// Which session of a driver a command is for.
+pub(crate) type ConnKey = u64;
+
+/// Work for the driver: run on a session's state between two inputs.
+pub(crate) type Call = Box<dyn FnOnce(&mut Conn) + Send>;
+
+pub(crate) enum Cmd {
+    /// Run this on the session (then drain its output).
+    Call(ConnKey, Call),
+    /// A new session on a shared socket.
+    Add(ConnKey, Box<Conn>),
+    /// The last handle of the session was dropped: close it and free it.
+    Release(ConnKey),
+}
+
+/// Held by every handle of a session ([`PeerConnection`](crate::PeerConnection) clones,
+/// [`DataChannel`]s); the last one dropped closes the session.
+#[derive(Debug)]
+pub(crate) struct Guard {
+    pub(crate) key: ConnKey,
+    pub(crate) cmd: mpsc::UnboundedSender<Cmd>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.cmd.send(Cmd::Release(self.key));
+    }
+}
+
+impl Guard {
+    /// Runs `f` on the session in the driver task and returns its result.
+    pub(crate) async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> R + Send + 'static,
+    ) -> Result<R, crate::Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let call: Call = Box::new(move |c| {
+            let _ = tx.send(f(c));
+        });
+        self.cmd
+            .send(Cmd::Call(self.key, call))
+            .map_err(|_| crate::Error::Closed)?;
+        rx.await.map_err(|_| crate::Error::Closed)
+    }
+}
+
+/// The session's states, published for the handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnState {
+    pub(crate) connection: PeerConnectionState,
+    pub(crate) ice: IceConnectionState,
+    pub(crate) gathering: IceGatheringState,
+    pub(crate) signaling: SignalingState,
+}
+
+impl ConnState {
+    pub(crate) fn new(pc: &rtcwire::PeerConnection) -> Self {
+        ConnState {
+            connection: pc.connection_state(),
+            ice: pc.ice_connection_state(),
+            gathering: pc.ice_gathering_state(),
+            signaling: pc.signaling_state(),
+        }
+    }
+}
+
+/// What a channel's receiver gets, in order; kept while the receiver is full.
+enum Delivery {
+    Message(ChannelId, Payload),
+    Closed(ChannelId),
+}
+
+struct Slot {
+    tx: mpsc::Sender<Payload>,
+    info: watch::Sender<ChannelInfo>,
+}
+
+/// Most outputs drained from one session in one go before the other branches get a turn.
+const MAX_OUTPUTS_PER_DRIVE: usize = 4096;
+/// Receive buffer: the largest UDP payload.
+const RX_SIZE: usize = 65_536;
+
+/// One session and what the driver keeps beside it.
+pub(crate) struct Conn {
+    pub(crate) pc: rtcwire::PeerConnection,
+    events: mpsc::UnboundedSender<Event>,
+    state: watch::Sender<ConnState>,
+    channels: HashMap<ChannelId, Slot>,
+    backlog: VecDeque<Delivery>,
+    next_timeout: Instant,
+    span: tracing::Span,
+    guard: Weak<Guard>,
+    capacity: usize,
+    /// Closed by the application: freed once its last datagrams are out.
+    pub(crate) closing: bool,
+}
+
+impl Conn {
+    pub(crate) fn new(
+        pc: rtcwire::PeerConnection,
+        key: ConnKey,
+        guard: &Arc<Guard>,
+        capacity: usize,
+    ) -> (
+        Self,
+        mpsc::UnboundedReceiver<Event>,
+        watch::Receiver<ConnState>,
+    ) {
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let (state, state_rx) = watch::channel(ConnState::new(&pc));
+        let conn = Conn {
+            pc,
+            events,
+            state,
+            channels: HashMap::new(),
+            backlog: VecDeque::new(),
+            next_timeout: Instant::now(),
+            span: tracing::debug_span!("peer_connection", id = key),
+            guard: Arc::downgrade(guard),
+            capacity: capacity.max(1),
+            closing: false,
+        };
+        (conn, events_rx, state_rx)
+    }
+
+    /// A handle for a channel the session knows as `id`.
+    pub(crate) fn new_channel(
+        &mut self,
+        id: ChannelId,
+        label: String,
+        protocol: String,
+        state: ChannelState,
+    ) -> Option<DataChannel> {
+        let guard = self.guard.upgrade()?;
+        let (tx, rx) = mpsc::channel(self.capacity);
+        let (info, info_rx) = watch::channel(ChannelInfo {
+            state,
+            stream_id: self.pc.channel_stream_id(id),
+            buffered: 0,
+        });
+        self.channels.insert(id, Slot { tx, info });
+        Some(DataChannel::new(id, label, protocol, guard, rx, info_rx))
+    }
+
+    /// Marks a channel closing (the application closed it).
+    pub(crate) fn channel_closing(&mut self, id: ChannelId) {
+        if let Some(s) = self.channels.get(&id) {
+            s.info.send_modify(|i| {
+                if i.state != ChannelState::Closed {
+                    i.state = ChannelState::Closing;
+                }
+            });
+        }
+    }
+
+    fn emit(&self, e: Event) {
+        // Nobody listening (the receiver was dropped) is fine.
+        let _ = self.events.send(e);
+    }
+
+    fn on_event(&mut self, e: CoreEvent) {
+        match e {
+            CoreEvent::IceCandidate(c) => self.emit(Event::IceCandidate(c)),
+            CoreEvent::ResolveHostname(h) => self.emit(Event::ResolveHostname(h)),
+            CoreEvent::IceGatheringStateChange(s) => {
+                self.state.send_modify(|st| st.gathering = s);
+                self.emit(Event::IceGatheringStateChange(s));
+            }
+            CoreEvent::IceConnectionStateChange(s) => {
+                self.state.send_modify(|st| st.ice = s);
+                self.emit(Event::IceConnectionStateChange(s));
+            }
+            CoreEvent::ConnectionStateChange(s) => {
+                self.state.send_modify(|st| st.connection = s);
+                self.emit(Event::ConnectionStateChange(s));
+            }
+            CoreEvent::SignalingStateChange(s) => {
+                self.state.send_modify(|st| st.signaling = s);
+                self.emit(Event::SignalingStateChange(s));
+            }
+            CoreEvent::NegotiationNeeded => self.emit(Event::NegotiationNeeded),
+            CoreEvent::DataChannel {
+                id,
+                label,
+                protocol,
+                ..
+            } => {
+                if let Some(dc) = self.new_channel(id, label, protocol, ChannelState::Open) {
+                    self.emit(Event::DataChannel(dc));
+                }
+            }
+            CoreEvent::ChannelOpen(id) => {
+                let stream = self.pc.channel_stream_id(id);
+                if let Some(s) = self.channels.get(&id) {
+                    s.info.send_modify(|i| {
+                        i.state = ChannelState::Open;
+                        i.stream_id = stream;
+                    });
+                }
+            }
+            CoreEvent::ChannelMessage { id, payload } => {
+                self.deliver(Delivery::Message(id, payload));
+            }
+            CoreEvent::ChannelClosed(id) => self.deliver(Delivery::Closed(id)),
+            // Buffered amounts are published after every drive.
+            CoreEvent::ChannelBufferedAmountLow(_) => {}
+            _ => {}
+        }
+    }
+
+    fn deliver(&mut self, d: Delivery) {
+        if self.backlog.is_empty() {
+            if let Some(d) = self.try_deliver(d) {
+                self.backlog.push_back(d);
+            }
+        } else {
+            self.backlog.push_back(d);
+        }
+    }
+
+    /// Delivers or gives the delivery back when the receiver is full.
+    fn try_deliver(&mut self, d: Delivery) -> Option<Delivery> {
+        match d {
+            Delivery::Message(id, p) => {
+                let slot = self.channels.get(&id)?;
+                match slot.tx.try_send(p) {
+                    Ok(()) => None,
+                    Err(mpsc::error::TrySendError::Full(p)) => Some(Delivery::Message(id, p)),
+                    // The application dropped the channel: nobody reads it.
+                    Err(mpsc::error::TrySendError::Closed(_)) => None,
+                }
+            }
+            Delivery::Closed(id) => {
+                if let Some(slot) = self.channels.remove(&id) {
+                    slot.info.send_modify(|i| {
+                        i.state = ChannelState::Closed;
+                        i.buffered = 0;
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    fn flush_backlog(&mut self) {
+        while let Some(d) = self.backlog.pop_front() {
+            if let Some(d) = self.try_deliver(d) {
+                self.backlog.push_front(d);
+                return;
+            }
+        }
+    }
+
+    /// The sender whose room we wait for, when the backlog is stuck.
+    fn blocked_sender(&self) -> Option<mpsc::Sender<Payload>> {
+        match self.backlog.front()? {
+            Delivery::Message(id, _) => self.channels.get(id).map(|s| s.tx.clone()),
+            Delivery::Closed(_) => None,
+        }
+    }
+
+    fn publish_buffered(&self) {
+        for (&id, slot) in &self.channels {
+            let b = self.pc.buffered_amount(id);
+            slot.info.send_if_modified(|i| {
+                let changed = i.buffered != b;
+                i.buffered = b;
+                changed
+            });
+        }
+    }
+
+    /// Everything ends: channels closed, states final.
+    fn finish(&mut self) {
+        for (_, slot) in self.channels.drain() {
+            slot.info.send_modify(|i| {
+                i.state = ChannelState::Closed;
+                i.buffered = 0;
+            });
+        }
+        self.state.send_modify(|s| {
+            s.connection = PeerConnectionState::Closed;
+            s.signaling = SignalingState::Closed;
+            s.ice = IceConnectionState::Closed;
+        });
+    }
+}
+
+/// Counters of the driver (traced at debug level when it ends).
+#[derive(Debug, Default, Clone, Copy)]
+struct DriverStats {
+    received: u64,
+    sent: u64,
+    send_errors: u64,
+    unrouted: u64,
+    refused: u64,
+}
+
+pub(crate) struct Driver {
+    sockets: Vec<UdpSocket>,
+    locals: Vec<SocketAddr>,
+    conns: HashMap<ConnKey, Conn>,
+    /// Remote address -> session, learned from `accepts` (shared sockets).
+    routes: HashMap<SocketAddr, ConnKey>,
+    cmd_rx: mpsc::UnboundedReceiver<Cmd>,
+    cmd_closed: bool,
+    /// One session on its own sockets: the task ends with it.
+    exit_when_empty: bool,
+    rx: Vec<u8>,
+    tx: Vec<u8>,
+    first_socket: usize,
+    due: Vec<ConnKey>,
+    stats: DriverStats,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        sockets: Vec<UdpSocket>,
+        locals: Vec<SocketAddr>,
+        cmd_rx: mpsc::UnboundedReceiver<Cmd>,
+        exit_when_empty: bool,
+    ) -> Self {
+        Driver {
+            sockets,
+            locals,
+            conns: HashMap::new(),
+            routes: HashMap::new(),
+            cmd_rx,
+            cmd_closed: false,
+            exit_when_empty,
+            rx: vec![0; RX_SIZE],
+            tx: Vec::with_capacity(2048),
+            first_socket: 0,
+            due: Vec::new(),
+            stats: DriverStats::default(),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, key: ConnKey, conn: Conn) {
+        self.conns.insert(key, conn);
+        self.drive_key(key);
+    }
+
+    pub(crate) async fn run(mut self) {
+        loop {
+            let now = Instant::now();
+            self.due.clear();
+            self.due.extend(
+                self.conns
+                    .iter()
+                    .filter(|(_, c)| c.next_timeout <= now)
+                    .map(|(k, _)| *k),
+            );
+            for i in 0..self.due.len() {
+                let key = self.due[i];
+                if let Some(c) = self.conns.get_mut(&key) {
+                    let _g = c.span.clone().entered();
+                    let _ = c.pc.handle_input(Input::Timeout(now.into_std()));
+                }
+                self.drive_key(key);
+            }
+            self.reap();
+            if self.conns.is_empty() && (self.exit_when_empty || self.cmd_closed) {
+                tracing::debug!(stats = ?self.stats, "driver done");
+                return;
+            }
+            let deadline = self
+                .conns
+                .values()
+                .map(|c| c.next_timeout)
+                .min()
+                .unwrap_or_else(|| now + Duration::from_secs(3600));
+            let reading = self.conns.values().all(|c| c.backlog.is_empty());
+            let blocked = if reading {
+                None
+            } else {
+                self.conns.values().find_map(Conn::blocked_sender)
+            };
+            let stuck = !reading && blocked.is_none();
+            let sockets = &self.sockets;
+            let rx = &mut self.rx;
+            let first = self.first_socket;
+            tokio::select! {
+                cmd = self.cmd_rx.recv(), if !self.cmd_closed => self.on_command(cmd),
+                r = recv_any(sockets, rx, first), if reading => {
+                    self.first_socket = (first + 1) % self.sockets.len().max(1);
+                    self.on_datagram(r);
+                }
+                () = tokio::time::sleep_until(deadline) => {}
+                _ = async move {
+                    match blocked {
+                        Some(tx) => tx.reserve_owned().await.ok(),
+                        None => std::future::pending().await,
+                    }
+                }, if blocked.is_some() => self.flush_backlogs(),
+                // A backlog that starts with a close can always go on.
+                () = std::future::ready(()), if stuck => self.flush_backlogs(),
+            }
+        }
+    }
+
+    fn flush_backlogs(&mut self) {
+        for c in self.conns.values_mut() {
+            c.flush_backlog();
+        }
+    }
+
+    fn on_command(&mut self, cmd: Option<Cmd>) {
+        match cmd {
+            None => {
+                // Every handle is gone: close what is left.
+                self.cmd_closed = true;
+                let keys: Vec<ConnKey> = self.conns.keys().copied().collect();
+                for k in keys {
+                    self.close_key(k);
+                }
+            }
+            Some(Cmd::Call(key, f)) => {
+                let Some(c) = self.conns.get_mut(&key) else {
+                    // Dropping `f` drops its reply sender: the caller sees `Closed`.
+                    return;
+                };
+                {
+                    let _g = c.span.clone().entered();
+                    // The call takes effect now, not at the last input.
+                    let _ = c.pc.handle_input(Input::Timeout(Instant::now().into_std()));
+                    f(c);
+                }
+                self.drive_key(key);
+            }
+            Some(Cmd::Add(key, conn)) => self.insert(key, *conn),
+            Some(Cmd::Release(key)) => self.close_key(key),
+        }
+    }
+
+    fn close_key(&mut self, key: ConnKey) {
+        if let Some(c) = self.conns.get_mut(&key) {
+            let _g = c.span.clone().entered();
+            c.pc.close();
+            c.closing = true;
+        }
+        self.drive_key(key);
+    }
+
+    /// Frees the sessions closed by the application once their output is out.
+    fn reap(&mut self) {
+        let before = self.conns.len();
+        self.conns.retain(|_, c| {
+            if c.closing {
+                // Messages still held back are dropped with the session.
+                c.backlog.clear();
+                c.finish();
+                false
+            } else {
+                true
+            }
+        });
+        if self.conns.len() != before {
+            let conns = &self.conns;
+            self.routes.retain(|_, k| conns.contains_key(k));
+        }
+    }
+
+    fn on_datagram(&mut self, r: (usize, std::io::Result<(usize, SocketAddr)>)) {
+        let (i, res) = r;
+        let (n, from) = match res {
+            Ok(x) => x,
+            Err(e) => {
+                // ICMP errors (port unreachable) surface here on some systems; go on.
+                tracing::trace!(error = %e, "recv");
+                return;
+            }
+        };
+        self.stats.received += 1;
+        let Some(&local) = self.locals.get(i) else {
+            return;
+        };
+        let Some(contents) = self.rx.get(..n) else {
+            return;
+        };
+        let d = Datagram::udp(from, local, contents);
+        let key = if self.conns.len() == 1 {
+            self.conns.keys().next().copied()
+        } else {
+            match self.routes.get(&from) {
+                Some(k) if self.conns.get(k).is_some_and(|c| c.pc.accepts(&d)) => Some(*k),
+                _ => {
+                    let k = self
+                        .conns
+                        .iter()
+                        .find(|(_, c)| c.pc.accepts(&d))
+                        .map(|(k, _)| *k);
+                    if let Some(k) = k {
+                        self.routes.insert(from, k);
+                    }
+                    k
+                }
+            }
+        };
+        let Some(key) = key else {
+            self.stats.unrouted += 1;
+            tracing::trace!(%from, "datagram for no session");
+            return;
+        };
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        {
+            let _g = c.span.clone().entered();
+            if let Err(e) =
+                c.pc.handle_input(Input::Receive(Instant::now().into_std(), d))
+            {
+                self.stats.refused += 1;
+                tracing::trace!(error = %e, %from, "datagram refused");
+            }
+        }
+        self.drive_key(key);
+    }
+
+    /// Drains a session's output: datagrams out, events to the handles, the next deadline.
+    fn drive_key(&mut self, key: ConnKey) {
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        let _g = c.span.clone().entered();
+        let mut next = None;
+        for _ in 0..MAX_OUTPUTS_PER_DRIVE {
+            self.tx.clear();
+            match c.pc.poll_output(&mut self.tx) {
+                Output::Transmit(t) => {
+                    let Some(dest) = t.destination else { continue };
+                    let idx = t
+                        .source
+                        .and_then(|s| self.locals.iter().position(|&l| l == s))
+                        .unwrap_or(0);
+                    let Some(sock) = self.sockets.get(idx) else {
+                        continue;
+                    };
+                    let data = self.tx.get(..t.size).unwrap_or(&self.tx);
+                    let seg = t.segment_size.unwrap_or(data.len()).max(1);
+                    for chunk in data.chunks(seg) {
+                        match sock.try_send_to(chunk, dest) {
+                            Ok(_) => self.stats.sent += 1,
+                            Err(e) => {
+                                // UDP: a full send buffer drops, the session retransmits.
+                                self.stats.send_errors += 1;
+                                tracing::trace!(error = %e, %dest, "send");
+                            }
+                        }
+                    }
+                }
+                Output::Event(e) => c.on_event(e),
+                Output::Timeout(t) => {
+                    next = Some(Instant::from_std(t));
+                    break;
+                }
+            }
+        }
+        // Cut short: come back at once.
+        c.next_timeout = next.unwrap_or_else(Instant::now);
+        c.publish_buffered();
+    }
+}
+
+/// Waits for a datagram on any socket (starting with `first`, for fairness).
+async fn recv_any(
+    sockets: &[UdpSocket],
+    buf: &mut [u8],
+    first: usize,
+) -> (usize, std::io::Result<(usize, SocketAddr)>) {
+    let n = sockets.len();
+    poll_fn(|cx| {
+        for j in 0..n {
+            let i = (first + j) % n;
+            let Some(s) = sockets.get(i) else { continue };
+            let mut rb = ReadBuf::new(buf);
+            if let Poll::Ready(r) = s.poll_recv_from(cx, &mut rb) {
+                let len = rb.filled().len();
+                return Poll::Ready((i, r.map(|from| (len, from))));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}

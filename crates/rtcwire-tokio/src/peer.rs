@@ -1,0 +1,323 @@
+//! [`PeerConnection`]: the handle applications hold; [`Events`]: what the session says.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rtcwire::{
+    DataChannelInit, IceCandidate, IceConnectionState, IceGatheringState, PeerConnectionState,
+    SessionDescription, SignalingState, StatsReport,
+};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+
+use crate::channel::{ChannelState, DataChannel};
+use crate::driver::{Conn, ConnKey, ConnState, Driver, Guard};
+use crate::{Config, Error};
+
+/// What a driven session tells its application, in order. Data-channel messages do not
+/// come here: each [`DataChannel`] has its own receiver.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// A local candidate to signal to the peer (trickle ICE); the end-of-candidates
+    /// marker when gathering completed.
+    IceCandidate(IceCandidate),
+    /// A remote candidate names a host (a browser's `<uuid>.local`): resolve it and call
+    /// [`PeerConnection::resolve_hostname`] (this driver does not query mDNS itself).
+    ResolveHostname(String),
+    /// `icegatheringstatechange`.
+    IceGatheringStateChange(IceGatheringState),
+    /// `iceconnectionstatechange`.
+    IceConnectionStateChange(IceConnectionState),
+    /// `connectionstatechange`.
+    ConnectionStateChange(PeerConnectionState),
+    /// `signalingstatechange`.
+    SignalingStateChange(SignalingState),
+    /// `negotiationneeded`.
+    NegotiationNeeded,
+    /// The peer opened a channel (`ondatachannel`); it is open.
+    DataChannel(DataChannel),
+}
+
+/// The event receiver of one session: [`next_event`](Self::next_event), or use it as a
+/// [`Stream`](futures_core::Stream). Ends (`None`) when the session is freed.
+#[derive(Debug)]
+pub struct Events {
+    rx: mpsc::UnboundedReceiver<Event>,
+}
+
+impl Events {
+    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Event>) -> Self {
+        Events { rx }
+    }
+
+    /// The next event; `None` once the session is freed.
+    pub async fn next_event(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+}
+
+impl futures_core::Stream for Events {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// A WebRTC peer connection driven by a tokio task: cheap to clone and `Send`; the
+/// methods mirror the W3C API. The session is closed and freed when every clone and every
+/// [`DataChannel`] of it is dropped, or at [`close`](Self::close).
+#[derive(Clone)]
+pub struct PeerConnection {
+    guard: Arc<Guard>,
+    state: watch::Receiver<ConnState>,
+    locals: Arc<[SocketAddr]>,
+}
+
+impl fmt::Debug for PeerConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PeerConnection")
+            .field("id", &self.guard.key)
+            .field("state", &*self.state.borrow())
+            .field("local_addrs", &self.locals)
+            .finish()
+    }
+}
+
+/// Binds UDP sockets on `addrs`; returns them with their bound addresses.
+pub(crate) async fn bind_all(
+    addrs: &[SocketAddr],
+) -> Result<(Vec<UdpSocket>, Vec<SocketAddr>), Error> {
+    let mut sockets = Vec::with_capacity(addrs.len());
+    let mut locals = Vec::with_capacity(addrs.len());
+    for a in addrs {
+        let s = UdpSocket::bind(a).await?;
+        locals.push(s.local_addr()?);
+        sockets.push(s);
+    }
+    Ok((sockets, locals))
+}
+
+/// A new session (not yet added to a driver) with host candidates on `locals`.
+pub(crate) fn new_session(
+    config: &Config,
+    locals: &[SocketAddr],
+) -> Result<rtcwire::PeerConnection, Error> {
+    let now = tokio::time::Instant::now().into_std();
+    let mut pc = rtcwire::PeerConnection::new(config.session.clone(), now)?;
+    for &a in locals {
+        pc.add_local_candidate(a)?;
+    }
+    pc.end_of_local_candidates();
+    Ok(pc)
+}
+
+impl PeerConnection {
+    /// A new session on its own sockets (bound as `config.bind` says), run by a task of
+    /// its own. Host candidates are gathered at once: they are in the first offer or
+    /// answer, and come as [`Event::IceCandidate`] for trickle signalling.
+    pub async fn new(config: Config) -> Result<(PeerConnection, Events), Error> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        let addrs = crate::config::addresses(&config.bind)?;
+        let (sockets, locals) = bind_all(&addrs).await?;
+        let pc = new_session(&config, &locals)?;
+        let (cmd, cmd_rx) = mpsc::unbounded_channel();
+        let key: ConnKey = 0;
+        let guard = Arc::new(Guard { key, cmd });
+        let (conn, events, state) = Conn::new(pc, key, &guard, config.channel_capacity);
+        let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true);
+        driver.insert(key, conn);
+        runtime.spawn(driver.run());
+        Ok((
+            PeerConnection::from_parts(guard, state, locals.into()),
+            Events::new(events),
+        ))
+    }
+
+    pub(crate) fn from_parts(
+        guard: Arc<Guard>,
+        state: watch::Receiver<ConnState>,
+        locals: Arc<[SocketAddr]>,
+    ) -> Self {
+        PeerConnection {
+            guard,
+            state,
+            locals,
+        }
+    }
+
+    /// The local addresses this session's host candidates are on.
+    #[must_use]
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.locals
+    }
+
+    async fn session<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut rtcwire::PeerConnection) -> Result<R, rtcwire::Error> + Send + 'static,
+    ) -> Result<R, Error> {
+        self.guard
+            .call(move |c| f(&mut c.pc))
+            .await?
+            .map_err(Error::from)
+    }
+
+    /// `createOffer`.
+    pub async fn create_offer(&self) -> Result<SessionDescription, Error> {
+        self.session(rtcwire::PeerConnection::create_offer).await
+    }
+
+    /// `createAnswer`.
+    pub async fn create_answer(&self) -> Result<SessionDescription, Error> {
+        self.session(rtcwire::PeerConnection::create_answer).await
+    }
+
+    /// `setLocalDescription`.
+    pub async fn set_local_description(&self, desc: SessionDescription) -> Result<(), Error> {
+        self.session(move |pc| pc.set_local_description(desc)).await
+    }
+
+    /// `setRemoteDescription`.
+    pub async fn set_remote_description(&self, desc: SessionDescription) -> Result<(), Error> {
+        self.session(move |pc| pc.set_remote_description(desc))
+            .await
+    }
+
+    /// `addIceCandidate` (an empty candidate is end-of-candidates).
+    pub async fn add_ice_candidate(&self, candidate: IceCandidate) -> Result<(), Error> {
+        self.session(move |pc| pc.add_ice_candidate(&candidate))
+            .await
+    }
+
+    /// The address a `.local` host name resolved to (after [`Event::ResolveHostname`]).
+    pub async fn resolve_hostname(&self, hostname: &str, ip: IpAddr) -> Result<(), Error> {
+        let name = hostname.to_owned();
+        self.session(move |pc| pc.resolve_hostname(&name, ip)).await
+    }
+
+    /// `restartIce`: the next offer restarts ICE.
+    pub async fn restart_ice(&self) -> Result<(), Error> {
+        self.session(rtcwire::PeerConnection::restart_ice).await
+    }
+
+    /// `createDataChannel`. In-band channels open once the transport is up and the peer
+    /// acknowledged ([`DataChannel::wait_open`]); a pre-negotiated one
+    /// (`init.negotiated = Some(id)`) once the transport is up.
+    pub async fn create_data_channel(
+        &self,
+        label: &str,
+        init: DataChannelInit,
+    ) -> Result<DataChannel, Error> {
+        let label = label.to_owned();
+        self.guard
+            .call(move |c| {
+                let protocol = init.protocol.clone();
+                let id = c.pc.create_data_channel(&label, init)?;
+                let opened = c.pc.channel_stream_id(id).is_some()
+                    && c.pc.connection_state() == PeerConnectionState::Connected;
+                let state = if opened {
+                    ChannelState::Open
+                } else {
+                    ChannelState::Connecting
+                };
+                c.new_channel(id, label, protocol, state)
+                    .ok_or(Error::Closed)
+            })
+            .await?
+    }
+
+    /// `getStats`.
+    pub async fn get_stats(&self) -> Result<StatsReport, Error> {
+        self.guard.call(|c| c.pc.get_stats()).await
+    }
+
+    /// `localDescription`.
+    pub async fn local_description(&self) -> Result<Option<SessionDescription>, Error> {
+        self.guard.call(|c| c.pc.local_description().cloned()).await
+    }
+
+    /// `remoteDescription`.
+    pub async fn remote_description(&self) -> Result<Option<SessionDescription>, Error> {
+        self.guard
+            .call(|c| c.pc.remote_description().cloned())
+            .await
+    }
+
+    /// `close()`: channels closed, the peer told (SCTP ABORT, DTLS close_notify), the
+    /// sockets and the task freed once the last datagrams are out.
+    pub async fn close(&self) -> Result<(), Error> {
+        self.guard
+            .call(|c| {
+                c.pc.close();
+                c.closing = true;
+            })
+            .await
+    }
+
+    /// `connectionState`.
+    #[must_use]
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.state.borrow().connection
+    }
+
+    /// `iceConnectionState`.
+    #[must_use]
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.state.borrow().ice
+    }
+
+    /// `iceGatheringState`.
+    #[must_use]
+    pub fn ice_gathering_state(&self) -> IceGatheringState {
+        self.state.borrow().gathering
+    }
+
+    /// `signalingState`.
+    #[must_use]
+    pub fn signaling_state(&self) -> SignalingState {
+        self.state.borrow().signaling
+    }
+
+    /// Waits for `connectionState` to be `connected`; errors if it fails or closes first.
+    pub async fn connected(&self) -> Result<(), Error> {
+        let mut rx = self.state.clone();
+        let s = rx
+            .wait_for(|s| {
+                matches!(
+                    s.connection,
+                    PeerConnectionState::Connected
+                        | PeerConnectionState::Failed
+                        | PeerConnectionState::Closed
+                )
+            })
+            .await
+            .map_err(|_| Error::Closed)?
+            .connection;
+        match s {
+            PeerConnectionState::Connected => Ok(()),
+            _ => Err(Error::Closed),
+        }
+    }
+
+    /// Waits until ICE gathering is complete: for signalling without trickle, create the
+    /// offer or answer after this and it carries every candidate.
+    pub async fn gathering_complete(&self) -> Result<(), Error> {
+        let mut rx = self.state.clone();
+        rx.wait_for(|s| s.gathering == IceGatheringState::Complete)
+            .await
+            .map(|_| ())
+            .map_err(|_| Error::Closed)
+    }
+
+    /// Waits until the session is closed (locally, by the peer, or freed).
+    pub async fn closed(&self) {
+        let mut rx = self.state.clone();
+        let _ = rx
+            .wait_for(|s| s.connection == PeerConnectionState::Closed)
+            .await;
+    }
+}
