@@ -6,6 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::Poll;
 
@@ -334,6 +335,8 @@ pub(crate) struct Driver {
     first_socket: usize,
     due: Vec<ConnKey>,
     stats: DriverStats,
+    /// How many sessions the driver holds, for [`Server::sessions`](crate::Server::sessions).
+    count: Arc<AtomicUsize>,
 }
 
 impl Driver {
@@ -342,6 +345,7 @@ impl Driver {
         locals: Vec<SocketAddr>,
         cmd_rx: mpsc::UnboundedReceiver<Cmd>,
         exit_when_empty: bool,
+        count: Arc<AtomicUsize>,
     ) -> Self {
         Driver {
             sockets,
@@ -356,11 +360,13 @@ impl Driver {
             first_socket: 0,
             due: Vec::new(),
             stats: DriverStats::default(),
+            count,
         }
     }
 
     pub(crate) fn insert(&mut self, key: ConnKey, conn: Conn) {
         self.conns.insert(key, conn);
+        self.count.store(self.conns.len(), Ordering::Relaxed);
         self.drive_key(key);
     }
 
@@ -479,6 +485,7 @@ impl Driver {
             }
         });
         if self.conns.len() != before {
+            self.count.store(self.conns.len(), Ordering::Relaxed);
             let conns = &self.conns;
             self.routes.retain(|_, k| conns.contains_key(k));
         }

@@ -129,7 +129,7 @@ impl PeerConnection {
         let key: ConnKey = 0;
         let guard = Arc::new(Guard { key, cmd });
         let (conn, events, state) = Conn::new(pc, key, &guard, config.channel_capacity);
-        let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true);
+        let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true, Arc::default());
         driver.insert(key, conn);
         runtime.spawn(driver.run());
         Ok((

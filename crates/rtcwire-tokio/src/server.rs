@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -29,6 +29,7 @@ struct Inner {
     local: SocketAddr,
     config: Config,
     next_key: AtomicU64,
+    sessions: Arc<AtomicUsize>,
 }
 
 impl fmt::Debug for Server {
@@ -54,7 +55,8 @@ impl Server {
             .first()
             .ok_or(Error::NoAddress("bind failed".into()))?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
-        let driver = Driver::new(sockets, locals, cmd_rx, false);
+        let sessions = Arc::new(AtomicUsize::new(0));
+        let driver = Driver::new(sockets, locals, cmd_rx, false, Arc::clone(&sessions));
         runtime.spawn(driver.run());
         Ok(Server {
             inner: Arc::new(Inner {
@@ -62,6 +64,7 @@ impl Server {
                 local,
                 config,
                 next_key: AtomicU64::new(1),
+                sessions,
             }),
         })
     }
@@ -70,6 +73,13 @@ impl Server {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local
+    }
+
+    /// How many sessions the server's task holds now (closed ones are freed once their
+    /// last datagrams are out).
+    #[must_use]
+    pub fn sessions(&self) -> usize {
+        self.inner.sessions.load(Ordering::Relaxed)
     }
 
     /// A new session on the shared socket (typically to answer a client's offer).

@@ -1,0 +1,78 @@
+//! Many sessions on one server socket, demultiplexed by `accepts`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use common::{loopback, negotiate, next_channel, within};
+use rtcwire_tokio::{DataChannelInit, Payload, PeerConnection, Server};
+
+async fn clients_on_one_socket(clients: usize, lite: bool) {
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), loopback().ice_lite(lite))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (spc, mut sev) = server.connection().unwrap();
+        assert_eq!(spc.local_addrs(), [server.local_addr()]);
+        tasks.push(tokio::spawn(async move {
+            let (cpc, _cev) = PeerConnection::new(loopback()).await.unwrap();
+            let mut dc = cpc
+                .create_data_channel("echo", DataChannelInit::default())
+                .await
+                .unwrap();
+            negotiate(&cpc, &spc).await;
+            let mut far = next_channel(&mut sev).await;
+            // The server side echoes.
+            let echo = tokio::spawn(async move {
+                while let Some(m) = far.recv().await {
+                    far.send(m).await.unwrap();
+                }
+            });
+            within("client channel open", dc.wait_open()).await.unwrap();
+            for j in 0..5 {
+                let m = Payload::Text(format!("client {i} message {j}"));
+                dc.send(m.clone()).await.unwrap();
+                assert_eq!(within("echo", dc.recv()).await, Some(m));
+            }
+            let stats = spc.get_stats().await.unwrap();
+            cpc.close().await.unwrap();
+            within("server side channel closed", echo).await.unwrap();
+            stats
+        }));
+    }
+    for t in tasks {
+        let stats = within("client", t).await.unwrap();
+        assert_eq!(
+            stats.connection_state,
+            rtcwire_tokio::PeerConnectionState::Connected
+        );
+    }
+    // The server's sessions are freed once their handles are gone.
+    within("sessions freed", async {
+        while server.sessions() != 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_clients_on_one_ice_lite_socket() {
+    clients_on_one_socket(50, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_clients_on_one_full_ice_socket() {
+    clients_on_one_socket(10, false).await;
+}
+
+#[tokio::test]
+async fn a_server_refuses_the_unspecified_address() {
+    let r = Server::bind("0.0.0.0:0".parse().unwrap(), loopback()).await;
+    assert!(matches!(r, Err(rtcwire_tokio::Error::NoAddress(_))));
+}
