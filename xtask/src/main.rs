@@ -5,6 +5,7 @@
 //! cargo xtask setup                 install what the tests need (peers, cargo-fuzz)
 //! cargo xtask fuzz <target>|--all [--seconds N]
 //! cargo xtask bench [criterion args]
+//! cargo xtask interop [--browser-cmd 'CMD … {url}'] [SCENARIO ..]   a real browser ↔ rtcwire
 //! ```
 //!
 //! `ci` stops at the first failing step and always prints a table of the steps it ran with
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+mod interop;
 mod setup;
 
 const DEFAULT_FUZZ_SECONDS: u64 = 4;
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(&root).map(|_| ()),
         Some("fuzz") => fuzz_cmd(&root, &args[1..]),
         Some("bench") => bench_cmd(&root, &args[1..]),
+        Some("interop") => interop::run(&root, &args[1..]),
         _ => {
             eprintln!("{}", USAGE);
             Err("unknown or missing task".into())
@@ -44,10 +47,11 @@ fn main() -> ExitCode {
 
 const USAGE: &str = "usage:
   cargo xtask ci [--fuzz-seconds N] [--no-setup] [--only STEP[,STEP..]]
-      steps: fmt clippy test doctest doc bench package fuzz
+      steps: fmt clippy test interop doctest doc bench package fuzz
   cargo xtask setup
   cargo xtask fuzz <target>|--all [--seconds N]
-  cargo xtask bench [criterion args, e.g. a filter such as `sdp`]";
+  cargo xtask bench [criterion args, e.g. a filter such as `sdp`]
+  cargo xtask interop [--browser-cmd 'CMD … {url}'] [--timeout SECONDS] [SCENARIO ..]";
 
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -167,6 +171,11 @@ fn ci(root: &Path, args: &[String]) -> Result<(), String> {
     steps.push(Step {
         name: "test",
         commands: vec![test],
+    });
+    // A real browser (headless Chromium) against rtcwire, in a network namespace of its own.
+    steps.push(Step {
+        name: "interop",
+        commands: vec![cargo(root, &["xtask", "interop"])],
     });
     steps.push(Step {
         name: "doctest",

@@ -10,6 +10,8 @@ const APT: &[(&str, &str)] = &[
     ("turnserver", "coturn"), // STUN/TURN peer
     ("tshark", "tshark"),     // opens the simulator's pcap files
     ("ffmpeg", "ffmpeg"),     // real RTP packetizers (VP8, H.264, Opus)
+    ("chromium", "chromium"), // a real browser: `cargo xtask interop`
+    ("ip", "iproute2"),       // the network namespace the browser and rtcwire run in
 ];
 
 /// Python modules: (module to import, PyPI package).

@@ -1,0 +1,286 @@
+//! Talk to rtcwire from a browser: this serves a page on 127.0.0.1 and answers its offers.
+//!
+//! ```text
+//! cargo run --release -p rtcwire-tokio --example browser [-- --listen 127.0.0.1:8765]
+//! ```
+//!
+//! Open the printed URL: the page opens a data channel to rtcwire, which echoes what you
+//! type, and shows live stats (RTT, bitrate, DTLS cipher, the selected candidate pair).
+//! The same page, with `?scenarios=…`, is what `cargo xtask interop` runs in headless
+//! Chromium. Signaling is plain JSON over HTTP (see `signaling.rs`); each browser-side
+//! session has an id, so many can run at once.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod signaling;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use rtcwire_tokio::{Config, DataChannel, Event, Events, Payload, PeerConnection};
+use serde_json::{json, Value};
+
+/// What the page can ask about a session (`GET /state`).
+#[derive(Default)]
+struct Info {
+    candidates: Vec<Value>,
+    end_of_candidates: bool,
+    state: String,
+    channels: Vec<String>,
+    channels_closed: u32,
+    messages_received: u64,
+}
+
+struct Session {
+    pc: PeerConnection,
+    info: Mutex<Info>,
+}
+
+#[derive(Clone, Default)]
+struct App {
+    sessions: Arc<Mutex<HashMap<String, Arc<Session>>>>,
+    /// Told each time a chat message was echoed (`GET /after-chat` waits for it).
+    chatted: Arc<tokio::sync::Notify>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut listen: SocketAddr = "127.0.0.1:8765".parse()?;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match (a.as_str(), args.next()) {
+            ("--listen", Some(v)) => listen = v.parse()?,
+            _ => return Err("usage: browser [--listen 127.0.0.1:PORT]".into()),
+        }
+    }
+    if !listen.ip().is_loopback() {
+        return Err("this demo listens on loopback only".into());
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!(
+        "rtcwire is listening: open http://{}/",
+        listener.local_addr()?
+    );
+    signaling::serve(listener, App::default()).await
+}
+
+impl App {
+    fn get(&self, id: &str) -> Result<Arc<Session>, String> {
+        let sessions = self.sessions.lock().map_err(|_| "poisoned")?;
+        sessions
+            .get(id)
+            .cloned()
+            .ok_or_else(|| format!("no session {id}"))
+    }
+
+    /// A new session on 127.0.0.1, with its event task.
+    async fn create(&self, id: &str) -> Result<Arc<Session>, String> {
+        let config = Config::default().bind(["127.0.0.1:0".parse().map_err(|_| "addr")?]);
+        let (pc, events) = PeerConnection::new(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let session = Arc::new(Session {
+            pc,
+            info: Mutex::new(Info::default()),
+        });
+        self.sessions
+            .lock()
+            .map_err(|_| "poisoned")?
+            .insert(id.to_owned(), session.clone());
+        tokio::spawn(watch(session.clone(), events, self.chatted.clone()));
+        Ok(session)
+    }
+
+    /// Handles one signaling request: `(method, path, query id, body)` → JSON reply.
+    async fn handle(&self, path: &str, id: &str, body: &Value) -> Result<Value, String> {
+        let sdp_of = |d: rtcwire_tokio::SessionDescription, trickle: bool| {
+            // Trickle: rtcwire's candidates go out through GET /candidates instead.
+            let sdp = if trickle {
+                without_candidates(&d.sdp)
+            } else {
+                d.sdp.clone()
+            };
+            json!({"type": d.sdp_type.as_str(), "sdp": sdp})
+        };
+        let trickle = body["trickle"].as_bool().unwrap_or(true);
+        let e = |e: rtcwire_tokio::Error| e.to_string();
+        match path {
+            "/offer" => {
+                let s = match self.get(id) {
+                    Ok(s) => s, // a renegotiation (ICE restart) of a session
+                    Err(_) => self.create(id).await?,
+                };
+                for n in body["negotiated"].as_array().into_iter().flatten() {
+                    let init = rtcwire_tokio::DataChannelInit {
+                        negotiated: n["id"].as_u64().and_then(|i| u16::try_from(i).ok()),
+                        ..Default::default()
+                    };
+                    let dc =
+                        s.pc.create_data_channel(n["label"].as_str().unwrap_or(""), init)
+                            .await
+                            .map_err(e)?;
+                    tokio::spawn(echo(s.clone(), dc, self.chatted.clone()));
+                }
+                let offer =
+                    rtcwire_tokio::SessionDescription::offer(body["sdp"].as_str().unwrap_or(""));
+                s.pc.set_remote_description(offer).await.map_err(e)?;
+                let answer = s.pc.create_answer().await.map_err(e)?;
+                s.pc.set_local_description(answer.clone())
+                    .await
+                    .map_err(e)?;
+                Ok(sdp_of(answer, trickle))
+            }
+            "/rtcwire-offer" | "/restart" => {
+                let s = if path == "/restart" {
+                    self.get(id)?
+                } else {
+                    self.create(id).await?
+                };
+                if path == "/restart" {
+                    s.pc.restart_ice().await.map_err(e)?;
+                } else {
+                    let dc =
+                        s.pc.create_data_channel("rtcwire", Default::default())
+                            .await
+                            .map_err(e)?;
+                    tokio::spawn(echo(s.clone(), dc, self.chatted.clone()));
+                }
+                let offer = s.pc.create_offer().await.map_err(e)?;
+                s.pc.set_local_description(offer.clone()).await.map_err(e)?;
+                Ok(sdp_of(offer, trickle))
+            }
+            "/answer" => {
+                let answer =
+                    rtcwire_tokio::SessionDescription::answer(body["sdp"].as_str().unwrap_or(""));
+                self.get(id)?
+                    .pc
+                    .set_remote_description(answer)
+                    .await
+                    .map_err(e)?;
+                Ok(json!({"ok": true}))
+            }
+            "/candidate" => {
+                let s = self.get(id)?;
+                let c = match body["candidate"].as_str() {
+                    Some(c) if !c.is_empty() => rtcwire_tokio::IceCandidate {
+                        candidate: c.to_owned(),
+                        sdp_mid: body["sdpMid"].as_str().map(str::to_owned),
+                        sdp_m_line_index: body["sdpMLineIndex"]
+                            .as_u64()
+                            .and_then(|i| u16::try_from(i).ok()),
+                    },
+                    _ => rtcwire_tokio::IceCandidate::end_of_candidates(None),
+                };
+                // A candidate the session cannot use (a browser's TCP ones) is not an error
+                // of the exchange: report it and go on.
+                Ok(match s.pc.add_ice_candidate(c).await {
+                    Ok(()) => json!({"ok": true}),
+                    Err(err) => json!({"ok": false, "error": err.to_string()}),
+                })
+            }
+            "/candidates" => {
+                let s = self.get(id)?;
+                let from = body["from"].as_u64().unwrap_or(0) as usize;
+                let info = s.info.lock().map_err(|_| "poisoned")?;
+                let list: Vec<Value> = info.candidates.iter().skip(from).cloned().collect();
+                Ok(json!({"candidates": list, "end": info.end_of_candidates}))
+            }
+            "/state" => {
+                let s = self.get(id)?;
+                // A closed session has no stats any more, only its state.
+                let transport = s.pc.get_stats().await.ok().map(|stats| {
+                    let t = &stats.transport;
+                    json!({
+                        "dtls_cipher": t.dtls_cipher.map(|c| format!("{c:?}")),
+                        "dtls_role": t.dtls_role.map(|r| format!("{r:?}")),
+                        "selected_pair": t.selected_pair.as_ref().map(|p| {
+                            format!("{:?} {} -> {}", p.local.transport, p.local.address, p.remote.address)
+                        }),
+                        "sctp_srtt_ms": t.sctp.as_ref().and_then(|s| s.srtt).map(|d| d.as_secs_f64() * 1e3),
+                    })
+                });
+                let info = s.info.lock().map_err(|_| "poisoned")?;
+                Ok(json!({
+                    "state": info.state,
+                    "channels": info.channels.iter().map(|l| json!({"label": l})).collect::<Vec<_>>(),
+                    "channels_closed": info.channels_closed,
+                    "messages_received": info.messages_received,
+                    "transport": transport,
+                }))
+            }
+            "/close" => {
+                self.get(id)?.pc.close().await.map_err(e)?;
+                Ok(json!({"ok": true}))
+            }
+            "/result" => {
+                // One line per result, read by `cargo xtask interop`.
+                println!("result: {body}");
+                Ok(json!({"ok": true}))
+            }
+            _ => Err(format!("no endpoint {path}")),
+        }
+    }
+}
+
+/// Follows one session's events for the page.
+async fn watch(s: Arc<Session>, mut events: Events, chatted: Arc<tokio::sync::Notify>) {
+    while let Some(ev) = events.next_event().await {
+        match ev {
+            Event::IceCandidate(c) => {
+                let Ok(mut info) = s.info.lock() else { return };
+                if c.is_end_of_candidates() {
+                    info.end_of_candidates = true;
+                } else {
+                    info.candidates.push(json!({"candidate": c.candidate, "sdpMid": c.sdp_mid, "sdpMLineIndex": c.sdp_m_line_index}));
+                }
+            }
+            Event::ConnectionStateChange(state) => {
+                if let Ok(mut info) = s.info.lock() {
+                    info.state = format!("{state:?}").to_lowercase();
+                }
+            }
+            Event::DataChannel(dc) => {
+                tokio::spawn(echo(s.clone(), dc, chatted.clone()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Echoes every message on a channel. On "chat" it prints what it got and answers in
+/// words; "/close" makes rtcwire close the channel.
+async fn echo(s: Arc<Session>, mut dc: DataChannel, chatted: Arc<tokio::sync::Notify>) {
+    if let Ok(mut info) = s.info.lock() {
+        info.channels.push(dc.label().to_owned());
+    }
+    while let Some(payload) = dc.recv().await {
+        if let Ok(mut info) = s.info.lock() {
+            info.messages_received += 1;
+        }
+        let sent = match payload {
+            Payload::Text(t) if t == "/close" => dc.close().await,
+            Payload::Text(t) if dc.label() == "chat" => {
+                println!("chat: {t}");
+                let sent = dc
+                    .send_text(&format!("you said “{t}” ({} bytes)", t.len()))
+                    .await;
+                chatted.notify_waiters();
+                sent
+            }
+            p => dc.send(p).await,
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+    dc.closed().await;
+    if let Ok(mut info) = s.info.lock() {
+        info.channels_closed += 1;
+    }
+}
+
+fn without_candidates(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|l| !l.starts_with("a=candidate:") && !l.starts_with("a=end-of-candidates"))
+        .collect()
+}
