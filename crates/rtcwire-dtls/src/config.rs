@@ -25,6 +25,9 @@ pub struct Config {
     pub(crate) handshake_timeout: Duration,
     pub(crate) hello_verify: bool,
     pub(crate) deterministic_keys: bool,
+    pub(crate) dtls13: bool,
+    pub(crate) dtls13_cipher_suites: Vec<CipherSuite>,
+    pub(crate) dtls13_groups: Vec<NamedGroup>,
 }
 
 impl Config {
@@ -47,6 +50,13 @@ impl Config {
             handshake_timeout: Duration::from_secs(30),
             hello_verify: true,
             deterministic_keys: false,
+            dtls13: false,
+            dtls13_cipher_suites: CipherSuite::TLS13.to_vec(),
+            dtls13_groups: vec![
+                NamedGroup::X25519MlKem768,
+                NamedGroup::X25519,
+                NamedGroup::Secp256r1,
+            ],
         }
     }
 
@@ -70,9 +80,39 @@ pub struct ConfigBuilder {
     handshake_timeout: Duration,
     hello_verify: bool,
     deterministic_keys: bool,
+    dtls13: bool,
+    dtls13_cipher_suites: Vec<CipherSuite>,
+    dtls13_groups: Vec<NamedGroup>,
 }
 
 impl ConfigBuilder {
+    /// Whether to offer (client) and accept (server) DTLS 1.3 (RFC 9147) besides DTLS 1.2.
+    /// A client offers both and falls back to 1.2 with a 1.2-only server, checking the RFC
+    /// 8446 §4.1.3 downgrade sentinel; a server answers a 1.3 ClientHello with 1.3.
+    #[must_use]
+    pub fn dtls13(mut self, on: bool) -> Self {
+        self.dtls13 = on;
+        self
+    }
+
+    /// TLS 1.3 cipher suites for DTLS 1.3, in preference order (default: AES-128-GCM,
+    /// AES-256-GCM, ChaCha20-Poly1305). Suites that are not TLS 1.3 ones are skipped.
+    #[must_use]
+    pub fn dtls13_cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
+        self.dtls13_cipher_suites = suites.iter().copied().filter(|s| s.is_tls13()).collect();
+        self
+    }
+
+    /// Key-share groups for DTLS 1.3, in preference order (default: X25519MLKEM768, X25519,
+    /// P-256). A client sends shares for the first group and, when the first is the hybrid,
+    /// for X25519 too; a server picks by this order among the shares it was sent, and asks
+    /// for another with a HelloRetryRequest when none fits.
+    #[must_use]
+    pub fn dtls13_groups(mut self, groups: &[NamedGroup]) -> Self {
+        self.dtls13_groups = groups.to_vec();
+        self
+    }
+
     /// Adds a fingerprint from the remote SDP; the peer's certificate must match one of them.
     #[must_use]
     pub fn remote_fingerprint(mut self, fp: Fingerprint) -> Self {
@@ -80,19 +120,25 @@ impl ConfigBuilder {
         self
     }
 
-    /// Cipher suites to offer (client) or accept (server), in preference order. The server
+    /// DTLS 1.2 cipher suites to offer (client) or accept (server), in preference order
+    /// (TLS 1.3 suites are skipped here; see [`dtls13_cipher_suites`](Self::dtls13_cipher_suites)). The server
     /// picks by its own order. Suites must be ECDHE_ECDSA to be usable as a server with our
     /// ECDSA certificate; ECDHE_RSA suites are only meaningful as a client.
     #[must_use]
     pub fn cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
-        self.cipher_suites = suites.to_vec();
+        self.cipher_suites = suites.iter().copied().filter(|s| !s.is_tls13()).collect();
         self
     }
 
-    /// Key-exchange groups, in preference order.
+    /// DTLS 1.2 key-exchange groups, in preference order (the hybrid X25519MLKEM768 is
+    /// DTLS 1.3 only and skipped here).
     #[must_use]
     pub fn groups(mut self, groups: &[NamedGroup]) -> Self {
-        self.groups = groups.to_vec();
+        self.groups = groups
+            .iter()
+            .copied()
+            .filter(|g| NamedGroup::ALL.contains(g))
+            .collect();
         self
     }
 
@@ -172,6 +218,9 @@ impl ConfigBuilder {
             handshake_timeout: self.handshake_timeout,
             hello_verify: self.hello_verify,
             deterministic_keys: self.deterministic_keys,
+            dtls13: self.dtls13,
+            dtls13_cipher_suites: self.dtls13_cipher_suites,
+            dtls13_groups: self.dtls13_groups,
         })
     }
 }

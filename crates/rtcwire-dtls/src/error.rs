@@ -108,6 +108,14 @@ pub enum Error {
     /// unknown epoch): it was dropped and counted, and the connection is unchanged.
     #[error("datagram refused: nothing in it could be read")]
     DatagramRefused,
+    /// A DTLS 1.2 ServerHello carried the RFC 8446 §4.1.3 downgrade sentinel although we
+    /// offered DTLS 1.3: someone removed 1.3 from our offer.
+    #[error("DTLS 1.3 downgrade detected (RFC 8446 §4.1.3 sentinel)")]
+    Downgrade,
+    /// The peer broke a DTLS 1.3 rule (a second HelloRetryRequest, a key share for a group
+    /// we did not offer, a missing extension, ...).
+    #[error("illegal DTLS 1.3 parameter: {0}")]
+    IllegalParameter(&'static str),
 }
 
 impl Error {
@@ -128,6 +136,7 @@ impl Error {
             Error::BadCertificate(_) => A::UnsupportedCertificate,
             Error::BadSignature | Error::FinishedMismatch => A::DecryptError,
             Error::RenegotiationRefused => A::NoRenegotiation,
+            Error::Downgrade | Error::IllegalParameter(_) => A::IllegalParameter,
             Error::Crypto | Error::RandomSourceFailed => A::InternalError,
             Error::HandshakeTimeout
             | Error::AlertReceived(_)

@@ -20,14 +20,58 @@ pub(crate) enum Outgoing {
     ChangeCipherSpec,
 }
 
+/// A record layer flights can be written with (DTLS 1.2's, or 1.3's).
+pub(crate) trait Sealer {
+    /// Bytes a record of `epoch` adds to its content (header, nonce, type, tag).
+    fn record_overhead(&self, epoch: u16) -> usize;
+    /// Appends one record.
+    fn seal_record(
+        &mut self,
+        epoch: u16,
+        content_type: ContentType,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error>;
+}
+
+impl Sealer for RecordLayer {
+    fn record_overhead(&self, epoch: u16) -> usize {
+        HEADER_LEN + self.overhead(epoch)
+    }
+    fn seal_record(
+        &mut self,
+        epoch: u16,
+        content_type: ContentType,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.seal(epoch, content_type, payload, out)
+    }
+}
+
+impl Sealer for crate::v13::record::RecordLayer13 {
+    fn record_overhead(&self, epoch: u16) -> usize {
+        Self::record_overhead(epoch)
+    }
+    fn seal_record(
+        &mut self,
+        epoch: u16,
+        content_type: ContentType,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.seal(epoch, content_type.code(), payload, out)
+    }
+}
+
 /// Smallest handshake fragment worth starting in a datagram's leftover space.
 const MIN_FRAGMENT: usize = 16;
 
 /// Serialises `messages` into datagrams of at most `mtu` bytes.
-pub(crate) fn emit(
+pub(crate) fn emit<R: Sealer>(
     messages: &[Outgoing],
     mtu: usize,
-    records: &mut RecordLayer,
+    records: &mut R,
 ) -> Result<Vec<Vec<u8>>, Error> {
     let mut datagrams = Vec::new();
     let mut cur: Vec<u8> = Vec::with_capacity(mtu);
@@ -38,7 +82,7 @@ pub(crate) fn emit(
                 if cur.len() + HEADER_LEN + 1 > mtu && !cur.is_empty() {
                     datagrams.push(std::mem::take(&mut cur));
                 }
-                records.seal(0, ContentType::ChangeCipherSpec, &[1], &mut cur)?;
+                records.seal_record(0, ContentType::ChangeCipherSpec, &[1], &mut cur)?;
             }
             Outgoing::Handshake {
                 epoch,
@@ -46,7 +90,7 @@ pub(crate) fn emit(
                 seq,
                 body,
             } => {
-                let overhead = HEADER_LEN + records.overhead(*epoch) + HANDSHAKE_HEADER_LEN;
+                let overhead = records.record_overhead(*epoch) + HANDSHAKE_HEADER_LEN;
                 let mut offset = 0usize;
                 // Bounded: each pass sends at least MIN_FRAGMENT bytes or the remainder.
                 loop {
@@ -70,7 +114,7 @@ pub(crate) fn emit(
                     }
                     .emit(&mut plain);
                     plain.extend_from_slice(body.get(offset..offset + n).unwrap_or(&[]));
-                    records.seal(*epoch, ContentType::Handshake, &plain, &mut cur)?;
+                    records.seal_record(*epoch, ContentType::Handshake, &plain, &mut cur)?;
                     offset += n;
                     if offset >= body.len() {
                         break;

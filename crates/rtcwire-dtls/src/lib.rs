@@ -100,6 +100,13 @@ mod connection;
 mod crypto;
 mod error;
 mod flight;
+// DTLS 1.3: key schedule, record layer, messages, key shares (the handshake engine is in
+// connection/tls13.rs).
+#[cfg(feature = "fuzzing")]
+pub mod v13;
+#[cfg(not(feature = "fuzzing"))]
+#[allow(unreachable_pub, dead_code, unused_imports)]
+mod v13;
 // The wire codecs are internals. The `fuzzing` feature makes them public for the fuzz
 // targets, the record-layer bench and the tests that forge messages; they are not part of
 // the API.

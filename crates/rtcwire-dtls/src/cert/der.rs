@@ -15,6 +15,8 @@ pub enum PublicKeyKind {
     EcdsaP384,
     /// `rsaEncryption`.
     Rsa,
+    /// `id-Ed25519` (RFC 8410); verified in DTLS 1.3 only.
+    Ed25519,
 }
 
 /// A borrowed view of a certificate's public key.
@@ -30,6 +32,7 @@ const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 const SEQUENCE: u8 = 0x30;
 const OID: u8 = 0x06;
@@ -94,6 +97,8 @@ pub fn subject_public_key(cert_der: &[u8]) -> Option<SubjectPublicKey<'_>> {
         }
     } else if oid == OID_RSA {
         PublicKeyKind::Rsa
+    } else if oid == OID_ED25519 {
+        PublicKeyKind::Ed25519
     } else {
         return None;
     };

@@ -24,6 +24,8 @@ pub(crate) enum ClientState {
         client_random: [u8; 32],
         hello: Box<ClientHello>,
         cookie_seen: bool,
+        /// Our DTLS 1.3 key shares, when we offered 1.3 too.
+        offer13: Option<Box<super::tls13::Offer13>>,
     },
     /// Got ServerHello; the server's Certificate comes next.
     ExpectCertificate(Negotiated),
@@ -56,7 +58,20 @@ fn unexpected(expected: &'static str, got: &Message) -> Error {
     }
 }
 
-fn client_hello(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientHello {
+fn client_hello(
+    core: &mut Core,
+    random: [u8; 32],
+    cookie: Vec<u8>,
+    offer13: Option<&super::tls13::Offer13>,
+) -> ClientHello {
+    let mut ch = client_hello12(core, random, cookie);
+    if let Some(o) = offer13 {
+        o.extend(core, &mut ch);
+    }
+    ch
+}
+
+fn client_hello12(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientHello {
     let cfg = &core.config;
     let srtp: Vec<u16> = cfg
         .srtp_profiles
@@ -89,7 +104,12 @@ fn client_hello(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientHel
 pub(crate) fn start(core: &mut Core, now: Instant) -> Result<ClientState, Error> {
     let mut client_random = [0u8; 32];
     core.random(&mut client_random)?;
-    let hello = client_hello(core, client_random, Vec::new());
+    let offer13 = if core.config.dtls13 {
+        Some(Box::new(super::tls13::Offer13::new(core)?))
+    } else {
+        None
+    };
+    let hello = client_hello(core, client_random, Vec::new(), offer13.as_deref());
     core.new_flight();
     core.push(0, &Message::ClientHello(hello.clone()));
     core.reassembly().expect_any();
@@ -98,6 +118,7 @@ pub(crate) fn start(core: &mut Core, now: Instant) -> Result<ClientState, Error>
         client_random,
         hello: Box::new(hello),
         cookie_seen: false,
+        offer13,
     })
 }
 
@@ -116,6 +137,7 @@ pub(crate) fn handle(
                 client_random,
                 hello,
                 cookie_seen,
+                offer13,
             },
             Message::HelloVerifyRequest(hvr),
         ) => {
@@ -127,9 +149,10 @@ pub(crate) fn handle(
                     client_random,
                     hello,
                     cookie_seen,
+                    offer13,
                 }));
             }
-            let hello = client_hello(core, client_random, hvr.cookie);
+            let hello = client_hello(core, client_random, hvr.cookie, offer13.as_deref());
             core.new_flight();
             core.push(0, &Message::ClientHello(hello.clone()));
             core.reassembly().expect_any();
@@ -138,18 +161,27 @@ pub(crate) fn handle(
                 client_random,
                 hello: Box::new(hello),
                 cookie_seen: true,
+                offer13,
             }
         }
         (
             S::ExpectServerHello {
                 client_random,
                 hello,
+                offer13,
                 ..
             },
             Message::ServerHello(sh),
         ) => {
             if sh.version != DTLS_1_2 {
                 return Err(Error::UnsupportedVersion(sh.version));
+            }
+            // RFC 8446 §4.1.3: we offered 1.3, a 1.3-capable server answered 1.2: someone
+            // took 1.3 out of our hello.
+            if offer13.is_some()
+                && sh.random.get(24..) == Some(&crate::v13::messages::DOWNGRADE_TLS12[..])
+            {
+                return Err(Error::Downgrade);
             }
             let suite = crate::CipherSuite::from_id(sh.cipher_suite)
                 .filter(|s| core.config.cipher_suites.contains(s))

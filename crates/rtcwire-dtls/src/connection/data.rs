@@ -28,13 +28,28 @@ impl Connection {
         max_len: usize,
         fill: impl FnOnce(&mut [u8]) -> usize,
     ) -> Result<usize, Error> {
-        match self.state {
+        match &self.state {
             State::Connected => {}
+            State::V13(e) if e.is_connected() => {}
             State::Closed => return Err(Error::Closed),
             _ => return Err(Error::NotConnected),
         }
         if max_len > MAX_PLAINTEXT {
             return Err(Error::RecordTooLarge(max_len));
+        }
+        if let State::V13(e) = &mut self.state {
+            let mut d = self.core.buffer();
+            let prefix = crate::v13::record::UNIFIED_LEN;
+            d.reserve(prefix + max_len + 17);
+            d.resize(prefix + max_len, 0);
+            let used = d.get_mut(prefix..).map_or(0, fill).min(max_len);
+            d.truncate(prefix + used);
+            if let Err(err) = e.seal_in_place(&mut d, 0) {
+                self.core.keep_spare(d);
+                return Err(err);
+            }
+            self.core.queue(d);
+            return Ok(used);
         }
         let mut d = self.core.buffer();
         let prefix = self.core.records.prefix_len(1);
@@ -58,6 +73,9 @@ impl Connection {
     /// connected: where [`seal_in_place`](Self::seal_in_place) wants the plaintext to start.
     #[must_use]
     pub fn record_prefix_len(&self) -> usize {
+        if let State::V13(_) = self.state {
+            return crate::v13::record::UNIFIED_LEN;
+        }
         self.core.records.prefix_len(1)
     }
 
@@ -65,6 +83,9 @@ impl Connection {
     /// to subtract from the path MTU for the layer above.
     #[must_use]
     pub fn record_overhead(&self) -> usize {
+        if let State::V13(_) = self.state {
+            return crate::v13::record::RecordLayer13::record_overhead(3);
+        }
         HEADER_LEN + self.core.records.overhead(1)
     }
 
@@ -74,14 +95,18 @@ impl Connection {
     /// it lies and appends the tag. `buf[start..]` is then one datagram, which the caller
     /// sends on the path itself; nothing is queued, copied or allocated.
     pub fn seal_in_place(&mut self, buf: &mut Vec<u8>, start: usize) -> Result<(), Error> {
-        match self.state {
+        match &self.state {
             State::Connected => {}
+            State::V13(e) if e.is_connected() => {}
             State::Closed => return Err(Error::Closed),
             _ => return Err(Error::NotConnected),
         }
         let plain = buf.len().saturating_sub(start + self.record_prefix_len());
         if plain > MAX_PLAINTEXT {
             return Err(Error::RecordTooLarge(plain));
+        }
+        if let State::V13(e) = &mut self.state {
+            return e.seal_in_place(buf, start);
         }
         self.core
             .records

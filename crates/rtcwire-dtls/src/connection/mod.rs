@@ -6,6 +6,7 @@ mod cookie;
 mod data;
 mod server;
 mod session;
+mod tls13;
 
 use crate::alert::{Alert, AlertDescription, AlertLevel};
 use crate::cert::Fingerprint;
@@ -72,6 +73,8 @@ pub struct Stats {
 enum State {
     Client(client::ClientState),
     Server(server::ServerState),
+    /// DTLS 1.3, from the hellos on (handshake and connected).
+    V13(Box<tls13::Engine>),
     Connected,
     Closed,
 }
@@ -352,7 +355,54 @@ impl Connection {
     /// Whether the handshake has completed and the connection is open.
     #[must_use]
     pub fn is_connected(&self) -> bool {
-        matches!(self.state, State::Connected)
+        match &self.state {
+            State::Connected => true,
+            State::V13(e) => e.is_connected(),
+            _ => false,
+        }
+    }
+
+    /// The protocol version in use once the hellos are exchanged: `Some(DTLS_1_3)` (0xfefc)
+    /// or `Some(DTLS_1_2)` (0xfefd); `None` before.
+    #[must_use]
+    pub fn protocol_version(&self) -> Option<u16> {
+        match &self.state {
+            State::V13(_) => Some(0xfefc),
+            State::Connected => Some(0xfefd),
+            State::Client(client::ClientState::ExpectServerHello { .. }) => None,
+            State::Client(_) => Some(0xfefd),
+            State::Server(server::ServerState::ExpectClientHello) => None,
+            State::Server(_) => Some(0xfefd),
+            State::Closed => None,
+        }
+    }
+
+    /// The key-exchange group of a DTLS 1.3 connection (X25519MLKEM768, X25519, ...).
+    #[must_use]
+    pub fn dtls13_group(&self) -> Option<crate::NamedGroup> {
+        match &self.state {
+            State::V13(e) => Some(e.group()),
+            _ => None,
+        }
+    }
+
+    /// The negotiated cipher suite once the hellos are exchanged (DTLS 1.3) or connected.
+    #[must_use]
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        match &self.state {
+            State::V13(e) => Some(e.suite()),
+            _ => self.core.session.as_ref().map(|s| s.suite),
+        }
+    }
+
+    /// DTLS 1.3 only: sends a KeyUpdate (RFC 9147 §8), asking the peer to update its keys
+    /// too when `request_peer`. Our new keys are used once the peer acknowledges it.
+    pub fn key_update(&mut self, now: Instant, request_peer: bool) -> Result<(), Error> {
+        match &mut self.state {
+            State::V13(e) => e.key_update(&mut self.core, now, request_peer),
+            State::Closed => Err(Error::Closed),
+            _ => Err(Error::NotConnected),
+        }
     }
 
     /// Whether the connection is closed (after close, close_notify, or a fatal error).
@@ -370,6 +420,9 @@ impl Connection {
     /// The peer's DER certificate, once connected.
     #[must_use]
     pub fn peer_certificate(&self) -> Option<&[u8]> {
+        if let State::V13(e) = &self.state {
+            return e.peer_certificate();
+        }
         self.core
             .session
             .as_ref()
@@ -385,6 +438,10 @@ impl Connection {
     /// Exports keying material (RFC 5705, no context) once connected.
     #[must_use]
     pub fn export_keying_material(&self, label: &[u8], len: usize) -> Option<Vec<u8>> {
+        if let State::V13(e) = &self.state {
+            let mut out = vec![0u8; len];
+            return e.export(label, &[], &mut out).ok().map(|()| out);
+        }
         let s = self.core.session.as_ref()?;
         let mut out = vec![0u8; len];
         s.export(label, &mut out);
@@ -396,8 +453,16 @@ impl Connection {
         if matches!(self.state, State::Closed) {
             return;
         }
-        self.core
-            .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+        if let State::V13(e) = &mut self.state {
+            e.send_alert(
+                &mut self.core,
+                AlertLevel::Warning,
+                AlertDescription::CloseNotify,
+            );
+        } else {
+            self.core
+                .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+        }
         self.state = State::Closed;
         self.core.timer.stop();
         self.core.end(Event::Closed);
@@ -409,7 +474,11 @@ impl Connection {
         }
         tracing::debug!(role = ?self.core.role, error = %e, "dtls handshake failed");
         if let Some(a) = e.alert() {
-            self.core.send_alert(AlertLevel::Fatal, a);
+            if let State::V13(engine) = &mut self.state {
+                engine.send_alert(&mut self.core, AlertLevel::Fatal, a);
+            } else {
+                self.core.send_alert(AlertLevel::Fatal, a);
+            }
         }
         self.state = State::Closed;
         self.core.timer.stop();
@@ -420,6 +489,11 @@ impl Connection {
     /// [`fail`](Self::fail) (one event) and stops the loop; the `Err` it travels as inside
     /// the state machine never leaves this function.
     fn handle_datagram(&mut self, now: Instant, contents: &[u8]) {
+        if let State::V13(e) = &mut self.state {
+            let r = e.handle_datagram(&mut self.core, now, contents);
+            self.after_v13(r);
+            return;
+        }
         let mut records = Records::new(contents);
         for rec in records.by_ref() {
             if let Err(e) = self.handle_record(now, &rec) {
@@ -429,9 +503,29 @@ impl Connection {
             if matches!(self.state, State::Closed) {
                 return;
             }
+            if let State::V13(e) = &mut self.state {
+                // The hellos switched us to DTLS 1.3: the rest of the datagram is 1.3 records.
+                let rest = contents
+                    .get(contents.len() - records.remaining()..)
+                    .unwrap_or(&[]);
+                let r = e.handle_datagram(&mut self.core, now, rest);
+                self.after_v13(r);
+                return;
+            }
         }
         if records.remaining() > 0 {
             self.core.stats.bad_records += 1;
+        }
+    }
+
+    /// A DTLS 1.3 step's outcome: a failure closes the connection; a close or fatal alert
+    /// the engine reported ends the state too.
+    fn after_v13(&mut self, r: Result<(), Error>) {
+        if let Err(e) = r {
+            self.fail(e);
+        } else if self.core.ended {
+            self.state = State::Closed;
+            self.core.timer.stop();
         }
     }
 
@@ -583,8 +677,58 @@ impl Connection {
     }
 
     fn handle_message(&mut self, now: Instant, m: Complete) -> Result<(), Error> {
+        if let State::V13(_) = &self.state {
+            // Complete messages left from the record that switched us.
+            return Ok(());
+        }
         let msg = Message::parse(m.msg_type, &m.body)?;
         let state = std::mem::replace(&mut self.state, State::Closed);
+        let state = match (state, &msg) {
+            (State::Server(server::ServerState::ExpectClientHello), Message::ClientHello(ch))
+                if self.core.config.dtls13 && tls13::offers_13(ch) =>
+            {
+                self.state = match tls13::server_accept(&mut self.core, ch, &m, now)? {
+                    tls13::Accepted::Engine(e) => State::V13(e),
+                    tls13::Accepted::Retried => {
+                        State::Server(server::ServerState::ExpectClientHello)
+                    }
+                };
+                return Ok(());
+            }
+            (
+                State::Client(client::ClientState::ExpectServerHello {
+                    client_random,
+                    hello,
+                    cookie_seen,
+                    offer13: Some(offer),
+                }),
+                Message::ServerHello(sh),
+            ) => {
+                if tls13::selects_13(sh) && tls13::is_hrr(sh) {
+                    let (ch2, offer) =
+                        tls13::client_on_hrr(&mut self.core, *offer, &hello, sh, &m, now)?;
+                    self.state = State::Client(client::ClientState::ExpectServerHello {
+                        client_random,
+                        hello: Box::new(ch2),
+                        cookie_seen,
+                        offer13: Some(Box::new(offer)),
+                    });
+                    return Ok(());
+                }
+                if tls13::selects_13(sh) {
+                    let e = tls13::client_on_server_hello(&mut self.core, *offer, &hello, sh, &m)?;
+                    self.state = State::V13(Box::new(e));
+                    return Ok(());
+                }
+                State::Client(client::ClientState::ExpectServerHello {
+                    client_random,
+                    hello,
+                    cookie_seen,
+                    offer13: Some(offer),
+                })
+            }
+            (s, _) => s,
+        };
         let result = match state {
             State::Client(s) => client::handle(&mut self.core, s, now, msg, &m)
                 .map(|o| o.map_or(State::Connected, State::Client)),
@@ -598,6 +742,7 @@ impl Connection {
                 }
                 Ok(State::Connected)
             }
+            State::V13(e) => Ok(State::V13(e)),
             State::Closed => Ok(State::Closed),
         };
         match result {
@@ -684,16 +829,18 @@ impl SansIo for Connection {
         if matches!(self.state, State::Closed) {
             return;
         }
-        if self.core.handshake_deadline.is_some_and(|d| d <= now)
-            && !matches!(self.state, State::Connected)
-        {
+        if self.core.handshake_deadline.is_some_and(|d| d <= now) && !self.is_connected() {
             self.fail(Error::HandshakeTimeout);
             return;
         }
         if self.core.timer.deadline().is_some_and(|d| d <= now) {
             self.core.stats.timeout_retransmissions += 1;
             self.core.timer.backoff(now);
-            if let Err(e) = self.core.transmit_flight() {
+            let r = match &mut self.state {
+                State::V13(e) => e.transmit(&mut self.core),
+                _ => self.core.transmit_flight(),
+            };
+            if let Err(e) = r {
                 self.fail(e);
             }
         }

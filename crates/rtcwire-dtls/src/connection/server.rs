@@ -234,6 +234,12 @@ fn flight4(
     }
     let mut server_random = [0u8; 32];
     core.random(&mut server_random)?;
+    if core.config.dtls13 {
+        // RFC 8446 §4.1.3: we could have done 1.3; a client that offered it will notice.
+        if let Some(tail) = server_random.get_mut(24..) {
+            tail.copy_from_slice(&crate::v13::messages::DOWNGRADE_TLS12);
+        }
+    }
     let mut hs = Negotiated {
         role: DtlsRole::Server,
         transcript: Vec::new(),

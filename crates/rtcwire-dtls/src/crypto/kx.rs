@@ -14,6 +14,9 @@ pub enum NamedGroup {
     Secp256r1,
     /// `secp384r1` (24).
     Secp384r1,
+    /// `X25519MLKEM768` (0x11ec): ML-KEM-768 and X25519 together, DTLS 1.3 only
+    /// (draft-ietf-tls-ecdhe-mlkem). Not in [`NamedGroup::ALL`], which is DTLS 1.2's list.
+    X25519MlKem768,
 }
 
 impl NamedGroup {
@@ -31,6 +34,7 @@ impl NamedGroup {
             NamedGroup::X25519 => 29,
             NamedGroup::Secp256r1 => 23,
             NamedGroup::Secp384r1 => 24,
+            NamedGroup::X25519MlKem768 => 0x11ec,
         }
     }
 
@@ -41,13 +45,15 @@ impl NamedGroup {
             29 => Some(NamedGroup::X25519),
             23 => Some(NamedGroup::Secp256r1),
             24 => Some(NamedGroup::Secp384r1),
+            0x11ec => Some(NamedGroup::X25519MlKem768),
             _ => None,
         }
     }
 
     fn algorithm(self) -> &'static agreement::Algorithm {
         match self {
-            NamedGroup::X25519 => &agreement::X25519,
+            // The hybrid's classical half (its ML-KEM half lives in the DTLS 1.3 key share).
+            NamedGroup::X25519 | NamedGroup::X25519MlKem768 => &agreement::X25519,
             NamedGroup::Secp256r1 => &agreement::ECDH_P256,
             NamedGroup::Secp384r1 => &agreement::ECDH_P384,
         }
@@ -56,7 +62,7 @@ impl NamedGroup {
     /// Length of the private scalar seed ring draws for this group.
     pub(crate) const fn seed_len(self) -> usize {
         match self {
-            NamedGroup::X25519 | NamedGroup::Secp256r1 => 32,
+            NamedGroup::X25519 | NamedGroup::Secp256r1 | NamedGroup::X25519MlKem768 => 32,
             NamedGroup::Secp384r1 => 48,
         }
     }
@@ -124,7 +130,7 @@ impl KeyShare {
         for _ in 0..SCALAR_TRIES {
             rng.fill(seed).map_err(|_| Error::RandomSourceFailed)?;
             match group {
-                NamedGroup::X25519 => {
+                NamedGroup::X25519 | NamedGroup::X25519MlKem768 => {
                     let bytes: [u8; 32] = (&*seed).try_into().map_err(|_| Error::Crypto)?;
                     let secret = x25519_dalek::StaticSecret::from(bytes);
                     let public = x25519_dalek::PublicKey::from(&secret).as_bytes().to_vec();

@@ -67,6 +67,11 @@ impl RecordLayer {
     }
 
     /// The epoch new records are written in.
+    /// The next sequence number of our records in `epoch` (DTLS 1.3 continues epoch 0).
+    pub(crate) fn next_seq(&self, epoch: u16) -> u64 {
+        self.write.get(usize::from(epoch)).map_or(0, |w| w.next_seq)
+    }
+
     pub(crate) fn write_epoch(&self) -> u16 {
         self.write_epoch
     }

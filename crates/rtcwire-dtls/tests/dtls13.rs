@@ -1,0 +1,236 @@
+//! DTLS 1.3 between our own client and server: every suite and group, the exported SRTP
+//! keys, application data and KeyUpdate both ways, version fallback and the downgrade
+//! sentinel, and handshakes on rtcwire-sim under loss.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+mod common;
+
+use common::{builders, connections, ident, pump, run, Net, Outcome};
+use rtcwire_dtls::{CipherSuite, Connection, Event, NamedGroup};
+use std::time::{Duration, Instant};
+
+fn srtp_of(events: &[Event]) -> Option<rtcwire_dtls::KeyingMaterial> {
+    events.iter().find_map(|e| match e {
+        Event::Connected { srtp, .. } => srtp.clone(),
+        _ => None,
+    })
+}
+
+fn suite_of(events: &[Event]) -> Option<CipherSuite> {
+    events.iter().find_map(|e| match e {
+        Event::Connected { cipher_suite, .. } => Some(*cipher_suite),
+        _ => None,
+    })
+}
+
+fn pair13(
+    suite: CipherSuite,
+    group: NamedGroup,
+    seed: u64,
+) -> (Connection, Connection, Vec<Event>, Vec<Event>) {
+    let (c, s) = ident();
+    let (cb, sb) = builders(&c, &s);
+    let cb = cb
+        .dtls13(true)
+        .dtls13_cipher_suites(&[suite])
+        .dtls13_groups(&[group]);
+    let sb = sb.dtls13(true);
+    let now = Instant::now();
+    let (mut client, mut server) = connections(cb, sb, seed, now);
+    let (ce, se) = pump(&mut client, &mut server, now);
+    (client, server, ce, se)
+}
+
+#[test]
+fn every_suite_and_group_connects_with_equal_srtp_keys() {
+    for (i, suite) in CipherSuite::TLS13.iter().enumerate() {
+        for group in [
+            NamedGroup::X25519MlKem768,
+            NamedGroup::X25519,
+            NamedGroup::Secp256r1,
+        ] {
+            let (client, server, ce, se) = pair13(*suite, group, i as u64);
+            assert!(Outcome::connected(&ce), "{suite} {group:?}: {ce:?}");
+            assert!(Outcome::connected(&se), "{suite} {group:?}: {se:?}");
+            assert_eq!(client.protocol_version(), Some(0xfefc));
+            assert_eq!(server.protocol_version(), Some(0xfefc));
+            assert_eq!(client.dtls13_group(), Some(group));
+            assert_eq!(server.dtls13_group(), Some(group));
+            assert_eq!(suite_of(&ce), Some(*suite));
+            let (a, b) = (srtp_of(&ce).unwrap(), srtp_of(&se).unwrap());
+            assert_eq!(a.profile(), b.profile());
+            assert_eq!(a.as_bytes(), b.as_bytes());
+            assert_eq!(
+                client.export_keying_material(b"EXPORTER-test", 32),
+                server.export_keying_material(b"EXPORTER-test", 32)
+            );
+        }
+    }
+}
+
+#[test]
+fn application_data_and_key_updates_flow_both_ways() {
+    let (mut client, mut server, ..) =
+        pair13(CipherSuite::Tls13Aes128GcmSha256, NamedGroup::X25519, 7);
+    assert!(client.is_connected() && server.is_connected());
+    let now = Instant::now();
+    for round in 0..3u8 {
+        client.write(&[round; 100]).unwrap();
+        server.write(&[round + 10; 50]).unwrap();
+        let (ce, se) = pump(&mut client, &mut server, now);
+        assert!(
+            se.iter()
+                .any(|e| matches!(e, Event::ApplicationData(d) if d == &vec![round; 100])),
+            "{se:?}"
+        );
+        assert!(
+            ce.iter()
+                .any(|e| matches!(e, Event::ApplicationData(d) if d == &vec![round + 10; 50])),
+            "{ce:?}"
+        );
+        // Then a KeyUpdate (asking the peer to update too): data keeps flowing after.
+        client.key_update(now, true).unwrap();
+        let (ce, se) = pump(&mut client, &mut server, now);
+        assert!(
+            Outcome::error(&ce).is_none() && Outcome::error(&se).is_none(),
+            "{ce:?} {se:?}"
+        );
+    }
+    assert!(client.stats().bad_records == 0 && server.stats().bad_records == 0);
+}
+
+#[test]
+fn defaults_offer_the_hybrid_and_the_server_picks_it() {
+    let (c, s) = ident();
+    let (cb, sb) = builders(&c, &s);
+    let now = Instant::now();
+    let (mut client, mut server) = connections(cb.dtls13(true), sb.dtls13(true), 3, now);
+    let (ce, se) = pump(&mut client, &mut server, now);
+    assert!(Outcome::connected(&ce) && Outcome::connected(&se));
+    assert_eq!(server.dtls13_group(), Some(NamedGroup::X25519MlKem768));
+    assert_eq!(suite_of(&se), Some(CipherSuite::Tls13Aes128GcmSha256));
+}
+
+#[test]
+fn a_one_point_two_peer_gets_one_point_two_either_way() {
+    for (c13, s13) in [(true, false), (false, true)] {
+        let (c, s) = ident();
+        let (cb, sb) = builders(&c, &s);
+        let now = Instant::now();
+        let (mut client, mut server) = connections(cb.dtls13(c13), sb.dtls13(s13), 4, now);
+        let (ce, se) = pump(&mut client, &mut server, now);
+        assert!(Outcome::connected(&ce), "{c13} {s13}: {ce:?}");
+        assert!(Outcome::connected(&se), "{c13} {s13}: {se:?}");
+        assert_eq!(client.protocol_version(), Some(0xfefd));
+        assert!(!suite_of(&ce).unwrap().is_tls13());
+        assert_eq!(
+            srtp_of(&ce).unwrap().as_bytes(),
+            srtp_of(&se).unwrap().as_bytes()
+        );
+    }
+}
+
+#[test]
+fn wrong_fingerprint_fails_the_1_3_handshake() {
+    let (c, s) = ident();
+    let other = rtcwire_dtls::Certificate::generate_self_signed().unwrap();
+    let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(other.fingerprint());
+    let sb = rtcwire_dtls::Config::builder(s).remote_fingerprint(c.fingerprint());
+    let now = Instant::now();
+    let (mut client, mut server) = connections(cb.dtls13(true), sb.dtls13(true), 5, now);
+    let (ce, se) = pump(&mut client, &mut server, now);
+    assert_eq!(
+        Outcome::error(&ce),
+        Some(&rtcwire_dtls::Error::FingerprintMismatch)
+    );
+    assert!(!Outcome::connected(&se));
+    assert!(client.is_closed());
+}
+
+#[test]
+fn handshakes_under_30_percent_loss() {
+    let mut ok = 0;
+    for seed in 0..10u64 {
+        let (c, s) = ident();
+        let (cb, sb) = builders(&c, &s);
+        let cb = cb
+            .dtls13(true)
+            .initial_retransmit_timeout(Duration::from_millis(100));
+        let sb = sb
+            .dtls13(true)
+            .initial_retransmit_timeout(Duration::from_millis(100));
+        let now = Instant::now();
+        let (mut client, mut server) = connections(cb, sb, seed, now);
+        let net = Net {
+            loss: 0.3,
+            seed,
+            ..Net::perfect()
+        };
+        let o = run(&mut client, &mut server, now, net, Duration::from_secs(20));
+        if Outcome::connected(&o.client_events) && Outcome::connected(&o.server_events) {
+            assert_eq!(
+                srtp_of(&o.client_events).unwrap().as_bytes(),
+                srtp_of(&o.server_events).unwrap().as_bytes()
+            );
+            assert_eq!(client.protocol_version(), Some(0xfefc));
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 10, "every seed connects under 30 % loss");
+}
+
+#[test]
+fn hello_retry_request_for_a_group_and_for_the_cookie() {
+    // The client shares X25519 only; the server wants P-256: a HelloRetryRequest asks for it
+    // (with the cookie). With hello_verify off and a fitting share, no retry at all.
+    for (server_groups, hello_verify, datagrams_min) in [
+        (vec![NamedGroup::Secp256r1], false, 6),
+        (vec![NamedGroup::X25519], true, 6),
+        (vec![NamedGroup::X25519], false, 4),
+    ] {
+        let (c, s) = ident();
+        let (cb, sb) = builders(&c, &s);
+        let cb = cb
+            .dtls13(true)
+            .dtls13_groups(&[NamedGroup::X25519, NamedGroup::Secp256r1]);
+        let sb = sb
+            .dtls13(true)
+            .dtls13_groups(&server_groups)
+            .hello_verify(hello_verify);
+        let now = Instant::now();
+        let (mut client, mut server) = connections(cb, sb, 9, now);
+        let o = run(
+            &mut client,
+            &mut server,
+            now,
+            Net::perfect(),
+            Duration::from_secs(5),
+        );
+        assert!(
+            Outcome::connected(&o.client_events),
+            "{:?}",
+            o.client_events
+        );
+        assert!(
+            Outcome::connected(&o.server_events),
+            "{:?}",
+            o.server_events
+        );
+        assert_eq!(client.dtls13_group(), Some(server_groups[0]));
+        // ClientHello, (HelloRetryRequest, ClientHello,) server flight, client flight, ACK.
+        let flights = o.transcript.len();
+        assert!(flights >= datagrams_min, "{flights} datagrams");
+        if datagrams_min == 4 {
+            assert!(flights < 6, "no retry: {flights} datagrams");
+        }
+        assert_eq!(
+            srtp_of(&o.client_events).unwrap().as_bytes(),
+            srtp_of(&o.server_events).unwrap().as_bytes()
+        );
+    }
+}
