@@ -87,7 +87,9 @@ impl Agent {
         self.pairs.sort_by_key(|p| std::cmp::Reverse(p.priority));
     }
 
-    fn pairable(&self, local: usize, remote: usize) -> bool {
+    /// Whether `local` and `remote` make a pair worth checking. `proven`: the peer's check
+    /// came over it, so the path works whatever the addresses suggest.
+    fn pairable(&self, local: usize, remote: usize, proven: bool) -> bool {
         let (Some(l), Some(r)) = (self.locals.get(local), self.remotes.get(remote)) else {
             return false;
         };
@@ -109,27 +111,31 @@ impl Agent {
             && tcp_ok
             && l.cand.transport == r.cand.transport
             && l.cand.address.is_ipv4() == r.cand.address.is_ipv4()
-            && !(r.cand.address.ip().is_loopback() != l.cand.address.ip().is_loopback()
-                && l.relay.is_none())
+            // Loopback reaches only this host: not paired with another address unless a
+            // check over it proved otherwise (a browser on this host checks from its LAN
+            // address to our 127.0.0.1, then sends its data that way).
+            && (proven
+                || r.cand.address.ip().is_loopback() == l.cand.address.ip().is_loopback()
+                || l.relay.is_some())
             && r.cand.address.port() != 0
     }
 
     pub(crate) fn pair_local(&mut self, local: usize) {
         for r in 0..self.remotes.len() {
-            self.add_pair(local, r);
+            self.add_pair(local, r, false);
         }
     }
 
     pub(crate) fn pair_remote(&mut self, remote: usize) {
         for l in 0..self.locals.len() {
-            self.add_pair(l, remote);
+            self.add_pair(l, remote, false);
         }
     }
 
     /// Adds a pair unless it is redundant; keeps the list under `max_pairs` by dropping the
     /// lowest-priority pair not yet checked (RFC 8445 §6.1.2.5).
-    pub(crate) fn add_pair(&mut self, local: usize, remote: usize) -> Option<u32> {
-        if !self.pairable(local, remote) {
+    pub(crate) fn add_pair(&mut self, local: usize, remote: usize, proven: bool) -> Option<u32> {
+        if !self.pairable(local, remote, proven) {
             return None;
         }
         if let Some(p) = self
@@ -393,6 +399,7 @@ impl Agent {
             match self.prev_local.as_deref() {
                 Some((c, k)) if c.ufrag == ours => k,
                 _ => {
+                    tracing::trace!(from = %src, username, "check for another ufrag");
                     self.stats.wrong_username += 1;
                     return Err(Error::WrongUsername);
                 }
@@ -408,6 +415,7 @@ impl Agent {
         let controlled = msg.ice_controlled()?;
         let use_candidate = msg.use_candidate();
         self.stats.requests_received += 1;
+        tracing::trace!(from = %src, use_candidate, current, "check received");
         let tid = msg.transaction_id();
         let source = self.locals.get(local).map_or(src, |l| l.base);
 
@@ -487,7 +495,7 @@ impl Agent {
         if let Some(r) = self.remotes.get_mut(remote) {
             r.authenticated = true;
         }
-        let Some(id) = self.add_pair(local, remote) else {
+        let Some(id) = self.add_pair(local, remote, true) else {
             return Ok(());
         };
         let role = self.role;

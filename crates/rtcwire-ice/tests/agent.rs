@@ -525,3 +525,74 @@ fn checks_arriving_before_the_peers_credentials_are_answered_then_returned() {
     assert!(w.run(Duration::from_secs(5), |w| connected(&w.a)
         && connected(&w.b)));
 }
+
+/// A browser on this host has a LAN address and loopback; we listen on 127.0.0.1 only. Its
+/// LAN candidate is never paired with our loopback one from signalling alone (that path
+/// would lead off the host), but once its authenticated check arrives over that very path
+/// the pair is proven: it is answered, checked back, and data from it is accepted (Chromium
+/// then sends its DTLS that way; refusing it stalled the session).
+#[test]
+fn a_check_from_a_lan_address_to_our_loopback_proves_the_pair() {
+    let now = t0();
+    let local = addr("127.0.0.1:4000");
+    let lan = addr("10.77.0.1:5000");
+    let mut b = Agent::new(Config::default(), Box::new(SeededRng::new(2))).unwrap();
+    b.set_remote_credentials("peer", "peerpasswordlongenough1234")
+        .unwrap();
+    b.add_host_candidate(now, local).unwrap();
+    let mut signalled = Candidate::host(lan, 1);
+    signalled.priority = 2_122_194_687;
+    b.add_remote_candidate(now, signalled).unwrap();
+    while b.poll_event().is_some() {}
+
+    // Signalling alone: no check towards the LAN address, and its data is refused.
+    let mut buf = Vec::new();
+    let mut later = now;
+    for _ in 0..20 {
+        while let Some(t) = b.poll_transmit(later, &mut buf) {
+            assert_ne!(
+                t.destination,
+                Some(lan),
+                "checked a loopback-to-LAN pair unprompted"
+            );
+            buf.clear();
+        }
+        later += Duration::from_millis(50);
+        b.handle_timeout(later);
+    }
+    assert_eq!(
+        b.handle_datagram(later, Datagram::udp(lan, local, &[0x17, 0xfe, 0xfd])),
+        Err(Error::UnknownSource(lan))
+    );
+
+    // The browser's nominating check over that path.
+    let user = format!("{}:peer", b.local_credentials().ufrag);
+    let pwd = b.local_credentials().pwd.clone();
+    let check = request([9; 12], &user, &IntegrityKey::short_term(&pwd), true);
+    assert_eq!(
+        b.handle_datagram(later, Datagram::udp(lan, local, &check)),
+        Ok(Received::Stun)
+    );
+    let mut answered = false;
+    let mut checked_back = false;
+    for _ in 0..20 {
+        while let Some(t) = b.poll_transmit(later, &mut buf) {
+            if t.destination == Some(lan) {
+                match Message::parse(&buf).unwrap().message_type() {
+                    MessageType::BINDING_SUCCESS => answered = true,
+                    MessageType::BINDING_REQUEST => checked_back = true,
+                    _ => {}
+                }
+            }
+            buf.clear();
+        }
+        later += Duration::from_millis(50);
+        b.handle_timeout(later);
+    }
+    assert!(answered, "the check was not answered");
+    assert!(checked_back, "no triggered check on the proven pair");
+    assert!(matches!(
+        b.handle_datagram(later, Datagram::udp(lan, local, &[0x17, 0xfe, 0xfd])),
+        Ok(Received::Data { .. })
+    ));
+}
