@@ -1,0 +1,241 @@
+//! Interop with dimpl (str0m's DTLS 1.2/1.3, a separate implementation) run in-process, in
+//! both roles: DTLS 1.3 negotiated, the same SRTP keys exported on both sides, the right
+//! certificates seen, application data both ways; and 1.2 where dimpl only speaks 1.2.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+mod common;
+
+use common::PollOut;
+use rtcwire_dtls::{Certificate, Config, Connection, Event, NamedGroup, SystemRng};
+use rtcwire_proto::{Datagram, SansIo};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    V13,
+    V12,
+    Auto,
+}
+
+struct Dimpl {
+    dtls: dimpl::Dtls,
+    connected: bool,
+    keys: Option<(Vec<u8>, dimpl::SrtpProfile)>,
+    peer_cert: Option<Vec<u8>>,
+    data: Vec<Vec<u8>>,
+    next_timeout: Option<Instant>,
+}
+
+impl Dimpl {
+    fn new(cert: &Certificate, mode: Mode, client: bool, now: Instant) -> Dimpl {
+        let config = Arc::new(dimpl::Config::builder().build().unwrap());
+        let c = dimpl::DtlsCertificate {
+            certificate: cert.der().to_vec(),
+            private_key: cert.private_key_pkcs8().to_vec(),
+        };
+        let mut dtls = match mode {
+            Mode::V13 => dimpl::Dtls::new_13(config, c, now),
+            Mode::V12 => dimpl::Dtls::new_12(config, c, now),
+            Mode::Auto => dimpl::Dtls::new_auto(config, c, now),
+        };
+        if client {
+            dtls.set_active(true);
+        }
+        let mut d = Dimpl {
+            dtls,
+            connected: false,
+            keys: None,
+            peer_cert: None,
+            data: Vec::new(),
+            next_timeout: None,
+        };
+        d.dtls.handle_timeout(now).unwrap();
+        d
+    }
+
+    /// Drains dimpl's output, returning the datagrams it wants sent.
+    fn drain(&mut self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 2048];
+        // Bounded: dimpl ends every poll cycle with a Timeout.
+        for _ in 0..1000 {
+            match self.dtls.poll_output(&mut buf) {
+                dimpl::Output::Packet(p) => out.push(p.to_vec()),
+                dimpl::Output::Timeout(t) => {
+                    self.next_timeout = Some(t);
+                    break;
+                }
+                dimpl::Output::Connected => self.connected = true,
+                dimpl::Output::PeerCert(c) => self.peer_cert = Some(c.to_vec()),
+                dimpl::Output::KeyingMaterial(k, p) => self.keys = Some((k.to_vec(), p)),
+                dimpl::Output::ApplicationData(d) => self.data.push(d.to_vec()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+struct Run {
+    ours: Connection,
+    theirs: Dimpl,
+    events: Vec<Event>,
+}
+
+fn exchange(run: &mut Run, now: Instant) -> bool {
+    let mut moved = false;
+    while let Some(t) = run.ours.poll_out() {
+        moved = true;
+        let _ = run.theirs.dtls.handle_packet(&t.contents);
+    }
+    for d in run.theirs.drain() {
+        moved = true;
+        let _ = run.ours.handle_read(now, Datagram::on_path(&d));
+    }
+    while let Some(e) = run.ours.poll_event() {
+        run.events.push(e);
+    }
+    moved
+}
+
+fn start(we_are_client: bool, ours13: bool, mode: Mode, groups: Option<&[NamedGroup]>) -> Run {
+    let (mine, theirs) = (
+        Certificate::generate_self_signed().unwrap(),
+        Certificate::generate_self_signed().unwrap(),
+    );
+    let mut b = Config::builder(mine.clone())
+        .remote_fingerprint(theirs.fingerprint())
+        .dtls13(ours13);
+    if let Some(g) = groups {
+        b = b.dtls13_groups(g);
+    }
+    let cfg = Arc::new(b.build().unwrap());
+    let now = Instant::now();
+    let ours = if we_are_client {
+        Connection::client(cfg, Box::new(SystemRng::new()), now)
+    } else {
+        Connection::server(cfg, Box::new(SystemRng::new()))
+    };
+    let theirs_ep = Dimpl::new(&theirs, mode, !we_are_client, now);
+    let mut run = Run {
+        ours,
+        theirs: theirs_ep,
+        events: Vec::new(),
+    };
+    // Lossless: a few round trips, advancing virtual time in case someone waits on a timer.
+    let mut t = now;
+    for _ in 0..30 {
+        if !exchange(&mut run, t) {
+            t += Duration::from_millis(50);
+            run.theirs.dtls.handle_timeout(t).unwrap();
+            run.ours.handle_timeout(t);
+        }
+        if run.ours.is_connected() && run.theirs.connected {
+            // One more exchange for the last ACK.
+            exchange(&mut run, t);
+            break;
+        }
+    }
+    assert!(
+        run.ours.is_connected(),
+        "ours not connected: {:?} {:?}",
+        run.events,
+        run.ours
+    );
+    assert!(run.theirs.connected, "dimpl not connected");
+    assert_eq!(run.theirs.peer_cert.as_deref(), Some(mine.der()));
+    assert_eq!(run.ours.peer_certificate(), Some(theirs.der()));
+    run
+}
+
+fn check_keys_and_data(run: &mut Run, version: u16) {
+    assert_eq!(run.ours.protocol_version(), Some(version));
+    let theirs_version = if version == 0xfefc {
+        dimpl::ProtocolVersion::DTLS1_3
+    } else {
+        dimpl::ProtocolVersion::DTLS1_2
+    };
+    assert_eq!(run.theirs.dtls.protocol_version(), Some(theirs_version));
+    assert_eq!(run.ours.stats().bad_records, 0, "{:?}", run.ours.stats());
+    let ours = run
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Connected { srtp, .. } => srtp.clone(),
+            _ => None,
+        })
+        .expect("our SRTP keys");
+    let (theirs, profile) = run.theirs.keys.clone().expect("dimpl's SRTP keys");
+    assert_eq!(
+        format!("{profile:?}").replace('_', ""),
+        format!("{:?}", ours.profile())
+            .to_uppercase()
+            .replace('_', ""),
+        "same SRTP profile"
+    );
+    assert_eq!(
+        ours.as_bytes(),
+        theirs.as_slice(),
+        "identical exported SRTP keys"
+    );
+    // Application data both ways.
+    run.ours.write(b"from rtcwire").unwrap();
+    run.theirs
+        .dtls
+        .send_application_data(b"from dimpl")
+        .unwrap();
+    let now = Instant::now();
+    for _ in 0..5 {
+        exchange(run, now);
+    }
+    assert!(run.theirs.data.iter().any(|d| d == b"from rtcwire"));
+    assert!(run
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::ApplicationData(d) if d == b"from dimpl")));
+}
+
+#[test]
+fn our_dtls13_client_against_dimpl_dtls13_server() {
+    let mut run = start(true, true, Mode::V13, None);
+    check_keys_and_data(&mut run, 0xfefc);
+    // dimpl has no ML-KEM: it took our X25519 share.
+    assert_eq!(run.ours.dtls13_group(), Some(NamedGroup::X25519));
+}
+
+#[test]
+fn dimpl_dtls13_client_against_our_dtls13_server() {
+    let mut run = start(false, true, Mode::V13, None);
+    check_keys_and_data(&mut run, 0xfefc);
+}
+
+#[test]
+fn auto_sensing_dimpl_in_both_roles_gets_dtls13() {
+    let mut run = start(true, true, Mode::Auto, None);
+    check_keys_and_data(&mut run, 0xfefc);
+    let mut run = start(false, true, Mode::Auto, None);
+    check_keys_and_data(&mut run, 0xfefc);
+}
+
+#[test]
+fn p256_key_share_against_dimpl_in_both_roles() {
+    for client in [true, false] {
+        let mut run = start(client, true, Mode::V13, Some(&[NamedGroup::Secp256r1]));
+        check_keys_and_data(&mut run, 0xfefc);
+        assert_eq!(run.ours.dtls13_group(), Some(NamedGroup::Secp256r1));
+    }
+}
+
+#[test]
+fn dtls12_only_dimpl_falls_back_to_dtls12_in_both_roles() {
+    let mut run = start(true, true, Mode::V12, None);
+    check_keys_and_data(&mut run, 0xfefd);
+    let mut run = start(false, true, Mode::V12, None);
+    check_keys_and_data(&mut run, 0xfefd);
+}
