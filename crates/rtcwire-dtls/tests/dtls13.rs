@@ -234,3 +234,50 @@ fn hello_retry_request_for_a_group_and_for_the_cookie() {
         );
     }
 }
+
+#[test]
+fn a_man_in_the_middle_removing_1_3_is_caught_by_the_downgrade_sentinel() {
+    use common::PollOut;
+    use rtcwire_dtls::handshake::Message;
+    use rtcwire_dtls::record::{RecordHeader, Records};
+    use rtcwire_proto::{Datagram, SansIo};
+    let (c, s) = ident();
+    let (cb, sb) = builders(&c, &s);
+    let now = Instant::now();
+    // X25519 only, so that the hello is one fragment.
+    let cb = cb.dtls13(true).dtls13_groups(&[NamedGroup::X25519]);
+    let (mut client, mut server) = connections(cb, sb.dtls13(true).hello_verify(false), 11, now);
+    let hello = client.poll_out().unwrap().contents;
+    // Rewrite the hello (one record, one fragment) to offer DTLS 1.2 only.
+    let rec = Records::new(&hello).next().unwrap();
+    let f = rec.fragment;
+    let Message::ClientHello(mut ch) = Message::parse(f[0], &f[12..]).unwrap() else {
+        panic!("a ClientHello")
+    };
+    for (ty, body) in ch.extensions.unknown.iter_mut() {
+        if *ty == 43 {
+            *body = vec![2, 0xfe, 0xfd];
+        }
+    }
+    let msg = Message::ClientHello(ch).to_bytes(0);
+    let mut forged = Vec::new();
+    RecordHeader {
+        length: msg.len() as u16,
+        ..rec.header
+    }
+    .emit(&mut forged);
+    forged.extend_from_slice(&msg);
+    server.handle_read(now, Datagram::on_path(&forged)).unwrap();
+    let mut events = Vec::new();
+    while let Some(d) = server.poll_out() {
+        let _ = client.handle_read(now, Datagram::on_path(&d.contents));
+    }
+    while let Some(e) = client.poll_event() {
+        events.push(e);
+    }
+    assert_eq!(
+        Outcome::error(&events),
+        Some(&rtcwire_dtls::Error::Downgrade)
+    );
+    assert!(client.is_closed());
+}
