@@ -1,6 +1,7 @@
 //! `cargo xtask interop`: a real browser talks to rtcwire.
 //!
-//! Everything runs inside a network namespace made for the run, with only `lo` up: the
+//! Everything runs inside a network namespace made for the run (`lo` and a veth pair of its
+//! own as a LAN, nothing that leads out): the
 //! rtcwire side (the `browser` example of rtcwire-tokio, serving the page and the signaling
 //! endpoints on 127.0.0.1) and the browser, launched straight on the page's URL with the
 //! scenarios to run in its query. The page runs them one after the other in that single
@@ -107,7 +108,22 @@ impl Netns {
         let name = format!("rtcwire-interop-{}", std::process::id());
         sh_ok(Command::new("ip").args(["netns", "add", &name]))?;
         let ns = Netns(name);
-        sh_ok(Command::new("ip").args(["netns", "exec", &ns.0, "ip", "link", "set", "lo", "up"]))?;
+        // `lo`, and a LAN of its own: a veth pair with 10.77.0.1 on one end, as a machine
+        // with a network card has. The browser then gathers a LAN candidate beside
+        // 127.0.0.1 and checks both (and, without its fake media UI, names the LAN one by
+        // mDNS), as it would for a user. Nothing leaves the namespace.
+        for cmd in [
+            "ip link set lo up",
+            "ip link add rtcw0 type veth peer name rtcw1",
+            "ip addr add 10.77.0.1/24 dev rtcw0",
+            "ip link set rtcw1 up",
+            "ip link set rtcw0 up",
+            "ip route add 224.0.0.0/4 dev rtcw0",
+        ] {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &ns.0]).args(cmd.split(' '));
+            sh_ok(&mut c)?;
+        }
         Ok(ns)
     }
     fn exec(&self, program: &str) -> Command {

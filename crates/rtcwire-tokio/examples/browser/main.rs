@@ -45,6 +45,11 @@ struct App {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=rtcwire=debug (for example) shows what the sessions do, on stderr.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let mut listen: SocketAddr = "127.0.0.1:8765".parse()?;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
