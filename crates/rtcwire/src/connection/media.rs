@@ -34,8 +34,8 @@ const MEDIA_TICK: Duration = Duration::from_millis(10);
 const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// TWCC feedback.
 const TWCC_INTERVAL: Duration = Duration::from_millis(100);
-/// How long before a lost packet is asked for again.
-const NACK_INTERVAL: Duration = Duration::from_millis(40);
+/// How long before a lost packet is asked for again, until an RTT is known.
+const NACK_INTERVAL: Duration = Duration::from_millis(100);
 /// Most transceivers in one session.
 const MAX_TRANSCEIVERS: usize = 64;
 /// Unix time our NTP clock starts at (only differences matter: LSR/DLSR round trips).
@@ -1088,12 +1088,20 @@ impl PeerConnection {
         };
         let sender = Ssrc(t.send.ssrc);
         let rsize = t.rtcp_rsize;
+        // Ask again only once a retransmission had time to come back.
+        let interval = t
+            .send
+            .rtt
+            .map_or(NACK_INTERVAL, |rtt| {
+                rtt.mul_f32(1.25) + Duration::from_millis(10)
+            })
+            .clamp(Duration::from_millis(20), Duration::from_millis(500));
         let mut todo: Vec<(u32, Vec<NackPair>)> = Vec::new();
         for r in &mut t.recv {
             if r.nack.is_empty() {
                 continue;
             }
-            r.nack.due(now, NACK_INTERVAL, &mut lost);
+            r.nack.due(now, interval, &mut lost);
             if lost.is_empty() {
                 continue;
             }
