@@ -23,7 +23,7 @@ use rtcwire::{
 use rtcwire_sim::peer;
 
 /// Offers an audio and a video track from aiortc's test sources (silence, green frames;
-/// VP8 preferred), reads our answer, sends for 6 s, exits.
+/// VP8 preferred), reads our answer, sends until stdin closes (at most 20 s), exits.
 const AIORTC_SENDS: &str = r#"
 import asyncio, sys
 import aioice.ice
@@ -47,7 +47,8 @@ async def main():
             break
         lines.append(line.rstrip("\r\n"))
     await pc.setRemoteDescription(RTCSessionDescription(sdp="\r\n".join(lines) + "\r\n", type="answer"))
-    await asyncio.sleep(6)
+    loop = asyncio.get_event_loop()
+    await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), 20)
     await pc.close()
 
 asyncio.run(main())
@@ -193,11 +194,10 @@ fn aiortc_sends_vp8_and_opus_and_we_depacketize_the_frames() {
         .unwrap_or_else(|e| panic!("{e}\n{offer}"));
     let answer = pc.create_answer().unwrap();
     pc.set_local_description(answer.clone()).unwrap();
-    {
-        let mut stdin = child.0.stdin.take().unwrap();
-        stdin.write_all(answer.sdp.as_bytes()).unwrap();
-        stdin.write_all(b"\n%%END%%\n").unwrap();
-    }
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin.write_all(answer.sdp.as_bytes()).unwrap();
+    stdin.write_all(b"\n%%END%%\n").unwrap();
+    stdin.flush().unwrap();
 
     let mut tracks = Vec::new();
     let mut video = Vec::new();
@@ -254,6 +254,7 @@ fn aiortc_sends_vp8_and_opus_and_we_depacketize_the_frames() {
         v
     );
     pc.close();
+    drop(stdin); // aiortc stops sending and exits
     let status = child.0.wait().unwrap();
     assert!(status.success(), "aiortc exited with {status}");
 }

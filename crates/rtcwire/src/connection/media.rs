@@ -9,8 +9,8 @@ use rtcwire_rtp::codec::{
     Vp9Packetizer,
 };
 use rtcwire_rtp::rtcp::{
-    self, Fir, FirEntry, List, Nack, NackPair, Pli, ReceiverReport, ReportBlock, Rtcp,
-    SenderReport, TwccBuilder,
+    self, item_type, Fir, FirEntry, List, Nack, NackPair, Pli, ReceiverReport, ReportBlock, Rtcp,
+    Sdes, SdesChunk, SdesChunks, SdesItem, SdesItems, SenderReport, TwccBuilder,
 };
 use rtcwire_rtp::rtp::{ExtensionKind, ExtensionsBuilder, HeaderExtensions, RtpPacket, RtpRepr};
 use rtcwire_rtp::seq::{round_trip_time, NtpTime};
@@ -36,6 +36,8 @@ const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 /// How long before a lost packet is asked for again, until an RTT is known.
 const NACK_INTERVAL: Duration = Duration::from_millis(100);
+/// Most remote SSRCs remembered for routing.
+const MAX_REMOTE_SSRCS: usize = 1024;
 /// Most transceivers in one session.
 const MAX_TRANSCEIVERS: usize = 64;
 /// Unix time our NTP clock starts at (only differences matter: LSR/DLSR round trips).
@@ -355,7 +357,6 @@ impl PeerConnection {
         let abs = abs_send_time(now.saturating_duration_since(epoch));
         let send = &mut t.send;
         let marker_audio = kind.kind() == MediaKind::Audio;
-        let mut first = true;
         let mut failure = None;
         let mut ext = ExtensionsBuilder::new();
         p.get()
@@ -409,9 +410,7 @@ impl PeerConnection {
                     }
                     Err(e) => failure = Some(e),
                 }
-                first = false;
             })?;
-        let _ = first;
         if let Some(e) = failure {
             return Err(e.into());
         }
@@ -799,7 +798,9 @@ impl PeerConnection {
                 r.rtx_ssrc = Some(ssrc);
                 r.rtx_packets += 1;
             }
-            self.media.ssrcs.insert(ssrc, tid);
+            if self.media.ssrcs.len() < MAX_REMOTE_SSRCS {
+                self.media.ssrcs.insert(ssrc, tid);
+            }
             (primary, true)
         } else {
             (ssrc, false)
@@ -807,12 +808,17 @@ impl PeerConnection {
         let packet = RtpPacket::new_checked(&buf[..])?;
         let pt = packet.payload_type().0;
         let kind = t.kind;
-        let c = t.codec(pt).cloned().ok_or(Error::UnknownPayloadType(pt))?;
+        let (codec, nack) = t
+            .codec(pt)
+            .map(|c| (c.codec, c.nack))
+            .ok_or(Error::UnknownPayloadType(pt))?;
         if t.recv_stream(primary_ssrc).is_none() {
-            if t.recv.len() >= crate::media::stream_limit() {
+            if t.recv.len() >= crate::media::stream_limit()
+                || self.media.ssrcs.len() >= MAX_REMOTE_SSRCS
+            {
                 return Err(Error::UnroutablePacket(ssrc));
             }
-            t.recv.push(RecvStream::new(primary_ssrc, &c, kind));
+            t.recv.push(RecvStream::new(primary_ssrc, pt, codec, kind));
             self.media.ssrcs.insert(primary_ssrc, tid);
         }
         let Some(r) = t.recv.iter_mut().find(|r| r.ssrc == primary_ssrc) else {
@@ -820,8 +826,10 @@ impl PeerConnection {
         };
         if r.payload_type != pt {
             r.payload_type = pt;
-            r.codec = c.codec;
-            r.assembler = crate::media::stream::Assembler::new(c.codec);
+            if r.codec != codec {
+                r.codec = codec;
+                r.assembler = crate::media::stream::Assembler::new(codec);
+            }
         }
         let seq = packet.sequence_number();
         if !is_rtx {
@@ -829,7 +837,7 @@ impl PeerConnection {
         }
         r.packets += 1;
         r.bytes += packet.payload().len() as u64;
-        if c.nack && kind == MediaKind::Video {
+        if nack && kind == MediaKind::Video {
             r.nack.on_packet(seq);
         }
         let mut b = r.take_buffer();
@@ -1049,16 +1057,12 @@ impl PeerConnection {
 
     /// The media timers: jitter release, NACKs, reports, TWCC feedback.
     pub(super) fn media_timeout(&mut self, now: Instant) {
-        let Some(tick) = self.media.next_tick else {
-            return;
-        };
-        if now < tick {
-            return;
-        }
-        self.media.next_tick = Some(now + MEDIA_TICK);
-        for i in 0..self.media.transceivers.len() {
-            self.drain_jitter(now, i);
-            self.send_nacks(now, i);
+        if self.media.next_tick.is_some_and(|t| now >= t) {
+            self.media.next_tick = Some(now + MEDIA_TICK);
+            for i in 0..self.media.transceivers.len() {
+                self.drain_jitter(now, i);
+                self.send_nacks(now, i);
+            }
         }
         if self.media.next_twcc.is_some_and(|t| now >= t) {
             self.media.next_twcc = Some(now + TWCC_INTERVAL);
@@ -1072,13 +1076,25 @@ impl PeerConnection {
         }
     }
 
+    /// The media timers that matter now: the service tick only while a receive stream
+    /// holds packets back or waits for retransmissions, TWCC while feedback is pending,
+    /// reports while a transceiver is active.
     pub(super) fn media_next_timeout(&self) -> Option<Instant> {
-        let active = self
-            .media
-            .transceivers
+        let ts = &self.media.transceivers;
+        let active = ts.iter().any(|t| t.sending() || t.receiving());
+        let waiting = ts
             .iter()
-            .any(|t| t.sending() || t.receiving());
-        self.media.next_tick.filter(|_| active)
+            .flat_map(|t| t.recv.iter())
+            .any(|r| !r.jitter.is_empty() || !r.nack.is_empty());
+        let twcc = self.media.twcc.as_ref().is_some_and(|b| !b.is_empty());
+        [
+            self.media.next_tick.filter(|_| waiting),
+            self.media.next_twcc.filter(|_| twcc),
+            self.media.next_report.filter(|_| active),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn send_nacks(&mut self, now: Instant, index: usize) {
@@ -1163,7 +1179,29 @@ impl PeerConnection {
                 profile_extension: &[],
             }),
         };
-        self.queue_rtcp(&[report]);
+        // RFC 3550 §6.1: every compound packet names its source (CNAME).
+        let items = [SdesItem {
+            kind: item_type::CNAME,
+            value: t.cname.as_bytes(),
+        }];
+        let chunks = [SdesChunk {
+            ssrc,
+            items: SdesItems::Items(&items),
+        }];
+        let sdes = Rtcp::Sdes(Sdes {
+            chunks: SdesChunks::Items(&chunks),
+        });
+        let packets = [report, sdes];
+        let mut b = self.media.pool.pop().unwrap_or_default();
+        b.clear();
+        b.resize(rtcp::compound_buffer_len(&packets), 0);
+        match rtcp::emit_compound(&packets, &mut b) {
+            Ok(n) if self.media.out.len() < MAX_MEDIA_QUEUE => {
+                b.truncate(n);
+                self.media.out.push_back((true, b));
+            }
+            _ => self.media.dropped_packets += 1,
+        }
     }
 }
 

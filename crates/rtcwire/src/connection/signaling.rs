@@ -181,10 +181,8 @@ impl PeerConnection {
                 continue;
             };
             let Some(rm) = r.media.as_ref().filter(|_| r.usable) else {
-                // Port 0: the peer stopped or rejected it.
-                if !offer || t.mid.is_some() {
-                    t.stopped = !offer || t.current.is_some();
-                }
+                // Port 0: the peer stopped it (offer) or rejected it (answer).
+                t.stopped = true;
                 t.current = None;
                 continue;
             };

@@ -350,7 +350,7 @@ pub(crate) struct RecvStream {
 }
 
 impl RecvStream {
-    pub(crate) fn new(ssrc: u32, c: &NegotiatedCodec, kind: MediaKind) -> Self {
+    pub(crate) fn new(ssrc: u32, payload_type: u8, codec: Codec, kind: MediaKind) -> Self {
         let (depth, delay) = match kind {
             MediaKind::Video => (JITTER_DEPTH_VIDEO, Duration::from_millis(400)),
             MediaKind::Audio => (JITTER_DEPTH_AUDIO, Duration::from_millis(60)),
@@ -358,12 +358,12 @@ impl RecvStream {
         RecvStream {
             ssrc,
             rtx_ssrc: None,
-            payload_type: c.payload_type,
-            codec: c.codec,
-            assembler: Assembler::new(c.codec),
+            payload_type,
+            codec,
+            assembler: Assembler::new(codec),
             jitter: JitterBuffer::new(depth).with_max_delay(delay),
             pool: Vec::new(),
-            stats: ReceiverStats::new(Ssrc(ssrc), c.codec.clock_rate()),
+            stats: ReceiverStats::new(Ssrc(ssrc), codec.clock_rate()),
             nack: NackTracker::default(),
             packets: 0,
             bytes: 0,
