@@ -60,7 +60,7 @@ pub enum Error {
     /// Too many channels waiting for the transport.
     #[error("too many data channels")]
     TooManyChannels,
-    /// A datagram of a kind this session does not take (RTP/RTCP before media exists,
+    /// A datagram of a kind this session does not take (RTP/RTCP before SRTP is keyed,
     /// ZRTP, QUIC, unknown first byte).
     #[error("datagram of an unhandled kind ({0:?})")]
     UnhandledPacket(rtcwire_proto::PacketKind),

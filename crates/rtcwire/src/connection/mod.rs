@@ -49,7 +49,8 @@ const IDLE: Duration = Duration::from_secs(3600);
 pub struct Stats {
     /// Datagrams refused by [`PeerConnection::handle_input`] (every `Err`).
     pub refused_datagrams: u64,
-    /// Of those, datagrams of a kind the session does not take (RTP/RTCP for now, ZRTP,
+    /// Of those, datagrams of a kind the session does not take (RTP/RTCP before SRTP is
+    /// keyed, ZRTP,
     /// QUIC, unknown).
     pub unhandled_kind: u64,
     /// SCTP packets (inside authenticated DTLS records) the association refused.
@@ -120,7 +121,7 @@ impl ChannelEntry {
     }
 }
 
-/// A sans-IO WebRTC peer connection (data channels; media comes next).
+/// A sans-IO WebRTC peer connection: data channels, audio and video.
 ///
 /// Drive it like str0m's `Rtc`: feed [`Input`]s with [`handle_input`](Self::handle_input),
 /// then call [`poll_output`](Self::poll_output) until it returns [`Output::Timeout`]. The

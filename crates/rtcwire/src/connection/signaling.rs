@@ -278,9 +278,11 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// `createOffer`. The first offer has one data-channel section (`m=application ...
-    /// webrtc-datachannel`, mid "0", BUNDLEd); a later one keeps the m-lines of the last
-    /// exchange. Each carries our ICE credentials (new ones after
+    /// `createOffer`. The m-lines of the last exchange stay, in order (a stopped
+    /// transceiver's with port 0); after them come an `m=audio`/`m=video` section for each
+    /// transceiver not negotiated yet, and the data-channel section (`m=application ...
+    /// webrtc-datachannel`) once a channel exists (or when nothing else would be offered).
+    /// Every accepted section is in the BUNDLE group. Each carries our ICE credentials (new ones after
     /// [`restart_ice`](Self::restart_ice)), `a=ice-options:trickle`, the candidates
     /// gathered so far, our certificate's fingerprint and `a=setup:actpass`.
     pub fn create_offer(&mut self) -> Result<SessionDescription, Error> {
@@ -303,10 +305,12 @@ impl PeerConnection {
         Ok(SessionDescription::offer(text))
     }
 
-    /// `createAnswer`: accepts the offer's data section (`a=setup:active`, we are the DTLS
-    /// client, unless the offer was `active`; in a later exchange the role stays), rejects
-    /// every other section (port 0, same mid, `a=inactive`: media comes in a later
-    /// version).
+    /// `createAnswer`: accepts the offer's data section and its audio and video sections
+    /// with a codec in common (codecs, payload types and extension ids as offered; the
+    /// direction is the transceiver's intersected with the reverse of the offer's), with
+    /// `a=setup:active` (we are the DTLS client, unless the offer was `active`; in a later
+    /// exchange the role stays). Every other section is rejected (port 0, same mid,
+    /// `a=inactive`).
     pub fn create_answer(&mut self) -> Result<SessionDescription, Error> {
         self.check_open()?;
         if self.signaling != SignalingState::HaveRemoteOffer {
@@ -399,12 +403,16 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// `setRemoteDescription`. An offer must have a usable data section
-    /// (`m=application ... UDP/DTLS/SCTP webrtc-datachannel`) for the session to connect;
-    /// other sections are noted, to be rejected in the answer. A later offer may restart
-    /// ICE (new credentials: we restart too) but must keep the data section and the
-    /// certificate (a new DTLS association is not supported). A rollback undoes a remote
-    /// offer not yet answered.
+    /// `setRemoteDescription`. Every usable audio, video and data section must be in one
+    /// BUNDLE group (max-bundle) and audio/video must have `a=rtcp-mux`; the transport
+    /// (ICE credentials, fingerprint, candidates) is the group's tagged section's. A new
+    /// audio or video section in an offer gets a transceiver (one of ours of that kind
+    /// not negotiated yet, or a new `recvonly` one); [`Event::Track`] follows for each
+    /// section whose direction says the peer sends. Other sections are noted, to be
+    /// rejected in the answer. A later offer may restart ICE (new credentials: we
+    /// restart too) but must keep the data section and the certificate (a new DTLS
+    /// association is not supported). A rollback undoes a remote offer not yet
+    /// answered.
     pub fn set_remote_description(&mut self, desc: SessionDescription) -> Result<(), Error> {
         self.check_open()?;
         let invalid = Error::InvalidState {
