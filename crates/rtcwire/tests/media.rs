@@ -260,8 +260,16 @@ fn audio_and_video_flow_both_ways_on_a_clean_link() {
         .find(|s| s.transceiver == a.video)
         .unwrap();
     assert!(v.round_trip_time.is_some(), "RTT from RR: {v:?}");
-    assert_eq!(duo.sim.endpoint(duo.a).stats().refused_datagrams, 0);
-    assert_eq!(duo.sim.endpoint(duo.b).stats().refused_datagrams, 0);
+    for h in [duo.a, duo.b] {
+        let stats = duo.sim.endpoint(h).stats();
+        assert_eq!(stats.refused_datagrams, 0);
+        assert_eq!(stats.dropped_media_packets, 0);
+        // transport-cc was negotiated: feedback went both ways.
+        assert!(
+            stats.twcc_feedback_sent > 10 && stats.twcc_feedback_received > 10,
+            "{stats:?}"
+        );
+    }
 }
 
 #[test]
@@ -492,4 +500,128 @@ fn same_seed_same_media_trace() {
     assert!(!first.is_empty());
     assert!(first == media_trace(36), "two runs with seed 36 differ");
     assert!(first != media_trace(37), "another seed, another run");
+}
+
+#[test]
+fn a_stopped_transceiver_gets_port_zero_and_stops_flowing() {
+    let (mut duo, a, b) = av_session(38, lan());
+    duo.with(true, |pc| pc.stop_transceiver(a.video).unwrap());
+    duo.renegotiate(true);
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    let offer = duo
+        .sim
+        .endpoint(duo.a)
+        .local_description()
+        .unwrap()
+        .sdp
+        .clone();
+    let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
+    let mid = duo
+        .sim
+        .endpoint(duo.a)
+        .transceiver_mid(a.video)
+        .unwrap()
+        .to_owned();
+    assert_eq!(sdp.media_by_mid(&mid).unwrap().port(), 0, "{offer}");
+    assert!(!sdp
+        .session()
+        .bundle()
+        .unwrap()
+        .mids
+        .iter()
+        .any(|m| *m == mid));
+    assert_eq!(duo.sim.endpoint(duo.a).current_direction(a.video), None);
+    assert_eq!(duo.sim.endpoint(duo.b).current_direction(b.video), None);
+    let err = duo.with(true, |pc| {
+        pc.write_frame(a.video, a.video_pt, 0, &[0x10; 100])
+    });
+    assert!(matches!(err, Err(rtcwire::Error::NotSending(_))), "{err:?}");
+    // Audio is untouched.
+    duo.with(true, |pc| {
+        pc.write_frame(a.audio, a.audio_pt, 0, &audio_frame(0))
+            .unwrap()
+    });
+    let ok = duo.run_until(Duration::from_secs(1), |d| {
+        frames(d, false, b.audio).len() == 1
+    });
+    assert!(ok);
+}
+
+#[test]
+fn the_answerer_offers_back_a_track_of_its_own() {
+    let mut duo = Duo::new(39, lan(), Signaling::Trickle);
+    let aa = duo.with(true, |pc| pc.add_track(MediaKind::Audio, &["s"]).unwrap());
+    negotiate_media(&mut duo, &[]);
+    connected(&mut duo);
+    let bv = duo.with(false, |pc| pc.add_track(MediaKind::Video, &["b"]).unwrap());
+    duo.renegotiate(false);
+    let _ = duo.run_until(Duration::from_millis(20), |_| false);
+    let av = track(&duo, true, MediaKind::Video);
+    assert_eq!(
+        duo.sim.endpoint(duo.a).current_direction(av),
+        Some(Direction::RecvOnly)
+    );
+    assert_eq!(
+        duo.sim.endpoint(duo.b).current_direction(bv),
+        Some(Direction::SendOnly)
+    );
+    // B's offer kept A's audio section first.
+    let offer = duo
+        .sim
+        .endpoint(duo.b)
+        .local_description()
+        .unwrap()
+        .sdp
+        .clone();
+    let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
+    assert_eq!(
+        sdp.media_at(0).unwrap().kind(),
+        rtcwire_sdp::MediaKind::Audio
+    );
+    assert_eq!(
+        sdp.media_at(0).unwrap().mid(),
+        duo.sim.endpoint(duo.a).transceiver_mid(aa)
+    );
+    let pt = duo
+        .sim
+        .endpoint(duo.b)
+        .payload_type(bv, Codec::Vp8)
+        .unwrap();
+    duo.with(false, |pc| {
+        pc.write_frame(bv, pt, 0, &video_frame(0, true, 5000))
+            .unwrap()
+    });
+    let ok = duo.run_until(Duration::from_secs(1), |d| frames(d, true, av).len() == 1);
+    assert!(ok, "{}", duo.sim.report());
+    assert_eq!(frames(&duo, true, av)[0].data, video_frame(0, true, 5000));
+}
+
+#[test]
+fn write_rtp_sends_prepared_packets_with_our_ssrc() {
+    let (mut duo, a, b) = av_session(40, lan());
+    let ssrc = duo.sim.endpoint(duo.a).send_ssrc(a.audio).unwrap();
+    for seq in 0..5u16 {
+        let payload = audio_frame(u32::from(seq));
+        let mut p = vec![0x80, a.audio_pt, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        p[2..4].copy_from_slice(&(1000 + seq).to_be_bytes());
+        p[4..8].copy_from_slice(&(u32::from(seq) * 960).to_be_bytes());
+        p[8..12].copy_from_slice(&0xdead_beefu32.to_be_bytes()); // replaced by ours
+        p.extend_from_slice(&payload);
+        duo.with(true, |pc| pc.write_rtp(a.audio, &p).unwrap());
+    }
+    let ok = duo.run_until(Duration::from_secs(1), |d| {
+        frames(d, false, b.audio).len() == 5
+    });
+    assert!(ok, "{}", duo.sim.report());
+    let got = frames(&duo, false, b.audio);
+    assert!(got.iter().all(|f| f.ssrc == ssrc));
+    assert_eq!(got[4].data, audio_frame(4));
+    assert_eq!(got[4].rtp_timestamp, 4 * 960);
+    // A payload type the transceiver did not negotiate is refused.
+    let bad = [0x80, 7, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let err = duo.with(true, |pc| pc.write_rtp(a.audio, &bad));
+    assert!(
+        matches!(err, Err(rtcwire::Error::UnknownPayloadType(7))),
+        "{err:?}"
+    );
 }

@@ -114,9 +114,6 @@ pub(super) struct MediaState {
     pub(super) epoch: Option<Instant>,
     pub(super) nack_scratch: Vec<u16>,
     pub(super) cname: String,
-    pub(super) dropped_packets: u64,
-    pub(super) unroutable_packets: u64,
-    pub(super) srtp_failures: u64,
 }
 
 fn ntp(epoch: Instant, now: Instant) -> NtpTime {
@@ -330,9 +327,9 @@ impl PeerConnection {
             pool,
             packetizers,
             twcc_seq,
-            dropped_packets,
             ..
         } = &mut self.media;
+        let dropped_packets = &mut self.stats.dropped_media_packets;
         let t = transceivers
             .iter_mut()
             .find(|t| t.id == id)
@@ -437,9 +434,9 @@ impl PeerConnection {
             transceivers,
             out,
             pool,
-            dropped_packets,
             ..
         } = &mut self.media;
+        let dropped_packets = &mut self.stats.dropped_media_packets;
         let t = transceivers
             .iter_mut()
             .find(|t| t.id == id)
@@ -550,7 +547,7 @@ impl PeerConnection {
                 b.truncate(n);
                 self.media.out.push_back((true, b));
             }
-            _ => self.media.dropped_packets += 1,
+            _ => self.stats.dropped_media_packets += 1,
         }
     }
 
@@ -619,7 +616,7 @@ impl PeerConnection {
                 let ok = protect(tx, buf, start);
                 self.recycle(pkt);
                 if !ok {
-                    self.media.dropped_packets += 1;
+                    self.stats.dropped_media_packets += 1;
                     continue;
                 }
                 return Some(Transmit {
@@ -634,7 +631,7 @@ impl PeerConnection {
             let ok = protect(tx, &mut self.record, 0);
             self.recycle(pkt);
             if !ok {
-                self.media.dropped_packets += 1;
+                self.stats.dropped_media_packets += 1;
                 continue;
             }
             match self.ice.send(&self.record, buf) {
@@ -686,10 +683,7 @@ impl PeerConnection {
                     self.handle_rtp(now, &mut buf)
                 }
             }
-            Err(e) => {
-                self.media.srtp_failures += 1;
-                Err(e.into())
-            }
+            Err(e) => Err(e.into()),
         };
         self.media.rx = buf;
         r
@@ -728,7 +722,6 @@ impl PeerConnection {
         let packet = RtpPacket::new_checked(&buf[..])?;
         let (ssrc, pt) = (packet.ssrc().0, packet.payload_type().0);
         let Some(index) = self.route(ssrc, pt, &packet) else {
-            self.media.unroutable_packets += 1;
             return Err(Error::UnroutablePacket(ssrc));
         };
         let twcc_seq = {
@@ -923,6 +916,7 @@ impl PeerConnection {
                         }
                     }
                 }
+                Rtcp::TransportFeedback(_) => self.stats.twcc_feedback_received += 1,
                 Rtcp::Pli(pli) => self.keyframe_request(pli.media_ssrc.0, KeyframeKind::Pli),
                 Rtcp::Fir(fir) => {
                     let ours: Vec<u32> = fir.entries.iter().map(|e| e.ssrc.0).collect();
@@ -983,9 +977,9 @@ impl PeerConnection {
             transceivers,
             out,
             pool,
-            dropped_packets,
             ..
         } = &mut self.media;
+        let dropped_packets = &mut self.stats.dropped_media_packets;
         let Some(t) = transceivers.get_mut(index) else {
             return;
         };
@@ -1050,6 +1044,7 @@ impl PeerConnection {
             let rsize = self.media.transceivers.iter().all(|t| t.rtcp_rsize);
             let mut fb = builder.build(count);
             fb.sender_ssrc = sender;
+            self.stats.twcc_feedback_sent += 1;
             self.queue_feedback(sender, rsize, Rtcp::TransportFeedback(fb));
         }
         builder.reset();
@@ -1200,7 +1195,7 @@ impl PeerConnection {
                 b.truncate(n);
                 self.media.out.push_back((true, b));
             }
-            _ => self.media.dropped_packets += 1,
+            _ => self.stats.dropped_media_packets += 1,
         }
     }
 }

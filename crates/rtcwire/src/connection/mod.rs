@@ -64,6 +64,12 @@ pub struct Stats {
     /// Of the refused datagrams, SRTP/SRTCP packets that failed authentication or replay
     /// checks, or whose RTP/RTCP did not parse or belonged to no transceiver.
     pub refused_media: u64,
+    /// Transport-wide congestion control feedback packets we sent (for media we got).
+    pub twcc_feedback_sent: u64,
+    /// Transport-wide congestion control feedback packets the peer sent us.
+    pub twcc_feedback_received: u64,
+    /// Media packets dropped before leaving (send queue full, SRTP refused to protect).
+    pub dropped_media_packets: u64,
 }
 
 /// One m-line of the session, in order (JSEP keeps m-lines across exchanges).
