@@ -60,7 +60,7 @@ pub enum Error {
     /// Too many channels waiting for the transport.
     #[error("too many data channels")]
     TooManyChannels,
-    /// A datagram of a kind this session does not take (RTP/RTCP before media exists,
+    /// A datagram of a kind this session does not take (RTP/RTCP before SRTP is keyed,
     /// ZRTP, QUIC, unknown first byte).
     #[error("datagram of an unhandled kind ({0:?})")]
     UnhandledPacket(rtcwire_proto::PacketKind),
@@ -73,6 +73,28 @@ pub enum Error {
     /// A certificate could not be made, or the DTLS configuration not built.
     #[error("certificate: {0}")]
     Certificate(rtcwire_dtls::Error),
+    /// No such transceiver.
+    #[error("no {0}")]
+    NoSuchTransceiver(crate::TransceiverId),
+    /// Too many transceivers in one session (64).
+    #[error("too many transceivers")]
+    TooManyTransceivers,
+    /// The transceiver's negotiated direction does not send (or it is stopped, or not
+    /// negotiated yet).
+    #[error("{0} does not send")]
+    NotSending(crate::TransceiverId),
+    /// A payload type the transceiver did not negotiate.
+    #[error("payload type {0} is not negotiated here")]
+    UnknownPayloadType(u8),
+    /// An RTP packet no transceiver takes (unknown SSRC, mid, rid and payload type).
+    #[error("RTP packet of SSRC {0:#010x} belongs to no transceiver")]
+    UnroutablePacket(u32),
+    /// SRTP refused a packet (authentication, replay, too many streams).
+    #[error("SRTP: {0}")]
+    Srtp(#[from] rtcwire_srtp::Error),
+    /// An RTP or RTCP packet did not parse, or a frame could not be packetized.
+    #[error("RTP: {0}")]
+    Rtp(#[from] rtcwire_rtp::Error),
     /// The random source failed.
     #[error("the random source failed")]
     RandomSource,

@@ -1,18 +1,18 @@
-//! JSEP (RFC 8829) for the data-channel section: reading a remote description into the
-//! values the cores need, and writing our offer or answer.
+//! JSEP (RFC 8829): reading a remote description into the values the cores need, and
+//! writing our offer or answer from the session's m-line list.
 //!
-//! Media sections (audio, video, anything but the first usable `m=application
-//! UDP/DTLS/SCTP webrtc-datachannel`) are rejected in an answer: port 0, the same mid and
-//! formats, `a=inactive`. Media comes in a later version.
-
-use std::borrow::Cow;
+//! Every accepted section is in one BUNDLE group on one ICE/DTLS transport (max-bundle,
+//! rtcp-mux); the transport attributes are read from the group's tagged section. Sections
+//! we cannot use (unknown media, an application section that is not
+//! `UDP/DTLS/SCTP webrtc-datachannel`, audio/video without a common codec) are rejected
+//! in an answer: port 0, the same mid and formats, `a=inactive`.
 
 use rtcwire_proto::Fingerprint;
 use rtcwire_sdp::{
-    Candidate as SdpCandidate, Connection, Description, Direction, Group, Media, MediaKind,
-    MediaView, Sdp, Setup,
+    Candidate as SdpCandidate, Description, Group, Media, MediaKind, MediaView, Sdp, Setup,
 };
 
+use crate::media::{read_media_section, RemoteMedia};
 use crate::Error;
 
 /// The SCTP port WebRTC uses when SDP says nothing (RFC 8841 §5).
@@ -31,6 +31,17 @@ pub(crate) struct RemoteSection {
     pub(crate) proto: String,
     pub(crate) formats: Vec<String>,
     pub(crate) mid: Option<String>,
+    /// The port is not 0 (or the section is `a=bundle-only`).
+    pub(crate) usable: bool,
+    /// For audio and video sections: codecs, extensions, SSRCs, direction.
+    pub(crate) media: Option<RemoteMedia>,
+}
+
+impl RemoteSection {
+    /// The section's mid, or its index when it has none.
+    pub(crate) fn mid_or(&self, index: usize) -> String {
+        self.mid.clone().unwrap_or_else(|| index.to_string())
+    }
 }
 
 /// What a remote description says about the data transport.
@@ -39,6 +50,9 @@ pub(crate) struct RemoteParams {
     pub(crate) sections: Vec<RemoteSection>,
     /// The index of the data section we use, if there is a usable one.
     pub(crate) data_index: Option<usize>,
+    /// The section whose transport (ICE, DTLS) carries every accepted one: the BUNDLE
+    /// tag, or the only usable section.
+    pub(crate) transport_index: Option<usize>,
     pub(crate) ufrag: String,
     pub(crate) pwd: String,
     pub(crate) ice_lite: bool,
@@ -61,6 +75,14 @@ impl RemoteParams {
     }
 }
 
+fn is_usable(m: &MediaView<'_>) -> bool {
+    m.port() != 0 || m.attribute("bundle-only").is_some()
+}
+
+fn is_rtp_media(m: &MediaView<'_>) -> bool {
+    matches!(m.kind(), MediaKind::Audio | MediaKind::Video) && m.proto().contains("RTP/")
+}
+
 fn is_data_section(m: &MediaView<'_>) -> bool {
     let usable_port = m.port() != 0 || m.attribute("bundle-only").is_some();
     m.kind() == MediaKind::Application
@@ -79,12 +101,51 @@ pub(crate) fn read_remote(sdp: &Sdp) -> Result<RemoteParams, Error> {
             proto: m.proto().to_owned(),
             formats: m.formats().map(str::to_owned).collect(),
             mid: m.mid().map(str::to_owned),
+            usable: is_usable(&m),
+            media: is_rtp_media(&m).then(|| read_media_section(&m)),
         })
         .collect();
     let data_index = sdp.media().position(|m| is_data_section(&m));
+    // max-bundle: every section we may accept must be in the one BUNDLE group.
+    let bundle: Vec<String> = session
+        .bundle()
+        .map(|g| g.mids.iter().map(|m| m.to_string()).collect())
+        .unwrap_or_default();
+    let candidates_for_transport: Vec<usize> = sdp
+        .media()
+        .enumerate()
+        .filter(|(i, m)| Some(*i) == data_index || (is_rtp_media(m) && is_usable(m)))
+        .map(|(i, _)| i)
+        .collect();
+    if candidates_for_transport.len() > 1 {
+        let unbundled = candidates_for_transport.iter().any(|&i| {
+            sdp.media_at(i)
+                .and_then(|m| m.mid().map(str::to_owned))
+                .is_none_or(|mid| !bundle.contains(&mid))
+        });
+        if unbundled {
+            return Err(Error::BadDescription(
+                "max-bundle: every audio, video and data section must be in one BUNDLE group",
+            ));
+        }
+    }
+    if sdp
+        .media()
+        .any(|m| is_rtp_media(&m) && is_usable(&m) && !m.rtcp_mux())
+    {
+        return Err(Error::BadDescription(
+            "rtcp-mux is required on every audio and video section",
+        ));
+    }
+    let transport_index = bundle
+        .first()
+        .and_then(|tag| sdp.media().position(|m| m.mid() == Some(tag.as_str())))
+        .filter(|i| candidates_for_transport.contains(i))
+        .or_else(|| candidates_for_transport.first().copied());
     let mut params = RemoteParams {
         sections,
         data_index,
+        transport_index,
         ufrag: String::new(),
         pwd: String::new(),
         ice_lite: session.ice_lite(),
@@ -95,20 +156,17 @@ pub(crate) fn read_remote(sdp: &Sdp) -> Result<RemoteParams, Error> {
         candidates: Vec::new(),
         end_of_candidates: false,
     };
-    let Some(index) = data_index else {
+    let Some(index) = transport_index else {
         return Ok(params);
     };
-    let data = sdp
+    let main = sdp
         .media_at(index)
-        .ok_or(Error::BadDescription("data section vanished"))?;
+        .ok_or(Error::BadDescription("transport section vanished"))?;
     // Under BUNDLE the transport is the tagged section's (the first mid of the group): a
-    // bundle-only data section may carry no transport attributes of its own.
-    let tag = session
-        .bundle()
-        .filter(|g| g.mids.iter().any(|m| Some(&**m) == data.mid()))
-        .and_then(|g| g.mids.first().map(|m| m.to_string()))
-        .and_then(|mid| sdp.media_by_mid(&mid));
-    let views: Vec<MediaView<'_>> = std::iter::once(data).chain(tag).collect();
+    // bundle-only section may carry no transport attributes of its own.
+    let tag = bundle.first().and_then(|mid| sdp.media_by_mid(mid));
+    let data = data_index.and_then(|i| sdp.media_at(i));
+    let views: Vec<MediaView<'_>> = std::iter::once(main).chain(tag).collect();
 
     let pick = |f: &dyn Fn(&MediaView<'_>) -> Option<String>| views.iter().find_map(f);
     params.ufrag = pick(&|m| m.ice_ufrag().map(str::to_owned))
@@ -143,8 +201,10 @@ pub(crate) fn read_remote(sdp: &Sdp) -> Result<RemoteParams, Error> {
         return Err(Error::BadDescription("no a=fingerprint"));
     }
     params.fingerprints.truncate(MAX_FINGERPRINTS);
-    params.sctp_port = data.sctp_port().unwrap_or(DEFAULT_SCTP_PORT);
-    params.max_message_size = data.max_message_size();
+    if let Some(data) = &data {
+        params.sctp_port = data.sctp_port().unwrap_or(DEFAULT_SCTP_PORT);
+        params.max_message_size = data.max_message_size();
+    }
     for m in &views {
         for c in m.candidates() {
             if params.candidates.len() >= MAX_SDP_CANDIDATES {
@@ -185,17 +245,16 @@ pub(crate) struct LocalParams<'a> {
     pub(crate) ice_lite: bool,
 }
 
-fn data_section<'a>(mid: &'a str, local: &LocalParams<'a>) -> Media<'a> {
-    let mut m = Media::application()
-        .with_mid(mid)
-        .with_ice(local.ufrag, local.pwd)
+/// Adds our transport attributes (ICE, DTLS, candidates) to an accepted section.
+pub(crate) fn with_transport(mut m: Media<'static>, local: &LocalParams<'_>) -> Media<'static> {
+    m = m
+        .with_ice(local.ufrag.to_owned(), local.pwd.to_owned())
         .with_ice_option("trickle")
         .with_fingerprint(local.fingerprint.clone())
-        .with_setup(local.setup)
-        .with_sctp(local.sctp_port, local.max_message_size);
+        .with_setup(local.setup);
     for c in local.candidates {
         if let Ok(c) = SdpCandidate::parse(c) {
-            m = m.with_candidate(c);
+            m = m.with_candidate(c.into_owned());
         }
     }
     if local.end_of_candidates {
@@ -204,47 +263,37 @@ fn data_section<'a>(mid: &'a str, local: &LocalParams<'a>) -> Media<'a> {
     m
 }
 
-/// Our offer: one data section, mid "0", BUNDLEd.
-pub(crate) fn write_offer(mid: &str, local: &LocalParams<'_>) -> Result<String, Error> {
-    let mut desc = Description::new(local.session_id, local.session_version)
-        .with_group(Group::bundle([mid]))
-        .with_media(data_section(mid, local));
-    desc.ice_lite = local.ice_lite;
-    Ok(desc.to_sdp()?.as_str().to_owned())
+/// Our data section (transport attributes included).
+pub(crate) fn data_section(mid: &str, local: &LocalParams<'_>) -> Media<'static> {
+    let m = Media::application()
+        .with_mid(mid.to_owned())
+        .with_sctp(local.sctp_port, local.max_message_size);
+    with_transport(m, local)
 }
 
-/// A description with the m-lines of `remote` (the offer we answer, or the layout of the
-/// last exchange for a later offer): the data section ours, every other section rejected.
-pub(crate) fn write_mirrored(
-    remote: &RemoteParams,
+/// A whole description: `sections` in order, the accepted ones (port not 0) BUNDLEd.
+pub(crate) fn write_description(
+    sections: Vec<Media<'static>>,
     local: &LocalParams<'_>,
 ) -> Result<String, Error> {
     let mut desc = Description::new(local.session_id, local.session_version);
     desc.ice_lite = local.ice_lite;
-    if let Some(mid) = remote.data_mid() {
-        desc = desc.with_group(Group::bundle([mid]));
+    let bundle: Vec<String> = sections
+        .iter()
+        .filter(|m| m.port != 0)
+        .filter_map(|m| m.mid.as_deref().map(str::to_owned))
+        .collect();
+    if !bundle.is_empty() {
+        desc = desc.with_group(Group::bundle(bundle));
     }
-    for (i, s) in remote.sections.iter().enumerate() {
-        let media = match (Some(i) == remote.data_index, s.mid.as_deref()) {
-            (true, Some(mid)) => data_section(mid, local),
-            (true, None) => data_section("0", local),
-            (false, mid) => {
-                let mut m = Media::new(s.kind.clone(), 0, Cow::Owned(s.proto.clone()));
-                m.formats = s.formats.iter().map(|f| Cow::Owned(f.clone())).collect();
-                if m.formats.is_empty() {
-                    m.formats.push(Cow::Borrowed("0"));
-                }
-                m.connection = Some(Connection::new("0.0.0.0"));
-                if let Some(mid) = mid {
-                    m = m.with_mid(mid);
-                }
-                if s.kind != MediaKind::Application {
-                    m = m.with_direction(Direction::Inactive);
-                }
-                m
-            }
-        };
-        desc = desc.with_media(media);
+    if sections.iter().any(|m| !m.msids.is_empty()) {
+        desc.msid_semantic = Some(rtcwire_sdp::MsidSemantic {
+            semantic: "WMS".into(),
+            ids: Vec::new(),
+        });
+    }
+    for m in sections {
+        desc = desc.with_media(m);
     }
     Ok(desc.to_sdp()?.as_str().to_owned())
 }

@@ -6,13 +6,18 @@ mod config;
 mod connection;
 mod error;
 mod jsep;
+mod media;
 mod types;
 
 pub use config::Config;
 pub use connection::{
-    DataChannelState, DataChannelStats, PeerConnection, Stats, StatsReport, TransportStats,
+    DataChannelState, DataChannelStats, InboundRtpStats, OutboundRtpStats, PeerConnection, Stats,
+    StatsReport, TransportStats,
 };
 pub use error::Error;
+pub use media::{
+    Codec, Direction, KeyframeKind, MediaFrame, MediaKind, TransceiverId, TransceiverInit,
+};
 pub use types::{
     ChannelId, DataChannelInit, Event, IceCandidate, IceConnectionState, IceGatheringState, Input,
     Output, Payload, PeerConnectionState, SdpType, SessionDescription, SignalingState,

@@ -263,6 +263,27 @@ pub enum Event {
     ChannelBufferedAmountLow(ChannelId),
     /// A channel is closed in both directions (`onclose`); its id is gone.
     ChannelClosed(ChannelId),
+    /// `ontrack`: the peer will send on this transceiver (its section's direction
+    /// includes send), announced when the description saying so is applied.
+    Track {
+        /// The transceiver (made by the remote offer, or ours).
+        transceiver: crate::TransceiverId,
+        /// Audio or video.
+        kind: crate::MediaKind,
+        /// Its mid.
+        mid: String,
+        /// The peer's media stream ids (`a=msid`).
+        stream_ids: Vec<String>,
+    },
+    /// A whole encoded frame arrived (reordered, retransmissions included, depacketized).
+    MediaFrame(crate::MediaFrame),
+    /// The peer asks for a keyframe on what we send on this transceiver (PLI or FIR).
+    KeyframeRequest {
+        /// The transceiver.
+        transceiver: crate::TransceiverId,
+        /// PLI or FIR.
+        kind: crate::KeyframeKind,
+    },
 }
 
 /// An input to [`PeerConnection::handle_input`](crate::PeerConnection::handle_input).

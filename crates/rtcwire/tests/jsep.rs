@@ -34,8 +34,56 @@ fn corpus() -> Vec<(String, String)> {
     out
 }
 
+/// What an answer's audio or video section must be, given the offer's: accepted, every
+/// codec one the offer had (same payload type, name, clock rate), RTX pointing at an
+/// accepted codec, extension ids as offered, direction the reverse of the offer's (we
+/// have no track: at most recvonly), rtcp-mux.
+fn check_media_answer(name: &str, o: &rtcwire_sdp::MediaView<'_>, a: &rtcwire_sdp::MediaView<'_>) {
+    assert_ne!(a.port(), 0, "{name}: {:?} accepted", o.mid());
+    assert!(a.rtcp_mux(), "{name}");
+    let theirs = o.codecs();
+    let ours = a.codecs();
+    assert!(
+        ours.iter().any(|c| !c.name.eq_ignore_ascii_case("rtx")),
+        "{name}: a codec in common"
+    );
+    for c in &ours {
+        let offered = theirs
+            .iter()
+            .find(|t| t.payload_type == c.payload_type)
+            .unwrap_or_else(|| panic!("{name}: PT {} not offered", c.payload_type));
+        assert!(offered.name.eq_ignore_ascii_case(&c.name), "{name}");
+        assert_eq!(offered.clock_rate, c.clock_rate, "{name}");
+        if let Some(apt) = c.rtx_apt() {
+            assert!(
+                ours.iter().any(|p| p.payload_type == apt),
+                "{name}: rtx apt"
+            );
+        }
+        if c.name.eq_ignore_ascii_case("H264") {
+            assert_eq!(c.fmtp_param("packetization-mode"), Some("1"), "{name}");
+        }
+        for fb in &c.feedback {
+            assert!(offered.feedback.contains(fb), "{name}: {fb} offered");
+        }
+    }
+    for e in a.extmaps() {
+        assert!(
+            o.extmaps().any(|x| x.id == e.id && x.uri == e.uri),
+            "{name}: extmap {} {} as offered",
+            e.id,
+            e.uri
+        );
+    }
+    let want = match o.direction() {
+        Direction::SendRecv | Direction::SendOnly => Direction::RecvOnly,
+        _ => Direction::Inactive,
+    };
+    assert_eq!(a.direction(), want, "{name}");
+}
+
 #[test]
-fn every_real_offer_gets_an_answer_that_accepts_data_and_rejects_media() {
+fn every_real_offer_gets_an_answer_that_accepts_data_audio_and_video() {
     let mut offers = 0;
     for (name, text) in corpus().into_iter().filter(|(n, _)| n.contains("offer")) {
         offers += 1;
@@ -56,17 +104,29 @@ fn every_real_offer_gets_an_answer_that_accepts_data_and_rejects_media() {
             offer.media_count(),
             "{name}: one section per offered one"
         );
-        let mut data = 0;
+        let bundle = ans.session().bundle().expect("BUNDLE in the answer");
+        let (mut data, mut media) = (0, 0);
         for (o, a) in offer.media().zip(ans.media()) {
             assert_eq!(o.mid(), a.mid(), "{name}");
             assert_eq!(o.kind(), a.kind(), "{name}");
             assert_eq!(o.proto(), a.proto(), "{name}");
+            if a.port() != 0 {
+                assert!(
+                    bundle.mids.iter().any(|m| Some(&**m) == a.mid()),
+                    "{name}: bundled"
+                );
+            }
             if o.kind() == MediaKind::Application {
                 data += 1;
                 assert_ne!(a.port(), 0, "{name}: data section accepted");
-                assert_eq!(a.setup(), Some(Setup::Active), "{name}");
                 assert_eq!(a.sctp_port(), Some(5000), "{name}");
                 assert!(a.max_message_size().is_some(), "{name}");
+            } else {
+                media += 1;
+                check_media_answer(&name, &o, &a);
+            }
+            if a.port() != 0 {
+                assert_eq!(a.setup(), Some(Setup::Active), "{name}");
                 assert_eq!(
                     a.fingerprints().next().as_ref(),
                     Some(pc.local_fingerprint()),
@@ -74,20 +134,19 @@ fn every_real_offer_gets_an_answer_that_accepts_data_and_rejects_media() {
                 );
                 assert!(a.ice_ufrag().is_some() && a.ice_pwd().is_some(), "{name}");
                 assert!(a.ice_options().any(|o| o == "trickle"), "{name}");
-                let bundle = ans.session().bundle().expect("BUNDLE in the answer");
-                assert_eq!(bundle.mids.len(), 1);
-                assert_eq!(Some(&*bundle.mids[0]), a.mid(), "{name}");
-            } else {
-                assert_eq!(a.port(), 0, "{name}: media rejected for now");
-                assert_eq!(a.direction(), Direction::Inactive, "{name}");
-                assert_eq!(
-                    o.formats().collect::<Vec<_>>(),
-                    a.formats().collect::<Vec<_>>(),
-                    "{name}"
-                );
             }
         }
         assert_eq!(data, 1, "{name}");
+        if name.contains("-av-") {
+            assert!(media >= 2, "{name}: audio and video");
+            // ontrack for each section the browser sends on.
+            let tracks = pc.transceivers();
+            assert_eq!(tracks.len(), media, "{name}");
+            for t in tracks {
+                assert!(pc.current_direction(t).is_some(), "{name}");
+                assert!(!pc.negotiated_codecs(t).is_empty(), "{name}");
+            }
+        }
         // The offer's candidates reached ICE.
         assert!(pc.ice_agent().remote_candidate_count() >= 1, "{name}");
     }
@@ -204,7 +263,7 @@ fn bad_remote_offers_are_refused_with_the_reason() {
 }
 
 #[test]
-fn an_offer_without_a_data_section_is_answered_with_everything_rejected() {
+fn an_offer_with_only_media_is_answered_on_one_bundled_transport() {
     let av = corpus()
         .into_iter()
         .find(|(n, _)| n == "chromium-offer-av-dc.sdp")
@@ -217,10 +276,50 @@ fn an_offer_without_a_data_section_is_answered_with_everything_rejected() {
         .unwrap();
     let answer = pc.create_answer().unwrap();
     let sdp = Sdp::parse(&answer.sdp).unwrap();
-    assert!(sdp.media().all(|m| m.port() == 0));
-    assert!(sdp.session().bundle().is_none());
+    let offer = Sdp::parse(&av[..cut]).unwrap();
+    for (o, a) in offer.media().zip(sdp.media()) {
+        check_media_answer("av only", &o, &a);
+    }
+    assert_eq!(
+        sdp.session().bundle().unwrap().mids.len(),
+        offer.media_count()
+    );
     pc.set_local_description(answer).unwrap();
-    assert_eq!(pc.dtls_role(), None, "no transport to start");
+    assert_eq!(
+        pc.dtls_role(),
+        Some(DtlsRole::Client),
+        "the transport starts"
+    );
+    assert!(pc.sctp_association().is_none());
+}
+
+#[test]
+fn an_offer_that_cannot_bundle_is_refused_with_the_reason() {
+    let av = corpus()
+        .into_iter()
+        .find(|(n, _)| n == "chromium-offer-av-dc.sdp")
+        .unwrap()
+        .1;
+    let unbundled: String = av
+        .lines()
+        .filter(|l| !l.starts_with("a=group:BUNDLE"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let mut pc = session(10);
+    let err = pc
+        .set_remote_description(SessionDescription::offer(unbundled))
+        .unwrap_err();
+    assert!(err.to_string().contains("max-bundle"), "{err}");
+    let no_mux: String = av
+        .lines()
+        .filter(|l| *l != "a=rtcp-mux")
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let err = pc
+        .set_remote_description(SessionDescription::offer(no_mux))
+        .unwrap_err();
+    assert!(err.to_string().contains("rtcp-mux"), "{err}");
+    assert_eq!(pc.signaling_state(), SignalingState::Stable);
 }
 
 #[test]

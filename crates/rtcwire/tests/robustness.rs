@@ -69,8 +69,8 @@ fn garbage_datagrams_are_refused_counted_and_change_nothing() {
     let stranger = addr("10.0.0.77:9999");
     let garbage: Vec<(std::net::SocketAddr, Vec<u8>)> = vec![
         (peer, vec![]),                                   // empty
-        (peer, vec![0x80, 0x60, 0, 1, 0, 0, 0, 0]),       // RTP, no media yet
-        (peer, vec![0x80, 200, 0, 1]),                    // RTCP
+        (peer, vec![0x80, 0x60, 0, 1, 0, 0, 0, 0]),       // RTP, fails SRTP
+        (peer, vec![0x80, 200, 0, 1]),                    // RTCP, fails SRTCP
         (peer, vec![10, 1, 2]),                           // unassigned first byte
         (peer, vec![0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42]), // truncated STUN
         (
@@ -89,9 +89,11 @@ fn garbage_datagrams_are_refused_counted_and_change_nothing() {
     }
     let stats = duo.sim.endpoint(duo.a).stats();
     assert_eq!(stats.refused_datagrams, before + garbage.len() as u64);
-    // Empty, RTP, RTCP, unassigned, "hello" (a QUIC first byte) and the truncated STUN
-    // message, which ICE does not take as STUN and hands back as data.
-    assert_eq!(stats.unhandled_kind, 6);
+    // Empty, unassigned, "hello" (a QUIC first byte) and the truncated STUN message,
+    // which ICE does not take as STUN and hands back as data.
+    assert_eq!(stats.unhandled_kind, 4);
+    // SRTP is keyed (DTLS negotiated use_srtp): RTP and RTCP fail its checks.
+    assert_eq!(stats.refused_media, 2);
     // The session did not notice.
     assert_eq!(duo.state(true), PeerConnectionState::Connected);
     duo.with(true, |pc| pc.send_text(ca, "still here").unwrap());

@@ -15,11 +15,17 @@ use rtcwire_sctp::Association;
 use rtcwire_sdp::{Sdp, Setup};
 
 mod channels;
+mod media;
 mod signaling;
 mod stats;
 mod transport;
 
-pub use stats::{DataChannelState, DataChannelStats, StatsReport, TransportStats};
+pub use stats::{
+    DataChannelState, DataChannelStats, InboundRtpStats, OutboundRtpStats, StatsReport,
+    TransportStats,
+};
+
+use crate::media::TransceiverId;
 
 use crate::jsep::{self, LocalParams, RemoteParams};
 use crate::types::{
@@ -43,7 +49,8 @@ const IDLE: Duration = Duration::from_secs(3600);
 pub struct Stats {
     /// Datagrams refused by [`PeerConnection::handle_input`] (every `Err`).
     pub refused_datagrams: u64,
-    /// Of those, datagrams of a kind the session does not take (RTP/RTCP for now, ZRTP,
+    /// Of those, datagrams of a kind the session does not take (RTP/RTCP before SRTP is
+    /// keyed, ZRTP,
     /// QUIC, unknown).
     pub unhandled_kind: u64,
     /// SCTP packets (inside authenticated DTLS records) the association refused.
@@ -54,6 +61,36 @@ pub struct Stats {
     pub unsealable_packets: u64,
     /// Remote candidates (from SDP or trickle) ICE refused.
     pub refused_candidates: u64,
+    /// Of the refused datagrams, SRTP/SRTCP packets that failed authentication or replay
+    /// checks, or whose RTP/RTCP did not parse or belonged to no transceiver.
+    pub refused_media: u64,
+    /// Transport-wide congestion control feedback packets we sent (for media we got).
+    pub twcc_feedback_sent: u64,
+    /// Transport-wide congestion control feedback packets the peer sent us.
+    pub twcc_feedback_received: u64,
+    /// Media packets dropped before leaving (send queue full, SRTP refused to protect).
+    pub dropped_media_packets: u64,
+}
+
+/// One m-line of the session, in order (JSEP keeps m-lines across exchanges).
+#[derive(Debug, Clone)]
+struct Slot {
+    mid: String,
+    kind: SlotKind,
+}
+
+#[derive(Debug, Clone)]
+enum SlotKind {
+    /// The data-channel section.
+    Data,
+    /// An audio or video section.
+    Media(TransceiverId),
+    /// A section we rejected (port 0), kept as the peer wrote it.
+    Rejected {
+        kind: rtcwire_sdp::MediaKind<'static>,
+        proto: String,
+        formats: Vec<String>,
+    },
 }
 
 #[derive(Debug)]
@@ -90,7 +127,7 @@ impl ChannelEntry {
     }
 }
 
-/// A sans-IO WebRTC peer connection (data channels; media comes next).
+/// A sans-IO WebRTC peer connection: data channels, audio and video.
 ///
 /// Drive it like str0m's `Rtc`: feed [`Input`]s with [`handle_input`](Self::handle_input),
 /// then call [`poll_output`](Self::poll_output) until it returns [`Output::Timeout`]. The
@@ -131,8 +168,6 @@ pub struct PeerConnection {
     prev_remote_description: Option<SessionDescription>,
     prev_local_description: Option<SessionDescription>,
     prev_offerer: Option<bool>,
-    /// The m-lines of the last exchange we answered (our later offers keep them).
-    layout: Option<RemoteParams>,
     /// The certificate fingerprints the DTLS association was set up with.
     remote_fingerprints: Vec<Fingerprint>,
     /// `restart_ice` was called: the next offer restarts ICE.
@@ -162,6 +197,12 @@ pub struct PeerConnection {
     record: Vec<u8>,
     closed: bool,
     stats: Stats,
+    /// The m-lines of the session, in order.
+    slots: Vec<Slot>,
+    /// The m-lines and transceiver count before a pending remote offer (for rollback).
+    prev_slots: Option<(Vec<Slot>, usize)>,
+    media: media::MediaState,
+    media_rng: Box<dyn Rng + Send>,
 }
 
 impl std::fmt::Debug for PeerConnection {
@@ -241,7 +282,6 @@ impl PeerConnection {
             prev_remote_description: None,
             prev_local_description: None,
             prev_offerer: None,
-            layout: None,
             remote_fingerprints: Vec::new(),
             ice_restart_pending: false,
             negotiation_needed_sent: false,
@@ -266,6 +306,10 @@ impl PeerConnection {
             record: Vec::with_capacity(1500),
             closed: false,
             stats: Stats::default(),
+            slots: Vec::new(),
+            prev_slots: None,
+            media: media::MediaState::default(),
+            media_rng: rng_for(config.seed, "media"),
         })
     }
 
@@ -337,6 +381,15 @@ impl PeerConnection {
             if matches!(e, Error::UnhandledPacket(_)) {
                 self.stats.unhandled_kind += 1;
             }
+            if matches!(
+                e,
+                Error::Srtp(_)
+                    | Error::Rtp(_)
+                    | Error::UnroutablePacket(_)
+                    | Error::UnknownPayloadType(_)
+            ) {
+                self.stats.refused_media += 1;
+            }
             tracing::trace!(error = %e, "datagram refused");
         }
         self.pump(now);
@@ -353,12 +406,16 @@ impl PeerConnection {
             PacketKind::Stun | PacketKind::ChannelData => {}
             PacketKind::Dtls if self.remote.is_none() => return Err(Error::NoRemoteDescription),
             PacketKind::Dtls => {}
+            PacketKind::Rtp | PacketKind::Rtcp if self.media.srtp_rx.is_some() => {}
             other => return Err(Error::UnhandledPacket(other)),
         }
         match self.ice.handle_datagram(now, d)? {
             Received::Stun => Ok(()),
             Received::Data { contents, .. } => {
                 let kind = classify(contents);
+                if matches!(kind, PacketKind::Rtp | PacketKind::Rtcp) {
+                    return self.receive_srtp(now, contents, kind == PacketKind::Rtcp);
+                }
                 if kind != PacketKind::Dtls {
                     return Err(Error::UnhandledPacket(kind));
                 }
@@ -381,6 +438,7 @@ impl PeerConnection {
         if let Some(s) = self.sctp.as_mut() {
             s.handle_timeout(now);
         }
+        self.media_timeout(now);
         self.pump(now);
     }
 
@@ -392,6 +450,7 @@ impl PeerConnection {
             self.ice.poll_timeout(),
             self.dtls.as_ref().and_then(SansIo::poll_timeout),
             self.sctp.as_ref().and_then(SansIo::poll_timeout),
+            self.media_next_timeout(),
         ]
         .into_iter()
         .flatten()

@@ -5,29 +5,244 @@ use super::*;
 impl PeerConnection {
     // ----- signaling -----------------------------------------------------------------
 
-    /// The sections of the current exchange, when they are not just our one data
-    /// section: the remote offer we answer, or the layout of the last exchange we
-    /// answered (a later offer of ours keeps its m-lines, RFC 8829 §5.2.2).
-    fn sections(&self) -> Option<&RemoteParams> {
-        if self.signaling == SignalingState::HaveRemoteOffer
-            || self.layout.is_none() && self.offerer == Some(false)
-        {
-            return self.remote.as_ref();
-        }
-        self.layout.as_ref()
-    }
-
+    /// The bundle tag's mid (the first accepted m-line): trickled candidates name it.
     pub(super) fn data_mid(&self) -> &str {
-        self.sections()
-            .and_then(RemoteParams::data_mid)
-            .unwrap_or(OFFER_MID)
+        self.slots
+            .iter()
+            .find(|s| !matches!(s.kind, SlotKind::Rejected { .. }))
+            .map_or(OFFER_MID, |s| s.mid.as_str())
     }
 
     pub(super) fn data_m_line_index(&self) -> u16 {
-        self.sections()
-            .and_then(|r| r.data_index)
+        self.slots
+            .iter()
+            .position(|s| !matches!(s.kind, SlotKind::Rejected { .. }))
             .and_then(|i| u16::try_from(i).ok())
             .unwrap_or(0)
+    }
+
+    /// The smallest numeric mid no m-line uses.
+    fn free_mid(&self) -> String {
+        // Bounded: at most one more than the number of slots is tried.
+        (0..=self.slots.len())
+            .map(|n| n.to_string())
+            .find(|m| !self.slots.iter().any(|s| &s.mid == m))
+            .unwrap_or_else(|| self.slots.len().to_string())
+    }
+
+    /// New m-lines for a local offer: transceivers without a mid, then the data section
+    /// when channels exist (or when nothing else would be offered).
+    fn prepare_offer_slots(&mut self) {
+        let fresh: Vec<TransceiverId> = self
+            .media
+            .transceivers
+            .iter()
+            .filter(|t| t.mid.is_none() && !t.stopped)
+            .map(|t| t.id)
+            .collect();
+        for id in fresh {
+            let mid = self.free_mid();
+            if let Some(t) = self.media.transceivers.iter_mut().find(|t| t.id == id) {
+                t.mid = Some(mid.clone());
+            }
+            self.slots.push(Slot {
+                mid,
+                kind: SlotKind::Media(id),
+            });
+        }
+        let has_data = self.slots.iter().any(|s| matches!(s.kind, SlotKind::Data));
+        if !has_data && (!self.entries.is_empty() || self.slots.is_empty()) {
+            let mid = self.free_mid();
+            self.slots.push(Slot {
+                mid,
+                kind: SlotKind::Data,
+            });
+        }
+    }
+
+    fn offer_sections(&self, local: &LocalParams<'_>) -> Vec<rtcwire_sdp::Media<'static>> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let m = match &s.kind {
+                    SlotKind::Data => return jsep::data_section(&s.mid, local),
+                    SlotKind::Media(id) => {
+                        match self.media.transceivers.iter().find(|t| t.id == *id) {
+                            Some(t) if !t.stopped => {
+                                jsep::with_transport(crate::media::offer_section(t), local)
+                            }
+                            Some(t) => crate::media::stopped_section(t),
+                            None => crate::media::rejected(
+                                &rtcwire_sdp::MediaKind::Audio,
+                                "UDP/TLS/RTP/SAVPF",
+                                &[],
+                            ),
+                        }
+                    }
+                    SlotKind::Rejected {
+                        kind,
+                        proto,
+                        formats,
+                    } => crate::media::rejected(kind, proto, formats),
+                };
+                m.with_mid(s.mid.clone())
+            })
+            .collect()
+    }
+
+    fn answer_sections(
+        &self,
+        remote: &RemoteParams,
+        local: &LocalParams<'_>,
+    ) -> Vec<rtcwire_sdp::Media<'static>> {
+        remote
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let slot = self.slots.get(i);
+                let mid = slot.map_or_else(|| r.mid_or(i), |s| s.mid.clone());
+                let rejected = || crate::media::rejected(&r.kind, &r.proto, &r.formats);
+                let m = match slot.map(|s| &s.kind) {
+                    Some(SlotKind::Data) => return jsep::data_section(&mid, local),
+                    Some(SlotKind::Media(id)) => {
+                        match (
+                            self.media.transceivers.iter().find(|t| t.id == *id),
+                            &r.media,
+                        ) {
+                            (Some(t), Some(rm))
+                                if !t.stopped && !t.codecs.is_empty() && r.usable =>
+                            {
+                                jsep::with_transport(crate::media::answer_section(t, rm), local)
+                            }
+                            _ => rejected(),
+                        }
+                    }
+                    _ => rejected(),
+                };
+                m.with_mid(mid)
+            })
+            .collect()
+    }
+
+    /// Takes a remote description's m-lines: an offer's become the session's m-lines
+    /// (new audio/video sections get a transceiver, ours of that kind when one waits);
+    /// an answer's settle the codecs of ours.
+    fn apply_remote_sections(&mut self, params: &RemoteParams, offer: bool) -> Result<(), Error> {
+        if offer {
+            self.prev_slots = Some((self.slots.clone(), self.media.transceivers.len()));
+            let mut slots = Vec::with_capacity(params.sections.len());
+            for (i, r) in params.sections.iter().enumerate() {
+                let mid = r.mid_or(i);
+                let existing = self.slots.iter().find(|s| s.mid == mid).cloned();
+                let kind = match (existing, &r.media) {
+                    (Some(s), _) if !matches!(s.kind, SlotKind::Rejected { .. }) => s.kind,
+                    _ if Some(i) == params.data_index => SlotKind::Data,
+                    (_, Some(rm)) if r.usable && rm.kind.is_some() => {
+                        let kind = rm.kind.unwrap_or(crate::MediaKind::Audio);
+                        let waiting = self
+                            .media
+                            .transceivers
+                            .iter()
+                            .find(|t| t.kind == kind && t.mid.is_none() && !t.stopped)
+                            .map(|t| t.id);
+                        let id = match waiting {
+                            Some(id) => id,
+                            None => {
+                                self.new_transceiver(kind, crate::Direction::RecvOnly, Vec::new())?
+                            }
+                        };
+                        if let Some(t) = self.media.transceivers.iter_mut().find(|t| t.id == id) {
+                            t.mid = Some(mid.clone());
+                        }
+                        SlotKind::Media(id)
+                    }
+                    _ => SlotKind::Rejected {
+                        kind: r.kind.clone(),
+                        proto: r.proto.clone(),
+                        formats: r.formats.clone(),
+                    },
+                };
+                slots.push(Slot { mid, kind });
+            }
+            self.slots = slots;
+        }
+        for (i, r) in params.sections.iter().enumerate() {
+            let mid = r.mid_or(i);
+            let Some(SlotKind::Media(id)) = self
+                .slots
+                .iter()
+                .find(|s| s.mid == mid)
+                .map(|s| s.kind.clone())
+            else {
+                continue;
+            };
+            let Some(t) = self.media.transceivers.iter_mut().find(|t| t.id == id) else {
+                continue;
+            };
+            let Some(rm) = r.media.as_ref().filter(|_| r.usable) else {
+                // Port 0: the peer stopped it (offer) or rejected it (answer).
+                t.stopped = true;
+                t.current = None;
+                continue;
+            };
+            t.codecs = crate::media::match_codecs(&rm.codecs, t.kind);
+            t.ext = crate::media::match_extensions(&rm.extmaps, t.kind);
+            t.rtcp_rsize = rm.rtcp_rsize;
+            t.remote_ssrcs = rm.ssrcs.clone();
+            t.remote_rids = rm.rids.clone();
+            t.remote_stream_ids = rm.stream_ids.clone();
+            for (p, rtx) in &rm.ssrcs {
+                self.media.ssrcs.insert(*p, id);
+                if let Some(x) = rtx {
+                    self.media.ssrcs.insert(*x, id);
+                }
+            }
+            if rm.direction.sends()
+                && t.direction.receives()
+                && !t.track_fired
+                && !t.codecs.is_empty()
+            {
+                t.track_fired = true;
+                self.events.push_back(Event::Track {
+                    transceiver: id,
+                    kind: t.kind,
+                    mid,
+                    stream_ids: rm.stream_ids.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The exchange completed: each transceiver's `currentDirection`.
+    fn settle_directions(&mut self, remote: &RemoteParams) {
+        let offerer = self.offerer == Some(true);
+        for (i, r) in remote.sections.iter().enumerate() {
+            let mid = r.mid_or(i);
+            let Some(SlotKind::Media(id)) = self
+                .slots
+                .iter()
+                .find(|s| s.mid == mid)
+                .map(|s| s.kind.clone())
+            else {
+                continue;
+            };
+            let Some(t) = self.media.transceivers.iter_mut().find(|t| t.id == id) else {
+                continue;
+            };
+            t.current = match &r.media {
+                Some(rm) if r.usable && !t.stopped && !t.codecs.is_empty() => {
+                    let theirs = rm.direction.reverse();
+                    Some(if offerer {
+                        theirs.intersect(t.direction)
+                    } else {
+                        t.direction.intersect(theirs)
+                    })
+                }
+                _ => None,
+            };
+        }
     }
 
     fn local_params(&self, setup: Setup) -> LocalParams<'_> {
@@ -63,9 +278,11 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// `createOffer`. The first offer has one data-channel section (`m=application ...
-    /// webrtc-datachannel`, mid "0", BUNDLEd); a later one keeps the m-lines of the last
-    /// exchange. Each carries our ICE credentials (new ones after
+    /// `createOffer`. The m-lines of the last exchange stay, in order (a stopped
+    /// transceiver's with port 0); after them come an `m=audio`/`m=video` section for each
+    /// transceiver not negotiated yet, and the data-channel section (`m=application ...
+    /// webrtc-datachannel`) once a channel exists (or when nothing else would be offered).
+    /// Every accepted section is in the BUNDLE group. Each carries our ICE credentials (new ones after
     /// [`restart_ice`](Self::restart_ice)), `a=ice-options:trickle`, the candidates
     /// gathered so far, our certificate's fingerprint and `a=setup:actpass`.
     pub fn create_offer(&mut self) -> Result<SessionDescription, Error> {
@@ -81,19 +298,19 @@ impl PeerConnection {
             self.ice_restart_pending = false;
         }
         self.session_version += 1;
+        self.prepare_offer_slots();
         let local = self.local_params(Setup::ActPass);
-        let text = match &self.layout {
-            Some(layout) => jsep::write_mirrored(layout, &local)?,
-            None => jsep::write_offer(OFFER_MID, &local)?,
-        };
+        let text = jsep::write_description(self.offer_sections(&local), &local)?;
         self.last_offer = Some(text.clone());
         Ok(SessionDescription::offer(text))
     }
 
-    /// `createAnswer`: accepts the offer's data section (`a=setup:active`, we are the DTLS
-    /// client, unless the offer was `active`; in a later exchange the role stays), rejects
-    /// every other section (port 0, same mid, `a=inactive`: media comes in a later
-    /// version).
+    /// `createAnswer`: accepts the offer's data section and its audio and video sections
+    /// with a codec in common (codecs, payload types and extension ids as offered; the
+    /// direction is the transceiver's intersected with the reverse of the offer's), with
+    /// `a=setup:active` (we are the DTLS client, unless the offer was `active`; in a later
+    /// exchange the role stays). Every other section is rejected (port 0, same mid,
+    /// `a=inactive`).
     pub fn create_answer(&mut self) -> Result<SessionDescription, Error> {
         self.check_open()?;
         if self.signaling != SignalingState::HaveRemoteOffer {
@@ -109,7 +326,8 @@ impl PeerConnection {
             (None, _) => Setup::Active,
         };
         self.session_version += 1;
-        let text = jsep::write_mirrored(remote, &self.local_params(setup))?;
+        let local = self.local_params(setup);
+        let text = jsep::write_description(self.answer_sections(remote, &local), &local)?;
         self.local_setup = Some(setup);
         self.last_answer = Some(text.clone());
         Ok(SessionDescription::answer(text))
@@ -185,12 +403,16 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// `setRemoteDescription`. An offer must have a usable data section
-    /// (`m=application ... UDP/DTLS/SCTP webrtc-datachannel`) for the session to connect;
-    /// other sections are noted, to be rejected in the answer. A later offer may restart
-    /// ICE (new credentials: we restart too) but must keep the data section and the
-    /// certificate (a new DTLS association is not supported). A rollback undoes a remote
-    /// offer not yet answered.
+    /// `setRemoteDescription`. Every usable audio, video and data section must be in one
+    /// BUNDLE group (max-bundle) and audio/video must have `a=rtcp-mux`; the transport
+    /// (ICE credentials, fingerprint, candidates) is the group's tagged section's. A new
+    /// audio or video section in an offer gets a transceiver (one of ours of that kind
+    /// not negotiated yet, or a new `recvonly` one); [`Event::Track`] follows for each
+    /// section whose direction says the peer sends. Other sections are noted, to be
+    /// rejected in the answer. A later offer may restart ICE (new credentials: we
+    /// restart too) but must keep the data section and the certificate (a new DTLS
+    /// association is not supported). A rollback undoes a remote offer not yet
+    /// answered.
     pub fn set_remote_description(&mut self, desc: SessionDescription) -> Result<(), Error> {
         self.check_open()?;
         let invalid = Error::InvalidState {
@@ -213,12 +435,23 @@ impl PeerConnection {
         }
         let sdp = Sdp::parse(&desc.sdp)?;
         let params = jsep::read_remote(&sdp)?;
-        if desc.sdp_type == SdpType::Answer && params.data_index.is_none() {
+        let our_data = self
+            .slots
+            .iter()
+            .find(|s| matches!(s.kind, SlotKind::Data))
+            .map(|s| s.mid.clone());
+        if desc.sdp_type == SdpType::Answer
+            && our_data.is_some()
+            && params.data_mid() != our_data.as_deref()
+        {
             return Err(Error::BadDescription("the answer rejects the data section"));
+        }
+        if params.transport_index.is_none() && desc.sdp_type == SdpType::Answer {
+            return Err(Error::BadDescription("the answer rejects every section"));
         }
         let first = self.remote.is_none();
         if self.dtls_config.is_some() {
-            if params.data_mid() != Some(self.data_mid_of_transport()) {
+            if our_data.is_some() && params.data_mid() != our_data.as_deref() {
                 return Err(Error::BadDescription(
                     "a later description must keep the data section (same mid)",
                 ));
@@ -235,7 +468,7 @@ impl PeerConnection {
             // rebuilt with the same credentials and host candidates.
             self.set_ice_controlling(false)?;
         }
-        if params.data_index.is_some() {
+        if params.transport_index.is_some() {
             let restart = self
                 .remote
                 .as_ref()
@@ -249,9 +482,10 @@ impl PeerConnection {
                 .set_remote_credentials(&params.ufrag, &params.pwd)?;
             self.ice.set_remote_lite(params.ice_lite);
         }
-        let has_data = params.data_index.is_some();
+        let has_data = params.transport_index.is_some();
         let candidates = params.candidates.clone();
         let end = params.end_of_candidates;
+        self.apply_remote_sections(&params, desc.sdp_type == SdpType::Offer)?;
         if desc.sdp_type == SdpType::Offer {
             self.prev_remote = self.remote.take();
             self.prev_remote_description = self.remote_description.take();
@@ -281,19 +515,23 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// The mid the running transport was negotiated on.
-    fn data_mid_of_transport(&self) -> &str {
-        self.layout
-            .as_ref()
-            .and_then(RemoteParams::data_mid)
-            .unwrap_or(OFFER_MID)
-    }
-
     fn rollback_remote_offer(&mut self) -> Result<(), Error> {
         let first = self.prev_remote.is_none();
         self.remote = self.prev_remote.take();
         self.remote_description = self.prev_remote_description.take();
         self.offerer = self.prev_offerer;
+        if let Some((slots, count)) = self.prev_slots.take() {
+            self.slots = slots;
+            self.media.transceivers.truncate(count);
+            for t in &mut self.media.transceivers {
+                if t.mid
+                    .as_ref()
+                    .is_some_and(|m| !self.slots.iter().any(|s| &s.mid == m))
+                {
+                    t.mid = None;
+                }
+            }
+        }
         if first {
             // Back to an agent that knows no peer, controlling as an offerer's is.
             self.set_ice_controlling(true)?;
@@ -374,18 +612,22 @@ impl PeerConnection {
             .remote
             .as_ref()
             .ok_or(Error::WrongState("no remote description"))?;
-        if self.offerer == Some(false) {
-            // Our later offers keep the m-lines of the offer we answered.
-            self.layout = Some(remote.clone());
-        }
+        let remote = remote.clone();
+        self.settle_directions(&remote);
+        self.prev_slots = None;
         self.prev_remote = None;
         self.prev_remote_description = None;
         self.prev_local_description = None;
         if self.dtls_config.is_some() {
-            // A later exchange: the DTLS association and its roles stay.
+            // A later exchange: the DTLS association and its roles stay; a data section
+            // added now starts SCTP on the running DTLS.
+            if self.dtls_connected && self.sctp.is_none() {
+                let now = self.now;
+                self.start_sctp(now);
+            }
             return Ok(());
         }
-        if remote.data_index.is_none() {
+        if remote.transport_index.is_none() {
             // Nothing accepted: no transport to start.
             return Ok(());
         }

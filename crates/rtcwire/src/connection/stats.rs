@@ -59,6 +59,71 @@ pub struct TransportStats {
     pub sctp: Option<rtcwire_sctp::Stats>,
 }
 
+/// One incoming RTP stream (`RTCInboundRtpStreamStats`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InboundRtpStats {
+    /// The transceiver.
+    pub transceiver: crate::TransceiverId,
+    /// The sender's SSRC.
+    pub ssrc: u32,
+    /// Its codec now.
+    pub codec: crate::Codec,
+    /// Packets received (retransmissions included).
+    pub packets_received: u64,
+    /// Payload bytes of those packets.
+    pub bytes_received: u64,
+    /// RFC 3550 cumulative loss (expected minus received; repaired packets count as
+    /// received).
+    pub packets_lost: i64,
+    /// Interarrival jitter, in RTP timestamp units.
+    pub jitter: u32,
+    /// Whole frames handed up.
+    pub frames_received: u64,
+    /// Of those, keyframes.
+    pub keyframes_received: u64,
+    /// Frames dropped because a packet never came.
+    pub frames_dropped: u64,
+    /// NACK packets sent.
+    pub nack_count: u64,
+    /// Lost packets a retransmission repaired.
+    pub packets_repaired: u64,
+    /// RTX packets received.
+    pub retransmitted_packets_received: u64,
+    /// PLIs sent.
+    pub pli_count: u64,
+    /// FIRs sent.
+    pub fir_count: u64,
+}
+
+/// Our outgoing RTP stream of a transceiver (`RTCOutboundRtpStreamStats`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboundRtpStats {
+    /// The transceiver.
+    pub transceiver: crate::TransceiverId,
+    /// Our SSRC.
+    pub ssrc: u32,
+    /// Packets sent (retransmissions not included).
+    pub packets_sent: u64,
+    /// Payload bytes of those packets.
+    pub bytes_sent: u64,
+    /// Frames written.
+    pub frames_sent: u64,
+    /// Packets sent again for NACKs.
+    pub retransmitted_packets_sent: u64,
+    /// NACK packets received.
+    pub nack_count: u64,
+    /// PLIs received.
+    pub pli_count: u64,
+    /// FIRs received.
+    pub fir_count: u64,
+    /// Loss the peer reported (cumulative).
+    pub remote_packets_lost: i64,
+    /// Round-trip time from the peer's last report block with an LSR.
+    pub round_trip_time: Option<Duration>,
+}
+
 /// What [`PeerConnection::get_stats`] returns.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -71,6 +136,10 @@ pub struct StatsReport {
     pub data_channels: Vec<DataChannelStats>,
     /// What the session itself refused or dropped.
     pub session: Stats,
+    /// Every incoming RTP stream.
+    pub inbound_rtp: Vec<InboundRtpStats>,
+    /// Every transceiver that sent.
+    pub outbound_rtp: Vec<OutboundRtpStats>,
 }
 
 impl PeerConnection {
@@ -118,6 +187,49 @@ impl PeerConnection {
             },
             data_channels,
             session: self.stats,
+            inbound_rtp: self
+                .media
+                .transceivers
+                .iter()
+                .flat_map(|t| {
+                    t.recv.iter().map(move |r| InboundRtpStats {
+                        transceiver: t.id,
+                        ssrc: r.ssrc,
+                        codec: r.codec,
+                        packets_received: r.packets,
+                        bytes_received: r.bytes,
+                        packets_lost: r.stats.lost(),
+                        jitter: r.stats.jitter(),
+                        frames_received: r.frames,
+                        keyframes_received: r.keyframes,
+                        frames_dropped: r.assembler.dropped_frames(),
+                        nack_count: r.nacks_sent,
+                        packets_repaired: r.nack.recovered,
+                        retransmitted_packets_received: r.rtx_packets,
+                        pli_count: r.plis_sent,
+                        fir_count: r.firs_sent,
+                    })
+                })
+                .collect(),
+            outbound_rtp: self
+                .media
+                .transceivers
+                .iter()
+                .filter(|t| t.send.packets > 0)
+                .map(|t| OutboundRtpStats {
+                    transceiver: t.id,
+                    ssrc: t.send.ssrc,
+                    packets_sent: t.send.packets,
+                    bytes_sent: t.send.bytes,
+                    frames_sent: t.send.frames,
+                    retransmitted_packets_sent: t.send.retransmitted,
+                    nack_count: t.send.nacks_received,
+                    pli_count: t.plis_received,
+                    fir_count: t.firs_received,
+                    remote_packets_lost: t.send.remote_lost,
+                    round_trip_time: t.send.rtt,
+                })
+                .collect(),
         }
     }
 }

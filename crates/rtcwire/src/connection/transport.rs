@@ -34,6 +34,9 @@ impl PeerConnection {
         if let Some(t) = self.transmit_dtls_queue(now, buf) {
             return Some(t);
         }
+        if let Some(t) = self.transmit_media(buf) {
+            return Some(t);
+        }
         self.transmit_sctp(now, buf)
     }
 
@@ -249,9 +252,14 @@ impl PeerConnection {
                 return;
             };
             match e {
-                rtcwire_dtls::Event::Connected { cipher_suite, .. } => {
+                rtcwire_dtls::Event::Connected {
+                    cipher_suite, srtp, ..
+                } => {
                     self.dtls_connected = true;
                     self.cipher_suite = Some(cipher_suite);
+                    if let Some(km) = srtp {
+                        self.start_srtp(&km);
+                    }
                     self.start_sctp(now);
                 }
                 rtcwire_dtls::Event::ApplicationData(data) => {
@@ -282,7 +290,7 @@ impl PeerConnection {
         let (Some(role), Some(remote)) = (self.dtls_role, self.remote.as_ref()) else {
             return;
         };
-        if self.sctp.is_some() {
+        if self.sctp.is_some() || remote.data_index.is_none() {
             return;
         }
         let remote_max = match remote.max_message_size {
