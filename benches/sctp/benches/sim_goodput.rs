@@ -167,14 +167,30 @@ fn ours(rtt_ms: u64, loss: f64) -> f64 {
     };
     let a = sim.add_host("10.0.0.1:5000".parse().unwrap(), a);
     let b = sim.add_host("10.0.0.2:5000".parse().unwrap(), b);
-    sim.link(a, b, link(rtt_ms, loss));
+    let l = sim.link(a, b, link(rtt_ms, loss));
     sim.endpoint_mut(a).assoc.connect(now).unwrap();
     let _ = sim.run_until(
         |s| s.endpoint(a).assoc.is_established(),
         Duration::from_secs(10),
     );
     let t0 = sim.now();
-    let _ = sim.run_for(RUN);
+    if std::env::var("SCTP_SIM_TRACE").is_ok() {
+        // One line per simulated second: how the window moves.
+        for i in 0..RUN.as_secs() {
+            let before = sim.endpoint(b).delivered;
+            let _ = sim.run_for(Duration::from_secs(1));
+            let st = sim.endpoint(a).assoc.stats();
+            let ls = sim.link_stats(l, rtcwire_sim::Direction::Forward);
+            println!(
+                "   t {i:>2}s drops {:>6} rtx {:>6} {:>6.1} Mbit/s cwnd {:>8} ssthresh {:>9} flight {:>8} srtt {:?} fast {} tlp {} t3 {} random {} congestion {}",
+                ls.dropped, st.retransmissions,
+                (sim.endpoint(b).delivered - before) as f64 * 8e-6,
+                st.cwnd, st.ssthresh, st.flight, st.srtt, st.fast_retransmits, st.tail_loss_probes, st.t3_expiries, st.random_loss_episodes, st.congestion_episodes
+            );
+        }
+    } else {
+        let _ = sim.run_for(RUN);
+    }
     let bytes = sim.endpoint(b).delivered;
     let st = sim.endpoint(a).assoc.stats();
     if std::env::var("SCTP_SIM_STATS").is_ok() {
@@ -214,10 +230,119 @@ fn theirs(rtt_ms: u64, loss: f64) -> f64 {
     bytes as f64 * 8.0 / (sim.now() - t0).as_secs_f64() / 1e6
 }
 
+/// Two of our flows from A to B, told apart by SCTP port, sharing the bottleneck; the second
+/// starts `stagger` after the first.
+struct Two(Vec<Ours>, Vec<Instant>);
+
+impl SansIo for Two {
+    type Event = ();
+    type Error = rtcwire_sctp::Error;
+    fn handle_read(&mut self, now: Instant, d: Datagram<'_>) -> Result<(), Self::Error> {
+        let port = d
+            .contents
+            .get(2..4)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]));
+        match self
+            .0
+            .iter_mut()
+            .find(|f| Some(f.assoc.config().local_port) == port)
+        {
+            Some(f) => f.handle_read(now, d),
+            None => Err(rtcwire_sctp::Error::WrongPort),
+        }
+    }
+    fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        for (f, start) in self.0.iter_mut().zip(&self.1) {
+            if now < *start {
+                if let Some(t) = f.assoc.poll_transmit(now, buf) {
+                    return Some(t);
+                }
+                continue;
+            }
+            if let Some(t) = f.poll_transmit(now, buf) {
+                return Some(t);
+            }
+        }
+        None
+    }
+    fn poll_event(&mut self) -> Option<()> {
+        for f in &mut self.0 {
+            let _ = f.poll_event();
+        }
+        None
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.0.iter().filter_map(|f| f.poll_timeout()).min()
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        for f in &mut self.0 {
+            if f.poll_timeout().is_some_and(|t| t <= now) {
+                f.handle_timeout(now);
+            }
+        }
+    }
+}
+
+/// Two flows, 100 Mbit/s, `rtt_ms`, the second starting 5 s after the first; Mbit/s of
+/// each over the last 20 s of 60.
+fn fairness(rtt_ms: u64, loss: f64) -> (f64, f64) {
+    let mut sim = Sim::builder(7).exact_seed().build();
+    let now = sim.now();
+    let payload = Bytes::from(vec![0x5a; MESSAGE]);
+    let mk = |port: u16, seed: u64, sender: bool| {
+        let cfg = Config {
+            local_port: port,
+            remote_port: port,
+            max_message_size: 1 << 20,
+            remote_max_message_size: 1 << 20,
+            receive_window: 16 << 20,
+            ..Config::default()
+        };
+        Ours {
+            assoc: Association::new(cfg, Box::new(SeededRng::new(seed)), now).unwrap(),
+            sender,
+            delivered: 0,
+            payload: payload.clone(),
+        }
+    };
+    let starts = vec![now, now + Duration::from_secs(5)];
+    let a = sim.add_host(
+        "10.0.0.1:5000".parse().unwrap(),
+        Two(vec![mk(5000, 1, true), mk(5001, 2, true)], starts),
+    );
+    let b = sim.add_host(
+        "10.0.0.2:5000".parse().unwrap(),
+        Two(vec![mk(5000, 3, false), mk(5001, 4, false)], vec![now, now]),
+    );
+    sim.link(a, b, link(rtt_ms, loss));
+    for f in &mut sim.endpoint_mut(a).0 {
+        f.assoc.connect(now).unwrap();
+    }
+    let _ = sim.run_for(Duration::from_secs(40));
+    let before: Vec<u64> = sim.endpoint(b).0.iter().map(|f| f.delivered).collect();
+    let _ = sim.run_for(Duration::from_secs(20));
+    let r: Vec<f64> = sim
+        .endpoint(b)
+        .0
+        .iter()
+        .zip(before)
+        .map(|(f, b)| (f.delivered - b) as f64 * 8.0 / 20.0 / 1e6)
+        .collect();
+    (r[0], r[1])
+}
+
+/// Rows to run: arguments after `--` that are not flags filter the rows by their label
+/// (`100ms/1%`, `ms/0%`...); `ours` leaves dcsctp out.
 fn main() {
     if !rtcwire_bench_support::measuring() {
         return;
     }
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let only_ours = args.iter().any(|a| a == "ours");
+    let filters: Vec<&String> = args.iter().filter(|a| *a != "ours").collect();
     println!("goodput over rtcwire-sim, 100 Mbit/s bottleneck, queue = 1 BDP, 30 s, one ordered reliable stream (Mbit/s)");
     println!(
         "{:>8} {:>6} {:>14} {:>10}",
@@ -225,14 +350,36 @@ fn main() {
     );
     for rtt in [20u64, 50, 100, 300] {
         for loss in [0.0, 0.01] {
+            let label = format!("{rtt}ms/{:.0}%", loss * 100.0);
+            if !filters.is_empty() && !filters.iter().any(|f| label.contains(f.as_str())) {
+                continue;
+            }
             let o = ours(rtt, loss);
-            let t = theirs(rtt, loss);
+            let t = if only_ours {
+                f64::NAN
+            } else {
+                theirs(rtt, loss)
+            };
             println!(
                 "{:>6}ms {:>5.0}% {:>14.1} {:>10.1}",
                 rtt,
                 loss * 100.0,
                 o,
                 t
+            );
+        }
+    }
+    // Two flows sharing the bottleneck (`fair` in the filter): Jain's index of the shares.
+    if filters.iter().any(|f| f.as_str() == "fair") {
+        println!("two rtcwire-sctp flows sharing the bottleneck, the second started 5 s later; Mbit/s over 40-60 s");
+        for (rtt, loss) in [(50u64, 0.0), (50, 0.01), (100, 0.0)] {
+            let (x, y) = fairness(rtt, loss);
+            let jain = (x + y) * (x + y) / (2.0 * (x * x + y * y));
+            println!(
+                "{:>6}ms {:>5.0}% {x:>6.1} + {y:>6.1} = {:>6.1}  Jain {jain:.3}",
+                rtt,
+                loss * 100.0,
+                x + y
             );
         }
     }

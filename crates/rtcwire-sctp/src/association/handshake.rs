@@ -284,7 +284,7 @@ impl Association {
         self.queue.interleave = self.use_idata;
         self.peer_rwnd = peer_a_rwnd as usize;
         // Slow start seeded from the peer's window, in both roles (RFC 9260 §7.2.1).
-        self.ssthresh = (peer_a_rwnd as usize).max(4 * self.config.mtu);
+        self.cc.ssthresh = (peer_a_rwnd as usize).max(4 * self.config.mtu);
         self.outbound_streams = self.config.streams.min(peer_mis);
         self.rx = Some(Receiver::new(
             peer_initial_tsn,

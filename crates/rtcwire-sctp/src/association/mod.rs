@@ -1,8 +1,10 @@
 //! The association: one SCTP association over a path that the layer below (DTLS) chose,
 //! as a sans-IO core.
 
+mod cc;
 mod cookie;
 mod handshake;
+mod rack;
 mod recv;
 mod reset;
 mod send;
@@ -78,10 +80,8 @@ pub struct Association {
     cum_ack: u64,
     adv_ack: u64,
     flight: usize,
-    cwnd: usize,
-    ssthresh: usize,
-    partial_bytes_acked: usize,
-    fast_recovery_exit: Option<u64>,
+    cc: cc::Cc,
+    rack: rack::Rack,
     fast_rtx_now: bool,
     forward_tsn_due: bool,
     has_pr: bool,
@@ -89,7 +89,6 @@ pub struct Association {
     rto: Duration,
     srtt: Option<Duration>,
     rttvar: Duration,
-    min_rtt: Option<Duration>,
     errors: u32,
 
     // receiving
@@ -145,7 +144,8 @@ impl Association {
                 config.stream_send_buffer,
                 config.total_buffered_amount_low,
             ),
-            cwnd: config.initial_cwnd_mtus.max(1) * mtu,
+            cc: cc::Cc::new(config.initial_cwnd_mtus.max(1) * mtu, mtu, config.max_cwnd),
+            rack: rack::Rack::default(),
             handshake_rto: rto,
             outbound_streams: config.streams,
             config,
@@ -172,9 +172,6 @@ impl Association {
             cum_ack: 0,
             adv_ack: 0,
             flight: 0,
-            ssthresh: usize::MAX,
-            partial_bytes_acked: 0,
-            fast_recovery_exit: None,
             fast_rtx_now: false,
             forward_tsn_due: false,
             has_pr: false,
@@ -182,7 +179,6 @@ impl Association {
             rto,
             srtt: None,
             rttvar: Duration::ZERO,
-            min_rtt: None,
             errors: 0,
             rx: None,
             sack_due: false,
@@ -239,8 +235,10 @@ impl Association {
     #[must_use]
     pub fn stats(&self) -> Stats {
         Stats {
-            cwnd: self.cwnd,
-            ssthresh: self.ssthresh,
+            cwnd: self.cc.cwnd,
+            ssthresh: self.cc.ssthresh,
+            random_loss_episodes: self.cc.random_loss_episodes,
+            congestion_episodes: self.cc.congestion_episodes,
             peer_rwnd: self.peer_rwnd,
             rwnd: self.rx.as_ref().map_or(0, |r| r.a_rwnd() as usize),
             flight: self.flight,
@@ -381,6 +379,8 @@ impl Association {
         self.hb_next = None;
         self.hb_deadline = None;
         self.reset.timer = None;
+        self.rack.timer = None;
+        self.rack.tlp = None;
         self.sack_due = false;
         self.handshake_due = false;
         if let Some(r) = reason {
@@ -603,20 +603,7 @@ impl Association {
     }
 
     fn rtt_sample(&mut self, r: Duration) {
-        // Slow start ends when the path starts queueing (HyStart's delay-increase test):
-        // once the RTT grows by a quarter over the smallest seen, the window has filled the
-        // path, and doubling further would only overflow the bottleneck queue into a burst
-        // of losses.
-        let min = self.min_rtt.map_or(r, |m| m.min(r));
-        self.min_rtt = Some(min);
-        let mtu = self.config.mtu;
-        if self.cwnd <= self.ssthresh
-            && self.fast_recovery_exit.is_none()
-            && self.cwnd >= 16 * mtu
-            && r > min + (min / 4).max(Duration::from_millis(4))
-        {
-            self.ssthresh = self.cwnd;
-        }
+        self.cc.on_rtt(r);
         // RFC 9260 §6.3.1 with alpha 1/8, beta 1/4.
         match self.srtt {
             None => {
@@ -776,6 +763,8 @@ impl SansIo for Association {
             self.hb_next,
             self.hb_deadline,
             self.reset.timer,
+            self.rack.timer,
+            self.rack.tlp,
         ]
         .into_iter()
         .flatten()

@@ -14,11 +14,11 @@ pub(crate) fn unwrap_near(reference: u64, value: u32) -> u64 {
 }
 
 /// Most gap ranges tracked; data that would need more is dropped (and resent by the peer).
-const MAX_RANGES: usize = 512;
+const MAX_RANGES: usize = 4096;
 /// Most duplicate TSNs reported in one SACK.
 const MAX_DUPS: usize = 32;
 /// Most gap blocks put in one SACK.
-pub(crate) const MAX_GAP_BLOCKS: usize = 64;
+pub(crate) const MAX_GAP_BLOCKS: usize = 256;
 /// How far beyond the cumulative TSN data is accepted.
 const MAX_TSN_AHEAD: u64 = 1 << 20;
 

@@ -296,9 +296,8 @@ pub(crate) struct Sent {
     pub(crate) abandoned: bool,
     /// Counted in the flight size.
     pub(crate) in_flight: bool,
+    /// Miss indications (RFC 9260 §7.2.4), for chunks sent once.
     pub(crate) misses: u32,
-    /// Already fast-retransmitted once.
-    pub(crate) fast_retransmitted: bool,
 }
 
 impl Sent {

@@ -132,7 +132,7 @@ impl Association {
             self.state,
             State::Established | State::ShutdownPending | State::ShutdownReceived
         ) && (self.outstanding.iter().any(|s| s.retransmit) || self.queue.has_data())
-            && (self.flight < self.cwnd || self.fast_rtx_now)
+            && (self.flight < self.cc.cwnd || self.fast_rtx_now || self.rack.probe_now)
     }
 
     fn write_sack(&mut self, buf: &mut Vec<u8>, limit: usize) {
@@ -249,7 +249,7 @@ impl Association {
             if buf.len() + need > limit {
                 break;
             }
-            if !ignore_cwnd && self.flight >= self.cwnd {
+            if !ignore_cwnd && self.flight >= self.cc.cwnd {
                 break;
             }
             write_data_chunk(buf, s, self.use_idata);
@@ -264,12 +264,13 @@ impl Association {
         }
         // New data while the congestion and receive windows allow.
         let mut lows = Lows::default();
+        let probe = std::mem::take(&mut self.rack.probe_now);
         while matches!(
             self.state,
             State::Established | State::ShutdownPending | State::ShutdownReceived
         ) && self.queue.has_data()
         {
-            if self.flight >= self.cwnd {
+            if self.flight >= self.cc.cwnd && !probe {
                 break;
             }
             // Zero window: one chunk may probe when nothing is in flight.
@@ -304,7 +305,6 @@ impl Association {
                 abandoned: false,
                 in_flight: true,
                 misses: 0,
-                fast_retransmitted: false,
             };
             write_data_chunk(buf, &s, self.use_idata);
             self.next_tsn += 1;
@@ -318,6 +318,9 @@ impl Association {
         if sent_any {
             if self.t3.is_none() {
                 self.t3 = Some(super::later(now, self.rto));
+            }
+            if self.rack.tlp.is_none() {
+                self.arm_tlp(now);
             }
             if let Some(i) = self.config.heartbeat_interval {
                 self.hb_next = Some(super::later(now, i));
@@ -367,6 +370,8 @@ impl Association {
         let advanced = cum > self.cum_ack;
         let mut bytes_acked = 0usize;
         let mut rtt_from: Option<Instant> = None;
+        let mut delivered = super::rack::Delivered::default();
+        let mut delivered_cum = 0u64;
         while self.outstanding.front().is_some_and(|f| f.tsn <= cum) {
             let Some(f) = self.outstanding.pop_front() else {
                 break;
@@ -376,14 +381,17 @@ impl Association {
             }
             if !f.acked && !f.abandoned {
                 bytes_acked += f.len();
+                delivered_cum += 1;
                 if f.transmissions == 1 {
                     rtt_from = Some(rtt_from.map_or(f.sent_at, |t| t.max(f.sent_at)));
                 }
+                delivered.note(now, &f, self.rack.highest_delivered, self.cc.min_rtt);
             }
         }
         self.cum_ack = cum;
         self.adv_ack = self.adv_ack.max(cum);
         let mut highest_new: Option<u64> = None;
+        let mut chunks_acked = 0u64;
         let base = cum + 1;
         let len = self.outstanding.len() as u64;
         let mut budget = self.outstanding.len() + 1024;
@@ -412,80 +420,47 @@ impl Association {
                 }
                 if !f.abandoned {
                     bytes_acked += f.len();
+                    chunks_acked += 1;
                     if f.transmissions == 1 {
                         rtt_from = Some(rtt_from.map_or(f.sent_at, |t| t.max(f.sent_at)));
                     }
+                    delivered.note(now, f, self.rack.highest_delivered, self.cc.min_rtt);
                 }
                 highest_new = Some(highest_new.map_or(f.tsn, |h| h.max(f.tsn)));
             }
         }
+        chunks_acked += delivered_cum;
         self.stats.bytes_acked += bytes_acked as u64;
         if let Some(t) = rtt_from {
             // Karn: only chunks sent once are timed.
             self.rtt_sample(now.saturating_duration_since(t));
         }
-        // Miss indications (§7.2.4): below the highest TSN newly acknowledged.
+        self.rack.update(&delivered);
         if let Some(h) = highest_new {
-            let mut marked = false;
-            // A chunk already fast-retransmitted is not counted again until its
-            // retransmission has had time to be acknowledged (RACK's idea, RFC 8985: a
-            // retransmission that is lost too is found without waiting for T3). §7.2.4
-            // alone would leave it to T3.
-            let settle = self.srtt.unwrap_or(self.rto).saturating_mul(5) / 4;
+            self.rack.highest_delivered = self.rack.highest_delivered.max(h);
+            // DupThresh (§7.2.4) for chunks sent once, alongside RACK's time rule.
             for f in self.outstanding.iter_mut() {
                 if f.tsn >= h {
                     break;
                 }
-                if f.acked || f.abandoned || f.retransmit {
-                    continue;
-                }
-                if f.fast_retransmitted && now < f.sent_at + settle {
-                    continue;
-                }
-                f.misses += 1;
-                if f.misses == 3 {
-                    f.retransmit = true;
-                    f.fast_retransmitted = true;
-                    if f.in_flight {
-                        f.in_flight = false;
-                        self.flight -= f.len().min(self.flight);
-                    }
-                    marked = true;
-                }
-            }
-            if marked {
-                if self.fast_recovery_exit.is_none() {
-                    let mtu = self.config.mtu;
-                    self.ssthresh = (self.cwnd / 2).max(4 * mtu);
-                    self.cwnd = self.ssthresh;
-                    self.partial_bytes_acked = 0;
-                    self.fast_recovery_exit = Some(self.next_tsn - 1);
-                    self.stats.fast_retransmits += 1;
-                }
-                self.fast_rtx_now = true;
-                if self.has_pr {
-                    self.abandon_expired(now);
+                if !f.acked && !f.abandoned && !f.retransmit && f.transmissions == 1 {
+                    f.misses += 1;
                 }
             }
         }
-        if self.fast_recovery_exit.is_some_and(|e| cum >= e) {
-            self.fast_recovery_exit = None;
-        }
-        if advanced && bytes_acked > 0 {
-            let mtu = self.config.mtu;
-            let full = flight_before + mtu >= self.cwnd;
-            if self.cwnd <= self.ssthresh {
-                if self.fast_recovery_exit.is_none() && full {
-                    self.cwnd += bytes_acked.min(mtu);
-                }
-            } else {
-                self.partial_bytes_acked += bytes_acked;
-                if self.partial_bytes_acked >= self.cwnd && full {
-                    self.partial_bytes_acked -= self.cwnd;
-                    self.cwnd += mtu;
-                }
-            }
-            self.cwnd = self.cwnd.min(self.config.max_cwnd);
+        self.detect_losses(now);
+        let acked = super::cc::Acked {
+            cum,
+            next_tsn: self.next_tsn,
+            chunks: chunks_acked,
+            bytes: bytes_acked,
+            flight_before,
+        };
+        self.cc.on_ack(now, &acked, self.srtt);
+        if bytes_acked > 0 {
+            // Something was delivered: the tail is moving, a new probe may be scheduled.
+            self.rack.tlp_out = false;
+            self.arm_tlp(now);
         }
         if advanced || (a_rwnd as usize) < self.config.mtu {
             // The peer is alive and acknowledging (even if only over abandoned or
@@ -497,7 +472,10 @@ impl Association {
         self.peer_rwnd = (a_rwnd as usize).saturating_sub(self.flight);
         if self.outstanding.is_empty() {
             self.t3 = None;
-        } else if advanced {
+        } else if advanced || bytes_acked > 0 {
+            // Restarted by any delivery, gap-acknowledged too: while SACKs report progress
+            // the path is alive and RACK finds losses (a lost retransmission included), so
+            // T3 stays what it is for, a silent path (as TCP with SACK re-arms its RTO).
             self.t3 = Some(super::later(now, self.rto));
         }
         if self.has_pr && self.lifetime_check_due() {
@@ -513,7 +491,7 @@ impl Association {
     }
 
     /// PR-SCTP: gives up messages whose policy ran out (their unsent rest too).
-    fn abandon_expired(&mut self, now: Instant) {
+    pub(super) fn abandon_expired(&mut self, now: Instant) {
         let mut msgs: Vec<u64> = Vec::new();
         for f in self.outstanding.iter() {
             if !f.acked && !f.abandoned && f.expired(now) && !msgs.contains(&f.msg) {
@@ -571,7 +549,6 @@ impl Association {
                         abandoned: true,
                         in_flight: false,
                         misses: 0,
-                        fast_retransmitted: false,
                     });
                     self.next_tsn += 1;
                     if self.t3.is_none() {
@@ -624,11 +601,10 @@ impl Association {
             return;
         }
         self.rto = self.rto.saturating_mul(2).min(self.config.rto_max);
-        let mtu = self.config.mtu;
-        self.ssthresh = (self.cwnd / 2).max(4 * mtu);
-        self.cwnd = mtu;
-        self.partial_bytes_acked = 0;
-        self.fast_recovery_exit = None;
+        self.cc.on_timeout(self.next_tsn);
+        self.rack.timer = None;
+        self.rack.tlp = None;
+        self.rack.tlp_out = false;
         for f in self.outstanding.iter_mut() {
             if !f.acked && !f.abandoned {
                 f.retransmit = true;
@@ -662,6 +638,12 @@ impl Association {
         if self.t3.is_some_and(|t| t <= now) {
             self.t3 = None;
             self.on_t3(now);
+        }
+        if self.rack.timer.is_some_and(|t| t <= now) {
+            self.detect_losses(now);
+        }
+        if self.rack.tlp.is_some_and(|t| t <= now) {
+            self.on_tlp();
         }
         if self.ended {
             return;

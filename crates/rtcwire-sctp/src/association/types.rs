@@ -174,6 +174,12 @@ pub struct Stats {
     pub fast_retransmits: u64,
     /// T3-rtx expiries.
     pub t3_expiries: u64,
+    /// Tail loss probes sent (RACK-TLP).
+    pub tail_loss_probes: u64,
+    /// Losses taken as random (no queueing delay, low loss rate): the window was kept.
+    pub random_loss_episodes: u64,
+    /// Congestion responses (window reduced: queueing loss, high loss rate, or T3).
+    pub congestion_episodes: u64,
     /// Messages given up by PR-SCTP.
     pub abandoned_messages: u64,
     /// Payload bytes acknowledged by the peer.
