@@ -320,8 +320,17 @@ struct DriverStats {
     refused: u64,
 }
 
+/// One bound UDP socket: the tokio half waits for datagrams; sends go through a duplicate
+/// of the same socket in non-blocking mode, so a datagram goes out at once (tokio's
+/// `try_send_to` refuses until the reactor has seen the socket writable, which loses the
+/// first datagrams of a new socket) and only a full kernel buffer drops one.
+pub(crate) struct Sock {
+    pub(crate) rx: UdpSocket,
+    pub(crate) tx: std::net::UdpSocket,
+}
+
 pub(crate) struct Driver {
-    sockets: Vec<UdpSocket>,
+    sockets: Vec<Sock>,
     locals: Vec<SocketAddr>,
     conns: HashMap<ConnKey, Conn>,
     /// Remote address -> session, learned from `accepts` (shared sockets).
@@ -341,7 +350,7 @@ pub(crate) struct Driver {
 
 impl Driver {
     pub(crate) fn new(
-        sockets: Vec<UdpSocket>,
+        sockets: Vec<Sock>,
         locals: Vec<SocketAddr>,
         cmd_rx: mpsc::UnboundedReceiver<Cmd>,
         exit_when_empty: bool,
@@ -569,7 +578,7 @@ impl Driver {
                     let data = self.tx.get(..t.size).unwrap_or(&self.tx);
                     let seg = t.segment_size.unwrap_or(data.len()).max(1);
                     for chunk in data.chunks(seg) {
-                        match sock.try_send_to(chunk, dest) {
+                        match sock.tx.send_to(chunk, dest) {
                             Ok(_) => self.stats.sent += 1,
                             Err(e) => {
                                 // UDP: a full send buffer drops, the session retransmits.
@@ -594,7 +603,7 @@ impl Driver {
 
 /// Waits for a datagram on any socket (starting with `first`, for fairness).
 async fn recv_any(
-    sockets: &[UdpSocket],
+    sockets: &[Sock],
     buf: &mut [u8],
     first: usize,
 ) -> (usize, std::io::Result<(usize, SocketAddr)>) {
@@ -604,7 +613,7 @@ async fn recv_any(
             let i = (first + j) % n;
             let Some(s) = sockets.get(i) else { continue };
             let mut rb = ReadBuf::new(buf);
-            if let Poll::Ready(r) = s.poll_recv_from(cx, &mut rb) {
+            if let Poll::Ready(r) = s.rx.poll_recv_from(cx, &mut rb) {
                 let len = rb.filled().len();
                 return Poll::Ready((i, r.map(|from| (len, from))));
             }

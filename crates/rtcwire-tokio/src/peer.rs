@@ -14,7 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
 use crate::channel::{ChannelState, DataChannel};
-use crate::driver::{Conn, ConnKey, ConnState, Driver, Guard};
+use crate::driver::{Conn, ConnKey, ConnState, Driver, Guard, Sock};
 use crate::{Config, Error};
 
 /// What a driven session tells its application, in order. Data-channel messages do not
@@ -89,15 +89,18 @@ impl fmt::Debug for PeerConnection {
 }
 
 /// Binds UDP sockets on `addrs`; returns them with their bound addresses.
-pub(crate) async fn bind_all(
-    addrs: &[SocketAddr],
-) -> Result<(Vec<UdpSocket>, Vec<SocketAddr>), Error> {
+pub(crate) fn bind_all(addrs: &[SocketAddr]) -> Result<(Vec<Sock>, Vec<SocketAddr>), Error> {
     let mut sockets = Vec::with_capacity(addrs.len());
     let mut locals = Vec::with_capacity(addrs.len());
     for a in addrs {
-        let s = UdpSocket::bind(a).await?;
+        let s = std::net::UdpSocket::bind(a)?;
+        s.set_nonblocking(true)?;
+        let tx = s.try_clone()?;
         locals.push(s.local_addr()?);
-        sockets.push(s);
+        sockets.push(Sock {
+            rx: UdpSocket::from_std(s)?,
+            tx,
+        });
     }
     Ok((sockets, locals))
 }
@@ -123,7 +126,7 @@ impl PeerConnection {
     pub async fn new(config: Config) -> Result<(PeerConnection, Events), Error> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let addrs = crate::config::addresses(&config.bind)?;
-        let (sockets, locals) = bind_all(&addrs).await?;
+        let (sockets, locals) = bind_all(&addrs)?;
         let pc = new_session(&config, &locals)?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let key: ConnKey = 0;

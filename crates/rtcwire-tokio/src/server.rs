@@ -50,7 +50,7 @@ impl Server {
             ));
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
-        let (sockets, locals) = bind_all(&[addr]).await?;
+        let (sockets, locals) = bind_all(&[addr])?;
         let local = *locals
             .first()
             .ok_or(Error::NoAddress("bind failed".into()))?;

@@ -181,7 +181,8 @@ async fn exercise(
         assert_eq!(recv(chat).await, Payload::Text(format!("p{i}")));
     }
 
-    // Unordered, no retransmission: on loopback nearly everything arrives.
+    // Unordered, no retransmission: on loopback most arrives (a busy machine delays SACKs
+    // past a retransmission timeout, and then either side may abandon a message).
     let lossy = channels.get_mut("lossy").unwrap();
     for i in 0..100 {
         lossy.send_binary(&[i; 100]).await.unwrap();
@@ -194,9 +195,12 @@ async fn exercise(
             Err(_) => break,
         }
     }
+    let received = got.len();
     got.sort_unstable();
     got.dedup();
-    assert!(got.len() >= 90, "lossy echoes: {}", got.len());
+    assert_eq!(got.len(), received, "duplicates on the lossy channel");
+    assert!(got.len() >= 50, "lossy echoes: {}", got.len());
+    println!("lossy channel: {} of 100 echoed", got.len());
 
     let pre = channels.get_mut("pre").unwrap();
     assert_eq!(pre.stream_id(), Some(7));
