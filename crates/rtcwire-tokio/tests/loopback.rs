@@ -74,3 +74,94 @@ async fn two_peers_exchange_messages_and_close() {
     .await;
     assert!(a.create_offer().await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_gets_every_message_in_order() {
+    // Room for 4 messages: the driver stops reading the network until the reader catches
+    // up, and nothing is lost.
+    let mut config = loopback();
+    config.channel_capacity = 4;
+    let (a, _ea) = PeerConnection::new(loopback()).await.unwrap();
+    let (b, mut eb) = PeerConnection::new(config).await.unwrap();
+    let chat = a
+        .create_data_channel("burst", DataChannelInit::default())
+        .await
+        .unwrap();
+    negotiate(&a, &b).await;
+    let mut far = next_channel(&mut eb).await;
+    within("open", chat.wait_open()).await.unwrap();
+    let sender = chat.sender();
+    let send = tokio::spawn(async move {
+        for i in 0..2000u32 {
+            sender.send_binary(&i.to_be_bytes()).await.unwrap();
+        }
+    });
+    for i in 0..2000u32 {
+        if i % 100 == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        assert_eq!(
+            within("message", far.recv()).await,
+            Some(Payload::Binary(i.to_be_bytes().to_vec()))
+        );
+    }
+    send.await.unwrap();
+}
+
+#[tokio::test]
+async fn buffered_amount_rises_and_falls() {
+    let (a, _ea) = PeerConnection::new(loopback()).await.unwrap();
+    let (b, mut eb) = PeerConnection::new(loopback()).await.unwrap();
+    let chat = a
+        .create_data_channel("bulk", DataChannelInit::default())
+        .await
+        .unwrap();
+    negotiate(&a, &b).await;
+    let mut far = next_channel(&mut eb).await;
+    within("open", chat.wait_open()).await.unwrap();
+    chat.set_buffered_amount_low_threshold(16 * 1024)
+        .await
+        .unwrap();
+    for _ in 0..16 {
+        chat.send_binary(&[1; 60_000]).await.unwrap();
+    }
+    let peak = chat.buffered_amount();
+    assert!(peak > 16 * 1024, "buffered {peak}");
+    within("drained", chat.wait_buffered_amount_low(16 * 1024))
+        .await
+        .unwrap();
+    assert!(chat.buffered_amount() <= 16 * 1024);
+    for _ in 0..16 {
+        assert_eq!(
+            within("bulk", far.recv()).await.map(|p| match p {
+                Payload::Binary(b) => b.len(),
+                Payload::Text(_) => 0,
+            }),
+            Some(60_000)
+        );
+    }
+}
+
+#[tokio::test]
+async fn events_are_a_stream() {
+    use futures_core::Stream;
+    use std::pin::Pin;
+    let (a, mut ea) = PeerConnection::new(loopback()).await.unwrap();
+    // The host candidate and end-of-candidates come at once.
+    let first = std::future::poll_fn(|cx| Pin::new(&mut ea).poll_next(cx)).await;
+    assert!(
+        matches!(
+            first,
+            Some(Event::IceGatheringStateChange(_)) | Some(Event::IceCandidate(_))
+        ),
+        "{first:?}"
+    );
+    within("gathering", a.gathering_complete()).await.unwrap();
+    let offer = a.create_offer().await.unwrap();
+    assert!(offer
+        .sdp
+        .contains(&format!("{} ", a.local_addrs()[0].port())));
+    a.close().await.unwrap();
+    // The stream ends when the session is freed.
+    within("end", async { while ea.next_event().await.is_some() {} }).await;
+}
