@@ -50,7 +50,7 @@ impl Config {
             handshake_timeout: Duration::from_secs(30),
             hello_verify: true,
             deterministic_keys: false,
-            dtls13: false,
+            dtls13: true,
             dtls13_cipher_suites: CipherSuite::TLS13.to_vec(),
             dtls13_groups: vec![
                 NamedGroup::X25519MlKem768,
@@ -86,7 +86,8 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// Whether to offer (client) and accept (server) DTLS 1.3 (RFC 9147) besides DTLS 1.2.
+    /// Whether to offer (client) and accept (server) DTLS 1.3 (RFC 9147) besides DTLS 1.2
+    /// (default on).
     /// A client offers both and falls back to 1.2 with a 1.2-only server, checking the RFC
     /// 8446 §4.1.3 downgrade sentinel; a server answers a 1.3 ClientHello with 1.3.
     #[must_use]

@@ -28,6 +28,7 @@ fn server(hello_verify: bool) -> Connection {
     let cfg = Config::builder(me)
         .remote_fingerprint(other.fingerprint())
         .hello_verify(hello_verify)
+        .dtls13(false)
         .build()
         .unwrap();
     Connection::server(Arc::new(cfg), Box::new(SeededRng::new(1)))

@@ -105,14 +105,16 @@ fn application_data_and_key_updates_flow_both_ways() {
 }
 
 #[test]
-fn defaults_offer_the_hybrid_and_the_server_picks_it() {
+fn defaults_are_dtls13_offering_the_hybrid_and_the_server_picks_it() {
     let (c, s) = ident();
-    let (cb, sb) = builders(&c, &s);
+    let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(s.fingerprint());
+    let sb = rtcwire_dtls::Config::builder(s).remote_fingerprint(c.fingerprint());
     let now = Instant::now();
-    let (mut client, mut server) = connections(cb.dtls13(true), sb.dtls13(true), 3, now);
+    let (mut client, mut server) = connections(cb, sb, 3, now);
     let (ce, se) = pump(&mut client, &mut server, now);
     assert!(Outcome::connected(&ce) && Outcome::connected(&se));
     assert_eq!(server.dtls13_group(), Some(NamedGroup::X25519MlKem768));
+    assert_eq!(client.protocol_version(), Some(0xfefc));
     assert_eq!(suite_of(&se), Some(CipherSuite::Tls13Aes128GcmSha256));
 }
 
