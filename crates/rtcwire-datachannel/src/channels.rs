@@ -372,7 +372,9 @@ impl DataChannels {
                 }
                 None
             }
-            e @ (S::Closed | S::Aborted(_)) => {
+            // A restart (RFC 9260 §5.2.4 case A) means the peer lost its state, its
+            // channels with it: ours close too, and the association is handed back.
+            e @ (S::Closed | S::Aborted(_) | S::Restarted) => {
                 let ids: Vec<u16> = self.channels.keys().copied().collect();
                 for id in ids {
                     self.channels.remove(&id);

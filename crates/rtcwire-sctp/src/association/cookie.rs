@@ -7,7 +7,7 @@ use ring::hmac;
 use crate::Error;
 
 /// Bytes of the signed content.
-const BODY_LEN: usize = 4 * 5 + 2 * 2 + 1 + 8;
+const BODY_LEN: usize = 4 * 5 + 2 * 2 + 1 + 8 + 4 * 2;
 /// HMAC-SHA256 tag length.
 const MAC_LEN: usize = 32;
 /// Bytes of a cookie on the wire.
@@ -27,6 +27,10 @@ pub(crate) struct Cookie {
     pub(crate) peer_features: u8,
     /// Milliseconds since the association's epoch when the cookie was made.
     pub(crate) created_ms: u64,
+    /// RFC 9260 §5.2.2: the tags of the association that existed when an unexpected INIT
+    /// was answered (0 when there was none), to recognise a restart (§5.2.4 case A).
+    pub(crate) local_tie_tag: u32,
+    pub(crate) peer_tie_tag: u32,
 }
 
 impl Cookie {
@@ -42,6 +46,8 @@ impl Cookie {
         b.extend_from_slice(&self.peer_inbound_streams.to_be_bytes());
         b.push(self.peer_features);
         b.extend_from_slice(&self.created_ms.to_be_bytes());
+        b.extend_from_slice(&self.local_tie_tag.to_be_bytes());
+        b.extend_from_slice(&self.peer_tie_tag.to_be_bytes());
         let tag = hmac::sign(key, &b);
         out[..BODY_LEN].copy_from_slice(&b);
         out[BODY_LEN..].copy_from_slice(tag.as_ref());
@@ -70,6 +76,8 @@ impl Cookie {
             peer_inbound_streams: u16_at(22),
             peer_features: body[24],
             created_ms: u64::from_be_bytes(ms),
+            local_tie_tag: u32_at(33),
+            peer_tie_tag: u32_at(37),
         })
     }
 }
@@ -89,6 +97,8 @@ mod tests {
             peer_inbound_streams: 7,
             peer_features: 3,
             created_ms: 9,
+            local_tie_tag: 10,
+            peer_tie_tag: 11,
         }
     }
 

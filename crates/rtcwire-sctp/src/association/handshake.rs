@@ -1,5 +1,6 @@
 //! Association setup (RFC 9260 §5): INIT, INIT ACK with a stateless signed cookie,
-//! COOKIE ECHO, COOKIE ACK, and the INIT collision of §5.2.1.
+//! COOKIE ECHO, COOKIE ACK, the INIT collision of §5.2.1 and the restart of §5.2.2 /
+//! §5.2.4 case A.
 
 use std::time::Instant;
 
@@ -124,17 +125,38 @@ impl Association {
     }
 
     /// INIT: answer with INIT ACK and a signed cookie; keep no state (RFC 9260 §5.1.3), or,
-    /// in COOKIE-WAIT / COOKIE-ECHOED, answer with our own tag (§5.2.1).
+    /// in COOKIE-WAIT / COOKIE-ECHOED, answer with our own tag (§5.2.1). In an established
+    /// association (a peer that restarted, §5.2.2) the INIT ACK gets a new tag and TSN and
+    /// the cookie the current tags as tie-tags; nothing changes until a COOKIE ECHO proves
+    /// the peer (§5.2.4 case A).
     pub(super) fn on_init(&mut self, now: Instant, init: &Init<'_>) {
-        let (tag, tsn) = match self.state {
+        let (tag, tsn, tie) = match self.state {
             State::Closed if !self.ended => {
                 let Ok(tag) = self.nonzero_u32() else { return };
                 let Ok(tsn) = self.rng.next_u32() else { return };
-                (tag, tsn)
+                (tag, tsn, (0, 0))
             }
-            State::CookieWait | State::CookieEchoed => (self.local_tag, self.local_initial_tsn),
-            // Restart of an established association (§5.2.2) is not supported: ignored.
-            _ => return,
+            State::CookieWait => (self.local_tag, self.local_initial_tsn, (0, 0)),
+            State::CookieEchoed => (
+                self.local_tag,
+                self.local_initial_tsn,
+                (self.local_tag, self.peer_tag),
+            ),
+            State::Established
+            | State::ShutdownPending
+            | State::ShutdownSent
+            | State::ShutdownReceived => {
+                let Ok(tag) = self.nonzero_u32() else { return };
+                let Ok(tsn) = self.rng.next_u32() else { return };
+                (tag, tsn, (self.local_tag, self.peer_tag))
+            }
+            // §9.2: our SHUTDOWN COMPLETE was lost and the peer starts again: the INIT is
+            // discarded and the SHUTDOWN ACK sent again.
+            State::ShutdownAckSent => {
+                self.shutdown_due = true;
+                return;
+            }
+            State::Closed => return,
         };
         let cookie = Cookie {
             local_tag: tag,
@@ -146,6 +168,8 @@ impl Association {
             peer_inbound_streams: init.inbound_streams,
             peer_features: features(&init.params),
             created_ms: self.now_ms(now),
+            local_tie_tag: tie.0,
+            peer_tie_tag: tie.1,
         }
         .seal(&self.cookie_key);
         let mut params = Vec::with_capacity(cookie.len() + 32);
@@ -211,6 +235,21 @@ impl Association {
         if !existing && u128::from(age) > self.config.cookie_lifetime.as_millis() {
             return Err(Error::StaleCookie);
         }
+        let up = matches!(
+            self.state,
+            State::Established
+                | State::ShutdownPending
+                | State::ShutdownSent
+                | State::ShutdownReceived
+                | State::ShutdownAckSent
+        );
+        // §5.2.4 case A: both tags new, the tie-tags name this association: the peer
+        // restarted.
+        let restart = up
+            && c.local_tag != self.local_tag
+            && c.peer_tag != self.peer_tag
+            && c.local_tie_tag == self.local_tag
+            && c.peer_tie_tag == self.peer_tag;
         match self.state {
             State::Closed if !self.ended => {
                 self.local_tag = c.local_tag;
@@ -219,22 +258,99 @@ impl Association {
                 self.become_established(now);
             }
             State::CookieWait | State::CookieEchoed if c.local_tag == self.local_tag => {
-                // INIT collision (§5.2.1 / §5.2.4 case D): our own INIT crossed theirs.
+                // INIT collision (§5.2.1 / §5.2.4 case B, D): our own INIT crossed theirs.
                 if self.state == State::CookieWait || self.peer_tag != c.peer_tag {
                     self.setup_tcb_from(now, &c);
                 }
                 self.become_established(now);
             }
-            _ if self.has_tcb() && c.local_tag == self.local_tag && c.peer_tag == self.peer_tag => {
-                // A retransmitted COOKIE ECHO: our COOKIE ACK was lost.
+            State::ShutdownAckSent if restart => {
+                // §5.2.4 A: no restart while shutting down; SHUTDOWN ACK again and an
+                // ERROR "Cookie Received While Shutting Down", with the new peer's tag.
+                let mut b = Vec::with_capacity(12);
+                crate::wire::ShutdownAck.emit(&mut b);
+                let cause =
+                    crate::wire::abort_cause(crate::wire::cause::COOKIE_WHILE_SHUTTING_DOWN);
+                crate::wire::ErrorChunk { causes: &cause }.emit(&mut b);
+                self.push_reply(c.peer_tag, b);
+                return Ok(());
             }
-            // A restart (§5.2.4 case A) or a stale collision: not supported, ignored.
+            _ if restart => self.restart(now, &c),
+            _ if up && c.local_tag == self.local_tag && c.peer_tag != self.peer_tag => {
+                // §5.2.4 case B after we got up by the other exchange of a collision: the
+                // peer's association is the one this cookie names; take its tag and TSN.
+                self.setup_peer_from(&c);
+            }
+            _ if self.has_tcb() && c.local_tag == self.local_tag && c.peer_tag == self.peer_tag => {
+                // Case D: a retransmitted COOKIE ECHO, our COOKIE ACK was lost.
+            }
+            // Case C (a late COOKIE ECHO of an older exchange) and anything else: silently
+            // discarded.
             _ => return Ok(()),
         }
         let mut b = Vec::with_capacity(4);
         CookieAck.emit(&mut b);
         self.push_reply(self.peer_tag, b);
         Ok(())
+    }
+
+    /// §5.2.4 case A: the peer restarted. Everything about the old association goes: its
+    /// data in flight, sequence numbers, timers, measurements and congestion state; the
+    /// association continues, established, with the new tags and TSNs of the cookie.
+    fn restart(&mut self, now: Instant, c: &Cookie) {
+        let old_peer = self.peer_tag;
+        self.replies.retain(|r| r.vtag != old_peer);
+        self.local_tag = c.local_tag;
+        self.local_initial_tsn = c.local_initial_tsn;
+        self.outstanding.clear();
+        self.flight = 0;
+        self.queue.restart();
+        let mtu = self.config.mtu;
+        self.cc = super::cc::Cc::new(
+            self.config.initial_cwnd_mtus.max(1) * mtu,
+            mtu,
+            self.config.max_cwnd,
+        );
+        self.rack = super::rack::Rack::default();
+        self.srtt = None;
+        self.rttvar = std::time::Duration::ZERO;
+        self.rto = self.config.rto_initial;
+        self.errors = 0;
+        self.fast_rtx_now = false;
+        self.forward_tsn_due = false;
+        self.shutdown_due = false;
+        self.sack_due = false;
+        self.sack_timer = None;
+        self.unacked_packets = 0;
+        self.t2 = None;
+        self.t3 = None;
+        self.hb_pending = None;
+        self.hb_deadline = None;
+        self.hb_due = false;
+        self.reset = super::reset::Reset::default();
+        self.setup_tcb_from(now, c);
+        self.state = State::Established;
+        self.hb_next = self.config.heartbeat_interval.map(|i| super::later(now, i));
+        self.stats.restarts += 1;
+        self.events.push_back(Event::Restarted);
+    }
+
+    /// §5.2.4 case B in an established association: the peer's side of the collision
+    /// won; its tag, TSN and features replace the ones we had (our sending side is the one
+    /// of our INIT either way).
+    fn setup_peer_from(&mut self, c: &Cookie) {
+        self.peer_tag = c.peer_tag;
+        self.peer_forward_tsn = c.peer_features & FEATURE_FORWARD_TSN != 0;
+        self.peer_reconfig = c.peer_features & FEATURE_RECONFIG != 0;
+        self.peer_zero_checksum = c.peer_features & FEATURE_ZERO_CHECKSUM != 0;
+        self.rx = Some(Receiver::new(
+            c.peer_initial_tsn,
+            self.config.receive_window,
+            self.config.max_message_size,
+            self.config.streams.min(c.peer_outbound_streams),
+        ));
+        self.reset
+            .start(self.local_initial_tsn, c.peer_initial_tsn.wrapping_sub(1));
     }
 
     fn setup_tcb_from(&mut self, now: Instant, c: &Cookie) {

@@ -267,6 +267,29 @@ impl SendQueue {
         false
     }
 
+    /// The association restarted (RFC 9260 §5.2.4 case A): sequence numbers start again, a
+    /// message that was partly sent goes again from its start (its fragments in flight are
+    /// gone with the old association), stream resets in progress are forgotten.
+    pub(crate) fn restart(&mut self) {
+        let mut rewound = 0usize;
+        for s in self.streams.values_mut() {
+            s.next_ssn = 0;
+            s.next_mid = 0;
+            s.next_mid_unordered = 0;
+            s.resetting = false;
+            if let Some(m) = s.queue.front_mut() {
+                if m.offset > 0 {
+                    s.buffered += m.offset;
+                    rewound += m.offset;
+                    m.offset = 0;
+                    m.next_fsn = 0;
+                }
+            }
+        }
+        self.total += rewound;
+        self.current = None;
+    }
+
     /// Size of the next fragment-to-be (for fragmentation decisions).
     pub(crate) fn has_data(&self) -> bool {
         self.total > 0

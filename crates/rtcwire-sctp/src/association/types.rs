@@ -151,6 +151,11 @@ pub enum Event {
     IncomingStreamsReset(Vec<u16>),
     /// The peer refused to reset these outgoing streams.
     StreamsResetFailed(Vec<u16>),
+    /// The peer restarted the association (RFC 9260 §5.2.4 case A): the peer lost its
+    /// state, so did we: messages in flight are gone (what was queued and not yet started
+    /// is still sent), stream sequence numbers start again, and resets in progress are
+    /// dropped. The association stays established with the new peer.
+    Restarted,
     /// Graceful shutdown completed. The association is closed.
     Closed,
     /// The association failed or was aborted (reported once). It is closed.
@@ -180,6 +185,8 @@ pub struct Stats {
     pub random_loss_episodes: u64,
     /// Congestion responses (window reduced: queueing loss, high loss rate, or T3).
     pub congestion_episodes: u64,
+    /// Restarts by the peer (RFC 9260 §5.2.4 case A).
+    pub restarts: u64,
     /// Messages given up by PR-SCTP.
     pub abandoned_messages: u64,
     /// Payload bytes acknowledged by the peer.

@@ -13,6 +13,8 @@ pub mod cause {
     pub const USER_ABORT: u16 = 12;
     /// Out of resource.
     pub const OUT_OF_RESOURCE: u16 = 4;
+    /// Cookie received while shutting down (RFC 9260 §3.3.10.10).
+    pub const COOKIE_WHILE_SHUTTING_DOWN: u16 = 10;
 }
 
 /// ABORT: the T bit and the error causes (kept as wire bytes).
