@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
+use std::io::IoSliceMut;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
@@ -14,7 +15,7 @@ use rtcwire::{
     ChannelId, Datagram, Event as CoreEvent, IceConnectionState, IceGatheringState, Input, Output,
     Payload, PeerConnectionState, SignalingState,
 };
-use tokio::io::ReadBuf;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Duration, Instant};
@@ -103,6 +104,8 @@ struct Slot {
 const MAX_OUTPUTS_PER_DRIVE: usize = 4096;
 /// Receive buffer: the largest UDP payload.
 const RX_SIZE: usize = 65_536;
+/// Buffers per batch for a driver of one session (a server's driver takes [`MAX_BATCH`]).
+const SESSION_BATCH: usize = 4;
 
 /// One session and what the driver keeps beside it.
 pub(crate) struct Conn {
@@ -320,14 +323,28 @@ struct DriverStats {
     refused: u64,
 }
 
-/// One bound UDP socket: the tokio half waits for datagrams; sends go through a duplicate
-/// of the same socket in non-blocking mode, so a datagram goes out at once (tokio's
-/// `try_send_to` refuses until the reactor has seen the socket writable, which loses the
-/// first datagrams of a new socket) and only a full kernel buffer drops one.
+/// One bound UDP socket and its `quinn-udp` state. Receives are batched (`recvmmsg`,
+/// GRO-coalesced buffers split by their stride); sends go straight to `sendmsg` (GSO when
+/// the session batches equal-size datagrams), so a datagram leaves at once and only a full
+/// kernel buffer drops one. (tokio's own `try_send_to` refuses until the reactor has seen
+/// the socket writable, which lost the first datagrams of every new socket.)
 pub(crate) struct Sock {
-    pub(crate) rx: UdpSocket,
-    pub(crate) tx: std::net::UdpSocket,
+    pub(crate) io: UdpSocket,
+    pub(crate) state: quinn_udp::UdpSocketState,
 }
+
+impl Sock {
+    pub(crate) fn new(socket: std::net::UdpSocket) -> std::io::Result<Sock> {
+        let state = quinn_udp::UdpSocketState::new((&socket).into())?;
+        Ok(Sock {
+            io: UdpSocket::from_std(socket)?,
+            state,
+        })
+    }
+}
+
+/// Most receive buffers filled by one `recvmmsg`.
+const MAX_BATCH: usize = 32;
 
 pub(crate) struct Driver {
     sockets: Vec<Sock>,
@@ -339,7 +356,10 @@ pub(crate) struct Driver {
     cmd_closed: bool,
     /// One session on its own sockets: the task ends with it.
     exit_when_empty: bool,
+    /// `batch` receive buffers of [`RX_SIZE`] back to back.
     rx: Vec<u8>,
+    meta: [quinn_udp::RecvMeta; MAX_BATCH],
+    batch: usize,
     tx: Vec<u8>,
     first_socket: usize,
     due: Vec<ConnKey>,
@@ -364,7 +384,22 @@ impl Driver {
             cmd_rx,
             cmd_closed: false,
             exit_when_empty,
-            rx: vec![0; RX_SIZE],
+            // Zeroed pages are only made resident as datagrams fill them.
+            rx: vec![
+                0;
+                RX_SIZE
+                    * if exit_when_empty {
+                        SESSION_BATCH
+                    } else {
+                        MAX_BATCH
+                    }
+            ],
+            meta: [quinn_udp::RecvMeta::default(); MAX_BATCH],
+            batch: if exit_when_empty {
+                SESSION_BATCH
+            } else {
+                MAX_BATCH
+            },
             tx: Vec::with_capacity(2048),
             first_socket: 0,
             due: Vec::new(),
@@ -417,12 +452,14 @@ impl Driver {
             let stuck = !reading && blocked.is_none();
             let sockets = &self.sockets;
             let rx = &mut self.rx;
+            let meta = &mut self.meta;
+            let batch = self.batch;
             let first = self.first_socket;
             tokio::select! {
                 cmd = self.cmd_rx.recv(), if !self.cmd_closed => self.on_command(cmd),
-                r = recv_any(sockets, rx, first), if reading => {
+                r = recv_any(sockets, rx, meta, batch, first), if reading => {
                     self.first_socket = (first + 1) % self.sockets.len().max(1);
-                    self.on_datagram(r);
+                    self.on_batch(r);
                 }
                 () = tokio::time::sleep_until(deadline) => {}
                 _ = async move {
@@ -500,23 +537,44 @@ impl Driver {
         }
     }
 
-    fn on_datagram(&mut self, r: (usize, std::io::Result<(usize, SocketAddr)>)) {
+    /// A batch from socket `i`: `n` buffers described by `self.meta`.
+    fn on_batch(&mut self, r: (usize, std::io::Result<usize>)) {
         let (i, res) = r;
-        let (n, from) = match res {
-            Ok(x) => x,
+        let n = match res {
+            Ok(n) => n.min(self.batch),
             Err(e) => {
                 // ICMP errors (port unreachable) surface here on some systems; go on.
                 tracing::trace!(error = %e, "recv");
                 return;
             }
         };
+        let Some(&bound) = self.locals.get(i) else {
+            return;
+        };
+        let rx = std::mem::take(&mut self.rx);
+        for k in 0..n {
+            let Some(meta) = self.meta.get(k).copied() else {
+                break;
+            };
+            // A socket on the unspecified address learns the destination per datagram.
+            let local = match meta.dst_ip {
+                Some(ip) if bound.ip().is_unspecified() => SocketAddr::new(ip, bound.port()),
+                _ => bound,
+            };
+            let start = k * RX_SIZE;
+            let Some(buf) = rx.get(start..start + meta.len.min(RX_SIZE)) else {
+                continue;
+            };
+            // GRO: equal-size datagrams from one sender, back to back.
+            for contents in buf.chunks(meta.stride.max(1)) {
+                self.on_datagram(meta.addr, local, contents);
+            }
+        }
+        self.rx = rx;
+    }
+
+    fn on_datagram(&mut self, from: SocketAddr, local: SocketAddr, contents: &[u8]) {
         self.stats.received += 1;
-        let Some(&local) = self.locals.get(i) else {
-            return;
-        };
-        let Some(contents) = self.rx.get(..n) else {
-            return;
-        };
         let d = Datagram::udp(from, local, contents);
         let key = if self.conns.len() == 1 {
             self.conns.keys().next().copied()
@@ -576,10 +634,25 @@ impl Driver {
                         continue;
                     };
                     let data = self.tx.get(..t.size).unwrap_or(&self.tx);
-                    let seg = t.segment_size.unwrap_or(data.len()).max(1);
-                    for chunk in data.chunks(seg) {
-                        match sock.tx.send_to(chunk, dest) {
-                            Ok(_) => self.stats.sent += 1,
+                    let seg = t.segment_size.filter(|&s| s > 0 && s < data.len());
+                    let segments = seg.map_or(1, |s| data.len().div_ceil(s));
+                    // One GSO send when the socket takes that many segments, else each.
+                    let whole = segments <= sock.state.max_gso_segments();
+                    let step = if whole {
+                        data.len()
+                    } else {
+                        seg.unwrap_or(data.len())
+                    };
+                    for chunk in data.chunks(step.max(1)) {
+                        let transmit = quinn_udp::Transmit {
+                            destination: dest,
+                            ecn: None,
+                            contents: chunk,
+                            segment_size: if whole { seg } else { None },
+                            src_ip: None,
+                        };
+                        match sock.state.try_send((&sock.io).into(), &transmit) {
+                            Ok(()) => self.stats.sent += 1,
                             Err(e) => {
                                 // UDP: a full send buffer drops, the session retransmits.
                                 self.stats.send_errors += 1;
@@ -601,21 +674,47 @@ impl Driver {
     }
 }
 
-/// Waits for a datagram on any socket (starting with `first`, for fairness).
+/// Waits for datagrams on any socket (starting with `first`, for fairness): fills up to
+/// `batch` buffers of `buf` and their `meta`; returns the socket and how many.
 async fn recv_any(
     sockets: &[Sock],
     buf: &mut [u8],
+    meta: &mut [quinn_udp::RecvMeta; MAX_BATCH],
+    batch: usize,
     first: usize,
-) -> (usize, std::io::Result<(usize, SocketAddr)>) {
+) -> (usize, std::io::Result<usize>) {
     let n = sockets.len();
     poll_fn(|cx| {
         for j in 0..n {
             let i = (first + j) % n;
             let Some(s) = sockets.get(i) else { continue };
-            let mut rb = ReadBuf::new(buf);
-            if let Poll::Ready(r) = s.rx.poll_recv_from(cx, &mut rb) {
-                let len = rb.filled().len();
-                return Poll::Ready((i, r.map(|from| (len, from))));
+            // Ready, then read; a stale readiness is cleared by `try_io` and polled again
+            // (which registers the waker when nothing is there).
+            for attempt in 0..4 {
+                let ready = match s.io.poll_recv_ready(cx) {
+                    Poll::Pending => break,
+                    Poll::Ready(r) => r,
+                };
+                if let Err(e) = ready {
+                    return Poll::Ready((i, Err(e)));
+                }
+                let mut chunks = buf.chunks_mut(RX_SIZE);
+                let mut iovs: [IoSliceMut<'_>; MAX_BATCH] =
+                    std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or(&mut [])));
+                let take = batch.min(MAX_BATCH);
+                let r = s.io.try_io(Interest::READABLE, || {
+                    s.state
+                        .recv((&s.io).into(), &mut iovs[..take], &mut meta[..take])
+                });
+                match r {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if attempt == 3 {
+                            // Still "ready" yet empty: come back through the executor.
+                            cx.waker().wake_by_ref();
+                        }
+                    }
+                    r => return Poll::Ready((i, r)),
+                }
             }
         }
         Poll::Pending

@@ -10,7 +10,6 @@ use rtcwire::{
     DataChannelInit, IceCandidate, IceConnectionState, IceGatheringState, PeerConnectionState,
     SessionDescription, SignalingState, StatsReport,
 };
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
 use crate::channel::{ChannelState, DataChannel};
@@ -94,13 +93,8 @@ pub(crate) fn bind_all(addrs: &[SocketAddr]) -> Result<(Vec<Sock>, Vec<SocketAdd
     let mut locals = Vec::with_capacity(addrs.len());
     for a in addrs {
         let s = std::net::UdpSocket::bind(a)?;
-        s.set_nonblocking(true)?;
-        let tx = s.try_clone()?;
         locals.push(s.local_addr()?);
-        sockets.push(Sock {
-            rx: UdpSocket::from_std(s)?,
-            tx,
-        });
+        sockets.push(Sock::new(s)?);
     }
     Ok((sockets, locals))
 }
