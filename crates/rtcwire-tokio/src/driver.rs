@@ -118,6 +118,8 @@ pub(crate) struct Conn {
     span: tracing::Span,
     guard: Weak<Guard>,
     capacity: usize,
+    /// Resolve `.local` candidates here (else [`Event::ResolveHostname`] goes out).
+    mdns: bool,
     /// Closed by the application: freed once its last datagrams are out.
     pub(crate) closing: bool,
 }
@@ -127,7 +129,7 @@ impl Conn {
         pc: rtcwire::PeerConnection,
         key: ConnKey,
         guard: &Arc<Guard>,
-        capacity: usize,
+        config: &crate::Config,
     ) -> (
         Self,
         mpsc::UnboundedReceiver<Event>,
@@ -144,7 +146,8 @@ impl Conn {
             next_timeout: Instant::now(),
             span: tracing::debug_span!("peer_connection", id = key),
             guard: Arc::downgrade(guard),
-            capacity: capacity.max(1),
+            capacity: config.channel_capacity.max(1),
+            mdns: config.mdns,
             closing: false,
         };
         (conn, events_rx, state_rx)
@@ -180,6 +183,33 @@ impl Conn {
         }
     }
 
+    /// Resolves a remote `.local` name by mDNS in a task of its own; the answer goes to the
+    /// session, a failure to the application as [`Event::ResolveHostname`].
+    fn resolve(&self, name: String) {
+        let guard = self.guard.clone();
+        let events = self.events.clone();
+        let task = async move {
+            let r = crate::mdns::resolve(&name).await;
+            // The session may be gone meanwhile.
+            let Some(guard) = guard.upgrade() else { return };
+            match r {
+                Ok(Some(ip)) => {
+                    tracing::debug!(%name, %ip, "mDNS resolved");
+                    let host = name.clone();
+                    let done = guard.call(move |c| c.pc.resolve_hostname(&host, ip)).await;
+                    if let Ok(Err(e)) | Err(e) = done.map(|r| r.map_err(crate::Error::from)) {
+                        tracing::debug!(%name, error = %e, "resolved name refused");
+                    }
+                }
+                other => {
+                    tracing::debug!(%name, result = ?other, "mDNS did not resolve");
+                    let _ = events.send(Event::ResolveHostname(name));
+                }
+            }
+        };
+        tokio::spawn(tracing::Instrument::instrument(task, self.span.clone()));
+    }
+
     fn emit(&self, e: Event) {
         // Nobody listening (the receiver was dropped) is fine.
         let _ = self.events.send(e);
@@ -188,6 +218,7 @@ impl Conn {
     fn on_event(&mut self, e: CoreEvent) {
         match e {
             CoreEvent::IceCandidate(c) => self.emit(Event::IceCandidate(c)),
+            CoreEvent::ResolveHostname(h) if self.mdns => self.resolve(h),
             CoreEvent::ResolveHostname(h) => self.emit(Event::ResolveHostname(h)),
             CoreEvent::IceGatheringStateChange(s) => {
                 self.state.send_modify(|st| st.gathering = s);

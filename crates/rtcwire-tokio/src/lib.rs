@@ -6,6 +6,7 @@ mod channel;
 mod config;
 mod driver;
 mod error;
+mod mdns;
 mod peer;
 mod server;
 

@@ -24,8 +24,9 @@ pub enum Event {
     /// A local candidate to signal to the peer (trickle ICE); the end-of-candidates
     /// marker when gathering completed.
     IceCandidate(IceCandidate),
-    /// A remote candidate names a host (a browser's `<uuid>.local`): resolve it and call
-    /// [`PeerConnection::resolve_hostname`] (this driver does not query mDNS itself).
+    /// A remote candidate names a host (a browser's `<uuid>.local`) that the driver's mDNS
+    /// query did not resolve (or [`Config::mdns`](crate::Config::mdns) is off): resolve it
+    /// some other way and call [`PeerConnection::resolve_hostname`].
     ResolveHostname(String),
     /// `icegatheringstatechange`.
     IceGatheringStateChange(IceGatheringState),
@@ -125,7 +126,7 @@ impl PeerConnection {
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let key: ConnKey = 0;
         let guard = Arc::new(Guard { key, cmd });
-        let (conn, events, state) = Conn::new(pc, key, &guard, config.channel_capacity);
+        let (conn, events, state) = Conn::new(pc, key, &guard, &config);
         let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true, Arc::default());
         driver.insert(key, conn);
         runtime.spawn(driver.run());

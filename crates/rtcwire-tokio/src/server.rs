@@ -92,7 +92,7 @@ impl Server {
             key,
             cmd: inner.cmd.clone(),
         });
-        let (conn, events, state) = Conn::new(pc, key, &guard, inner.config.channel_capacity);
+        let (conn, events, state) = Conn::new(pc, key, &guard, &inner.config);
         inner
             .cmd
             .send(Cmd::Add(key, Box::new(conn)))
