@@ -104,6 +104,9 @@ enum OwnedParam {
     Out(u32, u32, u32, Vec<u16>),
     In(u32, Vec<u16>),
     Resp(u32, u32, Option<(u32, u32)>),
+    SsnTsn(u32),
+    /// Add streams: outgoing (true) or incoming.
+    Add(u32, u16, bool),
 }
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -127,6 +130,9 @@ fn param_any() -> impl Strategy<Value = OwnedParam> {
             proptest::option::of(any::<(u32, u32)>())
         )
             .prop_map(|(a, r, n)| OwnedParam::Resp(a, r, n)),
+        any::<u32>().prop_map(OwnedParam::SsnTsn),
+        (any::<u32>(), any::<u16>(), any::<bool>())
+            .prop_map(|(a, n, out)| OwnedParam::Add(a, n, out)),
     ]
 }
 
@@ -217,6 +223,17 @@ fn emit_reconfig(ps: &[OwnedParam], gaps: &mut Vec<Vec<u16>>) -> Vec<u8> {
                 response_seq: *a,
                 result: ReconfigResult::from_code(*r),
                 next_tsns: *n,
+            }
+            .emit(&mut v),
+            OwnedParam::SsnTsn(a) => ReconfigParam::SsnTsnReset { request_seq: *a }.emit(&mut v),
+            OwnedParam::Add(a, n, true) => ReconfigParam::AddOutgoing {
+                request_seq: *a,
+                new_streams: *n,
+            }
+            .emit(&mut v),
+            OwnedParam::Add(a, n, false) => ReconfigParam::AddIncoming {
+                request_seq: *a,
+                new_streams: *n,
             }
             .emit(&mut v),
         }

@@ -126,6 +126,33 @@ impl Receiver {
         }
     }
 
+    /// RFC 6525 SSN/TSN reset: the peer's next TSN is `next_tsn`; everything received
+    /// and not delivered is dropped (as by a FORWARD TSN over all streams) and every
+    /// stream's sequence numbers start again. Messages already delivered keep their room
+    /// in the window until they are taken.
+    pub(crate) fn restart_at(&mut self, next_tsn: u32) {
+        // What is dropped: fragments, I-DATA messages in reassembly, complete ordered
+        // messages held for earlier ones. The rest of `buffered` is delivered messages.
+        let dropped: usize = self.fragments.values().map(|f| f.data.len()).sum::<usize>()
+            + self.imessages.values().map(|m| m.bytes).sum::<usize>()
+            + self
+                .streams
+                .values()
+                .flat_map(|s| s.ready.values().chain(s.ready_mid.values()))
+                .map(|m| m.data.len())
+                .sum::<usize>();
+        let mut fresh = Receiver::new(
+            next_tsn,
+            self.window,
+            self.max_message,
+            self.inbound_streams,
+        );
+        fresh.delivered = std::mem::take(&mut self.delivered);
+        fresh.buffered = self.buffered.saturating_sub(dropped);
+        fresh.dropped_chunks = self.dropped_chunks;
+        *self = fresh;
+    }
+
     pub(crate) fn cum_tsn(&self) -> u32 {
         self.cum as u32
     }

@@ -290,6 +290,24 @@ impl SendQueue {
         self.current = None;
     }
 
+    /// Whether a message is partly sent.
+    pub(crate) fn mid_message(&self) -> bool {
+        self.current.is_some()
+            || self
+                .streams
+                .values()
+                .any(|s| s.queue.front().is_some_and(|m| m.offset > 0))
+    }
+
+    /// RFC 6525 SSN/TSN reset: every stream's sequence numbers start again.
+    pub(crate) fn reset_all_sequence_numbers(&mut self) {
+        for s in self.streams.values_mut() {
+            s.next_ssn = 0;
+            s.next_mid = 0;
+            s.next_mid_unordered = 0;
+        }
+    }
+
     /// Size of the next fragment-to-be (for fragmentation decisions).
     pub(crate) fn has_data(&self) -> bool {
         self.total > 0

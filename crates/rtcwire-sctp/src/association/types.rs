@@ -151,6 +151,15 @@ pub enum Event {
     IncomingStreamsReset(Vec<u16>),
     /// The peer refused to reset these outgoing streams.
     StreamsResetFailed(Vec<u16>),
+    /// Outgoing streams were added ([`Association::add_streams`]): the new count.
+    OutgoingStreamsAdded(u16),
+    /// The peer added outgoing streams (our incoming ones): the new count.
+    IncomingStreamsAdded(u16),
+    /// The peer refused to add this many outgoing streams.
+    AddStreamsFailed(u16),
+    /// The peer reset the TSNs and every stream's sequence numbers in both directions
+    /// (RFC 6525 SSN/TSN reset). Messages not yet complete were dropped.
+    AssociationReset,
     /// The peer restarted the association (RFC 9260 §5.2.4 case A): the peer lost its
     /// state, so did we: messages in flight are gone (what was queued and not yet started
     /// is still sent), stream sequence numbers start again, and resets in progress are

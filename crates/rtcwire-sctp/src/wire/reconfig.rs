@@ -105,7 +105,27 @@ pub enum ReconfigParam<'a> {
         /// Sender's and receiver's next TSN (only after an SSN/TSN reset).
         next_tsns: Option<(u32, u32)>,
     },
-    /// Any other parameter (SSN/TSN reset, add streams...), kept as it was.
+    /// The sender asks to reset every stream's sequence numbers and the TSNs in both
+    /// directions (§4.3).
+    SsnTsnReset {
+        /// Request sequence number.
+        request_seq: u32,
+    },
+    /// The sender adds outgoing streams (the receiver's incoming ones, §4.5).
+    AddOutgoing {
+        /// Request sequence number.
+        request_seq: u32,
+        /// How many streams are added.
+        new_streams: u16,
+    },
+    /// The sender asks the receiver to add outgoing streams (§4.6).
+    AddIncoming {
+        /// Request sequence number.
+        request_seq: u32,
+        /// How many streams are added.
+        new_streams: u16,
+    },
+    /// Any other parameter, kept as it was.
     Other(Param<'a>),
 }
 
@@ -143,6 +163,28 @@ impl<'a> ReconfigParam<'a> {
                     next_tsns,
                 }
             }
+            param_type::SSN_TSN_RESET => {
+                need(v, 4)?;
+                ReconfigParam::SsnTsnReset {
+                    request_seq: be32(v, 0)?,
+                }
+            }
+            param_type::ADD_OUTGOING | param_type::ADD_INCOMING => {
+                need(v, 8)?;
+                let request_seq = be32(v, 0)?;
+                let new_streams = u16::from_be_bytes([v[4], v[5]]);
+                if p.typ == param_type::ADD_OUTGOING {
+                    ReconfigParam::AddOutgoing {
+                        request_seq,
+                        new_streams,
+                    }
+                } else {
+                    ReconfigParam::AddIncoming {
+                        request_seq,
+                        new_streams,
+                    }
+                }
+            }
             _ => ReconfigParam::Other(p),
         })
     }
@@ -161,6 +203,9 @@ impl<'a> ReconfigParam<'a> {
                 param_type::RESPONSE,
                 if next_tsns.is_some() { 20 } else { 12 },
             ),
+            ReconfigParam::SsnTsnReset { .. } => (param_type::SSN_TSN_RESET, 8),
+            ReconfigParam::AddOutgoing { .. } => (param_type::ADD_OUTGOING, 12),
+            ReconfigParam::AddIncoming { .. } => (param_type::ADD_INCOMING, 12),
             ReconfigParam::Other(p) => {
                 Param::emit(p.typ, p.value, buf);
                 return;
@@ -198,6 +243,21 @@ impl<'a> ReconfigParam<'a> {
                     buf.extend_from_slice(&s.to_be_bytes());
                     buf.extend_from_slice(&r.to_be_bytes());
                 }
+            }
+            ReconfigParam::SsnTsnReset { request_seq } => {
+                buf.extend_from_slice(&request_seq.to_be_bytes());
+            }
+            ReconfigParam::AddOutgoing {
+                request_seq,
+                new_streams,
+            }
+            | ReconfigParam::AddIncoming {
+                request_seq,
+                new_streams,
+            } => {
+                buf.extend_from_slice(&request_seq.to_be_bytes());
+                buf.extend_from_slice(&new_streams.to_be_bytes());
+                buf.extend_from_slice(&[0, 0]);
             }
             ReconfigParam::Other(_) => {}
         }
