@@ -103,6 +103,7 @@ mod flight;
 // DTLS 1.3: key schedule, record layer, messages, key shares (the handshake engine is in
 // connection/tls13.rs).
 #[cfg(feature = "fuzzing")]
+#[allow(missing_docs)] // internals, public for the fuzz targets only
 pub mod v13;
 #[cfg(not(feature = "fuzzing"))]
 #[allow(unreachable_pub, dead_code, unused_imports)]

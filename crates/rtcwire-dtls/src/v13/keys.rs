@@ -8,11 +8,11 @@ use crate::Error;
 use ring::{digest, hkdf, hmac};
 
 /// Largest hash output (SHA-384).
-pub(crate) const MAX_HASH: usize = 48;
+pub const MAX_HASH: usize = 48;
 
 /// A secret of the schedule (hash-length bytes), wiped on drop.
 #[derive(Clone)]
-pub(crate) struct Secret {
+pub struct Secret {
     bytes: [u8; MAX_HASH],
     len: usize,
 }
@@ -37,7 +37,7 @@ impl Secret {
         Secret { bytes, len }
     }
 
-    pub(crate) fn as_bytes(&self) -> &[u8] {
+    pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
 }
@@ -65,12 +65,12 @@ fn hmac_alg(h: PrfHash) -> hmac::Algorithm {
 }
 
 /// Hash output length.
-pub(crate) fn hash_len(h: PrfHash) -> usize {
+pub fn hash_len(h: PrfHash) -> usize {
     h.digest_alg().output_len()
 }
 
 /// HKDF-Expand-Label(secret, label, context, out.len()) with the `"dtls13"` prefix.
-pub(crate) fn expand_label(
+pub fn expand_label(
     h: PrfHash,
     secret: &[u8],
     label: &[u8],
@@ -112,7 +112,7 @@ fn extract(h: PrfHash, salt: &[u8], ikm: &[u8]) -> Secret {
 }
 
 /// Derive-Secret(secret, label, messages) given the transcript hash of the messages.
-pub(crate) fn derive_secret(
+pub fn derive_secret(
     h: PrfHash,
     secret: &Secret,
     label: &[u8],
@@ -126,7 +126,7 @@ fn empty_hash(h: PrfHash) -> digest::Digest {
 }
 
 /// The handshake secret from the (EC)DHE / hybrid shared secret (no PSK).
-pub(crate) fn handshake_secret(h: PrfHash, shared: &[u8]) -> Result<Secret, Error> {
+pub fn handshake_secret(h: PrfHash, shared: &[u8]) -> Result<Secret, Error> {
     let zeros = [0u8; MAX_HASH];
     let n = hash_len(h);
     let early = extract(h, &zeros[..n], &zeros[..n]);
@@ -135,18 +135,14 @@ pub(crate) fn handshake_secret(h: PrfHash, shared: &[u8]) -> Result<Secret, Erro
 }
 
 /// The master secret that follows a handshake secret.
-pub(crate) fn master_secret(h: PrfHash, handshake: &Secret) -> Result<Secret, Error> {
+pub fn master_secret(h: PrfHash, handshake: &Secret) -> Result<Secret, Error> {
     let zeros = [0u8; MAX_HASH];
     let derived = derive_secret(h, handshake, b"derived", empty_hash(h).as_ref())?;
     Ok(extract(h, derived.as_bytes(), &zeros[..hash_len(h)]))
 }
 
 /// `verify_data` of a Finished: HMAC(finished_key(base), transcript hash).
-pub(crate) fn finished(
-    h: PrfHash,
-    base: &Secret,
-    transcript_hash: &[u8],
-) -> Result<Vec<u8>, Error> {
+pub fn finished(h: PrfHash, base: &Secret, transcript_hash: &[u8]) -> Result<Vec<u8>, Error> {
     let key = expand_secret(h, base.as_bytes(), b"finished", &[])?;
     let tag = hmac::sign(
         &hmac::Key::new(hmac_alg(h), key.as_bytes()),
@@ -156,12 +152,12 @@ pub(crate) fn finished(
 }
 
 /// The next application traffic secret (KeyUpdate, RFC 8446 §7.2).
-pub(crate) fn next_traffic_secret(h: PrfHash, current: &Secret) -> Result<Secret, Error> {
+pub fn next_traffic_secret(h: PrfHash, current: &Secret) -> Result<Secret, Error> {
     expand_secret(h, current.as_bytes(), b"traffic upd", &[])
 }
 
 /// TLS-Exporter(label, context, out.len()) from the exporter master secret (RFC 8446 §7.5).
-pub(crate) fn export(
+pub fn export(
     h: PrfHash,
     exporter_master: &Secret,
     label: &[u8],
@@ -174,10 +170,10 @@ pub(crate) fn export(
 }
 
 /// AEAD key, IV and record-number key of one traffic secret (RFC 9147 §4.2.3).
-pub(crate) struct TrafficKeys {
-    pub(crate) key: ring::aead::LessSafeKey,
-    pub(crate) iv: [u8; 12],
-    pub(crate) sn: ring::aead::quic::HeaderProtectionKey,
+pub struct TrafficKeys {
+    pub key: ring::aead::LessSafeKey,
+    pub iv: [u8; 12],
+    pub sn: ring::aead::quic::HeaderProtectionKey,
 }
 
 impl std::fmt::Debug for TrafficKeys {
@@ -187,7 +183,7 @@ impl std::fmt::Debug for TrafficKeys {
 }
 
 impl TrafficKeys {
-    pub(crate) fn derive(h: PrfHash, bulk: BulkCipher, secret: &Secret) -> Result<Self, Error> {
+    pub fn derive(h: PrfHash, bulk: BulkCipher, secret: &Secret) -> Result<Self, Error> {
         let mut key = [0u8; 32];
         let key = key.get_mut(..bulk.key_len()).ok_or(Error::Crypto)?;
         let mut iv = [0u8; 12];
@@ -217,7 +213,7 @@ impl TrafficKeys {
 
     /// The per-record nonce: the IV XOR the 64-bit record sequence number (the epoch is
     /// not part of it in DTLS 1.3).
-    pub(crate) fn nonce(&self, seq: u64) -> ring::aead::Nonce {
+    pub fn nonce(&self, seq: u64) -> ring::aead::Nonce {
         let mut n = self.iv;
         for (b, s) in n[4..].iter_mut().zip(seq.to_be_bytes()) {
             *b ^= s;
@@ -226,7 +222,7 @@ impl TrafficKeys {
     }
 
     /// The record-number mask from the first 16 bytes of the ciphertext.
-    pub(crate) fn sn_mask(&self, ciphertext: &[u8]) -> Option<[u8; 5]> {
+    pub fn sn_mask(&self, ciphertext: &[u8]) -> Option<[u8; 5]> {
         self.sn.new_mask(ciphertext.get(..16)?).ok()
     }
 }

@@ -5,39 +5,39 @@ use crate::codec::{Put, Reader};
 use crate::handshake::{CertificateVerify, ClientHello, Extensions, ServerHello};
 use crate::Error;
 
-pub(crate) const SUPPORTED_VERSIONS: u16 = 43;
-pub(crate) const COOKIE: u16 = 44;
-pub(crate) const KEY_SHARE: u16 = 51;
+pub const SUPPORTED_VERSIONS: u16 = 43;
+pub const COOKIE: u16 = 44;
+pub const KEY_SHARE: u16 = 51;
 
 /// DTLS 1.3's version number on the wire.
-pub(crate) const DTLS13: u16 = 0xfefc;
-pub(crate) const DTLS12: u16 = 0xfefd;
+pub const DTLS13: u16 = 0xfefc;
+pub const DTLS12: u16 = 0xfefd;
 
 /// ServerHello.random of a HelloRetryRequest (SHA-256 of "HelloRetryRequest").
-pub(crate) const HRR_RANDOM: [u8; 32] = [
+pub const HRR_RANDOM: [u8; 32] = [
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
 /// The last 8 bytes of a 1.2 ServerHello.random from a server that could do 1.3 (RFC 8446
 /// §4.1.3).
-pub(crate) const DOWNGRADE_TLS12: [u8; 8] = *b"DOWNGRD\x01";
+pub const DOWNGRADE_TLS12: [u8; 8] = *b"DOWNGRD\x01";
 
 /// Handshake message types used by 1.3 only.
-pub(crate) const NEW_SESSION_TICKET: u8 = 4;
-pub(crate) const ENCRYPTED_EXTENSIONS: u8 = 8;
-pub(crate) const KEY_UPDATE: u8 = 24;
-pub(crate) const MESSAGE_HASH: u8 = 254;
+pub const NEW_SESSION_TICKET: u8 = 4;
+pub const ENCRYPTED_EXTENSIONS: u8 = 8;
+pub const KEY_UPDATE: u8 = 24;
+pub const MESSAGE_HASH: u8 = 254;
 
 /// Most key shares read from a ClientHello.
 const MAX_SHARES: usize = 8;
 /// Most certificates read from a Certificate.
 const MAX_CHAIN: usize = 8;
 /// Most record numbers read from an ACK.
-pub(crate) const MAX_ACKS: usize = 64;
+pub const MAX_ACKS: usize = 64;
 
 /// A raw extension by type.
-pub(crate) fn ext(e: &Extensions, ty: u16) -> Option<&[u8]> {
+pub fn ext(e: &Extensions, ty: u16) -> Option<&[u8]> {
     e.unknown
         .iter()
         .find(|(t, _)| *t == ty)
@@ -45,13 +45,13 @@ pub(crate) fn ext(e: &Extensions, ty: u16) -> Option<&[u8]> {
 }
 
 /// Sets (or replaces) a raw extension.
-pub(crate) fn set_ext(e: &mut Extensions, ty: u16, body: Vec<u8>) {
+pub fn set_ext(e: &mut Extensions, ty: u16, body: Vec<u8>) {
     e.unknown.retain(|(t, _)| *t != ty);
     e.unknown.push((ty, body));
 }
 
 /// ClientHello.supported_versions.
-pub(crate) fn client_versions(e: &Extensions) -> Option<Vec<u16>> {
+pub fn client_versions(e: &Extensions) -> Option<Vec<u16>> {
     let mut r = Reader::new(ext(e, SUPPORTED_VERSIONS)?);
     let list = r.vec8()?;
     if !r.is_empty() || list.len() % 2 != 0 {
@@ -64,7 +64,7 @@ pub(crate) fn client_versions(e: &Extensions) -> Option<Vec<u16>> {
     )
 }
 
-pub(crate) fn client_versions_body(versions: &[u16]) -> Vec<u8> {
+pub fn client_versions_body(versions: &[u16]) -> Vec<u8> {
     let mut b = Vec::new();
     b.put_u8((versions.len() * 2).min(254) as u8);
     for v in versions.iter().take(127) {
@@ -74,14 +74,14 @@ pub(crate) fn client_versions_body(versions: &[u16]) -> Vec<u8> {
 }
 
 /// ServerHello.supported_versions (the selected version).
-pub(crate) fn server_version(e: &Extensions) -> Option<u16> {
+pub fn server_version(e: &Extensions) -> Option<u16> {
     let mut r = Reader::new(ext(e, SUPPORTED_VERSIONS)?);
     let v = r.u16()?;
     r.is_empty().then_some(v)
 }
 
 /// ClientHello.key_share: `(group, key_exchange)` entries (at most [`MAX_SHARES`]).
-pub(crate) fn client_shares(e: &Extensions) -> Result<Vec<(u16, &[u8])>, Error> {
+pub fn client_shares(e: &Extensions) -> Result<Vec<(u16, &[u8])>, Error> {
     let Some(body) = ext(e, KEY_SHARE) else {
         return Ok(Vec::new());
     };
@@ -102,7 +102,7 @@ pub(crate) fn client_shares(e: &Extensions) -> Result<Vec<(u16, &[u8])>, Error> 
     Ok(out)
 }
 
-pub(crate) fn client_shares_body(shares: &[(u16, &[u8])]) -> Vec<u8> {
+pub fn client_shares_body(shares: &[(u16, &[u8])]) -> Vec<u8> {
     let mut list = Vec::new();
     for (g, k) in shares {
         list.put_u16(*g);
@@ -114,14 +114,14 @@ pub(crate) fn client_shares_body(shares: &[(u16, &[u8])]) -> Vec<u8> {
 }
 
 /// ServerHello.key_share: one entry.
-pub(crate) fn server_share(e: &Extensions) -> Option<(u16, &[u8])> {
+pub fn server_share(e: &Extensions) -> Option<(u16, &[u8])> {
     let mut r = Reader::new(ext(e, KEY_SHARE)?);
     let g = r.u16()?;
     let k = r.vec16()?;
     r.is_empty().then_some((g, k))
 }
 
-pub(crate) fn server_share_body(group: u16, key: &[u8]) -> Vec<u8> {
+pub fn server_share_body(group: u16, key: &[u8]) -> Vec<u8> {
     let mut b = Vec::new();
     b.put_u16(group);
     b.put_vec16(key);
@@ -129,20 +129,20 @@ pub(crate) fn server_share_body(group: u16, key: &[u8]) -> Vec<u8> {
 }
 
 /// HelloRetryRequest.key_share: the selected group.
-pub(crate) fn hrr_group(e: &Extensions) -> Option<u16> {
+pub fn hrr_group(e: &Extensions) -> Option<u16> {
     let mut r = Reader::new(ext(e, KEY_SHARE)?);
     let g = r.u16()?;
     r.is_empty().then_some(g)
 }
 
 /// The cookie extension's value.
-pub(crate) fn cookie(e: &Extensions) -> Option<&[u8]> {
+pub fn cookie(e: &Extensions) -> Option<&[u8]> {
     let mut r = Reader::new(ext(e, COOKIE)?);
     let c = r.vec16()?;
     (r.is_empty() && !c.is_empty()).then_some(c)
 }
 
-pub(crate) fn cookie_body(c: &[u8]) -> Vec<u8> {
+pub fn cookie_body(c: &[u8]) -> Vec<u8> {
     let mut b = Vec::new();
     b.put_vec16(c);
     b
@@ -151,7 +151,7 @@ pub(crate) fn cookie_body(c: &[u8]) -> Vec<u8> {
 /// A parsed DTLS 1.3 handshake message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Msg13 {
+pub enum Msg13 {
     ClientHello(ClientHello),
     ServerHello(ServerHello),
     EncryptedExtensions(Extensions),
@@ -172,7 +172,7 @@ pub(crate) enum Msg13 {
 }
 
 impl Msg13 {
-    pub(crate) fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Msg13::ClientHello(_) => "ClientHello",
             Msg13::ServerHello(_) => "ServerHello",
@@ -186,7 +186,7 @@ impl Msg13 {
         }
     }
 
-    pub(crate) fn code(&self) -> u8 {
+    pub fn code(&self) -> u8 {
         match self {
             Msg13::ClientHello(_) => 1,
             Msg13::ServerHello(_) => 2,
@@ -201,7 +201,7 @@ impl Msg13 {
     }
 
     /// Decodes a message body of type `msg_type`.
-    pub(crate) fn parse(msg_type: u8, body: &[u8]) -> Result<Msg13, Error> {
+    pub fn parse(msg_type: u8, body: &[u8]) -> Result<Msg13, Error> {
         let mut r = Reader::new(body);
         let m = match msg_type {
             1 => return ClientHello::parse(body).map(Msg13::ClientHello),
@@ -266,7 +266,7 @@ impl Msg13 {
     }
 
     /// Encodes the body.
-    pub(crate) fn emit_body(&self, out: &mut Vec<u8>) {
+    pub fn emit_body(&self, out: &mut Vec<u8>) {
         match self {
             Msg13::ClientHello(m) => m.emit(out),
             Msg13::ServerHello(m) => m.emit(out),
@@ -293,7 +293,7 @@ impl Msg13 {
 }
 
 /// Parses an ACK record body: `(epoch, sequence)` pairs (at most [`MAX_ACKS`] kept).
-pub(crate) fn parse_ack(body: &[u8]) -> Option<Vec<(u64, u64)>> {
+pub fn parse_ack(body: &[u8]) -> Option<Vec<(u64, u64)>> {
     let mut r = Reader::new(body);
     let list = r.vec16()?;
     if !r.is_empty() || list.len() % 16 != 0 {
@@ -312,7 +312,7 @@ pub(crate) fn parse_ack(body: &[u8]) -> Option<Vec<(u64, u64)>> {
 }
 
 /// Encodes an ACK record body.
-pub(crate) fn emit_ack(records: &[(u64, u64)], out: &mut Vec<u8>) {
+pub fn emit_ack(records: &[(u64, u64)], out: &mut Vec<u8>) {
     let n = records.len().min(MAX_ACKS);
     out.put_u16((n * 16) as u16);
     for (e, s) in records.iter().take(n) {
@@ -322,7 +322,7 @@ pub(crate) fn emit_ack(records: &[(u64, u64)], out: &mut Vec<u8>) {
 }
 
 /// The TLS-form message (type, 24-bit length, body) the transcript hashes (RFC 9147 §5.2).
-pub(crate) fn transcript_form(msg_type: u8, body: &[u8], out: &mut Vec<u8>) {
+pub fn transcript_form(msg_type: u8, body: &[u8], out: &mut Vec<u8>) {
     out.put_u8(msg_type);
     out.put_u24(body.len().min(0xff_ffff) as u32);
     out.extend_from_slice(body);

@@ -3,6 +3,6 @@
 //! lives beside the DTLS 1.2 one, in the connection module.
 
 pub mod keys;
-pub mod kx;
+pub(crate) mod kx;
 pub mod messages;
 pub mod record;

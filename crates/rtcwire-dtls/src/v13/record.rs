@@ -8,10 +8,10 @@ use crate::record::{ContentType, RecordHeader, ReplayWindow, DTLS_1_0, DTLS_1_2,
 use crate::Error;
 
 /// Inner content types (RFC 9147 §4 adds `ack`).
-pub(crate) const CT_ALERT: u8 = 21;
-pub(crate) const CT_HANDSHAKE: u8 = 22;
-pub(crate) const CT_APPLICATION_DATA: u8 = 23;
-pub(crate) const CT_ACK: u8 = 26;
+pub const CT_ALERT: u8 = 21;
+pub const CT_HANDSHAKE: u8 = 22;
+pub const CT_APPLICATION_DATA: u8 = 23;
+pub const CT_ACK: u8 = 26;
 
 /// Unified header we write: fixed bits 001, no connection id, 16-bit sequence number,
 /// length present (RFC 9147 §4).
@@ -20,7 +20,7 @@ const FLAG_CID: u8 = 0x10;
 const FLAG_SEQ16: u8 = 0x08;
 const FLAG_LEN: u8 = 0x04;
 /// Header length of the records we write.
-pub(crate) const UNIFIED_LEN: usize = 5;
+pub const UNIFIED_LEN: usize = 5;
 const TAG_LEN: usize = 16;
 /// Epochs kept for reading / writing at once (handshake, current and previous traffic).
 const MAX_EPOCHS: usize = 3;
@@ -31,7 +31,7 @@ const MAX_SEQ: u64 = (1 << 48) - 1;
 
 /// One record of a datagram, not yet opened.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Raw<'a> {
+pub enum Raw<'a> {
     /// DTLSPlaintext (epoch 0 only in DTLS 1.3).
     Plain {
         content_type: ContentType,
@@ -45,17 +45,17 @@ pub(crate) enum Raw<'a> {
 
 /// Splits a datagram into records; stops at the first one that does not parse.
 #[derive(Debug, Clone)]
-pub(crate) struct Records13<'a> {
+pub struct Records13<'a> {
     rest: &'a [u8],
 }
 
 impl<'a> Records13<'a> {
-    pub(crate) fn new(datagram: &'a [u8]) -> Self {
+    pub fn new(datagram: &'a [u8]) -> Self {
         Records13 { rest: datagram }
     }
 
     /// Bytes left unparsed.
-    pub(crate) fn remaining(&self) -> usize {
+    pub fn remaining(&self) -> usize {
         self.rest.len()
     }
 }
@@ -120,15 +120,15 @@ struct ReadEpoch {
 
 /// An opened record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Opened {
-    pub(crate) epoch: u16,
-    pub(crate) seq: u64,
-    pub(crate) content_type: u8,
+pub struct Opened {
+    pub epoch: u16,
+    pub seq: u64,
+    pub content_type: u8,
 }
 
 /// Why a protected record was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Drop13 {
+pub enum Drop13 {
     UnknownEpoch,
     Replayed,
     Bad,
@@ -136,7 +136,7 @@ pub(crate) enum Drop13 {
 
 /// Both directions' epochs and sequence numbers.
 #[derive(Debug)]
-pub(crate) struct RecordLayer13 {
+pub struct RecordLayer13 {
     epoch0_next: u64,
     epoch0_window: ReplayWindow,
     write: Vec<WriteEpoch>,
@@ -147,7 +147,7 @@ pub(crate) struct RecordLayer13 {
 
 impl RecordLayer13 {
     /// A layer whose epoch-0 write counter continues at `epoch0_next`.
-    pub(crate) fn new(epoch0_next: u64) -> Self {
+    pub fn new(epoch0_next: u64) -> Self {
         RecordLayer13 {
             epoch0_next,
             epoch0_window: ReplayWindow::new(),
@@ -157,7 +157,7 @@ impl RecordLayer13 {
         }
     }
 
-    pub(crate) fn install_write(&mut self, epoch: u16, keys: TrafficKeys) {
+    pub fn install_write(&mut self, epoch: u16, keys: TrafficKeys) {
         self.write.retain(|w| w.epoch != epoch);
         if self.write.len() >= MAX_EPOCHS {
             self.write.remove(0);
@@ -169,7 +169,7 @@ impl RecordLayer13 {
         });
     }
 
-    pub(crate) fn install_read(&mut self, epoch: u16, keys: TrafficKeys) {
+    pub fn install_read(&mut self, epoch: u16, keys: TrafficKeys) {
         self.read.retain(|r| r.epoch != epoch);
         if self.read.len() >= MAX_EPOCHS {
             self.read.remove(0);
@@ -182,20 +182,20 @@ impl RecordLayer13 {
         });
     }
 
-    pub(crate) fn can_write(&self, epoch: u16) -> bool {
+    pub fn can_write(&self, epoch: u16) -> bool {
         epoch == 0 || self.write.iter().any(|w| w.epoch == epoch)
     }
 
-    pub(crate) fn clear_sent(&mut self) {
+    pub fn clear_sent(&mut self) {
         self.sent.clear();
     }
 
-    pub(crate) fn sent(&self) -> &[(u64, u64)] {
+    pub fn sent(&self) -> &[(u64, u64)] {
         &self.sent
     }
 
     /// Bytes a record adds to its content in `epoch`: header, content type, tag.
-    pub(crate) fn record_overhead(epoch: u16) -> usize {
+    pub fn record_overhead(epoch: u16) -> usize {
         if epoch == 0 {
             HEADER_LEN
         } else {
@@ -210,7 +210,7 @@ impl RecordLayer13 {
     }
 
     /// Appends one record of `content` with inner type `content_type` in `epoch`.
-    pub(crate) fn seal(
+    pub fn seal(
         &mut self,
         epoch: u16,
         content_type: u8,
@@ -224,7 +224,7 @@ impl RecordLayer13 {
     }
 
     /// Bytes in front of the content of a record of `epoch`.
-    pub(crate) fn prefix_len(epoch: u16) -> usize {
+    pub fn prefix_len(epoch: u16) -> usize {
         if epoch == 0 {
             HEADER_LEN
         } else {
@@ -234,7 +234,7 @@ impl RecordLayer13 {
 
     /// Seals the record whose content is `buf[start + prefix_len(epoch)..]`, writing the
     /// header in front and the content type and tag after it.
-    pub(crate) fn seal_in_place(
+    pub fn seal_in_place(
         &mut self,
         epoch: u16,
         content_type: u8,
@@ -305,7 +305,7 @@ impl RecordLayer13 {
     }
 
     /// Checks an epoch-0 record against its replay window (and marks it).
-    pub(crate) fn accept_plain(&mut self, epoch: u16, seq: u64) -> Result<(), Drop13> {
+    pub fn accept_plain(&mut self, epoch: u16, seq: u64) -> Result<(), Drop13> {
         if epoch != 0 {
             return Err(Drop13::UnknownEpoch);
         }
@@ -317,7 +317,7 @@ impl RecordLayer13 {
     }
 
     /// Opens a unified-header record into `out` (the content, type and padding removed).
-    pub(crate) fn open(
+    pub fn open(
         &mut self,
         header: &[u8],
         body: &[u8],
@@ -382,7 +382,7 @@ impl RecordLayer13 {
 
 /// The full sequence number closest to `expected` whose low `bits` bits are `low`
 /// (RFC 9147 §4.2.2).
-pub(crate) fn reconstruct(expected: u64, low: u64, bits: u32) -> u64 {
+pub fn reconstruct(expected: u64, low: u64, bits: u32) -> u64 {
     let window = 1u64 << bits;
     let half = window / 2;
     let candidate = (expected & !(window - 1)) | (low & (window - 1));
