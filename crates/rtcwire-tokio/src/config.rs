@@ -124,3 +124,30 @@ pub(crate) fn addresses(bind: &Bind) -> Result<Vec<SocketAddr>, Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_enumeration_skips_loopback() {
+        // What webrtc-util finds here: every address usable, none loopback, ports ephemeral.
+        match addresses(&Bind::Interfaces) {
+            Ok(found) => {
+                assert!(!found.is_empty());
+                for a in &found {
+                    assert!(!a.ip().is_loopback() && !a.ip().is_unspecified(), "{a}");
+                    assert_eq!(a.port(), 0);
+                }
+            }
+            Err(Error::NoAddress(why)) => assert!(!why.is_empty()),
+            Err(e) => panic!("{e}"),
+        }
+        assert!(matches!(
+            addresses(&Bind::Addresses(Vec::new())),
+            Err(Error::NoAddress(_))
+        ));
+        let lo: SocketAddr = "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(Config::default().bind([lo]).bind, Bind::Addresses(vec![lo]));
+    }
+}

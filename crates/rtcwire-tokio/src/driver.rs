@@ -26,8 +26,13 @@ use crate::Event;
 /// Which session of a driver a command is for.
 pub(crate) type ConnKey = u64;
 
-/// Work for the driver: run on a session's state between two inputs.
-pub(crate) type Call = Box<dyn FnOnce(&mut Conn) + Send>;
+/// Work for the driver: run on a session's state between two inputs. What it returns
+/// answers the caller once the session's output is drained, so states and events are
+/// current when the caller resumes.
+pub(crate) type Call = Box<dyn FnOnce(&mut Conn) -> Reply + Send>;
+
+/// Sends a call's result back.
+pub(crate) type Reply = Box<dyn FnOnce() + Send>;
 
 pub(crate) enum Cmd {
     /// Run this on the session (then drain its output).
@@ -60,7 +65,10 @@ impl Guard {
     ) -> Result<R, crate::Error> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let call: Call = Box::new(move |c| {
-            let _ = tx.send(f(c));
+            let r = f(c);
+            Box::new(move || {
+                let _ = tx.send(r);
+            })
         });
         self.cmd
             .send(Cmd::Call(self.key, call))
@@ -526,13 +534,14 @@ impl Driver {
                     // Dropping `f` drops its reply sender: the caller sees `Closed`.
                     return;
                 };
-                {
+                let reply = {
                     let _g = c.span.clone().entered();
                     // The call takes effect now, not at the last input.
                     let _ = c.pc.handle_input(Input::Timeout(Instant::now().into_std()));
-                    f(c);
-                }
+                    f(c)
+                };
                 self.drive_key(key);
+                reply();
             }
             Some(Cmd::Add(key, conn)) => self.insert(key, *conn),
             Some(Cmd::Release(key)) => self.close_key(key),

@@ -20,7 +20,7 @@ use common::{loopback, within};
 use rtcwire_sim::peer;
 use rtcwire_tokio::{
     ChannelState, DataChannel, DataChannelInit, Event, Events, IceCandidate, Payload,
-    PeerConnection, SessionDescription,
+    PeerConnection, PeerConnectionState, SessionDescription,
 };
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -299,7 +299,15 @@ async fn we_offer_aiortc_answers() {
         "aiortc answered: DTLS {:?} as {:?}",
         report.transport.dtls_cipher, report.transport.dtls_role
     );
+    // We close: aiortc's connection closes too.
     pc.close().await.unwrap();
+    assert_eq!(pc.connection_state(), PeerConnectionState::Closed);
+    loop {
+        let l = aiortc.expect("state", &mut seen).await;
+        if l[1] == "closed" {
+            break;
+        }
+    }
     aiortc.send(&["quit"]).await;
 }
 
@@ -350,6 +358,8 @@ async fn aiortc_offers_we_answer() {
         pc.get_stats().await.unwrap().transport.dtls_role,
         Some(rtcwire_tokio::rtcwire::DtlsRole::Client)
     );
-    pc.close().await.unwrap();
+    // aiortc closes: ours reaches closed.
     aiortc.send(&["quit"]).await;
+    within("closed by aiortc", pc.closed()).await;
+    assert_eq!(pc.connection_state(), PeerConnectionState::Closed);
 }

@@ -39,6 +39,11 @@ async def main():
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.on("datachannel", watch)
+
+    @pc.on("connectionstatechange")
+    def on_state():
+        out("state", pc.connectionState)
+
     watch(pc.createDataChannel("pre", negotiated=True, id=7))
     if role == "offer":
         watch(pc.createDataChannel("chat"))
@@ -69,5 +74,6 @@ async def main():
         elif f[0] == "quit":
             break
     await pc.close()
+    out("state", pc.connectionState)
 
 asyncio.run(main())
