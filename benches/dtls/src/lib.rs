@@ -7,7 +7,8 @@ use rtcwire_dtls::{
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Client and server configs (ECDSA P-256, ECDHE P-256, AES-128-GCM) that trust each other.
+/// Client and server configs (DTLS 1.2, ECDSA P-256, ECDHE P-256, AES-128-GCM) that trust
+/// each other.
 #[must_use]
 pub fn configs() -> (Arc<Config>, Arc<Config>) {
     let a = Certificate::generate_self_signed().unwrap();
@@ -18,11 +19,33 @@ pub fn configs() -> (Arc<Config>, Arc<Config>) {
                 .remote_fingerprint(peer.fingerprint())
                 .cipher_suites(&[CipherSuite::EcdheEcdsaAes128GcmSha256])
                 .groups(&[NamedGroup::Secp256r1])
+                .dtls13(false)
                 .build()
                 .unwrap(),
         )
     };
     (mk(&a, &b), mk(&b, &a))
+}
+
+/// DTLS 1.3 configs (TLS_AES_128_GCM_SHA256, key shares of `group` only, no cookie round
+/// trip) that trust each other; also returns both certificates (for a dimpl peer).
+#[must_use]
+pub fn configs13(group: NamedGroup) -> (Arc<Config>, Arc<Config>, Certificate, Certificate) {
+    let a = Certificate::generate_self_signed().unwrap();
+    let b = Certificate::generate_self_signed().unwrap();
+    let mk = |me: &Certificate, peer: &Certificate| {
+        Arc::new(
+            Config::builder(me.clone())
+                .remote_fingerprint(peer.fingerprint())
+                .dtls13(true)
+                .dtls13_cipher_suites(&[CipherSuite::Tls13Aes128GcmSha256])
+                .dtls13_groups(&[group])
+                .hello_verify(false)
+                .build()
+                .unwrap(),
+        )
+    };
+    (mk(&a, &b), mk(&b, &a), a, b)
 }
 
 /// Two connections that have completed a handshake in memory, for the application-data path.
