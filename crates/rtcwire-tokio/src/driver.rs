@@ -110,6 +110,8 @@ struct Slot {
 
 /// Most outputs drained from one session in one go before the other branches get a turn.
 const MAX_OUTPUTS_PER_DRIVE: usize = 4096;
+/// Most bytes of datagrams parked for a session whose application is behind.
+const MAX_PARKED_BYTES: usize = 256 * 1024;
 /// Receive buffer: the largest UDP payload.
 const RX_SIZE: usize = 65_536;
 /// Buffers per batch for a driver of one session (a server's driver takes [`MAX_BATCH`]).
@@ -122,6 +124,10 @@ pub(crate) struct Conn {
     state: watch::Sender<ConnState>,
     channels: HashMap<ChannelId, Slot>,
     backlog: VecDeque<Delivery>,
+    /// DTLS datagrams that arrived on a shared socket while `backlog` was stuck, fed in
+    /// once it clears (what a socket's own kernel buffer does for a lone session).
+    parked: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+    parked_bytes: usize,
     next_timeout: Instant,
     span: tracing::Span,
     guard: Weak<Guard>,
@@ -151,6 +157,8 @@ impl Conn {
             state,
             channels: HashMap::new(),
             backlog: VecDeque::new(),
+            parked: VecDeque::new(),
+            parked_bytes: 0,
             next_timeout: Instant::now(),
             span: tracing::debug_span!("peer_connection", id = key),
             guard: Arc::downgrade(guard),
@@ -360,6 +368,9 @@ struct DriverStats {
     send_errors: u64,
     unrouted: u64,
     refused: u64,
+    /// DTLS datagrams of a session whose application is behind, dropped once its parking
+    /// space is full (shared sockets).
+    held_back: u64,
 }
 
 /// One bound UDP socket and its `quinn-udp` state. Receives are batched (`recvmmsg`,
@@ -482,13 +493,17 @@ impl Driver {
                 .map(|c| c.next_timeout)
                 .min()
                 .unwrap_or_else(|| now + Duration::from_secs(3600));
-            let reading = self.conns.values().all(|c| c.backlog.is_empty());
-            let blocked = if reading {
-                None
-            } else {
+            // Backpressure. A session's own sockets stop being read while its application
+            // is behind; a shared socket keeps being read for the others, and that
+            // session's DTLS datagrams are dropped instead (SCTP sends them again).
+            let held = self.conns.values().any(|c| !c.backlog.is_empty());
+            let reading = !(self.exit_when_empty && held);
+            let blocked = if held {
                 self.conns.values().find_map(Conn::blocked_sender)
+            } else {
+                None
             };
-            let stuck = !reading && blocked.is_none();
+            let stuck = held && blocked.is_none();
             let sockets = &self.sockets;
             let rx = &mut self.rx;
             let meta = &mut self.meta;
@@ -514,8 +529,42 @@ impl Driver {
     }
 
     fn flush_backlogs(&mut self) {
-        for c in self.conns.values_mut() {
+        let mut resume = Vec::new();
+        for (&k, c) in self.conns.iter_mut() {
             c.flush_backlog();
+            if c.backlog.is_empty() && !c.parked.is_empty() {
+                resume.push(k);
+            }
+        }
+        for k in resume {
+            self.unpark(k);
+        }
+    }
+
+    /// Feeds a session the datagrams parked for it, until its application is behind again.
+    fn unpark(&mut self, key: ConnKey) {
+        loop {
+            let Some(c) = self.conns.get_mut(&key) else {
+                return;
+            };
+            if !c.backlog.is_empty() {
+                return;
+            }
+            let Some((from, local, data)) = c.parked.pop_front() else {
+                return;
+            };
+            c.parked_bytes = c.parked_bytes.saturating_sub(data.len());
+            {
+                let _g = c.span.clone().entered();
+                let d = Datagram::udp(from, local, &data);
+                if let Err(e) =
+                    c.pc.handle_input(Input::Receive(Instant::now().into_std(), d))
+                {
+                    self.stats.refused += 1;
+                    tracing::trace!(error = %e, %from, "parked datagram refused");
+                }
+            }
+            self.drive_key(key);
         }
     }
 
@@ -642,6 +691,19 @@ impl Driver {
         let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
+        // RFC 7983: 20..=63 is DTLS. STUN still goes in (consent, keepalives).
+        if (!c.backlog.is_empty() || !c.parked.is_empty())
+            && contents.first().is_some_and(|b| (20..=63).contains(b))
+        {
+            if c.parked_bytes + contents.len() <= MAX_PARKED_BYTES {
+                c.parked_bytes += contents.len();
+                c.parked.push_back((from, local, contents.to_vec()));
+            } else {
+                // Beyond that, like a full socket buffer: SCTP sends it again.
+                self.stats.held_back += 1;
+            }
+            return;
+        }
         {
             let _g = c.span.clone().entered();
             if let Err(e) =

@@ -76,3 +76,58 @@ async fn a_server_refuses_the_unspecified_address() {
     let r = Server::bind("0.0.0.0:0".parse().unwrap(), loopback()).await;
     assert!(matches!(r, Err(rtcwire_tokio::Error::NoAddress(_))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_session_does_not_stall_the_others() {
+    // Room for 2 messages per server channel.
+    let mut config = loopback();
+    config.channel_capacity = 2;
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), config.ice_lite(true))
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    let mut far = Vec::new();
+    for _ in 0..2 {
+        let (spc, mut sev) = server.connection().unwrap();
+        let (cpc, _cev) = PeerConnection::new(loopback()).await.unwrap();
+        let dc = cpc
+            .create_data_channel("c", DataChannelInit::default())
+            .await
+            .unwrap();
+        negotiate(&cpc, &spc).await;
+        far.push(next_channel(&mut sev).await);
+        within("open", dc.wait_open()).await.unwrap();
+        clients.push((cpc, spc, sev, dc));
+    }
+    let mut fast = far.pop().unwrap();
+    let mut slow = far.pop().unwrap();
+    // 300 messages for the slow side, nobody reading them yet.
+    let sender = clients[0].3.sender();
+    let flood = tokio::spawn(async move {
+        for i in 0..300u32 {
+            sender.send_binary(&i.to_be_bytes()).await.unwrap();
+        }
+    });
+    // Meanwhile the other session answers at once, many times.
+    let fast_dc = &mut clients[1].3;
+    let echo = tokio::spawn(async move {
+        while let Some(m) = fast.recv().await {
+            fast.send(m).await.unwrap();
+        }
+    });
+    for i in 0..50 {
+        let m = Payload::Text(format!("fast {i}"));
+        fast_dc.send(m.clone()).await.unwrap();
+        assert_eq!(within("fast echo", fast_dc.recv()).await, Some(m));
+    }
+    // Now the slow reader takes everything, in order.
+    for i in 0..300u32 {
+        assert_eq!(
+            within("slow message", slow.recv()).await,
+            Some(Payload::Binary(i.to_be_bytes().to_vec()))
+        );
+    }
+    flood.await.unwrap();
+    drop(clients);
+    within("echo ends", echo).await.unwrap();
+}
