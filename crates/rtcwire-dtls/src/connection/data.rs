@@ -124,6 +124,25 @@ impl Connection {
         now: Instant,
         datagram: &mut [u8],
     ) -> Result<Option<std::ops::Range<usize>>, Error> {
+        if let State::V13(e) = &mut self.state {
+            if e.is_connected() {
+                match e.read_in_place(&mut self.core, now, datagram) {
+                    super::tls13::InPlace::NotSingle => {}
+                    super::tls13::InPlace::Refused => {
+                        self.core.stats.refused_datagrams += 1;
+                        return Err(Error::DatagramRefused);
+                    }
+                    super::tls13::InPlace::Data(r) => return Ok(Some(r)),
+                    super::tls13::InPlace::Handled(r) => {
+                        self.after_v13(r);
+                        return Ok(None);
+                    }
+                }
+            }
+            return self
+                .handle_read(now, Datagram::on_path(datagram))
+                .map(|()| None);
+        }
         let single = matches!(self.state, State::Connected)
             && Records::new(datagram).next().is_some_and(|r| {
                 r.header.content_type == ContentType::ApplicationData

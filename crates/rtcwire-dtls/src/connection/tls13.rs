@@ -483,30 +483,7 @@ impl Engine {
                         }
                     };
                     core.accepted += 1;
-                    match o.content_type {
-                        rec::CT_HANDSHAKE => {
-                            if self.peer_records.len() < MAX_PEER_RECORDS {
-                                self.peer_records.push((u64::from(o.epoch), o.seq));
-                            }
-                            let p = std::mem::take(&mut plain);
-                            let r = self.handle_fragments(core, now, o.epoch, &p);
-                            plain = p;
-                            r?;
-                        }
-                        rec::CT_ALERT => {
-                            let p = std::mem::take(&mut plain);
-                            self.handle_alert(core, &p);
-                        }
-                        rec::CT_ACK => match m13::parse_ack(&plain) {
-                            Some(acks) => self.handle_ack(core, &acks),
-                            None => core.stats.bad_records += 1,
-                        },
-                        rec::CT_APPLICATION_DATA if o.epoch >= 3 && self.is_connected() => {
-                            core.events
-                                .push_back(Event::ApplicationData(std::mem::take(&mut plain)));
-                        }
-                        _ => core.stats.bad_records += 1,
-                    }
+                    self.on_content(core, now, o, &mut plain)?;
                 }
             }
             if core.ended {
@@ -517,6 +494,78 @@ impl Engine {
             core.stats.bad_records += 1;
         }
         Ok(())
+    }
+
+    /// What an opened record carried.
+    fn on_content(
+        &mut self,
+        core: &mut Core,
+        now: Instant,
+        o: rec::Opened,
+        plain: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        match o.content_type {
+            rec::CT_HANDSHAKE => {
+                if self.peer_records.len() < MAX_PEER_RECORDS {
+                    self.peer_records.push((u64::from(o.epoch), o.seq));
+                }
+                self.handle_fragments(core, now, o.epoch, plain)?;
+            }
+            rec::CT_ALERT => self.handle_alert(core, plain),
+            rec::CT_ACK => match m13::parse_ack(plain) {
+                Some(acks) => self.handle_ack(core, &acks),
+                None => core.stats.bad_records += 1,
+            },
+            rec::CT_APPLICATION_DATA if o.epoch >= 3 && self.is_connected() => {
+                core.events
+                    .push_back(Event::ApplicationData(std::mem::take(plain)));
+            }
+            _ => core.stats.bad_records += 1,
+        }
+        Ok(())
+    }
+
+    /// The zero-copy way in for a datagram that is one protected record: opened where it
+    /// lies; application data is handed back as its range, anything else handled here.
+    pub(crate) fn read_in_place(
+        &mut self,
+        core: &mut Core,
+        now: Instant,
+        datagram: &mut [u8],
+    ) -> InPlace {
+        let mut recs = Records13::new(datagram);
+        let Some(Raw::Cipher { header, .. }) = recs.next() else {
+            return InPlace::NotSingle;
+        };
+        if recs.remaining() != 0 {
+            return InPlace::NotSingle;
+        }
+        let hlen = header.len();
+        let mut hdr = [0u8; rec::UNIFIED_LEN];
+        let Some(h) = hdr.get_mut(..hlen) else {
+            return InPlace::NotSingle;
+        };
+        h.copy_from_slice(header);
+        let Some(body) = datagram.get_mut(hlen..) else {
+            return InPlace::NotSingle;
+        };
+        let (o, n) = match self.records.open_in_place(&hdr[..hlen], body) {
+            Ok(x) => x,
+            Err(d) => {
+                match d {
+                    Drop13::UnknownEpoch => core.stats.unknown_epoch_records += 1,
+                    Drop13::Replayed => core.stats.replayed_records += 1,
+                    Drop13::Bad => core.stats.bad_records += 1,
+                }
+                return InPlace::Refused;
+            }
+        };
+        core.accepted += 1;
+        if o.content_type == rec::CT_APPLICATION_DATA && o.epoch >= 3 && self.is_connected() {
+            return InPlace::Data(hlen..hlen + n);
+        }
+        let mut plain = body.get(..n).unwrap_or_default().to_vec();
+        InPlace::Handled(self.on_content(core, now, o, &mut plain))
     }
 
     fn handle_alert(&mut self, core: &mut Core, body: &[u8]) {
@@ -984,6 +1033,18 @@ impl Drop for SharedSecret {
 
 fn keys_secret(v: Vec<u8>) -> SharedSecret {
     SharedSecret(v)
+}
+
+/// What [`Engine::read_in_place`] did.
+pub(crate) enum InPlace {
+    /// Not a datagram of one protected record: take the ordinary path.
+    NotSingle,
+    /// Dropped and counted.
+    Refused,
+    /// Application data, at this range of the datagram.
+    Data(std::ops::Range<usize>),
+    /// Something else, handled (or a failure to report).
+    Handled(Result<(), Error>),
 }
 
 /// What a server did with a 1.3 ClientHello.

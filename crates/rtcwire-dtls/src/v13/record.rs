@@ -323,6 +323,21 @@ impl RecordLayer13 {
         body: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Opened, Drop13> {
+        out.clear();
+        out.extend_from_slice(body);
+        let (o, n) = self.open_in_place(header, out)?;
+        out.truncate(n);
+        Ok(o)
+    }
+
+    /// Opens a unified-header record whose body is `buf`, where it lies: returns what it
+    /// was and the length of its content at the start of `buf`.
+    pub fn open_in_place(
+        &mut self,
+        header: &[u8],
+        buf: &mut [u8],
+    ) -> Result<(Opened, usize), Drop13> {
+        let body = &*buf;
         let first = *header.first().ok_or(Drop13::Bad)?;
         let bits = u16::from(first & 3);
         let r = self
@@ -352,31 +367,32 @@ impl RecordLayer13 {
         if body.len() < TAG_LEN + 1 {
             return Err(Drop13::Bad);
         }
-        out.clear();
-        out.extend_from_slice(body);
-        let n = r
+        let plain = r
             .keys
             .key
-            .open_in_place(r.keys.nonce(seq), ring::aead::Aad::from(&*aad), out)
-            .map_err(|_| Drop13::Bad)?
-            .len();
-        out.truncate(n);
+            .open_in_place(r.keys.nonce(seq), ring::aead::Aad::from(&*aad), buf)
+            .map_err(|_| Drop13::Bad)?;
         // Strip the zero padding; the last non-zero byte is the content type. Bounded by
         // the record length.
+        let mut end = plain.len();
         let content_type = loop {
-            match out.pop() {
+            end = end.checked_sub(1).ok_or(Drop13::Bad)?;
+            match plain.get(end) {
                 Some(0) => continue,
-                Some(t) => break t,
+                Some(&t) => break t,
                 None => return Err(Drop13::Bad),
             }
         };
         r.window.mark(seq);
         r.highest = Some(r.highest.map_or(seq, |h| h.max(seq)));
-        Ok(Opened {
-            epoch: r.epoch,
-            seq,
-            content_type,
-        })
+        Ok((
+            Opened {
+                epoch: r.epoch,
+                seq,
+                content_type,
+            },
+            end,
+        ))
     }
 }
 
