@@ -163,6 +163,8 @@ fn check_keys_and_data(run: &mut Run, version: u16) {
     };
     assert_eq!(run.theirs.dtls.protocol_version(), Some(theirs_version));
     assert_eq!(run.ours.stats().bad_records, 0, "{:?}", run.ours.stats());
+    // Our last flight is acknowledged (1.3: dimpl's ACK; 1.2: its Finished): no timer left.
+    assert_eq!(run.ours.poll_timeout(), None);
     let ours = run
         .events
         .iter()

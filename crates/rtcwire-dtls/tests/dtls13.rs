@@ -354,3 +354,61 @@ fn zero_copy_records_both_ways_in_1_3() {
         .iter()
         .any(|e| matches!(e, Event::ApplicationData(d) if d == b"after update")));
 }
+
+#[test]
+fn an_unacknowledged_last_flight_is_resent_a_bounded_number_of_times() {
+    use common::PollOut;
+    use rtcwire_proto::SansIo;
+    let (c, s) = ident();
+    let (cb, sb) = builders(&c, &s);
+    let now = Instant::now();
+    let (mut client, mut server) = connections(
+        cb.dtls13(true).dtls13_groups(&[NamedGroup::X25519]),
+        sb.dtls13(true).hello_verify(false),
+        17,
+        now,
+    );
+    // Hello and the server's flight through; the client's last flight and the ACK are lost.
+    let ch = client.poll_out().unwrap().contents;
+    server
+        .handle_read(now, rtcwire_proto::Datagram::on_path(&ch))
+        .unwrap();
+    while let Some(d) = server.poll_out() {
+        let _ = client.handle_read(now, rtcwire_proto::Datagram::on_path(&d.contents));
+    }
+    assert!(
+        client.is_connected(),
+        "the client is up after the server's Finished"
+    );
+    while client.poll_out().is_some() {}
+    let mut t = now;
+    let mut resent = 0;
+    for _ in 0..40 {
+        let Some(deadline) = client.poll_timeout() else {
+            break;
+        };
+        t = deadline.max(t);
+        client.handle_timeout(t);
+        while client.poll_out().is_some() {
+            resent += 1;
+        }
+    }
+    assert!(client.is_connected());
+    assert!(
+        client.poll_timeout().is_none(),
+        "given up after a bounded number of tries"
+    );
+    assert!((8..=16).contains(&resent), "{resent} datagrams re-sent");
+    // The server, still waiting, retransmits its flight; the connected client answers it
+    // with its last flight again (triggered, rate-limited).
+    server.handle_timeout(now + Duration::from_secs(2));
+    let mut answered = 0;
+    while let Some(d) = server.poll_out() {
+        let _ = client.handle_read(t, rtcwire_proto::Datagram::on_path(&d.contents));
+    }
+    while client.poll_out().is_some() {
+        answered += 1;
+    }
+    assert!(answered >= 1);
+    assert!(client.stats().triggered_retransmissions >= 1);
+}

@@ -837,7 +837,7 @@ impl SansIo for Connection {
             self.core.stats.timeout_retransmissions += 1;
             self.core.timer.backoff(now);
             let r = match &mut self.state {
-                State::V13(e) => e.transmit(&mut self.core),
+                State::V13(e) => e.on_timer(&mut self.core),
                 _ => self.core.transmit_flight(),
             };
             if let Err(e) = r {

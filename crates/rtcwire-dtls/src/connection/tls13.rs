@@ -31,6 +31,8 @@ use std::time::Instant;
 pub(crate) const SCHEMES13: [u16; 5] = [0x0403, 0x0503, 0x0804, 0x0805, 0x0807];
 /// Handshake record numbers of the peer's flight remembered for our ACK.
 const MAX_PEER_RECORDS: usize = 32;
+/// Retransmissions of a flight sent once connected before it is given up on.
+const MAX_CONNECTED_RETRIES: u32 = 8;
 /// Key updates a connection accepts from its peer (the epoch is 16 bits on our side).
 const MAX_EPOCH: u16 = 0xfff0;
 
@@ -312,6 +314,18 @@ impl Engine {
         });
     }
 
+    /// The retransmission timer fired. Once connected, a flight that is never acknowledged
+    /// (the client's last one, a KeyUpdate) is re-sent on the timer a bounded number of
+    /// times, then only when the peer repeats its flight: the connection itself is up.
+    pub(crate) fn on_timer(&mut self, core: &mut Core) -> Result<(), Error> {
+        if self.is_connected() && core.timer.count > MAX_CONNECTED_RETRIES {
+            // Still re-sent when the peer shows it missed it (repeats its own flight).
+            core.timer.stop();
+            return Ok(());
+        }
+        self.transmit(core)
+    }
+
     /// Sends (or re-sends) our flight with fresh record numbers.
     pub(crate) fn transmit(&mut self, core: &mut Core) -> Result<(), Error> {
         self.records.clear_sent();
@@ -453,9 +467,16 @@ impl Engine {
                     sequence,
                     fragment,
                 } => {
-                    if self.records.accept_plain(epoch, sequence).is_err() {
-                        core.stats.replayed_records += 1;
-                        continue;
+                    match self.records.accept_plain(epoch, sequence) {
+                        Ok(()) => {}
+                        Err(Drop13::Replayed) => {
+                            core.stats.replayed_records += 1;
+                            continue;
+                        }
+                        Err(_) => {
+                            core.stats.unknown_epoch_records += 1;
+                            continue;
+                        }
                     }
                     core.accepted += 1;
                     match content_type {
