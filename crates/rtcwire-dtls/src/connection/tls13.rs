@@ -457,8 +457,25 @@ impl Engine {
         now: Instant,
         contents: &[u8],
     ) -> Result<(), Error> {
+        // The connection's scratch buffer (or a recycled one, when the last left with an
+        // ApplicationData event): no allocation per record in steady state.
+        let mut plain = std::mem::take(&mut core.scratch);
+        if plain.capacity() == 0 {
+            plain = core.spare.pop().unwrap_or_default();
+        }
+        let r = self.records_of(core, now, contents, &mut plain);
+        core.scratch = plain;
+        r
+    }
+
+    fn records_of(
+        &mut self,
+        core: &mut Core,
+        now: Instant,
+        contents: &[u8],
+        plain: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         let mut records = Records13::new(contents);
-        let mut plain = Vec::new();
         for r in records.by_ref() {
             match r {
                 Raw::Plain {
@@ -488,7 +505,10 @@ impl Engine {
                     }
                 }
                 Raw::Cipher { header, body } => {
-                    let o = match self.records.open(header, body, &mut plain) {
+                    if plain.capacity() == 0 {
+                        *plain = core.spare.pop().unwrap_or_default();
+                    }
+                    let o = match self.records.open(header, body, plain) {
                         Ok(o) => o,
                         Err(Drop13::UnknownEpoch) => {
                             core.stats.unknown_epoch_records += 1;
@@ -504,7 +524,7 @@ impl Engine {
                         }
                     };
                     core.accepted += 1;
-                    self.on_content(core, now, o, &mut plain)?;
+                    self.on_content(core, now, o, plain)?;
                 }
             }
             if core.ended {
