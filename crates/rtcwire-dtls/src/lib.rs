@@ -1,4 +1,11 @@
-//! rtcwire-dtls: a sans-IO DTLS 1.2 client and server for WebRTC.
+//! rtcwire-dtls: a sans-IO DTLS 1.3 and 1.2 client and server for WebRTC.
+//!
+//! DTLS 1.3 (RFC 9147 over TLS 1.3, RFC 8446), on by default and offered beside 1.2: the
+//! unified record header with encrypted sequence numbers, epochs and the TLS 1.3 key
+//! schedule, ACKs, a stateless HelloRetryRequest cookie, KeyUpdate, the TLS 1.3 AEAD suites,
+//! key shares X25519MLKEM768 (ML-KEM-768 and X25519, what Chromium sends), X25519 and P-256,
+//! and the TLS 1.3 exporter for SRTP. A 1.2-only peer gets 1.2, with the RFC 8446 §4.1.3
+//! downgrade sentinel checked ([`Error::Downgrade`]). See [`ConfigBuilder::dtls13`].
 //!
 //! DTLS 1.2 (RFC 6347 over TLS 1.2, RFC 5246) with what WebRTC needs and nothing else:
 //! ECDHE key exchange (X25519, P-256, P-384) authenticated by ECDSA or RSA certificates,

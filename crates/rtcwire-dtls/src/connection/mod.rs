@@ -272,7 +272,7 @@ impl Core {
     }
 }
 
-/// A DTLS 1.2 client or server: one association with one peer.
+/// A DTLS 1.3 or 1.2 client or server: one association with one peer.
 ///
 /// See the [crate documentation](crate) for the run loop.
 pub struct Connection {
