@@ -11,6 +11,7 @@
 //!
 //! ```text
 //! cargo xtask interop [--browser-cmd 'CMD … {url}'] [--timeout SECONDS] [SCENARIO ...]
+//! cargo xtask interop --bench N     # N sessions timed against rtcwire and the aiortc stand-in
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -56,6 +57,8 @@ fn default_browser_cmd() -> String {
 
 struct Options {
     browser_cmd: String,
+    /// `--bench N`: time N sessions against rtcwire and against the aiortc stand-in.
+    bench: Option<u32>,
     timeout: Duration,
     scenarios: Vec<String>,
 }
@@ -63,6 +66,7 @@ struct Options {
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         browser_cmd: default_browser_cmd(),
+        bench: None,
         timeout: Duration::from_secs(240),
         scenarios: Vec::new(),
     };
@@ -74,6 +78,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 if !o.browser_cmd.contains("{url}") {
                     return Err("--browser-cmd must contain {url}".into());
                 }
+            }
+            "--bench" => {
+                o.bench = Some(
+                    it.next()
+                        .and_then(|s| s.parse().ok())
+                        .filter(|n| (1..=200).contains(n))
+                        .ok_or("--bench takes a number of runs (1-200)")?,
+                )
             }
             "--timeout" => {
                 o.timeout = Duration::from_secs(
@@ -204,11 +216,17 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
             "the browser `{template_program}` is not installed (cargo xtask setup installs chromium)"
         ));
     }
+    if let Some(runs) = o.bench {
+        return bench(root, &o, runs);
+    }
     let built = crate::cargo(
         root,
         &[
             "build",
             "--quiet",
+            // The profile the test step built with: its artifacts are reused.
+            "--profile",
+            "test",
             "-p",
             "rtcwire-tokio",
             "--example",
@@ -230,7 +248,12 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let ns = Netns::create()?;
     let mut server_cmd = ns.exec(&example.display().to_string());
     server_cmd
-        .args(["--listen", "127.0.0.1:8765"])
+        .args([
+            "--listen",
+            "127.0.0.1:8765",
+            "--bind",
+            "127.0.0.1,10.77.0.1",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -252,48 +275,35 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     println!("interop: rtcwire serves {url} inside netns {}", ns.0);
 
     let started = Instant::now();
-    let profile = out_dir.join("profile-scenarios");
-    let _ = std::fs::remove_dir_all(&profile);
-    let mut browser = Group::spawn(
-        browser_command(
+    // One launch for everything but the mDNS scenarios, which need a browser without the
+    // fake media UI and with Chromium's default of naming its LAN candidates by mDNS.
+    let (mdns, plain): (Vec<String>, Vec<String>) = o
+        .scenarios
+        .iter()
+        .cloned()
+        .partition(|s| s.starts_with("mdns-"));
+    let mut results = Vec::new();
+    if !plain.is_empty() {
+        results.extend(launch(
             &ns,
             &o.browser_cmd,
-            &format!("{url}?scenarios={}", o.scenarios.join(",")),
-            &profile,
-        )
-        .stdout(Stdio::null())
-        .stderr(log_file(&out_dir.join("browser-scenarios.log"))?),
-    )?;
-    let mut results: Vec<(String, bool, String)> = Vec::new();
-    let deadline = started + o.timeout;
-    let mut done = false;
-    while !done && Instant::now() < deadline {
-        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
-            continue;
-        };
-        let Some(json) = line.strip_prefix("result: ") else {
-            continue;
-        };
-        if json.contains("\"done\":true") {
-            done = true;
-            continue;
-        }
-        let name = field(json, "scenario").unwrap_or_default();
-        let pass = json.contains("\"pass\":true");
-        println!(
-            "{} {name:<36} {:>6} ms  {}",
-            if pass { "PASS" } else { "FAIL" },
-            number(json, "ms").unwrap_or_default(),
-            summary(json)
-        );
-        if name.starts_with("dtls-") {
-            if let Some(details) = object(json, "details") {
-                println!("     {details}");
-            }
-        }
-        results.push((name, pass, json.to_owned()));
+            &url,
+            &plain,
+            &rx,
+            &out_dir,
+            "scenarios",
+            o.timeout,
+        )?);
     }
-    browser.end();
+    if !mdns.is_empty() {
+        let template = o
+            .browser_cmd
+            .replace(" --use-fake-ui-for-media-stream", "")
+            .replace(" --disable-features=WebRtcHideLocalIpsWithMdns", "");
+        results.extend(launch(
+            &ns, &template, &url, &mdns, &rx, &out_dir, "mdns", o.timeout,
+        )?);
+    }
     let mut failed: Vec<String> = results
         .iter()
         .filter(|r| !r.1)
@@ -492,4 +502,212 @@ fn object(json: &str, key: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Reads a server's stdout lines on a thread of their own.
+fn lines_of(child: &mut Group) -> Result<mpsc::Receiver<String>, String> {
+    let stdout = child.0.stdout.take().ok_or("no stdout from the peer")?;
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// `--bench N`: the same page times N sessions (createOffer → channel open, → first echo)
+/// against rtcwire (release build) and against the aiortc stand-in, in one namespace, one
+/// after the other; prints both side by side.
+fn bench(root: &Path, o: &Options, runs: u32) -> Result<(), String> {
+    let built = crate::cargo(
+        root,
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "rtcwire-tokio",
+            "--example",
+            "browser",
+        ],
+    )
+    .status()
+    .map_err(|e| format!("cargo build: {e}"))?;
+    if !built.success() {
+        return Err("building the browser example failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let out_dir = target.join("interop");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let example = target.join("release").join("examples").join("browser");
+    let page = root.join("crates/rtcwire-tokio/examples/browser/page.html");
+    let stand_in = root.join("xtask/interop/aiortc_peer.py");
+    let ns = Netns::create()?;
+    let peers: [(&str, Command); 2] = [
+        ("rtcwire", {
+            let mut c = ns.exec(&example.display().to_string());
+            c.args(["--listen", "127.0.0.1:8765"]);
+            c
+        }),
+        ("aiortc", {
+            let mut c = ns.exec("python3");
+            c.arg(&stand_in)
+                .arg("--page")
+                .arg(&page)
+                .args(["--listen", "127.0.0.1:8766"]);
+            c
+        }),
+    ];
+    let mut rows = Vec::new();
+    for (name, mut cmd) in peers {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log_file(&out_dir.join(format!("bench-{name}.log")))?);
+        let mut server = Group::spawn(&mut cmd)?;
+        let rx = lines_of(&mut server)?;
+        let url = wait_for_url(&rx, Duration::from_secs(30))?;
+        let profile = out_dir.join(format!("profile-bench-{name}"));
+        let _ = std::fs::remove_dir_all(&profile);
+        let mut browser = Group::spawn(
+            browser_command(
+                &ns,
+                &o.browser_cmd,
+                &format!("{url}?scenarios=dc-open-timing&runs={runs}"),
+                &profile,
+            )
+            .stdout(Stdio::null())
+            .stderr(log_file(
+                &out_dir.join(format!("browser-bench-{name}.log")),
+            )?),
+        )?;
+        let deadline = Instant::now() + o.timeout;
+        let mut result = None;
+        while result.is_none() && Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                if let Some(json) = line.strip_prefix("result: ") {
+                    if json.contains("\"dc-open-timing\"") {
+                        result = Some(json.to_owned());
+                    }
+                }
+            }
+        }
+        browser.end();
+        server.end();
+        let json = result.ok_or(format!("{name}: no timing result"))?;
+        if !json.contains("\"pass\":true") {
+            return Err(format!(
+                "{name}: {}",
+                field(&json, "error").unwrap_or_default()
+            ));
+        }
+        rows.push((
+            name,
+            numbers(&json, "dc_open"),
+            numbers(&json, "first_echo"),
+        ));
+    }
+    drop(ns);
+    println!(
+        "createOffer → data channel open / → first echo, ms, {runs} sessions in a row from one headless Chromium"
+    );
+    println!(
+        "{:<8} {:>8} {:>8} {:>8} {:>8}   {:>8} {:>8}",
+        "peer", "median", "p90", "min", "max", "echo p50", "echo p90"
+    );
+    for (name, open, first_echo) in &rows {
+        let (o50, o90, omin, omax) = summary_of(open);
+        let (e50, e90, _, _) = summary_of(first_echo);
+        println!("{name:<8} {o50:>8.1} {o90:>8.1} {omin:>8.1} {omax:>8.1}   {e50:>8.1} {e90:>8.1}");
+    }
+    Ok(())
+}
+
+/// Median, p90, min and max of a sample.
+fn summary_of(xs: &[f64]) -> (f64, f64, f64, f64) {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        v.get(((v.len().saturating_sub(1)) as f64 * q).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    (at(0.5), at(0.9), at(0.0), at(1.0))
+}
+
+/// The numbers of a JSON array field (`"key":[1.5,2,…]`).
+fn numbers(json: &str, key: &str) -> Vec<f64> {
+    let pat = format!("\"{key}\":[");
+    let Some(start) = json.find(&pat).map(|i| i + pat.len()) else {
+        return Vec::new();
+    };
+    let end = json[start..].find(']').map_or(json.len(), |e| start + e);
+    json[start..end]
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect()
+}
+
+/// One browser launch on `?scenarios=…`: one PASS/FAIL line per result as it comes.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    ns: &Netns,
+    template: &str,
+    url: &str,
+    scenarios: &[String],
+    rx: &mpsc::Receiver<String>,
+    out_dir: &Path,
+    tag: &str,
+    timeout: Duration,
+) -> Result<Vec<(String, bool, String)>, String> {
+    let profile = out_dir.join(format!("profile-{tag}"));
+    let _ = std::fs::remove_dir_all(&profile);
+    let mut browser = Group::spawn(
+        browser_command(
+            ns,
+            template,
+            &format!("{url}?scenarios={}", scenarios.join(",")),
+            &profile,
+        )
+        .stdout(Stdio::null())
+        .stderr(log_file(&out_dir.join(format!("browser-{tag}.log")))?),
+    )?;
+    let mut results: Vec<(String, bool, String)> = Vec::new();
+    let deadline = Instant::now() + timeout;
+    let mut done = false;
+    while !done && Instant::now() < deadline {
+        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        let Some(json) = line.strip_prefix("result: ") else {
+            continue;
+        };
+        if json.contains("\"done\":true") {
+            done = true;
+            continue;
+        }
+        let name = field(json, "scenario").unwrap_or_default();
+        let pass = json.contains("\"pass\":true");
+        println!(
+            "{} {name:<36} {:>6} ms  {}",
+            if pass { "PASS" } else { "FAIL" },
+            number(json, "ms").unwrap_or_default(),
+            summary(json)
+        );
+        if name.starts_with("dtls-")
+            || name.starts_with("mdns-")
+            || name == "dc-unordered-unreliable"
+        {
+            if let Some(details) = object(json, "details") {
+                println!("     {details}");
+            }
+        }
+        results.push((name, pass, json.to_owned()));
+    }
+    browser.end();
+    Ok(results)
 }

@@ -41,6 +41,8 @@ struct App {
     sessions: Arc<Mutex<HashMap<String, Arc<Session>>>>,
     /// Told each time a chat message was echoed (`GET /after-chat` waits for it).
     chatted: Arc<tokio::sync::Notify>,
+    /// Where sessions gather host candidates (`--bind`, default 127.0.0.1).
+    bind: Arc<Vec<SocketAddr>>,
 }
 
 #[tokio::main]
@@ -51,11 +53,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let mut listen: SocketAddr = "127.0.0.1:8765".parse()?;
+    let mut bind = vec!["127.0.0.1:0".parse()?];
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match (a.as_str(), args.next()) {
             ("--listen", Some(v)) => listen = v.parse()?,
-            _ => return Err("usage: browser [--listen 127.0.0.1:PORT]".into()),
+            // The addresses sessions gather on, comma-separated (the interop harness adds
+            // the LAN address of its namespace).
+            ("--bind", Some(v)) => {
+                bind = v
+                    .split(',')
+                    .map(|ip| format!("{ip}:0").parse())
+                    .collect::<Result<_, _>>()?
+            }
+            _ => return Err("usage: browser [--listen 127.0.0.1:PORT] [--bind IP,IP]".into()),
         }
     }
     if !listen.ip().is_loopback() {
@@ -66,7 +77,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "rtcwire is listening: open http://{}/",
         listener.local_addr()?
     );
-    signaling::serve(listener, App::default()).await
+    let app = App {
+        bind: Arc::new(bind),
+        ..App::default()
+    };
+    signaling::serve(listener, app).await
 }
 
 impl App {
@@ -78,9 +93,9 @@ impl App {
             .ok_or_else(|| format!("no session {id}"))
     }
 
-    /// A new session on 127.0.0.1, with its event task.
+    /// A new session with host candidates on the `--bind` addresses, with its event task.
     async fn create(&self, id: &str) -> Result<Arc<Session>, String> {
-        let config = Config::default().bind(["127.0.0.1:0".parse().map_err(|_| "addr")?]);
+        let config = Config::default().bind(self.bind.iter().copied());
         let (pc, events) = PeerConnection::new(config)
             .await
             .map_err(|e| e.to_string())?;
@@ -200,6 +215,9 @@ impl App {
                         "dtls_role": t.dtls_role.map(|r| format!("{r:?}")),
                         "selected_pair": t.selected_pair.as_ref().map(|p| {
                             format!("{:?} {} -> {}", p.local.transport, p.local.address, p.remote.address)
+                        }),
+                        "selected_remote": t.selected_pair.as_ref().map(|p| {
+                            format!("{:?} {}", p.remote.kind, p.remote.hostname.as_deref().unwrap_or(""))
                         }),
                         "sctp_srtt_ms": t.sctp.as_ref().and_then(|s| s.srtt).map(|d| d.as_secs_f64() * 1e3),
                     })
