@@ -5,6 +5,7 @@
 //! cargo xtask setup                 install what the tests need (peers, cargo-fuzz)
 //! cargo xtask fuzz <target>|--all [--seconds N]
 //! cargo xtask bench [criterion args]
+//! cargo xtask bench e2e
 //! cargo xtask interop [--browser-cmd 'CMD … {url}'] [SCENARIO ..]   a real browser ↔ rtcwire
 //! ```
 //!
@@ -51,6 +52,7 @@ const USAGE: &str = "usage:
   cargo xtask setup
   cargo xtask fuzz <target>|--all [--seconds N]
   cargo xtask bench [criterion args, e.g. a filter such as `sdp`]
+  cargo xtask bench e2e   (end-to-end suite beside webrtc-rs and str0m; writes docs/performance.md)
   cargo xtask interop [--browser-cmd 'CMD … {url}'] [--timeout SECONDS] [SCENARIO ..]";
 
 fn workspace_root() -> PathBuf {
@@ -544,6 +546,16 @@ fn fuzz_cmd(root: &Path, args: &[String]) -> Result<(), String> {
 }
 
 fn bench_cmd(root: &Path, args: &[String]) -> Result<(), String> {
+    // `bench e2e`: the end-to-end suite alone (rtcwire beside webrtc-rs and str0m over
+    // 127.0.0.1; both of its binaries write their tables into docs/performance.md).
+    if args.first().map(String::as_str) == Some("e2e") {
+        let mut c = cargo(
+            root,
+            &["bench", "-p", "rtcwire-bench-e2e", "--benches", "--"],
+        );
+        c.args(&args[1..]);
+        return run(&mut c);
+    }
     // Every bench target of the workspace (the packages under benches/), optimised.
     let mut c = cargo(root, &["bench", "--workspace", "--bench", "*", "--"]);
     c.args(args);
