@@ -10,9 +10,22 @@
     clippy::disallowed_methods
 )]
 
-use rtcwire_bench_dtls::{configs, connected_pair};
-use rtcwire_dtls::{Connection, Datagram, Event, SansIo};
+use rtcwire_bench_dtls::{configs, configs13, connected_pair};
+use rtcwire_dtls::{Config, Connection, Datagram, Event, NamedGroup, SansIo};
+use std::sync::Arc;
 use std::time::Instant;
+
+type Configs = (Arc<Config>, Arc<Config>);
+
+/// DTLS 1.2 (`configs`) or 1.3 (`configs13`, X25519).
+fn pair_configs(v13: bool) -> Configs {
+    if v13 {
+        let (c, s, ..) = configs13(NamedGroup::X25519);
+        (c, s)
+    } else {
+        configs()
+    }
+}
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -57,8 +70,8 @@ fn one_record(
     }
 }
 
-fn per_record(send_with: bool, recycle: bool) -> f64 {
-    let (cc, sc) = configs();
+fn per_record(v13: bool, send_with: bool, recycle: bool) -> f64 {
+    let (cc, sc) = pair_configs(v13);
     let (mut client, mut server) = connected_pair(&cc, &sc);
     let payload = vec![0x5au8; 1200];
     let mut lent = Vec::with_capacity(1500);
@@ -89,8 +102,8 @@ fn per_record(send_with: bool, recycle: bool) -> f64 {
 }
 
 /// The in-place path: seal where the plaintext lies, open where the datagram landed.
-fn per_record_in_place() -> f64 {
-    let (cc, sc) = configs();
+fn per_record_in_place(v13: bool) -> f64 {
+    let (cc, sc) = pair_configs(v13);
     let (mut client, mut server) = connected_pair(&cc, &sc);
     let now = Instant::now();
     let prefix = client.record_prefix_len();
@@ -114,13 +127,16 @@ fn per_record_in_place() -> f64 {
 
 fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    let write = per_record(false, true);
-    let send_with = per_record(true, true);
+    let write = per_record(false, false, true);
+    let send_with = per_record(false, true, true);
     // The control: an application that keeps every plaintext buffer costs one allocation per
     // record, which shows the counter counts.
-    let kept = per_record(false, false);
-    let in_place = per_record_in_place();
-    println!("dtls record path, heap allocations per 1200-byte record (steady state, {RECORDS} records):");
+    let kept = per_record(false, false, false);
+    let in_place = per_record_in_place(false);
+    let write13 = per_record(true, false, true);
+    let send_with13 = per_record(true, true, true);
+    let in_place13 = per_record_in_place(true);
+    println!("dtls 1.2 record path, heap allocations per 1200-byte record (steady state, {RECORDS} records):");
     println!(
         "  write(&[u8])  -> poll_transmit -> handle_read -> ApplicationData + recycle: {write:.3}"
     );
@@ -129,7 +145,13 @@ fn main() {
     println!(
         "  seal_in_place -> handle_read_in_place (no queue, no copy):            {in_place:.3}"
     );
+    println!(
+        "  DTLS 1.3: write {write13:.3}, send_with {send_with13:.3}, in place {in_place13:.3}"
+    );
     assert!(kept >= 1.0, "the control must allocate: {kept}");
+    assert_eq!(in_place13, 0.0, "allocations per 1.3 record, in place");
+    assert_eq!(write13, 0.0, "allocations per 1.3 record, write");
+    assert_eq!(send_with13, 0.0, "allocations per 1.3 record, send_with");
     assert_eq!(in_place, 0.0, "allocations per record on the in-place path");
     assert_eq!(write, 0.0, "allocations per record on the write path");
     assert_eq!(

@@ -300,7 +300,9 @@ impl RecordLayer13 {
         h.copy_from_slice(&header);
         h[1] ^= mask[0];
         h[2] ^= mask[1];
-        self.log_sent(epoch, seq);
+        if content_type != CT_APPLICATION_DATA {
+            self.log_sent(epoch, seq); // flights only: what an ACK can match
+        }
         Ok(())
     }
 
