@@ -967,7 +967,10 @@ pub(crate) fn client_on_hrr(
     let suite = CipherSuite::from_id(hrr.cipher_suite)
         .filter(|s| core.config.dtls13_cipher_suites.contains(s))
         .ok_or(Error::NoCommonCipherSuite)?;
-    if hrr.session_id != hello.session_id || hrr.compression_method != 0 {
+    if hrr.version != m13::DTLS12
+        || hrr.session_id != hello.session_id
+        || hrr.compression_method != 0
+    {
         return Err(Error::IllegalParameter("legacy HelloRetryRequest fields"));
     }
     let mut ch2 = hello.clone();
@@ -1032,6 +1035,9 @@ pub(crate) fn client_on_server_hello(
     let suite = CipherSuite::from_id(sh.cipher_suite)
         .filter(|s| core.config.dtls13_cipher_suites.contains(s))
         .ok_or(Error::NoCommonCipherSuite)?;
+    if sh.version != m13::DTLS12 {
+        return Err(Error::IllegalParameter("ServerHello legacy_version"));
+    }
     if offer.hrr.as_ref().is_some_and(|(_, s)| *s != suite) {
         return Err(Error::IllegalParameter(
             "suite changed after HelloRetryRequest",
