@@ -561,6 +561,19 @@ impl Agent {
         }
     }
 
+    /// Takes the controlling or the controlled role, as offer/answer decided (RFC 8445
+    /// §6.1.1: the offerer controls). Meant for before the checks begin; pair priorities are
+    /// recomputed, and candidates, TURN allocations and credentials stay as they are. An
+    /// ICE-lite agent is always controlled and ignores `true`.
+    pub fn set_controlling(&mut self, controlling: bool) {
+        let role = if controlling && !self.config.lite {
+            Role::Controlling
+        } else {
+            Role::Controlled
+        };
+        self.set_role(role);
+    }
+
     pub(crate) fn set_role(&mut self, role: Role) {
         if self.role == role {
             return;

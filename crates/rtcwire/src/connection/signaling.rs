@@ -464,9 +464,10 @@ impl PeerConnection {
         }
         let now = self.now;
         if desc.sdp_type == SdpType::Offer && first {
-            // We answer: ICE is controlled. Nothing was checked yet, so the agent is
-            // rebuilt with the same credentials and host candidates.
-            self.set_ice_controlling(false)?;
+            // We answer: ICE is controlled. The agent keeps its candidates and TURN
+            // allocations (a new agent would ask the TURN server for a second allocation
+            // from the same 5-tuple, which it refuses: 437 Allocation Mismatch).
+            self.ice.set_controlling(false);
         }
         if params.transport_index.is_some() {
             let restart = self
