@@ -188,6 +188,15 @@ fn init_alone_does_not_disturb_an_established_association() {
     // An INIT for an established association is answered (INIT ACK, new tag, tie-tags)
     // but nothing changes until a COOKIE ECHO proves the peer.
     let mut net = pair(Link::clean(10), 4);
+    // A DATA packet from A reaches B by hand, so that B owes a SACK when it answers.
+    net.a
+        .send(net.now, 0, 51, vec![4u8; 100], SendOptions::default())
+        .unwrap();
+    let mut data = Vec::new();
+    net.a.poll_transmit(net.now, &mut data).unwrap();
+    net.b
+        .handle_read(net.now, Datagram::on_path(&data))
+        .unwrap();
     let mut stranger = assoc(big_config(), 77, net.now);
     stranger.connect(net.now).unwrap();
     let mut init = Vec::new();
@@ -200,10 +209,12 @@ fn init_alone_does_not_disturb_an_established_association() {
     let p = Packet::parse(&ack).unwrap();
     let raw = p.chunks().next().unwrap().unwrap();
     assert_eq!(raw.typ, chunk_type::INIT_ACK);
+    // Alone in its packet (RFC 9260 §6.10), even with a SACK due to the same tag.
+    assert_eq!(p.chunks().count(), 1);
     send(&mut net.a, net.now, 0, 5);
     send(&mut net.b, net.now, 0, 6);
     assert!(net.run_until(Duration::from_secs(5), |n| {
-        messages(&n.a_events).len() == 1 && messages(&n.b_events).len() == 1
+        messages(&n.a_events).len() == 1 && messages(&n.b_events).len() == 2
     }));
     assert_eq!(net.b.stats().restarts, 0);
 }

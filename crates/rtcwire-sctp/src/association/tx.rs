@@ -53,9 +53,12 @@ impl Association {
 
     pub(super) fn write_packet(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
         let start = buf.len();
-        // Replies for another tag (INIT ACK before any association, ABORT...) go alone.
+        // Replies for another tag (INIT ACK before any association, ABORT...) go alone, and
+        // so does an INIT ACK for the peer's tag (a restarting peer's, §5.2.2): RFC 9260
+        // §6.10 never bundles INIT ACK, and a peer drops a packet that does.
         if let Some(r) = self.replies.front() {
-            if !self.has_tcb() || r.vtag != self.peer_tag || self.ended {
+            let init_ack = r.bytes.first() == Some(&chunk_type::INIT_ACK);
+            if !self.has_tcb() || r.vtag != self.peer_tag || self.ended || init_ack {
                 let r = self.replies.pop_front()?;
                 self.header(buf, r.vtag);
                 buf.extend_from_slice(&r.bytes);
@@ -88,7 +91,7 @@ impl Association {
         self.header(buf, self.peer_tag);
         let limit = start + self.config.mtu;
         while let Some(r) = self.replies.front() {
-            if buf.len() + r.bytes.len() > limit {
+            if buf.len() + r.bytes.len() > limit || r.bytes.first() == Some(&chunk_type::INIT_ACK) {
                 break;
             }
             if let Some(r) = self.replies.pop_front() {

@@ -30,12 +30,14 @@ pub fn pair_with(ca: Config, cb: Config, link: Link, seed: u64) -> Pair {
     }
     assert!(
         ok,
-        "no setup: {:?} / {:?} {:?} lost {} delivered {}",
+        "no setup: {:?} / {:?} {:?} lost {} delivered {} refused {} ({:?})",
         n_state(&net.a),
         n_state(&net.b),
         net.a_events,
         net.lost,
-        net.delivered
+        net.delivered,
+        net.refused,
+        net.last_refusal
     );
     net
 }
