@@ -19,7 +19,8 @@
     clippy::expect_used,
     clippy::panic,
     unreachable_pub,
-    dead_code
+    dead_code,
+    clippy::type_complexity
 )]
 
 #[path = "e2e/common.rs"]
