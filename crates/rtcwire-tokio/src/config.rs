@@ -35,6 +35,10 @@ pub struct Config {
     /// Messages a [`DataChannel`](crate::DataChannel) holds for the application before
     /// the driver stops reading the network (backpressure). Default 256.
     pub channel_capacity: usize,
+    /// Frames a [`Track`](crate::Track) holds for the application; when it is full the
+    /// oldest go (counted) and the peer is asked for a keyframe: media never stops the
+    /// network read. Default 64.
+    pub track_capacity: usize,
     /// Resolve remote `<uuid>.local` candidates with a one-shot mDNS query (a socket on
     /// port 5353 joined to 224.0.0.251). Default on; off, or when unanswered, the name
     /// comes as [`Event::ResolveHostname`](crate::Event::ResolveHostname).
@@ -47,6 +51,7 @@ impl Default for Config {
             session: rtcwire::Config::default(),
             bind: Bind::Interfaces,
             channel_capacity: 256,
+            track_capacity: 64,
             mdns: true,
         }
     }

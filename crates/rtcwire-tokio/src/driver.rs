@@ -12,8 +12,8 @@ use std::sync::{Arc, Weak};
 use std::task::Poll;
 
 use rtcwire::{
-    ChannelId, Datagram, Event as CoreEvent, IceConnectionState, IceGatheringState, Input, Output,
-    Payload, PeerConnectionState, SignalingState,
+    ChannelId, Datagram, Event as CoreEvent, IceConnectionState, IceGatheringState, Input,
+    MediaKind, Output, Payload, PeerConnectionState, SignalingState, TransceiverId,
 };
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Duration, Instant};
 
 use crate::channel::{ChannelInfo, ChannelState, DataChannel};
+use crate::media::{FrameQueue, KeyframeRequests, Pushed, Track, Transceiver};
 use crate::Event;
 
 /// Which session of a driver a command is for.
@@ -123,6 +124,11 @@ pub(crate) struct Conn {
     events: mpsc::UnboundedSender<Event>,
     state: watch::Sender<ConnState>,
     channels: HashMap<ChannelId, Slot>,
+    /// The frame queue of each transceiver the peer sends on (one per [`Track`]).
+    tracks: HashMap<TransceiverId, Arc<FrameQueue>>,
+    /// The peer's keyframe requests, per transceiver with a handle.
+    keyframes: HashMap<TransceiverId, watch::Sender<KeyframeRequests>>,
+    track_capacity: usize,
     backlog: VecDeque<Delivery>,
     /// DTLS datagrams that arrived on a shared socket while `backlog` was stuck, fed in
     /// once it clears (what a socket's own kernel buffer does for a lone session).
@@ -156,6 +162,9 @@ impl Conn {
             events,
             state,
             channels: HashMap::new(),
+            tracks: HashMap::new(),
+            keyframes: HashMap::new(),
+            track_capacity: config.track_capacity.max(1),
             backlog: VecDeque::new(),
             parked: VecDeque::new(),
             parked_bytes: 0,
@@ -186,6 +195,46 @@ impl Conn {
         });
         self.channels.insert(id, Slot { tx, info });
         Some(DataChannel::new(id, label, protocol, guard, rx, info_rx))
+    }
+
+    /// A handle for a transceiver the session knows as `id`.
+    pub(crate) fn transceiver(
+        &mut self,
+        id: TransceiverId,
+        kind: MediaKind,
+    ) -> Option<Transceiver> {
+        let guard = self.guard.upgrade()?;
+        let rx = self
+            .keyframes
+            .entry(id)
+            .or_insert_with(|| watch::channel(KeyframeRequests::default()).0)
+            .subscribe();
+        Some(Transceiver::new(id, kind, guard, rx))
+    }
+
+    /// The track of a transceiver ends (stopped): its receiver sees the end.
+    pub(crate) fn track_ended(&mut self, id: TransceiverId) {
+        if let Some(q) = self.tracks.remove(&id) {
+            q.close();
+        }
+    }
+
+    fn on_frame(&mut self, f: rtcwire::MediaFrame) {
+        let id = f.transceiver;
+        let Some(q) = self.tracks.get(&id) else {
+            return;
+        };
+        if Arc::strong_count(q) == 1 {
+            // The application dropped the track: nobody reads it.
+            self.tracks.remove(&id);
+            return;
+        }
+        if q.push(f) == Pushed::DroppedAskKeyframe {
+            tracing::debug!(%id, "track queue full: oldest frame dropped, keyframe asked for");
+            if let Err(e) = self.pc.request_keyframe(id) {
+                tracing::debug!(%id, error = %e, "keyframe request refused");
+            }
+        }
     }
 
     /// Marks a channel closing (the application closed it).
@@ -245,6 +294,12 @@ impl Conn {
                 self.emit(Event::IceConnectionStateChange(s));
             }
             CoreEvent::ConnectionStateChange(s) => {
+                if s == PeerConnectionState::Closed {
+                    // No more media: every track ends once its frames are taken.
+                    for (_, q) in self.tracks.drain() {
+                        q.close();
+                    }
+                }
                 self.state.send_modify(|st| st.connection = s);
                 self.emit(Event::ConnectionStateChange(s));
             }
@@ -278,6 +333,30 @@ impl Conn {
             CoreEvent::ChannelClosed(id) => self.deliver(Delivery::Closed(id)),
             // Buffered amounts are published after every drive.
             CoreEvent::ChannelBufferedAmountLow(_) => {}
+            CoreEvent::Track {
+                transceiver,
+                kind,
+                mid,
+                stream_ids,
+            } => {
+                if let Some(t) = self.transceiver(transceiver, kind) {
+                    let q = Arc::new(FrameQueue::new(self.track_capacity));
+                    if let Some(old) = self.tracks.insert(transceiver, Arc::clone(&q)) {
+                        old.close();
+                    }
+                    self.emit(Event::Track(Track::new(t, mid, stream_ids, q)));
+                }
+            }
+            CoreEvent::MediaFrame(f) => self.on_frame(f),
+            CoreEvent::KeyframeRequest { transceiver, kind } => {
+                if let Some(tx) = self.keyframes.get(&transceiver) {
+                    tx.send_modify(|k| {
+                        k.count += 1;
+                        k.last = Some(kind);
+                    });
+                }
+                self.emit(Event::KeyframeRequest { transceiver, kind });
+            }
             _ => {}
         }
     }
@@ -346,6 +425,11 @@ impl Conn {
 
     /// Everything ends: channels closed, states final.
     fn finish(&mut self) {
+        for (_, q) in self.tracks.drain() {
+            q.close();
+        }
+        // Dropping the senders ends every `next_keyframe_request`.
+        self.keyframes.clear();
         for (_, slot) in self.channels.drain() {
             slot.info.send_modify(|i| {
                 i.state = ChannelState::Closed;

@@ -7,18 +7,21 @@ mod config;
 mod driver;
 mod error;
 mod mdns;
+mod media;
 mod peer;
 mod server;
 
 pub use channel::{ChannelSender, ChannelState, DataChannel};
 pub use config::{Bind, Config};
 pub use error::Error;
+pub use media::{Track, Transceiver};
 pub use peer::{Event, Events, PeerConnection};
 pub use server::Server;
 
 pub use rtcwire::{
-    ChannelId, DataChannelInit, IceCandidate, IceConnectionState, IceGatheringState, Payload,
-    PeerConnectionState, SdpType, SessionDescription, SignalingState, StatsReport,
+    ChannelId, Codec, DataChannelInit, Direction, IceCandidate, IceConnectionState,
+    IceGatheringState, KeyframeKind, MediaFrame, MediaKind, Payload, PeerConnectionState, SdpType,
+    SessionDescription, SignalingState, StatsReport, TransceiverId, TransceiverInit,
 };
 pub use rtcwire_ice::TurnServer;
 

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use rtcwire::{
-    DataChannelInit, IceCandidate, IceConnectionState, IceGatheringState, PeerConnectionState,
-    SessionDescription, SignalingState, StatsReport,
+    DataChannelInit, IceCandidate, IceConnectionState, IceGatheringState, KeyframeKind, MediaKind,
+    PeerConnectionState, SessionDescription, SignalingState, StatsReport, TransceiverId,
+    TransceiverInit,
 };
 use tokio::sync::{mpsc, watch};
 
 use crate::channel::{ChannelState, DataChannel};
 use crate::driver::{Conn, ConnKey, ConnState, Driver, Guard, Sock};
+use crate::media::{Track, Transceiver};
 use crate::{Config, Error};
 
 /// What a driven session tells its application, in order. Data-channel messages do not
@@ -40,6 +42,17 @@ pub enum Event {
     NegotiationNeeded,
     /// The peer opened a channel (`ondatachannel`); it is open.
     DataChannel(DataChannel),
+    /// `ontrack`: the peer will send on a transceiver (announced when the description
+    /// saying so is applied); its frames come through the [`Track`].
+    Track(Track),
+    /// The peer asks for a keyframe (PLI or FIR) on what we send on this transceiver
+    /// (also seen by [`Transceiver::next_keyframe_request`]).
+    KeyframeRequest {
+        /// The transceiver ([`Transceiver::id`]).
+        transceiver: TransceiverId,
+        /// PLI or FIR.
+        kind: KeyframeKind,
+    },
 }
 
 /// The event receiver of one session: [`next_event`](Self::next_event), or use it as a
@@ -226,6 +239,54 @@ impl PeerConnection {
                     .ok_or(Error::Closed)
             })
             .await?
+    }
+
+    /// `addTransceiver(kind, init)`: a transceiver in the next offer (an `m=audio` or
+    /// `m=video` section); [`Event::NegotiationNeeded`] follows.
+    pub async fn add_transceiver(
+        &self,
+        kind: MediaKind,
+        init: TransceiverInit,
+    ) -> Result<Transceiver, Error> {
+        self.guard
+            .call(move |c| {
+                let id = c.pc.add_transceiver(kind, init)?;
+                c.transceiver(id, kind).ok_or(Error::Closed)
+            })
+            .await?
+    }
+
+    /// `addTrack`: a `sendrecv` transceiver to send a track of `kind` in these streams (a
+    /// free transceiver of that kind made by a remote offer is reused, as W3C says).
+    pub async fn add_track(
+        &self,
+        kind: MediaKind,
+        stream_ids: &[&str],
+    ) -> Result<Transceiver, Error> {
+        let ids: Vec<String> = stream_ids.iter().map(|s| (*s).to_owned()).collect();
+        self.guard
+            .call(move |c| {
+                let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let id = c.pc.add_track(kind, &refs)?;
+                c.transceiver(id, kind).ok_or(Error::Closed)
+            })
+            .await?
+    }
+
+    /// Every transceiver of the session (ours and those remote offers made), in creation
+    /// order.
+    pub async fn transceivers(&self) -> Result<Vec<Transceiver>, Error> {
+        self.guard
+            .call(|c| {
+                let ids = c.pc.transceivers();
+                ids.into_iter()
+                    .filter_map(|id| {
+                        let kind = c.pc.transceiver_kind(id)?;
+                        c.transceiver(id, kind)
+                    })
+                    .collect()
+            })
+            .await
     }
 
     /// `getStats`.
