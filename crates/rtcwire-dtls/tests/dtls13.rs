@@ -412,3 +412,35 @@ fn an_unacknowledged_last_flight_is_resent_a_bounded_number_of_times() {
     assert!(answered >= 1);
     assert!(client.stats().triggered_retransmissions >= 1);
 }
+
+#[test]
+fn a_lost_key_update_is_resent_and_the_late_ack_still_switches_keys() {
+    use common::PollOut;
+    use rtcwire_proto::SansIo;
+    let (mut client, mut server, ..) =
+        pair13(CipherSuite::Tls13Aes256GcmSha384, NamedGroup::Secp256r1, 21);
+    let now = Instant::now();
+    client.key_update(now, false).unwrap();
+    let first = client.poll_out().unwrap().contents; // held back
+    let deadline = client
+        .poll_timeout()
+        .expect("the KeyUpdate is on the timer");
+    client.handle_timeout(deadline);
+    let second = client.poll_out().unwrap().contents;
+    assert_ne!(first, second, "a fresh record number");
+    // The server gets the first copy only; its ACK names that copy's record.
+    server
+        .handle_read(now, rtcwire_proto::Datagram::on_path(&first))
+        .unwrap();
+    let (ce, se) = pump(&mut client, &mut server, deadline);
+    assert!(Outcome::error(&ce).is_none() && Outcome::error(&se).is_none());
+    assert!(
+        client.poll_timeout().is_none(),
+        "acknowledged: timer stopped"
+    );
+    client.write(b"new keys").unwrap();
+    let (_, se) = pump(&mut client, &mut server, deadline);
+    assert!(se
+        .iter()
+        .any(|e| matches!(e, Event::ApplicationData(d) if d == b"new keys")));
+}

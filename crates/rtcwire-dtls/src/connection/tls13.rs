@@ -333,6 +333,14 @@ impl Engine {
         for d in datagrams {
             core.queue(d);
         }
+        if let Some(ku) = &mut self.key_update_sent {
+            // Every copy of our KeyUpdate sent so far (bounded), for matching the ACK.
+            for r in self.records.sent() {
+                if ku.len() < m13::MAX_ACKS && !ku.contains(r) {
+                    ku.push(*r);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -631,7 +639,8 @@ impl Engine {
         let covered =
             |sent: &[(u64, u64)]| !sent.is_empty() && sent.iter().all(|r| acks.contains(r));
         if let Some(ku) = &self.key_update_sent {
-            if covered(ku) {
+            // One message in one record per copy: any copy acknowledged will do.
+            if ku.iter().any(|r| acks.contains(r)) {
                 self.key_update_sent = None;
                 core.flight.clear();
                 core.timer.stop();
@@ -689,8 +698,8 @@ impl Engine {
         core.flight.clear();
         let epoch = self.write_epoch;
         self.push_untracked(core, epoch, &Msg13::KeyUpdate { request });
+        self.key_update_sent = Some(Vec::new());
         self.transmit(core)?;
-        self.key_update_sent = Some(self.records.sent().to_vec());
         core.timer.start(now);
         Ok(())
     }
