@@ -410,3 +410,35 @@ fn many_channels_open_send_and_close_together_under_loss() {
     assert_eq!(t.sim.endpoint(a).dc.ids().count(), 0);
     assert_eq!(t.sim.endpoint(b).dc.ids().count(), 0);
 }
+
+#[test]
+fn peer_restart_closes_every_channel() {
+    // The peer lost its state (RFC 9260 §5.2.4 case A): its channels are gone, so ours close,
+    // and the association event is handed back to the caller.
+    let mut t = two(3, LinkConfig::with_delay(Duration::from_millis(10)));
+    let ca = open(&mut t, true, ChannelConfig::default());
+    let cb = open(&mut t, false, ChannelConfig::default());
+    let (a, b) = (t.a, t.b);
+    let out = t.sim.run_until(
+        |s| s.events(a).contains(&Event::Open(ca)) && s.events(b).contains(&Event::Open(cb)),
+        Duration::from_secs(10),
+    );
+    assert!(out.is_done(), "{out}");
+    let now = t.sim.now();
+    *t.sim.endpoint_mut(a) = Peer::new(DtlsRole::Client, 77, now);
+    t.sim.endpoint_mut(a).assoc.connect(now).unwrap();
+    let out = t.sim.run_until(
+        |s| {
+            s.endpoint(b)
+                .sctp_events
+                .contains(&rtcwire_sctp::Event::Restarted)
+        },
+        Duration::from_secs(30),
+    );
+    assert!(out.is_done(), "{out}");
+    let _ = t.sim.run_for(Duration::from_millis(100));
+    assert!(t.sim.events(b).contains(&Event::Closed(ca)));
+    assert!(t.sim.events(b).contains(&Event::Closed(cb)));
+    assert_eq!(t.sim.endpoint(b).dc.state(ca), None);
+    assert!(t.sim.endpoint(b).assoc.is_established());
+}
