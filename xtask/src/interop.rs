@@ -37,6 +37,11 @@ const SCENARIOS: &[&str] = &[
     "dtls-fingerprint-tampered",
     "close-by-browser",
     "close-by-rtcwire",
+    "media-echo-vp8",
+    "media-echo-vp9",
+    "media-echo-h264",
+    "media-echo-av1",
+    "media-pli",
 ];
 
 const CHROMIUM: &str = "/usr/lib/chromium/chromium";
@@ -368,7 +373,7 @@ fn demo_screenshot(
     let template = template.replace(
         "{url}",
         &format!(
-            "--screenshot={} --window-size=1000,760 --timeout=6000 {{url}}",
+            "--screenshot={} --window-size=1000,900 --timeout=6000 {{url}}",
             shot.display()
         ),
     );
@@ -384,7 +389,7 @@ fn demo_screenshot(
         .stderr(log_file(&out_dir.join("browser-demo.log"))?),
     )?;
     let deadline = Instant::now() + Duration::from_secs(30);
-    let (mut echoed, mut reply) = (None, None);
+    let (mut echoed, mut reply, mut picture_ok) = (None, None, false);
     while Instant::now() < deadline {
         if echoed.is_none() || reply.is_none() {
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
@@ -393,6 +398,7 @@ fn demo_screenshot(
                 }
                 if line.starts_with("result: ") && line.contains("\"demo-page\"") {
                     reply = field(&line, "reply");
+                    picture_ok = line.contains("\"nonblank\":true");
                 }
             }
         } else {
@@ -410,6 +416,9 @@ fn demo_screenshot(
         ));
     }
     let reply = reply.ok_or("the page never showed rtcwire's reply")?;
+    if !picture_ok {
+        return Err("the echoed camera picture is blank or missing".into());
+    }
     if !reply.contains(said) {
         return Err(format!("the page got {reply:?} back for {said:?}"));
     }
@@ -700,6 +709,7 @@ fn launch(
         );
         if name.starts_with("dtls-")
             || name.starts_with("mdns-")
+            || name.starts_with("media-")
             || name == "dc-unordered-unreliable"
         {
             if let Some(details) = object(json, "details") {

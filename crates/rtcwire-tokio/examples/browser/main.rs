@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use rtcwire_tokio::{Config, DataChannel, Event, Events, Payload, PeerConnection};
+use rtcwire_tokio::{
+    Config, DataChannel, Event, Events, MediaKind, Payload, PeerConnection, Track, Transceiver,
+};
 use serde_json::{json, Value};
 
 /// What the page can ask about a session (`GET /state`).
@@ -29,6 +31,12 @@ struct Info {
     channels: Vec<String>,
     channels_closed: u32,
     messages_received: u64,
+    /// Frames received (and sent back) per kind.
+    audio_frames: u64,
+    video_frames: u64,
+    video_keyframes: u64,
+    /// The transceiver the browser's video arrives on (`POST /pli` asks it for a keyframe).
+    video: Option<Transceiver>,
 }
 
 struct Session {
@@ -144,6 +152,16 @@ impl App {
                 let offer =
                     rtcwire_tokio::SessionDescription::offer(body["sdp"].as_str().unwrap_or(""));
                 s.pc.set_remote_description(offer).await.map_err(e)?;
+                // Echo: a track of each kind the browser sends, on the transceivers its
+                // offer made (addTrack reuses them), so the answer says sendrecv.
+                for kind in body["echo"].as_array().into_iter().flatten() {
+                    let kind = match kind.as_str() {
+                        Some("audio") => MediaKind::Audio,
+                        Some("video") => MediaKind::Video,
+                        _ => continue,
+                    };
+                    s.pc.add_track(kind, &["rtcwire-echo"]).await.map_err(e)?;
+                }
                 let answer = s.pc.create_answer().await.map_err(e)?;
                 s.pc.set_local_description(answer.clone())
                     .await
@@ -228,8 +246,23 @@ impl App {
                     "channels": info.channels.iter().map(|l| json!({"label": l})).collect::<Vec<_>>(),
                     "channels_closed": info.channels_closed,
                     "messages_received": info.messages_received,
+                    "media": {
+                        "audio_frames": info.audio_frames,
+                        "video_frames": info.video_frames,
+                        "video_keyframes": info.video_keyframes,
+                    },
                     "transport": transport,
                 }))
+            }
+            "/pli" => {
+                let s = self.get(id)?;
+                let video = s.info.lock().map_err(|_| "poisoned")?.video.clone();
+                video
+                    .ok_or("no video from the browser yet")?
+                    .request_keyframe()
+                    .await
+                    .map_err(e)?;
+                Ok(json!({"ok": true}))
             }
             "/close" => {
                 self.get(id)?.pc.close().await.map_err(e)?;
@@ -264,6 +297,9 @@ async fn watch(s: Arc<Session>, mut events: Events, chatted: Arc<tokio::sync::No
             }
             Event::DataChannel(dc) => {
                 tokio::spawn(echo(s.clone(), dc, chatted.clone()));
+            }
+            Event::Track(track) => {
+                tokio::spawn(echo_media(s.clone(), track));
             }
             _ => {}
         }
@@ -306,4 +342,40 @@ fn without_candidates(sdp: &str) -> String {
     sdp.split_inclusive('\n')
         .filter(|l| !l.starts_with("a=candidate:") && !l.starts_with("a=end-of-candidates"))
         .collect()
+}
+
+/// Sends every frame of a track back on its transceiver as it comes; a keyframe request
+/// from the browser (about what we send) is passed on to the browser's own sender.
+async fn echo_media(s: Arc<Session>, mut track: Track) {
+    let mut back = track.transceiver().clone();
+    let video = track.kind() == MediaKind::Video;
+    if video {
+        if let Ok(mut info) = s.info.lock() {
+            info.video = Some(back.clone());
+        }
+    }
+    loop {
+        tokio::select! {
+            frame = track.recv() => {
+                let Some(frame) = frame else { break };
+                if let Ok(mut info) = s.info.lock() {
+                    if video {
+                        info.video_frames += 1;
+                        info.video_keyframes += u64::from(frame.keyframe);
+                    } else {
+                        info.audio_frames += 1;
+                    }
+                }
+                // Not sending yet (still negotiating) is no reason to stop.
+                let _ = back
+                    .write_frame(frame.payload_type, frame.rtp_timestamp, &frame.data)
+                    .await;
+            }
+            asked = back.next_keyframe_request() => {
+                if asked.is_err() || track.request_keyframe().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
 }
