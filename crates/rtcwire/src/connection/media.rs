@@ -350,7 +350,7 @@ impl PeerConnection {
         let mid_id = t.ext.id(ExtensionKind::Mid);
         let twcc_id = t.ext.id(ExtensionKind::TransportCc);
         let abs_id = t.ext.id(ExtensionKind::AbsSendTime);
-        let mid = t.mid.clone().unwrap_or_default();
+        let mid = t.mid.as_deref().unwrap_or_default();
         let abs = abs_send_time(now.saturating_duration_since(epoch));
         let send = &mut t.send;
         let marker_audio = kind.kind() == MediaKind::Audio;
@@ -1048,6 +1048,8 @@ impl PeerConnection {
             self.queue_feedback(sender, rsize, Rtcp::TransportFeedback(fb));
         }
         builder.reset();
+        // Kept: its buffers serve the next feedback.
+        self.media.twcc = Some(builder);
     }
 
     /// The media timers: jitter release, NACKs, reports, TWCC feedback.
