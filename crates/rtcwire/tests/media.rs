@@ -695,3 +695,43 @@ fn every_negotiated_codec_carries_frames_end_to_end() {
         }
     }
 }
+
+#[test]
+fn a_receiver_without_a_keyframe_asks_for_one_by_itself() {
+    let (mut duo, a, b) = av_session(42, lan());
+    // Delta frames only: B cannot decode them and asks (PLI), at most every 500 ms.
+    for n in 0..30u32 {
+        duo.with(true, |pc| {
+            pc.write_frame(a.video, a.video_pt, n * 3000, &video_frame(n, false, 3000))
+                .unwrap()
+        });
+        let _ = duo.run_until(Duration::from_millis(33), |_| false);
+    }
+    let requests = |d: &Duo| {
+        d.log(true)
+            .iter()
+            .filter(|e| matches!(e, Event::KeyframeRequest { transceiver, .. } if *transceiver == a.video))
+            .count()
+    };
+    assert!(
+        (2..=3).contains(&requests(&duo)),
+        "{} requests in 1 s",
+        requests(&duo)
+    );
+    // A keyframe ends the requests.
+    duo.with(true, |pc| {
+        pc.write_frame(a.video, a.video_pt, 30 * 3000, &video_frame(30, true, 6000))
+            .unwrap()
+    });
+    let _ = duo.run_until(Duration::from_millis(100), |_| false);
+    let after = requests(&duo);
+    for n in 31..60u32 {
+        duo.with(true, |pc| {
+            pc.write_frame(a.video, a.video_pt, n * 3000, &video_frame(n, false, 3000))
+                .unwrap()
+        });
+        let _ = duo.run_until(Duration::from_millis(33), |_| false);
+    }
+    assert_eq!(requests(&duo), after, "no request once a keyframe came");
+    assert_eq!(frames(&duo, false, b.video).len(), 60);
+}
