@@ -1,8 +1,9 @@
 //! Video both ways with a real browser: headless Chromium (its fake camera) in a network
 //! namespace the test creates (only `lo` up, so nothing leaves the machine). The test
 //! re-runs itself inside the namespace; there it serves a page and the signaling over
-//! HTTP on 127.0.0.1, offers a sendrecv video transceiver, sends VP8 frames encoded by
-//! ffmpeg's libvpx, and depacketizes what Chromium's camera sends. The page reports what
+//! HTTP on 127.0.0.1, offers a sendrecv video transceiver and a recvonly audio one, sends
+//! VP8 frames encoded by ffmpeg's libvpx, and depacketizes what Chromium's fake camera
+//! (VP8) and microphone (Opus) send. The page reports what
 //! Chromium decoded (`getStats`). Skipped without Chromium, ffmpeg or the right to make a
 //! namespace (fails instead with RTCWIRE_REQUIRE_PEERS=1).
 #![allow(
@@ -20,8 +21,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rtcwire::{
-    Codec, Config, Datagram, Event, Input, MediaKind, Output, PeerConnection, PeerConnectionState,
-    SessionDescription,
+    Codec, Config, Datagram, Direction, Event, Input, MediaKind, Output, PeerConnection,
+    PeerConnectionState, SessionDescription, TransceiverInit,
 };
 use rtcwire_sim::peer;
 
@@ -35,11 +36,11 @@ const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire media<
 (async () => {
   const post = (path, body) => fetch(path, { method: "POST", body });
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
     const pc = new RTCPeerConnection();
     const offer = await (await fetch("/offer")).text();
     await pc.setRemoteDescription({ type: "offer", sdp: offer });
-    pc.addTrack(stream.getVideoTracks()[0], stream);
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
     await pc.setLocalDescription(await pc.createAnswer());
     await new Promise((done) => {
       if (pc.iceGatheringState === "complete") return done();
@@ -55,6 +56,7 @@ const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire media<
         res.packetsLost = s.packetsLost; res.nackCount = s.nackCount; res.pliCount = s.pliCount;
       }
       if (s.type === "outbound-rtp" && s.kind === "video") res.framesSent = s.framesSent;
+      if (s.type === "outbound-rtp" && s.kind === "audio") res.audioPacketsSent = s.packetsSent;
     });
     await post("/result", JSON.stringify(res));
   } catch (e) {
@@ -243,6 +245,15 @@ fn inside(loss_every: u32) {
     pc.add_local_candidate(local).unwrap();
     pc.end_of_local_candidates();
     let video = pc.add_track(MediaKind::Video, &["rtcwire"]).unwrap();
+    // Chromium's fake microphone comes in on a receive-only audio transceiver.
+    pc.add_transceiver(
+        MediaKind::Audio,
+        TransceiverInit {
+            direction: Direction::RecvOnly,
+            stream_ids: Vec::new(),
+        },
+    )
+    .unwrap();
     let offer = pc.create_offer().unwrap();
     pc.set_local_description(offer.clone()).unwrap();
 
@@ -298,6 +309,7 @@ fn inside(loss_every: u32) {
     let mut sent = 0u32;
     let mut next_frame: Option<Instant> = None;
     let mut requests = 0;
+    let mut audio_frames = 0usize;
     let result = loop {
         assert!(
             Instant::now() < deadline,
@@ -316,7 +328,11 @@ fn inside(loss_every: u32) {
                         let _ = sock.send_to(&buf[..t.size], t.destination.unwrap());
                     }
                 }
+                Output::Event(Event::MediaFrame(f)) if f.codec == Codec::Opus => {
+                    audio_frames += 1;
+                }
                 Output::Event(Event::MediaFrame(f)) => {
+                    assert_eq!(f.codec, Codec::Vp8);
                     received.push((f.keyframe, f.data.len(), f.codec));
                 }
                 Output::Event(Event::KeyframeRequest { .. }) => requests += 1,
@@ -363,7 +379,11 @@ fn inside(loss_every: u32) {
     );
     assert_eq!(number(&result, "frameWidth"), Some(320.0), "{result}");
     let stats = pc.get_stats();
-    let inbound = stats.inbound_rtp.first().expect("a stream from Chromium");
+    let inbound = stats
+        .inbound_rtp
+        .iter()
+        .find(|s| s.codec == Codec::Vp8)
+        .expect("Chromium's video");
     println!("chromium: we dropped {dropped} RTP datagrams; {inbound:?}");
     if loss_every > 0 {
         // Chromium asked for what we lost, we for what it lost; both were repaired.
@@ -391,6 +411,21 @@ fn inside(loss_every: u32) {
         "frames from Chromium: {} of {chromium_sent}",
         received.len()
     );
-    assert!(received.iter().all(|r| r.2 == Codec::Vp8));
     assert!(received[0].0, "Chromium's first frame is a keyframe");
+    // Its microphone: one Opus frame a packet, every packet it sent (but the last few).
+    let opus = audio_frames;
+    let audio_sent = number(&result, "audioPacketsSent").unwrap_or(0.0);
+    println!("chromium: sent us {audio_sent} Opus packets, {opus} frames arrived");
+    assert!(audio_sent >= 150.0, "{result}");
+    if loss_every == 0 {
+        assert!(
+            opus as f64 >= audio_sent - 5.0,
+            "Opus frames: {opus} of {audio_sent}"
+        );
+    } else {
+        assert!(
+            opus as f64 >= audio_sent * 0.9,
+            "Opus frames: {opus} of {audio_sent}"
+        );
+    }
 }
