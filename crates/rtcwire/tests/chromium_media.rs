@@ -411,7 +411,11 @@ fn inside(loss_every: u32) {
         "frames from Chromium: {} of {chromium_sent}",
         received.len()
     );
-    assert!(received[0].0, "Chromium's first frame is a keyframe");
+    if loss_every == 0 && inbound.packets_lost == 0 {
+        assert!(received[0].0, "Chromium's first frame is a keyframe");
+    } else {
+        assert!(received.iter().any(|r| r.0), "a keyframe from Chromium");
+    }
     // Its microphone: one Opus frame a packet, every packet it sent (but the last few).
     let opus = audio_frames;
     let audio_sent = number(&result, "audioPacketsSent").unwrap_or(0.0);
