@@ -5,8 +5,10 @@
 //! the peer's address or a stranger's; as is, or with a DTLS application-data header of
 //! the current epoch), or, with selector bit 3, an action of the real peer B whose
 //! authentic datagrams then reach A (open a channel labelled with the bytes, send them as
-//! text or binary, close a channel), so A's SCTP and data-channel handling see peer-chosen
-//! content behind valid DTLS.
+//! text or binary, close a channel; send them as a VP8 frame, as a raw RTP packet, or ask
+//! for a keyframe on the video transceiver both have), so A's SCTP, data-channel, SRTP,
+//! RTP routing, depacketizing and RTCP handling see peer-chosen content behind valid
+//! DTLS and SRTP.
 //! Nothing panics, refused datagrams change nothing visible, outputs drain to Timeout, and
 //! the session's queues stay bounded.
 use std::net::SocketAddr;
@@ -15,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use rtcwire::{
-    Certificate, Config, DataChannelInit, Datagram, Event, Input, Output, PeerConnection,
+    Certificate, Codec, Config, DataChannelInit, Datagram, Event, Input, MediaKind, Output,
+    PeerConnection, TransceiverId,
 };
 
 fn certificates() -> (Certificate, Certificate) {
@@ -69,9 +72,11 @@ fn connected(now: &mut Instant) -> Option<(PeerConnection, PeerConnection)> {
     let chat = a
         .create_data_channel("chat", DataChannelInit::default())
         .ok()?;
+    a.add_track(MediaKind::Video, &["a"]).ok()?;
     let offer = a.create_offer().ok()?;
     a.set_local_description(offer.clone()).ok()?;
     b.set_remote_description(offer).ok()?;
+    b.add_track(MediaKind::Video, &["b"]).ok()?;
     let answer = b.create_answer().ok()?;
     b.set_local_description(answer.clone()).ok()?;
     a.set_remote_description(answer).ok()?;
@@ -180,7 +185,8 @@ fn peer_action(
     let pick = channels
         .get(usize::from(sel >> 4) % channels.len().max(1))
         .copied();
-    match (sel >> 4) & 3 {
+    let video: Option<TransceiverId> = b.transceivers().first().copied();
+    match (sel >> 4) & 7 {
         0 => {
             let label = String::from_utf8_lossy(body);
             let init = DataChannelInit {
@@ -200,9 +206,27 @@ fn peer_action(
                 let _ = b.send_binary(id, body);
             }
         }
-        _ => {
+        3 => {
             if let Some(id) = pick {
                 let _ = b.close_channel(id);
+            }
+        }
+        4 | 5 => {
+            if let Some(v) = video {
+                if let Some(pt) = b.payload_type(v, Codec::Vp8) {
+                    let ts = u32::from(sel).wrapping_mul(3000);
+                    let _ = b.write_frame(v, pt, ts, body);
+                }
+            }
+        }
+        6 => {
+            if let Some(v) = video {
+                let _ = b.write_rtp(v, body);
+            }
+        }
+        _ => {
+            if let Some(v) = video {
+                let _ = b.request_keyframe(v);
             }
         }
     }

@@ -229,11 +229,6 @@ fn aiortc_sends_vp8_and_opus_and_we_depacketize_the_frames() {
     // aiortc sends 30 frames/s and 50 Opus packets/s; allow for its start-up.
     assert!(video.len() >= 60, "VP8 frames: {}", video.len());
     assert!(audio >= 100, "Opus frames: {audio}");
-    let (first_key, _, first_key_bit) = video[0];
-    assert!(
-        first_key && first_key_bit,
-        "the first VP8 frame is a keyframe"
-    );
     // Our keyframe flag agrees with the VP8 payload header's P bit on every frame.
     assert!(video.iter().all(|(k, _, bit)| k == bit));
     assert!(video.iter().all(|(_, size, _)| *size > 10));
@@ -243,6 +238,16 @@ fn aiortc_sends_vp8_and_opus_and_we_depacketize_the_frames() {
         .iter()
         .find(|s| s.codec == Codec::Vp8)
         .unwrap();
+    // The stream starts with a keyframe; were its first packets lost on a loaded
+    // machine (a full socket buffer), our keyframe request brings one.
+    if v.packets_lost == 0 {
+        assert!(video[0].0, "the first VP8 frame is a keyframe");
+    } else {
+        assert!(
+            video.iter().any(|f| f.0),
+            "a keyframe after our request: {v:?}"
+        );
+    }
     assert_eq!(v.frames_received as usize, video.len());
     println!(
         "aiortc → rtcwire: {} VP8 frames ({} keyframes, {}..{} bytes), {} Opus frames; {:?}",

@@ -111,8 +111,16 @@ impl<D: Depacketizer> FrameAssembler<D> {
 
     fn finish(&mut self) {
         if self.in_frame {
+            // The frame leaves with its buffer; the next one starts with room for as much
+            // plus what `push` reserves for one more payload (one allocation per frame
+            // instead of a doubling series), capped.
+            let room = self
+                .buf
+                .len()
+                .saturating_add(2 * 1500 + 16)
+                .min(self.max_frame);
             self.out.push_back(Frame {
-                data: std::mem::take(&mut self.buf),
+                data: std::mem::replace(&mut self.buf, Vec::with_capacity(room)),
                 timestamp: self.cur_ts,
                 keyframe: self.keyframe,
                 first_seq: self.first_seq,

@@ -36,6 +36,8 @@ const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 /// How long before a lost packet is asked for again, until an RTT is known.
 const NACK_INTERVAL: Duration = Duration::from_millis(100);
+/// Keyframe requests of our own (after a lost frame) at most this often per stream.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 /// Most remote SSRCs remembered for routing.
 const MAX_REMOTE_SSRCS: usize = 1024;
 /// Most transceivers in one session.
@@ -347,10 +349,13 @@ impl PeerConnection {
         if !p.codec_matches(kind) {
             *p = AnyPacketizer::new(kind);
         }
-        let mid_id = t.ext.id(ExtensionKind::Mid);
-        let twcc_id = t.ext.id(ExtensionKind::TransportCc);
-        let abs_id = t.ext.id(ExtensionKind::AbsSendTime);
-        let mid = t.mid.clone().unwrap_or_default();
+        // One-byte header extensions (ids 1-14): a peer that negotiated a larger id for
+        // one of these does without it (the SSRC is signalled anyway).
+        let one_byte = |k| t.ext.id(k).filter(|id| (1..=14).contains(id));
+        let mid_id = one_byte(ExtensionKind::Mid);
+        let twcc_id = one_byte(ExtensionKind::TransportCc);
+        let abs_id = one_byte(ExtensionKind::AbsSendTime);
+        let mid = t.mid.as_deref().unwrap_or_default();
         let abs = abs_send_time(now.saturating_duration_since(epoch));
         let send = &mut t.send;
         let marker_audio = kind.kind() == MediaKind::Audio;
@@ -863,6 +868,15 @@ impl PeerConnection {
             return;
         };
         let tid = t.id;
+        let (pli, fir) = (
+            t.codecs.iter().any(|c| c.pli),
+            t.codecs.iter().any(|c| c.fir),
+        );
+        let video = t.kind == MediaKind::Video;
+        let sender = Ssrc(t.send.ssrc);
+        let rsize = t.rtcp_rsize;
+        let fir_seq = t.fir_seq.wrapping_add(1);
+        let mut ask: Option<(u32, bool)> = None;
         for r in &mut t.recv {
             // Bounded by the packets the buffer holds.
             while let Some((_, b)) = r.jitter.pop(now) {
@@ -877,6 +891,9 @@ impl PeerConnection {
                 if f.keyframe {
                     r.keyframes += 1;
                 }
+                if f.keyframe {
+                    r.waiting_keyframe = false;
+                }
                 self.events.push_back(Event::MediaFrame(MediaFrame {
                     transceiver: tid,
                     payload_type: r.payload_type,
@@ -887,6 +904,47 @@ impl PeerConnection {
                     data: f.data,
                 }));
             }
+            // A frame that never completed (its packets did not all come, even after
+            // NACKs), or delta frames before any keyframe: the decoder needs a keyframe.
+            let dropped = r.assembler.dropped_frames();
+            if dropped > r.dropped_seen {
+                r.dropped_seen = dropped;
+                r.waiting_keyframe = true;
+            }
+            let due = r
+                .last_keyframe_request
+                .is_none_or(|at| now.saturating_duration_since(at) >= KEYFRAME_REQUEST_INTERVAL);
+            if video && r.waiting_keyframe && r.frames + dropped > 0 && due && (pli || fir) {
+                r.last_keyframe_request = Some(now);
+                if pli {
+                    r.plis_sent += 1;
+                } else {
+                    r.firs_sent += 1;
+                }
+                ask = Some((r.ssrc, pli));
+            }
+        }
+        if let Some((media, use_pli)) = ask {
+            if !use_pli {
+                t.fir_seq = fir_seq;
+            }
+            let entries = [FirEntry {
+                ssrc: Ssrc(media),
+                seq: fir_seq,
+            }];
+            let fb = if use_pli {
+                Rtcp::Pli(Pli {
+                    sender_ssrc: sender,
+                    media_ssrc: Ssrc(media),
+                })
+            } else {
+                Rtcp::Fir(Fir {
+                    sender_ssrc: sender,
+                    media_ssrc: Ssrc(0),
+                    entries: List::Items(&entries),
+                })
+            };
+            self.queue_feedback(sender, rsize, fb);
         }
     }
 
@@ -1048,6 +1106,8 @@ impl PeerConnection {
             self.queue_feedback(sender, rsize, Rtcp::TransportFeedback(fb));
         }
         builder.reset();
+        // Kept: its buffers serve the next feedback.
+        self.media.twcc = Some(builder);
     }
 
     /// The media timers: jitter release, NACKs, reports, TWCC feedback.

@@ -73,8 +73,9 @@ pub struct InboundRtpStats {
     pub packets_received: u64,
     /// Payload bytes of those packets.
     pub bytes_received: u64,
-    /// RFC 3550 cumulative loss (expected minus received; repaired packets count as
-    /// received).
+    /// RFC 3550 cumulative loss on the primary SSRC (expected minus received there; a
+    /// packet repaired by an RTX retransmission still counts here, and in
+    /// `packets_repaired`).
     pub packets_lost: i64,
     /// Interarrival jitter, in RTP timestamp units.
     pub jitter: u32,

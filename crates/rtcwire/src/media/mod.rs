@@ -218,6 +218,7 @@ impl Codec {
 
 /// An encoded frame received on a transceiver (`Event::MediaFrame`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MediaFrame {
     /// The transceiver it arrived on.
     pub transceiver: TransceiverId,

@@ -347,6 +347,10 @@ pub(crate) struct RecvStream {
     pub(crate) plis_sent: u64,
     pub(crate) firs_sent: u64,
     pub(crate) rtx_packets: u64,
+    /// No keyframe since the stream began or since a frame was lost.
+    pub(crate) waiting_keyframe: bool,
+    pub(crate) dropped_seen: u64,
+    pub(crate) last_keyframe_request: Option<Instant>,
 }
 
 impl RecvStream {
@@ -373,6 +377,9 @@ impl RecvStream {
             plis_sent: 0,
             firs_sent: 0,
             rtx_packets: 0,
+            waiting_keyframe: true,
+            dropped_seen: 0,
+            last_keyframe_request: None,
         }
     }
 
