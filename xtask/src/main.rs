@@ -51,7 +51,7 @@ const USAGE: &str = "usage:
       steps: fmt clippy test interop doctest doc bench package fuzz
   cargo xtask setup
   cargo xtask fuzz <target>|--all [--seconds N]
-  cargo xtask bench [criterion args, e.g. a filter such as `sdp`]
+  cargo xtask bench [NAME] [criterion args]   NAME: a package under benches/ (sctp, dtls, e2e, …)
   cargo xtask bench e2e   (end-to-end suite beside webrtc-rs and str0m; writes docs/performance.md)
   cargo xtask interop [--browser-cmd 'CMD … {url}'] [--timeout SECONDS] [SCENARIO ..]";
 
@@ -546,17 +546,24 @@ fn fuzz_cmd(root: &Path, args: &[String]) -> Result<(), String> {
 }
 
 fn bench_cmd(root: &Path, args: &[String]) -> Result<(), String> {
-    // `bench e2e`: the end-to-end suite alone (rtcwire beside webrtc-rs and str0m over
-    // 127.0.0.1; both of its binaries write their tables into docs/performance.md).
-    if args.first().map(String::as_str) == Some("e2e") {
-        let mut c = cargo(
-            root,
-            &["bench", "-p", "rtcwire-bench-e2e", "--benches", "--"],
-        );
+    // `bench <name>` where benches/<name> exists (sctp, dtls, session, e2e, …): that bench
+    // package alone, every bench target of it. `bench e2e` is the end-to-end suite (rtcwire
+    // beside webrtc-rs and str0m over 127.0.0.1; its binaries write docs/performance.md).
+    if let Some(name) = args.first().filter(|n| {
+        !n.starts_with('-')
+            && root
+                .join("benches")
+                .join(n.as_str())
+                .join("Cargo.toml")
+                .is_file()
+    }) {
+        let package = format!("rtcwire-bench-{name}");
+        let mut c = cargo(root, &["bench", "-p", &package, "--benches", "--"]);
         c.args(&args[1..]);
         return run(&mut c);
     }
-    // Every bench target of the workspace (the packages under benches/), optimised.
+    // Every bench target of the workspace (the packages under benches/), optimised; other
+    // arguments go to the benches (a criterion filter, for example).
     let mut c = cargo(root, &["bench", "--workspace", "--bench", "*", "--"]);
     c.args(args);
     run(&mut c)
