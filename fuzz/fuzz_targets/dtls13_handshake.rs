@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
                 };
                 match op {
                     0 | 1 | 2 => {}
-                    3 => continue, // dropped
+                    3 => continue,                        // dropped
                     4 => wire.push_back((to, d.clone())), // duplicated (later)
                     5 => {
                         if !d.is_empty() {
