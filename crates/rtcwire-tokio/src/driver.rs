@@ -229,7 +229,8 @@ impl Conn {
             self.tracks.remove(&id);
             return;
         }
-        if q.push(f) == Pushed::DroppedAskKeyframe {
+        let keyframe = f.keyframe;
+        if q.push(f, keyframe) == Pushed::DroppedAskKeyframe {
             tracing::debug!(%id, "track queue full: oldest frame dropped, keyframe asked for");
             if let Err(e) = self.pc.request_keyframe(id) {
                 tracing::debug!(%id, error = %e, "keyframe request refused");
@@ -450,6 +451,8 @@ struct DriverStats {
     received: u64,
     sent: u64,
     send_errors: u64,
+    /// Times a full kernel send buffer made the driver wait for the socket.
+    send_waits: u64,
     unrouted: u64,
     refused: u64,
     /// DTLS datagrams of a session whose application is behind, dropped once its parking
@@ -459,8 +462,9 @@ struct DriverStats {
 
 /// One bound UDP socket and its `quinn-udp` state. Receives are batched (`recvmmsg`,
 /// GRO-coalesced buffers split by their stride); sends go straight to `sendmsg` (GSO when
-/// the session batches equal-size datagrams), so a datagram leaves at once and only a full
-/// kernel buffer drops one. (tokio's own `try_send_to` refuses until the reactor has seen
+/// the session batches equal-size datagrams), so a datagram leaves at once. When the
+/// kernel buffer is full the datagram is kept and the driver waits for the socket to be
+/// writable before it drains any session again. (tokio's own `try_send_to` refuses until the reactor has seen
 /// the socket writable, which lost the first datagrams of every new socket.)
 pub(crate) struct Sock {
     pub(crate) io: UdpSocket,
@@ -495,6 +499,11 @@ pub(crate) struct Driver {
     meta: [quinn_udp::RecvMeta; MAX_BATCH],
     batch: usize,
     tx: Vec<u8>,
+    /// Datagrams a full kernel buffer refused (the rest of one transmit at most): sent
+    /// first once the socket is writable; no session is drained meanwhile.
+    unsent: VecDeque<Unsent>,
+    /// Calls answered once `unsent` is out (their writers wait with it).
+    deferred: Vec<Reply>,
     first_socket: usize,
     due: Vec<ConnKey>,
     stats: DriverStats,
@@ -535,6 +544,8 @@ impl Driver {
                 MAX_BATCH
             },
             tx: Vec::with_capacity(2048),
+            unsent: VecDeque::new(),
+            deferred: Vec::new(),
             first_socket: 0,
             due: Vec::new(),
             stats: DriverStats::default(),
@@ -588,7 +599,9 @@ impl Driver {
                 None
             };
             let stuck = held && blocked.is_none();
+            let sending = !self.unsent.is_empty();
             let sockets = &self.sockets;
+            let unsent = &mut self.unsent;
             let rx = &mut self.rx;
             let meta = &mut self.meta;
             let batch = self.batch;
@@ -599,7 +612,9 @@ impl Driver {
                     self.first_socket = (first + 1) % self.sockets.len().max(1);
                     self.on_batch(r);
                 }
-                () = tokio::time::sleep_until(deadline) => {}
+                // While sending waits, timers wait too (no session can be drained).
+                () = tokio::time::sleep_until(deadline), if !sending => {}
+                errors = send_unsent(sockets, unsent), if sending => self.on_sent(errors),
                 _ = async move {
                     match blocked {
                         Some(tx) => tx.reserve_owned().await.ok(),
@@ -608,6 +623,27 @@ impl Driver {
                 }, if blocked.is_some() => self.flush_backlogs(),
                 // A backlog that starts with a close can always go on.
                 () = std::future::ready(()), if stuck => self.flush_backlogs(),
+            }
+        }
+    }
+
+    /// The datagrams a full send buffer held are out: every session is drained again
+    /// and the calls that waited are answered.
+    fn on_sent(&mut self, errors: u64) {
+        self.stats.send_errors += errors;
+        if !self.unsent.is_empty() {
+            return;
+        }
+        let keys: Vec<ConnKey> = self.conns.keys().copied().collect();
+        for k in keys {
+            self.drive_key(k);
+            if !self.unsent.is_empty() {
+                break;
+            }
+        }
+        if self.unsent.is_empty() {
+            for reply in self.deferred.drain(..) {
+                reply();
             }
         }
     }
@@ -674,7 +710,12 @@ impl Driver {
                     f(c)
                 };
                 self.drive_key(key);
-                reply();
+                if self.unsent.is_empty() {
+                    reply();
+                } else {
+                    // A writer waits for the socket, like a blocking send would.
+                    self.deferred.push(reply);
+                }
             }
             Some(Cmd::Add(key, conn)) => self.insert(key, *conn),
             Some(Cmd::Release(key)) => self.close_key(key),
@@ -693,8 +734,10 @@ impl Driver {
     /// Frees the sessions closed by the application once their output is out.
     fn reap(&mut self) {
         let before = self.conns.len();
+        // A closing session's last datagrams may still be in it while sending waits.
+        let waiting = !self.unsent.is_empty();
         self.conns.retain(|_, c| {
-            if c.closing {
+            if c.closing && !waiting {
                 // Messages still held back are dropped with the session.
                 c.backlog.clear();
                 c.finish();
@@ -805,6 +848,11 @@ impl Driver {
         let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
+        if !self.unsent.is_empty() {
+            // The socket is full: output stays in the session until it drains.
+            c.next_timeout = Instant::now();
+            return;
+        }
         let _g = c.span.clone().entered();
         let mut next = None;
         for _ in 0..MAX_OUTPUTS_PER_DRIVE {
@@ -829,22 +877,45 @@ impl Driver {
                     } else {
                         seg.unwrap_or(data.len())
                     };
+                    let segment_size = if whole { seg } else { None };
                     for chunk in data.chunks(step.max(1)) {
+                        if !self.unsent.is_empty() {
+                            // Behind a refused one: keep the order.
+                            self.unsent.push_back(Unsent {
+                                socket: idx,
+                                destination: dest,
+                                data: chunk.to_vec(),
+                                segment_size,
+                            });
+                            continue;
+                        }
                         let transmit = quinn_udp::Transmit {
                             destination: dest,
                             ecn: None,
                             contents: chunk,
-                            segment_size: if whole { seg } else { None },
+                            segment_size,
                             src_ip: None,
                         };
                         match sock.state.try_send((&sock.io).into(), &transmit) {
                             Ok(()) => self.stats.sent += 1,
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                                // The kernel buffer is full: keep it, wait for room.
+                                self.stats.send_waits += 1;
+                                self.unsent.push_back(Unsent {
+                                    socket: idx,
+                                    destination: dest,
+                                    data: chunk.to_vec(),
+                                    segment_size,
+                                });
+                            }
                             Err(e) => {
-                                // UDP: a full send buffer drops, the session retransmits.
                                 self.stats.send_errors += 1;
                                 tracing::trace!(error = %e, %dest, "send");
                             }
                         }
+                    }
+                    if !self.unsent.is_empty() {
+                        break;
                     }
                 }
                 Output::Event(e) => c.on_event(e),
@@ -858,6 +929,71 @@ impl Driver {
         c.next_timeout = next.unwrap_or_else(Instant::now);
         c.publish_buffered();
     }
+}
+
+/// A datagram (or GSO batch) a full kernel buffer refused.
+struct Unsent {
+    socket: usize,
+    destination: SocketAddr,
+    data: Vec<u8>,
+    segment_size: Option<usize>,
+}
+
+/// Sends the refused datagrams in order as their sockets become writable; returns how
+/// many failed for good (anything but a full buffer).
+async fn send_unsent(sockets: &[Sock], unsent: &mut VecDeque<Unsent>) -> u64 {
+    let mut errors = 0;
+    poll_fn(|cx| {
+        let mut spins = 0;
+        while let Some(u) = unsent.front() {
+            let Some(s) = sockets.get(u.socket) else {
+                unsent.pop_front();
+                errors += 1;
+                continue;
+            };
+            match s.io.poll_send_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => {
+                    tracing::trace!(error = %e, "send readiness");
+                    unsent.pop_front();
+                    errors += 1;
+                    continue;
+                }
+                Poll::Ready(Ok(())) => {}
+            }
+            let transmit = quinn_udp::Transmit {
+                destination: u.destination,
+                ecn: None,
+                contents: &u.data,
+                segment_size: u.segment_size,
+                src_ip: None,
+            };
+            // `try_io` clears a stale readiness, so the next poll registers the waker.
+            match s.io.try_io(Interest::WRITABLE, || {
+                s.state.try_send((&s.io).into(), &transmit)
+            }) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    spins += 1;
+                    if spins >= 4 {
+                        // Still "ready" yet full: come back through the executor.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                }
+                Err(e) => {
+                    tracing::trace!(error = %e, "send");
+                    unsent.pop_front();
+                    errors += 1;
+                }
+                Ok(()) => {
+                    unsent.pop_front();
+                }
+            }
+        }
+        Poll::Ready(())
+    })
+    .await;
+    errors
 }
 
 /// Waits for datagrams on any socket (starting with `first`, for fairness): fills up to

@@ -182,15 +182,15 @@ impl Transceiver {
 /// The frame queue of one track, shared by the driver (pushing) and the [`Track`]
 /// (taking). Bounded: when full the oldest frame goes.
 #[derive(Debug)]
-pub(crate) struct FrameQueue {
-    inner: Mutex<Queue>,
+pub(crate) struct FrameQueue<T = MediaFrame> {
+    inner: Mutex<Queue<T>>,
     notify: Notify,
     capacity: usize,
 }
 
-#[derive(Debug, Default)]
-struct Queue {
-    frames: VecDeque<MediaFrame>,
+#[derive(Debug)]
+struct Queue<T> {
+    frames: VecDeque<T>,
     dropped: u64,
     /// Frames were dropped and no keyframe came since: a request is already out.
     recovering: bool,
@@ -208,26 +208,32 @@ pub(crate) enum Pushed {
     Dropped,
 }
 
-impl FrameQueue {
+impl<T> FrameQueue<T> {
     pub(crate) fn new(capacity: usize) -> Self {
         FrameQueue {
-            inner: Mutex::new(Queue::default()),
+            inner: Mutex::new(Queue {
+                frames: VecDeque::new(),
+                dropped: 0,
+                recovering: false,
+                closed: false,
+            }),
             notify: Notify::new(),
             capacity: capacity.max(1),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<T>> {
         // Nothing panics while holding it; a poisoned queue is still consistent.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn push(&self, frame: MediaFrame) -> Pushed {
+    /// Queues `frame` (`keyframe`: decodable on its own).
+    pub(crate) fn push(&self, frame: T, keyframe: bool) -> Pushed {
         let mut q = self.lock();
         if q.closed {
             return Pushed::Queued;
         }
-        if frame.keyframe {
+        if keyframe {
             q.recovering = false;
         }
         let mut r = Pushed::Queued;
@@ -240,7 +246,7 @@ impl FrameQueue {
                 Pushed::DroppedAskKeyframe
             };
         }
-        if r == Pushed::DroppedAskKeyframe && !frame.keyframe {
+        if r == Pushed::DroppedAskKeyframe && !keyframe {
             q.recovering = true;
         } else if r == Pushed::DroppedAskKeyframe {
             // The frame that overflowed the queue is itself a keyframe: nothing to ask.
@@ -265,7 +271,7 @@ impl FrameQueue {
         self.lock().frames.len()
     }
 
-    async fn pop(&self) -> Option<MediaFrame> {
+    async fn pop(&self) -> Option<T> {
         loop {
             {
                 let mut q = self.lock();
@@ -365,44 +371,26 @@ impl Track {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::disallowed_methods)]
 mod tests {
     use super::*;
 
-    fn frame(n: u32, keyframe: bool) -> MediaFrame {
-        let now = std::time::Instant::now();
-        let mut pc = rtcwire::PeerConnection::new(rtcwire::Config::default(), now).unwrap();
-        let id = pc
-            .add_transceiver(MediaKind::Video, rtcwire::TransceiverInit::default())
-            .unwrap();
-        MediaFrame {
-            transceiver: id,
-            payload_type: 96,
-            codec: Codec::Vp8,
-            ssrc: 1,
-            rtp_timestamp: n,
-            keyframe,
-            data: vec![0; 4],
-        }
-    }
-
     #[tokio::test]
     async fn a_full_queue_drops_the_oldest_and_asks_for_one_keyframe() {
-        let q = FrameQueue::new(2);
-        assert_eq!(q.push(frame(0, true)), Pushed::Queued);
-        assert_eq!(q.push(frame(1, false)), Pushed::Queued);
-        assert_eq!(q.push(frame(2, false)), Pushed::DroppedAskKeyframe);
-        assert_eq!(q.push(frame(3, false)), Pushed::Dropped);
+        let q = FrameQueue::<u32>::new(2);
+        assert_eq!(q.push(0, true), Pushed::Queued);
+        assert_eq!(q.push(1, false), Pushed::Queued);
+        assert_eq!(q.push(2, false), Pushed::DroppedAskKeyframe);
+        assert_eq!(q.push(3, false), Pushed::Dropped);
         assert_eq!(q.dropped(), 2);
-        assert_eq!(q.pop().await.map(|f| f.rtp_timestamp), Some(2));
-        assert_eq!(q.pop().await.map(|f| f.rtp_timestamp), Some(3));
+        assert_eq!(q.pop().await, Some(2));
+        assert_eq!(q.pop().await, Some(3));
         // A keyframe ends the loss: the next overflow asks again.
-        assert_eq!(q.push(frame(4, true)), Pushed::Queued);
-        assert_eq!(q.push(frame(5, false)), Pushed::Queued);
-        assert_eq!(q.push(frame(6, false)), Pushed::DroppedAskKeyframe);
+        assert_eq!(q.push(4, true), Pushed::Queued);
+        assert_eq!(q.push(5, false), Pushed::Queued);
+        assert_eq!(q.push(6, false), Pushed::DroppedAskKeyframe);
         q.close();
-        assert_eq!(q.pop().await.map(|f| f.rtp_timestamp), Some(5));
-        assert_eq!(q.pop().await.map(|f| f.rtp_timestamp), Some(6));
+        assert_eq!(q.pop().await, Some(5));
+        assert_eq!(q.pop().await, Some(6));
         assert_eq!(q.pop().await, None);
         assert_eq!(q.dropped(), 3);
     }
