@@ -78,6 +78,18 @@ pub struct Transmit {
 }
 
 impl Transmit {
+    /// One UDP datagram of `size` bytes from `source` to `destination`.
+    #[must_use]
+    pub fn udp(source: SocketAddr, destination: SocketAddr, size: usize) -> Self {
+        Transmit {
+            transport: Transport::Udp,
+            source: Some(source),
+            destination: Some(destination),
+            size,
+            segment_size: None,
+        }
+    }
+
     /// One datagram of `size` bytes with no addresses: the driver picks the path.
     #[must_use]
     pub fn on_path(size: usize) -> Self {

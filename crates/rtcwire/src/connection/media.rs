@@ -624,13 +624,7 @@ impl PeerConnection {
                     self.stats.dropped_media_packets += 1;
                     continue;
                 }
-                return Some(Transmit {
-                    transport: rtcwire_proto::Transport::Udp,
-                    source: Some(source),
-                    destination: Some(destination),
-                    size: buf.len() - start,
-                    segment_size: None,
-                });
+                return Some(Transmit::udp(source, destination, buf.len() - start));
             }
             self.record.clear();
             let ok = protect(tx, &mut self.record, 0);

@@ -51,13 +51,7 @@ impl PeerConnection {
             // A UDP host pair needs no wrapping: DTLS hands its sealed record over by
             // trading buffers with the empty one lent to us, so nothing is copied.
             let t = dtls.poll_transmit(now, buf)?;
-            return Some(Transmit {
-                transport: rtcwire_proto::Transport::Udp,
-                source: Some(source),
-                destination: Some(destination),
-                size: t.size,
-                segment_size: None,
-            });
+            return Some(Transmit::udp(source, destination, t.size));
         }
         loop {
             self.record.clear();
@@ -98,13 +92,7 @@ impl PeerConnection {
                     self.stats.unsealable_packets += 1;
                     continue;
                 }
-                return Some(Transmit {
-                    transport: rtcwire_proto::Transport::Udp,
-                    source: Some(source),
-                    destination: Some(destination),
-                    size: buf.len() - start,
-                    segment_size: None,
-                });
+                return Some(Transmit::udp(source, destination, buf.len() - start));
             }
             self.record.clear();
             self.record.resize(prefix, 0);
