@@ -716,7 +716,10 @@ impl Agent {
                 p.nominating = true;
             }
             self.triggered.push_front(id);
-            self.wake(now);
+            // At once, not at the next Ta tick: the pair was just validated, so this check
+            // opens no new binding for Ta to pace, and waiting would add up to Ta (50 ms)
+            // to every connection's setup.
+            self.next_check_at = Some(now);
         }
     }
 
