@@ -101,6 +101,57 @@ fn main() {
             }
         }
     }
+    // Heap in use per idle connection end: the precise figure beside e2e's resident memory
+    // (which freed memory from earlier rows can hide).
+    let idle_n: usize = if measuring { 200 } else { 4 };
+    let idles: [(&str, fn(usize) -> BoxFut<common::Keep>); 4] = [
+        ("rtcwire (server ends on one `Server` socket)", ours::idle),
+        ("webrtc-rs 0.17", webrtc17::idle),
+        ("webrtc-rs 0.21", webrtc21::idle),
+        ("str0m 0.24", str0m_drv::idle),
+    ];
+    let _ = writeln!(md, "\nHeap in use per idle connection end ({idle_n} connections with an open channel, both ends in the process, 3 s after the last opened; by dhat, so kernel socket buffers are not in it):\n");
+    let _ = writeln!(md, "| stack | heap bytes per connection end | goal |");
+    let _ = writeln!(md, "|---|---:|---|");
+    for (name, idle) in idles {
+        eprintln!("== idle {name}");
+        let r = common::runtime().and_then(|rt| {
+            let r = rt.block_on(async {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let b0 = dhat::HeapStats::get().curr_bytes;
+                let keep = idle(idle_n).await?;
+                tokio::time::sleep(std::time::Duration::from_secs(if measuring {
+                    3
+                } else {
+                    0
+                }))
+                .await;
+                let b1 = dhat::HeapStats::get().curr_bytes;
+                drop(keep);
+                Ok::<_, common::Err>(b1.saturating_sub(b0))
+            });
+            rt.shutdown_timeout(std::time::Duration::from_secs(3));
+            r
+        });
+        match r {
+            Ok(bytes) => {
+                let per = bytes as f64 / (2 * idle_n) as f64;
+                let goal = if name.starts_with("rtcwire") {
+                    format!(
+                        "≤ 32 KiB: {}",
+                        if per <= 32768.0 { "yes" } else { "**no**" }
+                    )
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(md, "| {name} | {per:.0} | {goal} |");
+            }
+            Err(e) => {
+                let _ = writeln!(md, "| {name} | failed: {e} | |");
+                bad.push(format!("idle {name}: {e}"));
+            }
+        }
+    }
     let _ = writeln!(md, "\nHeap allocations per forwarded media packet (SFU path of the table above: unprotect, re-protect, `send_to`; 100 streams):\n");
     let _ = writeln!(
         md,

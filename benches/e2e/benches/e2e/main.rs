@@ -82,7 +82,7 @@ const STACKS: [Stack; 4] = [
         flow: webrtc21::flow,
         connect_time: webrtc21::connect_time,
         idle: webrtc21::idle,
-        idle_sizes: &[100],
+        idle_sizes: &[1000],
         connects: 30,
     },
     Stack {

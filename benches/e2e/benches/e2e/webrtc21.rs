@@ -176,10 +176,21 @@ pub fn connect_time() -> BoxFut<Duration> {
 pub fn idle(n: usize) -> BoxFut<Keep> {
     Box::pin(async move {
         let mut keep = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (mut a, mut b) = (peer().await?, peer().await?);
-            let (dc, _, far) = connect(&mut a, &mut b).await?;
-            keep.push((a.pc, b.pc, dc, far));
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut next = 0;
+        // At most 64 handshakes at once, as for the others.
+        while next < n || !tasks.is_empty() {
+            while next < n && tasks.len() < 64 {
+                tasks.spawn(async move {
+                    let (mut a, mut b) = (peer().await?, peer().await?);
+                    let (dc, _, far) = connect(&mut a, &mut b).await?;
+                    Res::Ok((a.pc, b.pc, dc, far))
+                });
+                next += 1;
+            }
+            if let Some(r) = tasks.join_next().await {
+                keep.push(r??);
+            }
         }
         Ok(Box::new(keep) as Keep)
     })
