@@ -95,7 +95,7 @@ async fn client(http: SocketAddr, count: u32) -> Res<(u32, u32)> {
     pc.set_remote_description(answer).await?;
     pc.connected().await?;
     let mut counts = (0, 0);
-    for (sender, codec, step, size) in [
+    for (mut sender, codec, step, size) in [
         (audio, Codec::Opus, 960, 80),
         (video, Codec::Vp8, 3000, 3000),
     ] {
@@ -127,6 +127,16 @@ async fn client(http: SocketAddr, count: u32) -> Res<(u32, u32)> {
                 Ok(Some(f)) if f.data == frame => counts.1 += 1,
                 other => return Err(format!("{codec:?} frame {i}: {other:?}").into()),
             }
+        }
+        if codec == Codec::Vp8 {
+            // Our keyframe request on the echo comes back to us through the server.
+            track.request_keyframe().await?;
+            let wait = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                sender.next_keyframe_request(),
+            );
+            wait.await
+                .map_err(|_| "the keyframe request was not passed on")??;
         }
     }
     pc.close().await?;
