@@ -614,7 +614,9 @@ impl Driver {
                 }
                 // While sending waits, timers wait too (no session can be drained).
                 () = tokio::time::sleep_until(deadline), if !sending => {}
-                errors = send_unsent(sockets, unsent), if sending => self.on_sent(errors),
+                (sent, errors) = send_unsent(sockets, unsent), if sending => {
+                    self.on_sent(sent, errors);
+                }
                 _ = async move {
                     match blocked {
                         Some(tx) => tx.reserve_owned().await.ok(),
@@ -629,7 +631,8 @@ impl Driver {
 
     /// The datagrams a full send buffer held are out: every session is drained again
     /// and the calls that waited are answered.
-    fn on_sent(&mut self, errors: u64) {
+    fn on_sent(&mut self, sent: u64, errors: u64) {
+        self.stats.sent += sent;
         self.stats.send_errors += errors;
         if !self.unsent.is_empty() {
             return;
@@ -940,9 +943,9 @@ struct Unsent {
 }
 
 /// Sends the refused datagrams in order as their sockets become writable; returns how
-/// many failed for good (anything but a full buffer).
-async fn send_unsent(sockets: &[Sock], unsent: &mut VecDeque<Unsent>) -> u64 {
-    let mut errors = 0;
+/// many went and how many failed for good (anything but a full buffer).
+async fn send_unsent(sockets: &[Sock], unsent: &mut VecDeque<Unsent>) -> (u64, u64) {
+    let (mut sent, mut errors) = (0, 0);
     poll_fn(|cx| {
         let mut spins = 0;
         while let Some(u) = unsent.front() {
@@ -987,13 +990,14 @@ async fn send_unsent(sockets: &[Sock], unsent: &mut VecDeque<Unsent>) -> u64 {
                 }
                 Ok(()) => {
                     unsent.pop_front();
+                    sent += 1;
                 }
             }
         }
         Poll::Ready(())
     })
     .await;
-    errors
+    (sent, errors)
 }
 
 /// Waits for datagrams on any socket (starting with `first`, for fairness): fills up to
