@@ -158,7 +158,7 @@ fn main() {
         "| candidate | profile | allocations per packet | goal |"
     );
     let _ = writeln!(md, "|---|---|---:|---|");
-    let batches = if measuring { 20 } else { 1 };
+    let batches = if measuring { 20 } else { 0 };
     match sfu::Sink::new() {
         Ok(sink) => {
             for profile in sfu::PROFILES {
@@ -174,7 +174,7 @@ fn main() {
                     });
                     match r {
                         Ok((pkts, _, allocs)) => {
-                            let per = allocs as f64 / pkts as f64;
+                            let per = allocs as f64 / pkts.max(1) as f64;
                             let goal = if name == "rtcwire-srtp" {
                                 format!("0: {}", if per == 0.0 { "yes" } else { "**no**" })
                             } else {
