@@ -204,19 +204,24 @@ impl Conn {
         kind: MediaKind,
     ) -> Option<Transceiver> {
         let guard = self.guard.upgrade()?;
-        let rx = self
-            .keyframes
-            .entry(id)
-            .or_insert_with(|| watch::channel(KeyframeRequests::default()).0)
-            .subscribe();
+        let rx = if self.pc.connection_state() == PeerConnectionState::Closed {
+            // No request will come: its sender is gone at once.
+            watch::channel(KeyframeRequests::default()).1
+        } else {
+            self.keyframes
+                .entry(id)
+                .or_insert_with(|| watch::channel(KeyframeRequests::default()).0)
+                .subscribe()
+        };
         Some(Transceiver::new(id, kind, guard, rx))
     }
 
-    /// The track of a transceiver ends (stopped): its receiver sees the end.
+    /// A transceiver stopped: its track ends, and so does `next_keyframe_request`.
     pub(crate) fn track_ended(&mut self, id: TransceiverId) {
         if let Some(q) = self.tracks.remove(&id) {
             q.close();
         }
+        self.keyframes.remove(&id);
     }
 
     fn on_frame(&mut self, f: rtcwire::MediaFrame) {
@@ -296,10 +301,13 @@ impl Conn {
             }
             CoreEvent::ConnectionStateChange(s) => {
                 if s == PeerConnectionState::Closed {
-                    // No more media: every track ends once its frames are taken.
+                    // No more media: every track ends once its frames are taken, and
+                    // `next_keyframe_request` ends (a task waiting on it lets go of its
+                    // handle, so the session can be freed).
                     for (_, q) in self.tracks.drain() {
                         q.close();
                     }
+                    self.keyframes.clear();
                 }
                 self.state.send_modify(|st| st.connection = s);
                 self.emit(Event::ConnectionStateChange(s));

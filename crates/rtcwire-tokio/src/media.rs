@@ -102,7 +102,8 @@ impl Transceiver {
     }
 
     /// `stop()`: neither sends nor receives from now on; the next offer gives its section
-    /// port 0. The [`Track`] of it ends.
+    /// port 0. The [`Track`] of it ends, and so does
+    /// [`next_keyframe_request`](Self::next_keyframe_request).
     pub async fn stop(&self) -> Result<(), Error> {
         let id = self.id;
         self.guard
@@ -167,8 +168,8 @@ impl Transceiver {
     }
 
     /// Waits for the peer's next keyframe request on what we send here; requests that
-    /// came since this handle last looked count (several are one). Errors when the session
-    /// ends.
+    /// came since this handle last looked count (several are one). Errors when the
+    /// transceiver stops or the session closes.
     pub async fn next_keyframe_request(&mut self) -> Result<KeyframeKind, Error> {
         loop {
             self.keyframes.changed().await.map_err(|_| Error::Closed)?;

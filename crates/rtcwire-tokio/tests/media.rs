@@ -178,9 +178,17 @@ async fn frames_are_echoed_back_on_the_transceiver_the_offer_made() {
     // Stopping B's transceiver ends its track: the echo task ends.
     watcher.stop().await.unwrap();
     assert_eq!(within("echo ends", echo).await.unwrap(), total);
-    // Closing ends every track: B's audio reader got every frame, in order.
+    // Closing ends every track (B's audio reader got every frame, in order) and every
+    // wait for a keyframe request (so a task waiting there lets the session go).
+    let mut audio_back = transceiver_with_mid(&b, near_audio.mid()).await;
+    let waiting = tokio::spawn(async move { audio_back.next_keyframe_request().await });
     a.close().await.unwrap();
     within("b closed", b.closed()).await;
+    let ended = within("the wait ends", waiting).await.unwrap();
+    assert!(
+        matches!(ended, Err(rtcwire_tokio::Error::Closed)),
+        "{ended:?}"
+    );
     let audio = within("audio reader ends", audio_in).await.unwrap();
     assert_eq!(audio.len(), total as usize);
     for (n, f) in (0..total).zip(&audio) {
