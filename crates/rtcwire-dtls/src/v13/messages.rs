@@ -80,7 +80,7 @@ pub fn server_version(e: &Extensions) -> Option<u16> {
     r.is_empty().then_some(v)
 }
 
-/// ClientHello.key_share: `(group, key_exchange)` entries (at most [`MAX_SHARES`]).
+/// ClientHello.key_share: `(group, key_exchange)` entries (at most `MAX_SHARES`).
 pub fn client_shares(e: &Extensions) -> Result<Vec<(u16, &[u8])>, Error> {
     let Some(body) = ext(e, KEY_SHARE) else {
         return Ok(Vec::new());
