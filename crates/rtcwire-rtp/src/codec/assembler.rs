@@ -184,9 +184,13 @@ impl<D: Depacketizer> FrameAssembler<D> {
         };
         if starting {
             if !info.frame_start {
-                // A continuation whose frame start was lost.
+                // A continuation whose frame start was lost: the rest of this timestamp
+                // cannot make a whole frame either, even if a later packet of it begins
+                // with something that could start one (an AV1 sequence header after a
+                // tile group).
                 self.buf.clear();
                 self.depacketizer.reset();
+                self.skip_ts = Some(timestamp);
                 return false;
             }
             self.in_frame = true;
