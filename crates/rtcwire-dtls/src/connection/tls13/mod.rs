@@ -1,0 +1,279 @@
+//! The DTLS 1.3 handshake and connection (RFC 9147 over RFC 8446), for both roles, behind
+//! the same [`Connection`](super::Connection): it takes over from the DTLS 1.2 machinery
+//! once the hellos show that both sides speak 1.3 (a server on a ClientHello offering 1.3,
+//! a client on a ServerHello selecting it). Flights, the retransmission timer, the
+//! reassembler, the output queue, events and stats are the connection's [`Core`]; the record
+//! layer, the key schedule and the transcript are this engine's.
+
+mod client;
+mod engine;
+mod handshake;
+mod server;
+
+pub(crate) use client::{client_on_hrr, client_on_server_hello, is_hrr};
+pub(crate) use server::server_accept;
+
+use super::Core;
+use crate::cert::{subject_public_key, Fingerprint, PublicKeyKind};
+use crate::crypto::kx::NamedGroup;
+use crate::crypto::prf::PrfHash;
+use crate::crypto::suite::CipherSuite;
+use crate::handshake::{ClientHello, ServerHello, UseSrtp};
+use crate::v13::keys::Secret;
+use crate::v13::kx::Share13;
+use crate::v13::messages::{self as m13, Msg13};
+use crate::v13::record::RecordLayer13;
+use crate::Error;
+use rtcwire_proto::{DtlsRole, SrtpProfile};
+use std::time::Instant;
+
+/// Signature schemes we verify in DTLS 1.3 CertificateVerify, as offered.
+pub(crate) const SCHEMES13: [u16; 5] = [0x0403, 0x0503, 0x0804, 0x0805, 0x0807];
+/// Handshake record numbers of the peer's flight remembered for our ACK.
+const MAX_PEER_RECORDS: usize = 32;
+/// Retransmissions of a flight sent once connected before it is given up on.
+const MAX_CONNECTED_RETRIES: u32 = 8;
+/// Key updates a connection accepts from its peer (the epoch is 16 bits on our side).
+const MAX_EPOCH: u16 = 0xfff0;
+
+/// What a client offering DTLS 1.3 keeps until the ServerHello.
+#[derive(Debug)]
+pub(crate) struct Offer13 {
+    pub(crate) shares: Vec<Share13>,
+    /// After a HelloRetryRequest: the transcript so far (message_hash of the first hello,
+    /// then the HelloRetryRequest) and the suite it chose.
+    hrr: Option<(Vec<u8>, CipherSuite)>,
+    /// The HelloRetryRequest's body (a repeated one is ignored).
+    hrr_body: Vec<u8>,
+}
+
+impl Offer13 {
+    /// Our key shares: the first configured group, and X25519 beside the hybrid (as
+    /// Chromium does), so that a server without ML-KEM needs no HelloRetryRequest.
+    pub(crate) fn new(core: &mut Core) -> Result<Offer13, Error> {
+        let groups = core.config.dtls13_groups.clone();
+        let mut want: Vec<NamedGroup> = groups.iter().copied().take(1).collect();
+        if want.first() == Some(&NamedGroup::X25519MlKem768) && groups.contains(&NamedGroup::X25519)
+        {
+            want.push(NamedGroup::X25519);
+        }
+        let mut shares = Vec::new();
+        for g in want {
+            let mut seed = [0u8; 64];
+            core.random(&mut seed)?;
+            shares.push(Share13::generate(g, &mut core.key_random(), seed)?);
+        }
+        Ok(Offer13 {
+            shares,
+            hrr: None,
+            hrr_body: Vec::new(),
+        })
+    }
+
+    /// Adds the 1.3 offer to a 1.2 ClientHello: suites, versions, groups, key shares.
+    pub(crate) fn extend(&self, core: &Core, ch: &mut ClientHello) {
+        let cfg = &core.config;
+        let mut suites: Vec<u16> = cfg.dtls13_cipher_suites.iter().map(|s| s.id()).collect();
+        suites.extend_from_slice(&ch.cipher_suites);
+        ch.cipher_suites = suites;
+        let mut groups: Vec<u16> = cfg.dtls13_groups.iter().map(|g| g.id()).collect();
+        for g in ch.extensions.supported_groups.take().unwrap_or_default() {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        ch.extensions.supported_groups = Some(groups);
+        let mut sigs = ch
+            .extensions
+            .signature_algorithms
+            .take()
+            .unwrap_or_default();
+        for s in SCHEMES13 {
+            if !sigs.contains(&s) {
+                sigs.push(s);
+            }
+        }
+        ch.extensions.signature_algorithms = Some(sigs);
+        m13::set_ext(
+            &mut ch.extensions,
+            m13::SUPPORTED_VERSIONS,
+            m13::client_versions_body(&[m13::DTLS13, m13::DTLS12]),
+        );
+        let shares: Vec<(u16, &[u8])> = self
+            .shares
+            .iter()
+            .map(|s| (s.group().id(), s.public()))
+            .collect();
+        m13::set_ext(
+            &mut ch.extensions,
+            m13::KEY_SHARE,
+            m13::client_shares_body(&shares),
+        );
+    }
+}
+
+/// Whether a ClientHello offers DTLS 1.3.
+pub(crate) fn offers_13(ch: &ClientHello) -> bool {
+    m13::client_versions(&ch.extensions).is_some_and(|v| v.contains(&m13::DTLS13))
+}
+
+/// Whether a ServerHello selects DTLS 1.3.
+pub(crate) fn selects_13(sh: &ServerHello) -> bool {
+    m13::server_version(&sh.extensions) == Some(m13::DTLS13)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hs {
+    ClientWaitEe,
+    ClientWaitCertOrCr,
+    ClientWaitCert,
+    ClientWaitCv,
+    ClientWaitFinished,
+    ServerWaitCert,
+    ServerWaitCv,
+    ServerWaitFinished,
+    Connected,
+}
+
+/// The DTLS 1.3 side of a connection.
+pub(crate) struct Engine {
+    role: DtlsRole,
+    suite: CipherSuite,
+    hash: PrfHash,
+    records: RecordLayer13,
+    transcript: Vec<u8>,
+    hs: Hs,
+    c_hs: Secret,
+    s_hs: Secret,
+    /// The master secret until the application secrets are derived from it.
+    master: Option<Secret>,
+    c_ap: Option<Secret>,
+    s_ap: Option<Secret>,
+    exporter: Option<Secret>,
+    srtp: Option<SrtpProfile>,
+    peer_cert: Vec<u8>,
+    peer_fingerprint: Option<Fingerprint>,
+    /// The CertificateRequest's context, once a server asked for our certificate.
+    cert_context: Option<Vec<u8>>,
+    /// Handshake record numbers of the peer's flight in protected epochs (for our ACK).
+    peer_records: Vec<(u64, u64)>,
+    /// The epoch application data goes out in (3, then one more per KeyUpdate).
+    write_epoch: u16,
+    /// The newest epoch we read application data in.
+    read_epoch: u16,
+    /// A KeyUpdate of ours waiting for its ACK: the record numbers it went out in.
+    key_update_sent: Option<Vec<(u64, u64)>>,
+    last_ack: Option<Instant>,
+    group: NamedGroup,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dtls13")
+            .field("role", &self.role)
+            .field("suite", &self.suite)
+            .field("group", &self.group)
+            .field("state", &self.hs)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unexpected(expected: &'static str, got: &Msg13) -> Error {
+    Error::UnexpectedMessage {
+        expected,
+        got: got.name(),
+    }
+}
+
+fn choose_srtp(core: &Core, offered: Option<&UseSrtp>) -> Option<SrtpProfile> {
+    let offered = offered?;
+    core.config
+        .srtp_profiles
+        .iter()
+        .copied()
+        .find(|p| p.dtls_id().is_some_and(|id| offered.profiles.contains(&id)))
+}
+
+fn check_fingerprint(core: &Core, leaf: &[u8]) -> Result<(), Error> {
+    let fps = &core.config.remote_fingerprints;
+    if fps.is_empty() {
+        return Err(Error::NoRemoteFingerprint);
+    }
+    if !fps
+        .iter()
+        .any(|fp| crate::cert::fingerprint_matches(fp, leaf))
+    {
+        return Err(Error::FingerprintMismatch);
+    }
+    Ok(())
+}
+
+/// The content a CertificateVerify signs (RFC 8446 §4.4.3).
+fn signed_content(server: bool, transcript_hash: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x20u8; 64];
+    v.extend_from_slice(if server {
+        b"TLS 1.3, server CertificateVerify"
+    } else {
+        b"TLS 1.3, client CertificateVerify"
+    });
+    v.push(0);
+    v.extend_from_slice(transcript_hash);
+    v
+}
+
+/// Verifies a TLS 1.3 CertificateVerify signature: ECDSA bound to its curve, RSA-PSS,
+/// Ed25519.
+fn verify13(cert: &[u8], scheme: u16, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+    use ring::signature as s;
+    let spk = subject_public_key(cert).ok_or(Error::BadCertificate("no public key found"))?;
+    let alg: &dyn s::VerificationAlgorithm = match (scheme, spk.kind) {
+        (0x0403, PublicKeyKind::EcdsaP256) => &s::ECDSA_P256_SHA256_ASN1,
+        (0x0503, PublicKeyKind::EcdsaP384) => &s::ECDSA_P384_SHA384_ASN1,
+        (0x0804, PublicKeyKind::Rsa) => &s::RSA_PSS_2048_8192_SHA256,
+        (0x0805, PublicKeyKind::Rsa) => &s::RSA_PSS_2048_8192_SHA384,
+        (0x0807, PublicKeyKind::Ed25519) => &s::ED25519,
+        _ => return Err(Error::NoCommonSignatureScheme),
+    };
+    s::UnparsedPublicKey::new(alg, spk.key)
+        .verify(msg, sig)
+        .map_err(|_| Error::BadSignature)
+}
+
+/// The transcript's stand-in for the first ClientHello after a HelloRetryRequest (RFC 8446
+/// §4.4.1): message_hash, then the hash of that hello.
+fn message_hash(hash: &[u8], out: &mut Vec<u8>) {
+    m13::transcript_form(m13::MESSAGE_HASH, hash, out);
+}
+
+/// Wiped on drop.
+struct SharedSecret(Vec<u8>);
+
+impl Drop for SharedSecret {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+fn keys_secret(v: Vec<u8>) -> SharedSecret {
+    SharedSecret(v)
+}
+
+/// What [`Engine::read_in_place`] did.
+pub(crate) enum InPlace {
+    /// Not a datagram of one protected record: take the ordinary path.
+    NotSingle,
+    /// Dropped and counted.
+    Refused,
+    /// Application data, at this range of the datagram.
+    Data(std::ops::Range<usize>),
+    /// Something else, handled (or a failure to report).
+    Handled(Result<(), Error>),
+}
+
+/// What a server did with a 1.3 ClientHello.
+pub(crate) enum Accepted {
+    /// Answered with its flight: the connection is DTLS 1.3 from here.
+    Engine(Box<Engine>),
+    /// Sent a stateless HelloRetryRequest and forgot the hello.
+    Retried,
+}
