@@ -16,6 +16,9 @@ use rtcwire_sdp::{Sdp, Setup};
 
 mod channels;
 mod media;
+mod media_recv;
+mod media_rtcp;
+mod media_send;
 mod signaling;
 mod stats;
 mod transport;

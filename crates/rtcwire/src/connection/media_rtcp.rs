@@ -1,0 +1,328 @@
+//! RTCP in and out: reports, NACKs and retransmissions, TWCC, and the media timers.
+
+use std::time::Duration;
+
+use rtcwire_rtp::rtcp::{
+    self, item_type, List, Nack, NackPair, ReceiverReport, ReportBlock, Rtcp, Sdes, SdesChunk,
+    SdesChunks, SdesItem, SdesItems, SenderReport,
+};
+use rtcwire_rtp::rtp::RtpPacket;
+use rtcwire_rtp::seq::{round_trip_time, NtpTime};
+use rtcwire_rtp::Ssrc;
+
+use super::media::*;
+use super::*;
+use crate::media::KeyframeKind;
+
+impl PeerConnection {
+    pub(super) fn handle_rtcp(&mut self, now: Instant, buf: &[u8]) -> Result<(), Error> {
+        let epoch = *self.media.epoch.get_or_insert(now);
+        let arrival = ntp(epoch, now).middle32();
+        let mut retransmit: Vec<(usize, u16)> = Vec::new();
+        for p in rtcp::parse_compound(buf) {
+            let p = p?;
+            match p {
+                Rtcp::SenderReport(sr) => {
+                    for t in &mut self.media.transceivers {
+                        if let Some(r) = t.recv_stream(sr.ssrc.0) {
+                            r.stats.on_sender_report(now, NtpTime(sr.ntp_time));
+                        }
+                    }
+                    self.apply_report_blocks(sr.reports, arrival);
+                }
+                Rtcp::ReceiverReport(rr) => self.apply_report_blocks(rr.reports, arrival),
+                Rtcp::Nack(n) => {
+                    if let Some(i) = self.sender_index(n.media_ssrc.0) {
+                        if let Some(t) = self.media.transceivers.get_mut(i) {
+                            t.send.nacks_received += 1;
+                        }
+                        for seq in n.lost().take(1024) {
+                            retransmit.push((i, seq));
+                        }
+                    }
+                }
+                Rtcp::TransportFeedback(_) => self.stats.twcc_feedback_received += 1,
+                Rtcp::Pli(pli) => self.keyframe_request(pli.media_ssrc.0, KeyframeKind::Pli),
+                Rtcp::Fir(fir) => {
+                    let ours: Vec<u32> = fir.entries.iter().map(|e| e.ssrc.0).collect();
+                    for s in ours {
+                        self.keyframe_request(s, KeyframeKind::Fir);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (i, seq) in retransmit {
+            self.retransmit(i, seq);
+        }
+        Ok(())
+    }
+
+    fn sender_index(&self, ssrc: u32) -> Option<usize> {
+        self.media
+            .transceivers
+            .iter()
+            .position(|t| t.send.ssrc == ssrc)
+    }
+
+    fn keyframe_request(&mut self, ssrc: u32, kind: KeyframeKind) {
+        let Some(i) = self.sender_index(ssrc) else {
+            return;
+        };
+        if let Some(t) = self.media.transceivers.get_mut(i) {
+            match kind {
+                KeyframeKind::Pli => t.plis_received += 1,
+                KeyframeKind::Fir => t.firs_received += 1,
+            }
+            self.events.push_back(Event::KeyframeRequest {
+                transceiver: t.id,
+                kind,
+            });
+        }
+    }
+
+    fn apply_report_blocks(&mut self, blocks: List<'_, ReportBlock>, arrival: u32) {
+        for b in blocks.iter() {
+            if let Some(i) = self.sender_index(b.ssrc.0) {
+                if let Some(t) = self.media.transceivers.get_mut(i) {
+                    t.send.remote_lost = i64::from(b.cumulative_lost);
+                    t.send.remote_fraction_lost = b.fraction_lost;
+                    t.send.remote_jitter = b.jitter;
+                    if let Some(rtt) = round_trip_time(arrival, b.last_sr, b.delay_since_last_sr) {
+                        t.send.rtt = Some(rtt);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a packet again for a NACK: as RTX when negotiated, else as it was.
+    fn retransmit(&mut self, index: usize, seq: u16) {
+        let MediaState {
+            transceivers,
+            out,
+            pool,
+            ..
+        } = &mut self.media;
+        let dropped_packets = &mut self.stats.dropped_media_packets;
+        let Some(t) = transceivers.get_mut(index) else {
+            return;
+        };
+        let Some(original) = t.send.lookup(seq) else {
+            return;
+        };
+        let Ok(p) = RtpPacket::new_checked(original) else {
+            return;
+        };
+        let mut b = pool.pop().unwrap_or_default();
+        b.clear();
+        let rtx = t
+            .codec(p.payload_type().0)
+            .and_then(|c| c.rtx)
+            .zip(t.send.rtx_ssrc);
+        match rtx {
+            Some((rtx_pt, rtx_ssrc)) => {
+                let header = p.header_len();
+                let Some(head) = original.get(..header) else {
+                    return;
+                };
+                b.extend_from_slice(head);
+                b.extend_from_slice(&seq.to_be_bytes());
+                b.extend_from_slice(p.payload());
+                if let Some(x) = b.get_mut(0) {
+                    *x &= !0x20;
+                }
+                if let Some(x) = b.get_mut(1) {
+                    *x = (*x & 0x80) | rtx_pt;
+                }
+                let rseq = t.send.rtx_seq;
+                t.send.rtx_seq = rseq.wrapping_add(1);
+                if let Some(x) = b.get_mut(2..4) {
+                    x.copy_from_slice(&rseq.to_be_bytes());
+                }
+                if let Some(x) = b.get_mut(8..12) {
+                    x.copy_from_slice(&rtx_ssrc.to_be_bytes());
+                }
+            }
+            None => b.extend_from_slice(original),
+        }
+        t.send.retransmitted += 1;
+        if out.len() < MAX_MEDIA_QUEUE {
+            out.push_back((false, b));
+        } else {
+            *dropped_packets += 1;
+        }
+    }
+
+    pub(super) fn flush_twcc(&mut self) {
+        let Some(mut builder) = self.media.twcc.take() else {
+            return;
+        };
+        if !builder.is_empty() {
+            let count = self.media.twcc_count;
+            self.media.twcc_count = count.wrapping_add(1);
+            let sender = self
+                .media
+                .transceivers
+                .first()
+                .map_or(Ssrc(0), |t| Ssrc(t.send.ssrc));
+            let rsize = self.media.transceivers.iter().all(|t| t.rtcp_rsize);
+            let mut fb = builder.build(count);
+            fb.sender_ssrc = sender;
+            self.stats.twcc_feedback_sent += 1;
+            self.queue_feedback(sender, rsize, Rtcp::TransportFeedback(fb));
+        }
+        builder.reset();
+        // Kept: its buffers serve the next feedback.
+        self.media.twcc = Some(builder);
+    }
+
+    /// The media timers: jitter release, NACKs, reports, TWCC feedback.
+    pub(super) fn media_timeout(&mut self, now: Instant) {
+        if self.media.next_tick.is_some_and(|t| now >= t) {
+            self.media.next_tick = Some(now + MEDIA_TICK);
+            for i in 0..self.media.transceivers.len() {
+                self.drain_jitter(now, i);
+                self.send_nacks(now, i);
+            }
+        }
+        if self.media.next_twcc.is_some_and(|t| now >= t) {
+            self.media.next_twcc = Some(now + TWCC_INTERVAL);
+            self.flush_twcc();
+        }
+        if self.media.next_report.is_some_and(|t| now >= t) {
+            self.media.next_report = Some(now + REPORT_INTERVAL);
+            for i in 0..self.media.transceivers.len() {
+                self.send_report(now, i);
+            }
+        }
+    }
+
+    /// The media timers that matter now: the service tick only while a receive stream
+    /// holds packets back or waits for retransmissions, TWCC while feedback is pending,
+    /// reports while a transceiver is active.
+    pub(super) fn media_next_timeout(&self) -> Option<Instant> {
+        let ts = &self.media.transceivers;
+        let active = ts.iter().any(|t| t.sending() || t.receiving());
+        let waiting = ts
+            .iter()
+            .flat_map(|t| t.recv.iter())
+            .any(|r| !r.jitter.is_empty() || !r.nack.is_empty());
+        let twcc = self.media.twcc.as_ref().is_some_and(|b| !b.is_empty());
+        [
+            self.media.next_tick.filter(|_| waiting),
+            self.media.next_twcc.filter(|_| twcc),
+            self.media.next_report.filter(|_| active),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn send_nacks(&mut self, now: Instant, index: usize) {
+        let mut lost = std::mem::take(&mut self.media.nack_scratch);
+        let Some(t) = self.media.transceivers.get_mut(index) else {
+            return;
+        };
+        let sender = Ssrc(t.send.ssrc);
+        let rsize = t.rtcp_rsize;
+        // Ask again only once a retransmission had time to come back.
+        let interval = t
+            .send
+            .rtt
+            .map_or(NACK_INTERVAL, |rtt| {
+                rtt.mul_f32(1.25) + Duration::from_millis(10)
+            })
+            .clamp(Duration::from_millis(20), Duration::from_millis(500));
+        let mut todo: Vec<(u32, Vec<NackPair>)> = Vec::new();
+        for r in &mut t.recv {
+            if r.nack.is_empty() {
+                continue;
+            }
+            r.nack.due(now, interval, &mut lost);
+            if lost.is_empty() {
+                continue;
+            }
+            r.nacks_sent += 1;
+            let mut pairs = Vec::new();
+            NackPair::pack(lost.iter().copied(), |p| pairs.push(p));
+            todo.push((r.ssrc, pairs));
+        }
+        self.media.nack_scratch = lost;
+        for (media, pairs) in todo {
+            for chunk in pairs.chunks(64) {
+                self.queue_feedback(
+                    sender,
+                    rsize,
+                    Rtcp::Nack(Nack {
+                        sender_ssrc: sender,
+                        media_ssrc: Ssrc(media),
+                        pairs: List::Items(chunk),
+                    }),
+                );
+            }
+        }
+    }
+
+    fn send_report(&mut self, now: Instant, index: usize) {
+        let epoch = *self.media.epoch.get_or_insert(now);
+        let Some(t) = self.media.transceivers.get_mut(index) else {
+            return;
+        };
+        if !(t.sending() || t.receiving()) {
+            return;
+        }
+        let blocks: Vec<ReportBlock> = t
+            .recv
+            .iter_mut()
+            .take(31)
+            .map(|r| r.stats.report_block(now))
+            .collect();
+        let ssrc = Ssrc(t.send.ssrc);
+        let report = match t.send.last {
+            Some((ts, rate, at)) if t.sending() && t.send.packets > 0 => {
+                let ticks = u64::from(rate)
+                    .saturating_mul(now.saturating_duration_since(at).as_micros() as u64)
+                    / 1_000_000;
+                Rtcp::SenderReport(SenderReport {
+                    ssrc,
+                    ntp_time: ntp(epoch, now).0,
+                    rtp_time: ts.wrapping_add(ticks as u32),
+                    packet_count: t.send.packets as u32,
+                    octet_count: t.send.bytes as u32,
+                    reports: List::Items(&blocks),
+                    profile_extension: &[],
+                })
+            }
+            _ if blocks.is_empty() => return,
+            _ => Rtcp::ReceiverReport(ReceiverReport {
+                ssrc,
+                reports: List::Items(&blocks),
+                profile_extension: &[],
+            }),
+        };
+        // RFC 3550 §6.1: every compound packet names its source (CNAME).
+        let items = [SdesItem {
+            kind: item_type::CNAME,
+            value: t.cname.as_bytes(),
+        }];
+        let chunks = [SdesChunk {
+            ssrc,
+            items: SdesItems::Items(&items),
+        }];
+        let sdes = Rtcp::Sdes(Sdes {
+            chunks: SdesChunks::Items(&chunks),
+        });
+        let packets = [report, sdes];
+        let mut b = self.media.pool.pop().unwrap_or_default();
+        b.clear();
+        b.resize(rtcp::compound_buffer_len(&packets), 0);
+        match rtcp::emit_compound(&packets, &mut b) {
+            Ok(n) if self.media.out.len() < MAX_MEDIA_QUEUE => {
+                b.truncate(n);
+                self.media.out.push_back((true, b));
+            }
+            _ => self.stats.dropped_media_packets += 1,
+        }
+    }
+}
