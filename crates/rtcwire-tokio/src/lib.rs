@@ -4,12 +4,14 @@
 
 mod channel;
 mod config;
+mod conn;
 mod driver;
 mod error;
 mod mdns;
 mod media;
 mod peer;
 mod server;
+mod udp;
 
 pub use channel::{ChannelSender, ChannelState, DataChannel};
 pub use config::{Bind, Config};

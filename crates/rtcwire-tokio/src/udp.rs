@@ -1,0 +1,219 @@
+//! Datagrams: batches received and routed to their session; those a full buffer refused.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io::IoSliceMut;
+use std::net::SocketAddr;
+use std::task::Poll;
+
+use rtcwire::{Datagram, Input};
+use tokio::io::Interest;
+use tokio::time::Instant;
+
+use crate::driver::{Driver, Sock, MAX_BATCH, MAX_PARKED_BYTES, RX_SIZE};
+
+impl Driver {
+    /// A batch from socket `i`: `n` buffers described by `self.meta`.
+    pub(crate) fn on_batch(&mut self, r: (usize, std::io::Result<usize>)) {
+        let (i, res) = r;
+        let n = match res {
+            Ok(n) => n.min(self.batch),
+            Err(e) => {
+                // ICMP errors (port unreachable) surface here on some systems; go on.
+                tracing::trace!(error = %e, "recv");
+                return;
+            }
+        };
+        let Some(&bound) = self.locals.get(i) else {
+            return;
+        };
+        let rx = std::mem::take(&mut self.rx);
+        for k in 0..n {
+            let Some(meta) = self.meta.get(k).copied() else {
+                break;
+            };
+            // A socket on the unspecified address learns the destination per datagram.
+            let local = match meta.dst_ip {
+                Some(ip) if bound.ip().is_unspecified() => SocketAddr::new(ip, bound.port()),
+                _ => bound,
+            };
+            let start = k * RX_SIZE;
+            let Some(buf) = rx.get(start..start + meta.len.min(RX_SIZE)) else {
+                continue;
+            };
+            // GRO: equal-size datagrams from one sender, back to back.
+            for contents in buf.chunks(meta.stride.max(1)) {
+                self.on_datagram(meta.addr, local, contents);
+            }
+        }
+        self.rx = rx;
+    }
+
+    pub(crate) fn on_datagram(&mut self, from: SocketAddr, local: SocketAddr, contents: &[u8]) {
+        self.stats.received += 1;
+        let d = Datagram::udp(from, local, contents);
+        let key = if self.conns.len() == 1 {
+            self.conns.keys().next().copied()
+        } else {
+            match self.routes.get(&from) {
+                Some(k) if self.conns.get(k).is_some_and(|c| c.pc.accepts(&d)) => Some(*k),
+                _ => {
+                    let k = self
+                        .conns
+                        .iter()
+                        .find(|(_, c)| c.pc.accepts(&d))
+                        .map(|(k, _)| *k);
+                    if let Some(k) = k {
+                        self.routes.insert(from, k);
+                    }
+                    k
+                }
+            }
+        };
+        let Some(key) = key else {
+            self.stats.unrouted += 1;
+            tracing::trace!(%from, "datagram for no session");
+            return;
+        };
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        // RFC 7983: 20..=63 is DTLS. STUN still goes in (consent, keepalives).
+        if (!c.backlog.is_empty() || !c.parked.is_empty())
+            && contents.first().is_some_and(|b| (20..=63).contains(b))
+        {
+            if c.parked_bytes + contents.len() <= MAX_PARKED_BYTES {
+                c.parked_bytes += contents.len();
+                c.parked.push_back((from, local, contents.to_vec()));
+            } else {
+                // Beyond that, like a full socket buffer: SCTP sends it again.
+                self.stats.held_back += 1;
+            }
+            return;
+        }
+        {
+            let _g = c.span.clone().entered();
+            if let Err(e) =
+                c.pc.handle_input(Input::Receive(Instant::now().into_std(), d))
+            {
+                self.stats.refused += 1;
+                tracing::trace!(error = %e, %from, "datagram refused");
+            }
+        }
+        self.drive_key(key);
+    }
+}
+
+/// A datagram (or GSO batch) a full kernel buffer refused.
+pub(crate) struct Unsent {
+    pub(crate) socket: usize,
+    pub(crate) destination: SocketAddr,
+    pub(crate) data: Vec<u8>,
+    pub(crate) segment_size: Option<usize>,
+}
+
+/// Sends the refused datagrams in order as their sockets become writable; returns how
+/// many went and how many failed for good (anything but a full buffer).
+pub(crate) async fn send_unsent(sockets: &[Sock], unsent: &mut VecDeque<Unsent>) -> (u64, u64) {
+    let (mut sent, mut errors) = (0, 0);
+    poll_fn(|cx| {
+        let mut spins = 0;
+        while let Some(u) = unsent.front() {
+            let Some(s) = sockets.get(u.socket) else {
+                unsent.pop_front();
+                errors += 1;
+                continue;
+            };
+            match s.io.poll_send_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => {
+                    tracing::trace!(error = %e, "send readiness");
+                    unsent.pop_front();
+                    errors += 1;
+                    continue;
+                }
+                Poll::Ready(Ok(())) => {}
+            }
+            let transmit = quinn_udp::Transmit {
+                destination: u.destination,
+                ecn: None,
+                contents: &u.data,
+                segment_size: u.segment_size,
+                src_ip: None,
+            };
+            // `try_io` clears a stale readiness, so the next poll registers the waker.
+            match s.io.try_io(Interest::WRITABLE, || {
+                s.state.try_send((&s.io).into(), &transmit)
+            }) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    spins += 1;
+                    if spins >= 4 {
+                        // Still "ready" yet full: come back through the executor.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                }
+                Err(e) => {
+                    tracing::trace!(error = %e, "send");
+                    unsent.pop_front();
+                    errors += 1;
+                }
+                Ok(()) => {
+                    unsent.pop_front();
+                    sent += 1;
+                }
+            }
+        }
+        Poll::Ready(())
+    })
+    .await;
+    (sent, errors)
+}
+
+/// Waits for datagrams on any socket (starting with `first`, for fairness): fills up to
+/// `batch` buffers of `buf` and their `meta`; returns the socket and how many.
+pub(crate) async fn recv_any(
+    sockets: &[Sock],
+    buf: &mut [u8],
+    meta: &mut [quinn_udp::RecvMeta; MAX_BATCH],
+    batch: usize,
+    first: usize,
+) -> (usize, std::io::Result<usize>) {
+    let n = sockets.len();
+    poll_fn(|cx| {
+        for j in 0..n {
+            let i = (first + j) % n;
+            let Some(s) = sockets.get(i) else { continue };
+            // Ready, then read; a stale readiness is cleared by `try_io` and polled again
+            // (which registers the waker when nothing is there).
+            for attempt in 0..4 {
+                let ready = match s.io.poll_recv_ready(cx) {
+                    Poll::Pending => break,
+                    Poll::Ready(r) => r,
+                };
+                if let Err(e) = ready {
+                    return Poll::Ready((i, Err(e)));
+                }
+                let mut chunks = buf.chunks_mut(RX_SIZE);
+                let mut iovs: [IoSliceMut<'_>; MAX_BATCH] =
+                    std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or(&mut [])));
+                let take = batch.min(MAX_BATCH);
+                let r = s.io.try_io(Interest::READABLE, || {
+                    s.state
+                        .recv((&s.io).into(), &mut iovs[..take], &mut meta[..take])
+                });
+                match r {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if attempt == 3 {
+                            // Still "ready" yet empty: come back through the executor.
+                            cx.waker().wake_by_ref();
+                        }
+                    }
+                    r => return Poll::Ready((i, r)),
+                }
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
