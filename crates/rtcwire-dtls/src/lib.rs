@@ -108,7 +108,7 @@ mod crypto;
 mod error;
 mod flight;
 // DTLS 1.3: key schedule, record layer, messages, key shares (the handshake engine is in
-// connection/tls13.rs).
+// connection/tls13/).
 #[cfg(feature = "fuzzing")]
 #[allow(missing_docs)] // internals, public for the fuzz targets only
 pub mod v13;
