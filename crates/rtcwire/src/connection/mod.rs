@@ -145,6 +145,8 @@ pub struct PeerConnection {
     certificate: Certificate,
     local_fingerprint: Fingerprint,
     dtls_mtu: usize,
+    /// `Config::srtp_profiles`.
+    srtp_profiles: Option<Vec<rtcwire_proto::SrtpProfile>>,
     sctp_config: rtcwire_sctp::Config,
     dtls: Option<Connection>,
     dtls_config: Option<Arc<rtcwire_dtls::Config>>,
@@ -178,7 +180,9 @@ pub struct PeerConnection {
     /// `negotiationneeded` was sent for the first data channel.
     negotiation_needed_sent: bool,
     local_setup: Option<Setup>,
-    local_hosts: Vec<SocketAddr>,
+    /// Host candidates the driver gave: UDP (`None`) or TCP with its `tcptype`; given again
+    /// to a new agent after a role change.
+    local_hosts: Vec<(SocketAddr, Option<rtcwire_ice::TcpType>)>,
     /// Remote `.local` names announced with [`Event::ResolveHostname`] (at most 16).
     hostnames_asked: Vec<String>,
     local_candidates: Vec<String>,
@@ -264,6 +268,7 @@ impl PeerConnection {
             certificate,
             local_fingerprint,
             dtls_mtu: config.dtls_mtu,
+            srtp_profiles: config.srtp_profiles.clone(),
             sctp_config: config.sctp,
             dtls: None,
             dtls_config: None,

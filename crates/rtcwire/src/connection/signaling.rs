@@ -554,8 +554,11 @@ impl PeerConnection {
             ..self.ice_config.clone()
         };
         let mut ice = Agent::new(config, rng_for(self.seed, "ice"))?;
-        for &addr in &self.local_hosts {
-            ice.add_host_candidate(self.now, addr)?;
+        for &(addr, tcp) in &self.local_hosts {
+            match tcp {
+                None => ice.add_host_candidate(self.now, addr).map(drop)?,
+                Some(t) => ice.add_tcp_host_candidate(self.now, addr, t).map(drop)?,
+            }
         }
         if self.end_of_local_called {
             ice.end_of_local_candidates();
@@ -640,6 +643,9 @@ impl PeerConnection {
         let mut b = rtcwire_dtls::Config::builder(self.certificate.clone())
             .mtu(self.dtls_mtu)
             .deterministic_keys(self.seed.is_some());
+        if let Some(profiles) = &self.srtp_profiles {
+            b = b.srtp_profiles(profiles);
+        }
         for fp in &remote.fingerprints {
             b = b.remote_fingerprint(fp.clone());
         }
@@ -682,8 +688,27 @@ impl PeerConnection {
         self.check_open()?;
         let now = self.now;
         self.ice.add_host_candidate(now, address)?;
-        if !self.local_hosts.contains(&address) {
-            self.local_hosts.push(address);
+        if !self.local_hosts.contains(&(address, None)) {
+            self.local_hosts.push((address, None));
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Adds a local TCP host candidate (ICE-TCP, RFC 6544): `Passive` for an address the
+    /// driver listens on, `Active` for an IP it connects from (signalled with port 9). The
+    /// driver frames the streams (RFC 4571) and feeds their messages tagged
+    /// [`Transport::Tcp`](rtcwire_proto::Transport::Tcp).
+    pub fn add_local_tcp_candidate(
+        &mut self,
+        address: SocketAddr,
+        tcp_type: rtcwire_ice::TcpType,
+    ) -> Result<(), Error> {
+        self.check_open()?;
+        let now = self.now;
+        self.ice.add_tcp_host_candidate(now, address, tcp_type)?;
+        if !self.local_hosts.contains(&(address, Some(tcp_type))) {
+            self.local_hosts.push((address, Some(tcp_type)));
         }
         self.pump(now);
         Ok(())
