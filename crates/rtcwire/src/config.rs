@@ -24,6 +24,11 @@ pub struct Config {
     pub sctp: rtcwire_sctp::Config,
     /// Largest DTLS datagram (handshake fragments and records), default 1200.
     pub dtls_mtu: usize,
+    /// The SRTP protection profiles DTLS offers or accepts (`use_srtp`), in preference
+    /// order. `None` (the default): rtcwire-dtls's list (AEAD_AES_128_GCM,
+    /// AEAD_AES_256_GCM, AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32). One profile
+    /// here makes the session insist on it (no media if the peer does not offer it).
+    pub srtp_profiles: Option<Vec<rtcwire_proto::SrtpProfile>>,
 }
 
 impl Default for Config {
@@ -34,6 +39,7 @@ impl Default for Config {
             ice: rtcwire_ice::Config::default(),
             sctp: rtcwire_sctp::Config::default(),
             dtls_mtu: 1200,
+            srtp_profiles: None,
         }
     }
 }

@@ -24,4 +24,4 @@ pub use types::{
 };
 
 pub use rtcwire_dtls::{Certificate, DtlsRole, SystemRng};
-pub use rtcwire_proto::{Datagram, Fingerprint, SansIo, Transmit, Transport};
+pub use rtcwire_proto::{Datagram, Fingerprint, SansIo, SrtpProfile, Transmit, Transport};

@@ -57,6 +57,8 @@ pub struct TransportStats {
     pub dtls: Option<rtcwire_dtls::Stats>,
     /// SCTP counters and current values (RTT, cwnd, windows).
     pub sctp: Option<rtcwire_sctp::Stats>,
+    /// The SRTP protection profile DTLS negotiated (`srtpCipher`), once media keys exist.
+    pub srtp_profile: Option<rtcwire_proto::SrtpProfile>,
 }
 
 /// One incoming RTP stream (`RTCInboundRtpStreamStats`).
@@ -185,6 +187,7 @@ impl PeerConnection {
                 dtls_cipher: self.cipher_suite,
                 dtls: self.dtls.as_ref().map(Connection::stats),
                 sctp: self.sctp.as_ref().map(Association::stats),
+                srtp_profile: self.media.srtp_tx.as_ref().map(rtcwire_srtp::Context::profile),
             },
             data_channels,
             session: self.stats,
