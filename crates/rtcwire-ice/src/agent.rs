@@ -124,6 +124,9 @@ pub(crate) const MAX_QUEUED: usize = 256;
 const MAX_EVENTS: usize = 1024;
 /// Transmissions of one consent check.
 pub(crate) const CONSENT_MAX_SENDS: u32 = 4;
+/// How long data is still accepted on the previous selected pair after a switch: what was
+/// in flight, and what the peer sends until it switches too (a round trip or so).
+pub(crate) const PREV_PATH_GRACE: Duration = Duration::from_secs(5);
 /// First retransmission timeout of consent checks and server transactions.
 pub(crate) const BASE_RTO: Duration = Duration::from_millis(500);
 
@@ -166,6 +169,9 @@ pub struct Agent {
     /// The latest `now` the agent was given: methods without a `now` (credentials) use it
     /// to schedule work.
     pub(crate) last_now: Option<Instant>,
+    /// The selected pair's path before the last switch (local candidate, peer address,
+    /// until when data from it is still accepted).
+    pub(crate) prev_path: Option<(usize, SocketAddr, Instant)>,
     pub(crate) stats: Stats,
 }
 
@@ -268,6 +274,7 @@ impl Agent {
             next_check_at: None,
             last_remote_added: None,
             last_now: None,
+            prev_path: None,
             stats: Stats::default(),
         })
     }

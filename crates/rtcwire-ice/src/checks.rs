@@ -779,6 +779,15 @@ impl Agent {
         };
         // Consent of the previous pair is no longer needed.
         self.txns.retain(|t| !matches!(t.purpose, Purpose::Consent));
+        if changed {
+            self.prev_path = self.selected.as_ref().map(|s| {
+                (
+                    s.local,
+                    s.remote_cand.address,
+                    now + crate::agent::PREV_PATH_GRACE,
+                )
+            });
+        }
         self.selected = Some(sel);
         self.nominated = true;
         self.prev_local = None;

@@ -47,7 +47,7 @@ impl Agent {
             self.handle_stun_on(now, local, src, &msg)?;
             return Ok(Received::Stun);
         }
-        self.data_from(local, src, d.contents)
+        self.data_from(now, local, src, d.contents)
     }
 
     /// Feeds a STUN message the session already parsed (so it is parsed once). `d` is the
@@ -78,6 +78,7 @@ impl Agent {
 
     pub(crate) fn data_from<'a>(
         &self,
+        now: Instant,
         local: usize,
         src: SocketAddr,
         contents: &'a [u8],
@@ -92,7 +93,12 @@ impl Agent {
                     r.cand.address == src && (p.state == PairState::Succeeded || r.authenticated)
                 })
         });
-        if on_selected || on_valid {
+        // The path used before the last switch, for data still in flight on it or sent by
+        // a peer that switches a round trip later.
+        let on_previous = self
+            .prev_path
+            .is_some_and(|(l, r, until)| l == local && r == src && now < until);
+        if on_selected || on_valid || on_previous {
             Ok(Received::Data {
                 source: src,
                 contents,
@@ -112,6 +118,22 @@ impl Agent {
         if let Some(d) = dest {
             if let Some(i) = self.locals.iter().position(|l| is_host(l) && l.base == d) {
                 return Ok(i);
+            }
+            // A host candidate removed for the next generation (an ICE restart onto a new
+            // interface) still receives on the selected pair until the new pair takes over,
+            // and for a short while after on the previous pair.
+            let in_use = self
+                .selected
+                .as_ref()
+                .map(|s| s.local)
+                .into_iter()
+                .chain(self.prev_path.map(|(l, _, _)| l));
+            for i in in_use {
+                if self.locals.get(i).is_some_and(|l| {
+                    l.removed && l.relay.is_none() && l.cand.transport == transport && l.base == d
+                }) {
+                    return Ok(i);
+                }
             }
             // A socket bound to a wildcard address may not know the exact local IP.
             if d.ip().is_unspecified() {

@@ -330,7 +330,7 @@ impl Agent {
             self.handle_stun_on(now, local, peer, &inner)?;
             return Ok(Received::Stun);
         }
-        self.data_from(local, peer, data)
+        self.data_from(now, local, peer, data)
     }
 
     fn turn_response(

@@ -25,6 +25,36 @@ pub struct Node {
     /// The source address of each received datagram, in order.
     pub received_from: Vec<SocketAddr>,
     pub refused: u64,
+    /// When each received datagram arrived (simulated), in order.
+    pub received_at: Vec<Instant>,
+    /// A steady stream of numbered datagrams, as media would be.
+    pub media: Option<Media>,
+    now: Option<Instant>,
+}
+
+/// A stream of numbered datagrams (`b'm'`, tag, sequence number as 4 big-endian bytes),
+/// one every `every`, sent on whatever pair is selected in any state (an application
+/// keeps sending while `disconnected`); one that finds no selected pair is counted and
+/// dropped, as real-time media would be.
+pub struct Media {
+    pub every: Duration,
+    pub tag: u8,
+    /// Numbers given out so far (the next datagram's number).
+    pub seq: u32,
+    /// Datagrams the agent refused to send (no selected pair).
+    pub unsent: u32,
+    next: Instant,
+    due: bool,
+}
+
+impl Media {
+    /// Parses a datagram of a stream: (tag, sequence number).
+    pub fn parse(d: &[u8]) -> Option<(u8, u32)> {
+        match d {
+            [b'm', tag, a, b, c, e] => Some((*tag, u32::from_be_bytes([*a, *b, *c, *e]))),
+            _ => None,
+        }
+    }
 }
 
 impl Node {
@@ -36,7 +66,35 @@ impl Node {
             received: Vec::new(),
             received_from: Vec::new(),
             refused: 0,
+            received_at: Vec::new(),
+            media: None,
+            now: None,
         }
+    }
+
+    /// Starts sending a media stream tagged `tag`, one datagram every `every` from `now`.
+    pub fn start_media(&mut self, now: Instant, every: Duration, tag: u8) {
+        self.media = Some(Media {
+            every,
+            tag,
+            seq: 0,
+            unsent: 0,
+            next: now,
+            due: false,
+        });
+    }
+
+    /// The received datagrams of stream `tag`: (arrival, source, sequence number).
+    pub fn media_received(&self, tag: u8) -> Vec<(Instant, SocketAddr, u32)> {
+        self.received
+            .iter()
+            .zip(&self.received_from)
+            .zip(&self.received_at)
+            .filter_map(|((d, from), at)| match Media::parse(d) {
+                Some((t, seq)) if t == tag => Some((*at, *from, seq)),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -45,6 +103,7 @@ impl SansIo for Node {
     type Error = rtcwire_ice::Error;
 
     fn handle_read(&mut self, now: Instant, d: Datagram<'_>) -> Result<(), Self::Error> {
+        self.now = Some(now);
         let r = self.agent.handle_read(now, d);
         if r.is_err() {
             self.refused += 1;
@@ -63,21 +122,48 @@ impl SansIo for Node {
                 return self.agent.send(&data, buf).ok();
             }
         }
-        None
+        let m = self.media.as_mut().filter(|m| m.due)?;
+        m.due = false;
+        let mut d = vec![b'm', m.tag];
+        d.extend_from_slice(&m.seq.to_be_bytes());
+        m.seq += 1;
+        match self.agent.send(&d, buf) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                m.unsent += 1;
+                None
+            }
+        }
     }
     fn poll_event(&mut self) -> Option<Event> {
         let e = self.agent.poll_event()?;
         if let Event::Data { contents, source } = &e {
             self.received.push(contents.clone());
             self.received_from.push(*source);
+            // The sim drains events right after the datagram that caused them.
+            self.received_at
+                .push(self.now.expect("data before any input"));
         }
         Some(e)
     }
     fn poll_timeout(&self) -> Option<Instant> {
-        self.agent.poll_timeout()
+        let agent = self.agent.poll_timeout();
+        match (&self.media, agent) {
+            (Some(m), Some(t)) => Some(t.min(m.next)),
+            (Some(m), None) => Some(m.next),
+            (None, t) => t,
+        }
     }
     fn handle_timeout(&mut self, now: Instant) {
+        self.now = Some(now);
         self.agent.handle_timeout(now);
+        if let Some(m) = self.media.as_mut().filter(|m| m.next <= now) {
+            m.due = true;
+            m.next += m.every;
+            if m.next <= now {
+                m.next = now + m.every;
+            }
+        }
     }
 }
 
