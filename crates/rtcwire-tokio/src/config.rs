@@ -43,6 +43,10 @@ pub struct Config {
     /// port 5353 joined to 224.0.0.251). Default on; off, or when unanswered, the name
     /// comes as [`Event::ResolveHostname`](crate::Event::ResolveHostname).
     pub mdns: bool,
+    /// **For tests only**: drop a share of this connection's RTP and RTCP datagrams each
+    /// way ([`TestLoss`](crate::TestLoss)), to watch NACK and retransmission against a
+    /// real peer. `None` (the default): nothing is dropped.
+    pub test_loss: Option<crate::TestLoss>,
 }
 
 impl Default for Config {
@@ -53,6 +57,7 @@ impl Default for Config {
             channel_capacity: 256,
             track_capacity: 64,
             mdns: true,
+            test_loss: None,
         }
     }
 }

@@ -45,6 +45,9 @@ impl Conn {
             capacity: config.channel_capacity.max(1),
             mdns: config.mdns,
             closing: false,
+            loss: config
+                .test_loss
+                .map(|l| Box::new(crate::loss::Dropper::pair(l))),
         };
         (conn, events_rx, state_rx)
     }

@@ -139,6 +139,8 @@ pub(crate) struct Conn {
     pub(crate) mdns: bool,
     /// Closed by the application: freed once its last datagrams are out.
     pub(crate) closing: bool,
+    /// [`Config::test_loss`](crate::Config::test_loss): inbound and outbound droppers.
+    pub(crate) loss: Option<Box<(crate::loss::Dropper, crate::loss::Dropper)>>,
 }
 
 /// Counters of the driver (traced at debug level when it ends).
@@ -479,8 +481,9 @@ impl Driver {
                     let data = self.tx.get(..t.size).unwrap_or(&self.tx);
                     let seg = t.segment_size.filter(|&s| s > 0 && s < data.len());
                     let segments = seg.map_or(1, |s| data.len().div_ceil(s));
-                    // One GSO send when the socket takes that many segments, else each.
-                    let whole = segments <= sock.state.max_gso_segments();
+                    // One GSO send when the socket takes that many segments, else each
+                    // (always each under injected loss: it drops datagram by datagram).
+                    let whole = segments <= sock.state.max_gso_segments() && c.loss.is_none();
                     let step = if whole {
                         data.len()
                     } else {
@@ -488,6 +491,9 @@ impl Driver {
                     };
                     let segment_size = if whole { seg } else { None };
                     for chunk in data.chunks(step.max(1)) {
+                        if c.loss.as_mut().is_some_and(|l| l.1.drops(chunk)) {
+                            continue; // injected loss (tests only)
+                        }
                         if !self.unsent.is_empty() {
                             // Behind a refused one: keep the order.
                             self.unsent.push_back(Unsent {

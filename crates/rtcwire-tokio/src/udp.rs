@@ -78,6 +78,9 @@ impl Driver {
         let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
+        if c.loss.as_mut().is_some_and(|l| l.0.drops(contents)) {
+            return; // injected loss (tests only)
+        }
         // RFC 7983: 20..=63 is DTLS. STUN still goes in (consent, keepalives).
         if (!c.backlog.is_empty() || !c.parked.is_empty())
             && contents.first().is_some_and(|b| (20..=63).contains(b))
