@@ -217,6 +217,13 @@ pub struct Duo {
     /// (simulated time since start, event) for each side.
     pub log_a: Vec<(Duration, Event)>,
     pub log_b: Vec<(Duration, Event)>,
+    /// Signal B's host candidates under an mDNS name (`<n>.local`, as browsers do); A's
+    /// side resolves it as a driver would and hands the address to its agent.
+    pub mdns_b: bool,
+    /// Forward end-of-candidates (off: trickle that never ends, as some browsers do).
+    pub forward_eoc: bool,
+    /// The `.local` names A's agent asked to resolve.
+    pub resolved: Vec<String>,
 }
 
 fn interesting(e: &Event) -> bool {
@@ -245,6 +252,9 @@ impl Duo {
             b,
             log_a: Vec::new(),
             log_b: Vec::new(),
+            mdns_b: false,
+            forward_eoc: true,
+            resolved: Vec::new(),
         }
     }
 
@@ -286,12 +296,32 @@ impl Duo {
             for e in sim.take_events(from) {
                 match &e {
                     Event::LocalCandidate(c) => {
-                        let line = c.to_string();
+                        let mut line = c.to_string();
+                        let hide =
+                            self.mdns_b && log == 1 && c.kind == rtcwire_ice::CandidateKind::Host;
+                        if hide {
+                            let name = format!("{:08x}-sim.local", c.address.port());
+                            line = line.replacen(
+                                &format!(" {} ", c.address.ip()),
+                                &format!(" {name} "),
+                                1,
+                            );
+                        }
                         let parsed = rtcwire_ice::Candidate::parse(&line).unwrap();
-                        let _ = sim.endpoint_mut(to).agent.add_remote_candidate(now, parsed);
+                        let out = sim.endpoint_mut(to).agent.add_remote_candidate(now, parsed);
+                        if let Ok(rtcwire_ice::RemoteCandidateOutcome::NeedsResolution(name)) = out
+                        {
+                            sim.endpoint_mut(to)
+                                .agent
+                                .resolve_remote_hostname(now, &name, c.address.ip())
+                                .unwrap();
+                            self.resolved.push(name);
+                        }
                     }
                     Event::GatheringComplete => {
-                        sim.endpoint_mut(to).agent.end_of_remote_candidates(now);
+                        if self.forward_eoc {
+                            sim.endpoint_mut(to).agent.end_of_remote_candidates(now);
+                        }
                     }
                     _ => {}
                 }
