@@ -318,10 +318,8 @@ impl Duo {
                             self.resolved.push(name);
                         }
                     }
-                    Event::GatheringComplete => {
-                        if self.forward_eoc {
-                            sim.endpoint_mut(to).agent.end_of_remote_candidates(now);
-                        }
+                    Event::GatheringComplete if self.forward_eoc => {
+                        sim.endpoint_mut(to).agent.end_of_remote_candidates(now);
                     }
                     _ => {}
                 }
