@@ -2,29 +2,36 @@
 //! Arbitrary datagrams from arbitrary addresses into an ICE agent in every state (fresh,
 //! checking, connected, restarted, closed), mixed with timeouts, trickled candidates and
 //! well-signed checks whose attributes the fuzzer picks (so it gets past the integrity
-//! check). The agent never panics, and pairs, transactions and remembered peer-reflexive
-//! candidates stay under their caps.
+//! check), answers from its TURN server (challenges, stale nonces, errors, and successes
+//! signed with the long-term key for the request the agent last sent it), Data indications
+//! and ChannelData, and host candidates removed and added (an ICE restart onto a new
+//! interface). The agent never panics, and pairs, transactions and remembered
+//! peer-reflexive candidates stay under their caps.
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use rtcwire_ice::{Agent, Candidate, Config};
+use rtcwire_ice::{Agent, Candidate, Config, TurnServer};
 use rtcwire_proto::{Datagram, SansIo, SeededRng, Transport};
-use rtcwire_stun::{Attribute, IntegrityKey, MessageBuilder, MessageType, TransactionId};
+use rtcwire_stun::{
+    Attribute, ChannelData, Class, ErrorCode, IntegrityKey, Message, MessageBuilder, MessageType,
+    Method, TransactionId,
+};
 
 const MAX_PAIRS: usize = 12;
 const MAX_TXNS: usize = 10;
 const MAX_PRFLX: usize = 5;
 const MAX_REMOTE: usize = 16;
+const TURN: ([u8; 4], u16) = ([198, 51, 100, 2], 3478);
+const TURN_REALM: &str = "fuzz";
 
 fn addr(b: &[u8]) -> SocketAddr {
     let b0 = b.first().copied().unwrap_or(0);
     let b1 = b.get(1).copied().unwrap_or(0);
     // A small address space so sources repeat, plus the STUN/TURN server and the local one.
     match b0 % 8 {
-        0 => "198.51.100.1:3478"
-            .parse()
-            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
+        0 if b1 & 1 == 1 => SocketAddr::from(TURN),
+        0 => SocketAddr::from(([198, 51, 100, 1], 3478)),
         1 => SocketAddr::from(([10, 0, 0, 1], 5000)),
         _ => SocketAddr::from(([10, 0, 0, 2 + (b0 % 4)], 6000 + u16::from(b1 % 4))),
     }
@@ -35,6 +42,11 @@ fuzz_target!(|data: &[u8]| {
         controlling: data.first().is_some_and(|b| b & 1 == 1),
         lite: data.first().is_some_and(|b| b & 6 == 6),
         stun_servers: vec![SocketAddr::from(([198, 51, 100, 1], 3478))],
+        turn_servers: if data.first().is_some_and(|b| b & 8 == 8) {
+            vec![TurnServer::udp(SocketAddr::from(TURN), "u", "p")]
+        } else {
+            Vec::new()
+        },
         max_pairs: MAX_PAIRS,
         max_transactions: MAX_TXNS,
         max_peer_reflexive: MAX_PRFLX,
@@ -47,9 +59,14 @@ fuzz_target!(|data: &[u8]| {
     // Only differences of instants matter to the agent.
     let mut now = std::time::Instant::now();
     let local: SocketAddr = SocketAddr::from(([10, 0, 0, 1], 5000));
+    // A second interface, added and removed by the fuzzer.
+    let local2: SocketAddr = SocketAddr::from(([10, 0, 1, 9], 5000));
     let _ = agent.add_host_candidate(now, local);
     let _ = agent.set_remote_credentials("peer", "0123456789012345678901");
-    let local_ufrag = agent.local_credentials().ufrag.clone();
+    let mut local_ufrag = agent.local_credentials().ufrag.clone();
+    let turn_key = IntegrityKey::long_term("u", TURN_REALM, "p");
+    // The last request the agent sent to the TURN server: (transaction, method).
+    let mut turn_request: Option<(TransactionId, Method)> = None;
     let mut local_key = IntegrityKey::short_term(&agent.local_credentials().pwd.clone());
     let mut buf = Vec::new();
     let mut rest = data.get(1..).unwrap_or_default();
@@ -69,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
                         Transport::Udp
                     },
                     source: Some(src),
-                    destination: Some(local),
+                    destination: Some(if op & 0x40 != 0 { local2 } else { local }),
                     contents: chunk,
                 };
                 let _ = agent.accepts(&d);
@@ -104,7 +121,8 @@ fuzz_target!(|data: &[u8]| {
                     let _ = b.fingerprint();
                     b.finish();
                 }
-                let _ = agent.handle_read(now, Datagram::udp(src, local, &msg));
+                let dest = if op & 0x40 != 0 { local2 } else { local };
+                let _ = agent.handle_read(now, Datagram::udp(src, dest, &msg));
             }
             3 => {
                 now += Duration::from_millis(u64::from(chunk.first().copied().unwrap_or(50)) * 40);
@@ -120,13 +138,19 @@ fuzz_target!(|data: &[u8]| {
                 c.priority = u32::from(op) + 1;
                 let _ = agent.add_remote_candidate(now, c);
             }
-            5 => match chunk.first().copied().unwrap_or(0) % 6 {
+            5 => match chunk.first().copied().unwrap_or(0) % 8 {
                 0 => {
                     if agent.restart(now).is_ok() {
                         let _ = agent.set_remote_credentials("peer", "0123456789012345678901");
+                        local_ufrag = agent.local_credentials().ufrag.clone();
                         local_key =
                             IntegrityKey::short_term(&agent.local_credentials().pwd.clone());
                     }
+                }
+                6 => agent.remove_host_candidate(if op & 0x40 != 0 { local2 } else { local }),
+                7 => {
+                    let _ =
+                        agent.add_host_candidate(now, if op & 0x40 != 0 { local2 } else { local });
                 }
                 1 => agent.end_of_remote_candidates(now),
                 2 => agent.end_of_local_candidates(),
@@ -140,6 +164,10 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
             },
+            6 => {
+                let msg = turn_answer(chunk, turn_request, &turn_key);
+                let _ = agent.handle_read(now, Datagram::udp(SocketAddr::from(TURN), local, &msg));
+            }
             _ => {
                 let _ = agent.poll_timeout();
             }
@@ -147,8 +175,16 @@ fuzz_target!(|data: &[u8]| {
         buf.clear();
         // Bounded drains: the agent's queues are capped.
         for _ in 0..1000 {
-            if agent.poll_transmit(now, &mut buf).is_none() {
+            buf.clear();
+            let Some(t) = agent.poll_transmit(now, &mut buf) else {
                 break;
+            };
+            if t.destination == Some(SocketAddr::from(TURN)) {
+                if let Ok(m) = Message::parse(&buf) {
+                    if m.message_type().class == Class::Request {
+                        turn_request = Some((m.transaction_id(), m.message_type().method));
+                    }
+                }
             }
         }
         for _ in 0..2000 {
@@ -167,3 +203,81 @@ fuzz_target!(|data: &[u8]| {
         assert!(agent.remote_candidate_count() <= MAX_REMOTE);
     }
 });
+
+/// What the TURN server might send: a challenge (401 with realm and nonce), a 438 Stale
+/// Nonce, another error, a success signed with the long-term key (with fuzzer-chosen
+/// relayed and mapped addresses and lifetime) for the agent's last request, a Data
+/// indication, or ChannelData.
+fn turn_answer(chunk: &[u8], req: Option<(TransactionId, Method)>, key: &IntegrityKey) -> Vec<u8> {
+    let pick = chunk.first().copied().unwrap_or(0);
+    let rest = chunk.get(1..).unwrap_or_default();
+    let mut out = Vec::new();
+    if pick % 6 == 5 {
+        let number = 0x4000 + u16::from(rest.first().copied().unwrap_or(0) % 4);
+        let _ = ChannelData { number, data: rest }.emit(rtcwire_stun::Transport::Udp, &mut out);
+        return out;
+    }
+    let (tid, method) = req.unwrap_or((TransactionId([pick; 12]), Method::ALLOCATE));
+    if pick % 6 == 4 {
+        if let Ok(mut b) = MessageBuilder::new(
+            &mut out,
+            MessageType::new(Method::DATA, Class::Indication),
+            tid,
+        ) {
+            let _ = b.attr(&Attribute::XorPeerAddress(addr(rest)));
+            let _ = b.attr(&Attribute::Data(rest));
+            b.finish();
+        }
+        return out;
+    }
+    let class = if pick % 6 == 3 {
+        Class::Success
+    } else {
+        Class::Error
+    };
+    let Ok(mut b) = MessageBuilder::new(&mut out, MessageType::new(method, class), tid) else {
+        return out;
+    };
+    let lifetime = u32::from(rest.first().copied().unwrap_or(0)) * 8;
+    match pick % 6 {
+        0 => {
+            let _ = b.attr(&Attribute::ErrorCode(ErrorCode {
+                code: ErrorCode::UNAUTHENTICATED,
+                reason: "Unauthorized",
+            }));
+            let _ = b.attr(&Attribute::Realm(TURN_REALM));
+            let _ = b.attr(&Attribute::Nonce("nonce-1"));
+        }
+        1 => {
+            let _ = b.attr(&Attribute::ErrorCode(ErrorCode {
+                code: ErrorCode::STALE_NONCE,
+                reason: "Stale Nonce",
+            }));
+            let _ = b.attr(&Attribute::Realm(TURN_REALM));
+            let _ = b.attr(&Attribute::Nonce(if pick & 0x80 != 0 {
+                "nonce-2"
+            } else {
+                "nonce-1"
+            }));
+            let _ = b.message_integrity(key);
+        }
+        2 => {
+            let code = [400, 403, 437, 441, 442, 486, 508][usize::from(pick >> 4) % 7];
+            let _ = b.attr(&Attribute::ErrorCode(ErrorCode { code, reason: "no" }));
+            if pick & 8 != 0 {
+                let _ = b.message_integrity(key);
+            }
+        }
+        _ => {
+            let _ = b.attr(&Attribute::XorRelayedAddress(addr(rest)));
+            let _ = b.attr(&Attribute::XorMappedAddress(addr(
+                rest.get(1..).unwrap_or_default(),
+            )));
+            let _ = b.attr(&Attribute::Lifetime(lifetime));
+            let _ = b.message_integrity(key);
+        }
+    }
+    let _ = b.fingerprint();
+    b.finish();
+    out
+}
