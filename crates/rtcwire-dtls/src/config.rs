@@ -28,6 +28,7 @@ pub struct Config {
     pub(crate) dtls13: bool,
     pub(crate) dtls13_cipher_suites: Vec<CipherSuite>,
     pub(crate) dtls13_groups: Vec<NamedGroup>,
+    pub(crate) connection_id: Option<Vec<u8>>,
 }
 
 impl Config {
@@ -57,6 +58,7 @@ impl Config {
                 NamedGroup::X25519,
                 NamedGroup::Secp256r1,
             ],
+            connection_id: None,
         }
     }
 
@@ -83,9 +85,25 @@ pub struct ConfigBuilder {
     dtls13: bool,
     dtls13_cipher_suites: Vec<CipherSuite>,
     dtls13_groups: Vec<NamedGroup>,
+    connection_id: Option<Vec<u8>>,
 }
 
 impl ConfigBuilder {
+    /// Offers (client) or accepts (server) connection ids: RFC 9146 for DTLS 1.2, RFC 9147
+    /// §9 for DTLS 1.3. Off by default (`None`). `Some(cid)` is the id we want the peer to
+    /// put in every record it sends us (at most 255 bytes), so that we can route its
+    /// datagrams by that id (see [`crate::peek_connection_id`]) when its address changes;
+    /// `Some(vec![])` says we can send the peer's id but need none ourselves. A connection
+    /// uses ids only when both sides sent the extension; then they are carried by every
+    /// protected record (DTLS 1.2: from epoch 1 on, in `tls12_cid` records; DTLS 1.3: in the
+    /// unified header of every encrypted record). See
+    /// [`Connection::connection_ids`](crate::Connection::connection_ids).
+    #[must_use]
+    pub fn connection_id(mut self, cid: Option<Vec<u8>>) -> Self {
+        self.connection_id = cid;
+        self
+    }
+
     /// Whether to offer (client) and accept (server) DTLS 1.3 (RFC 9147) besides DTLS 1.2
     /// (default on).
     /// A client offers both and falls back to 1.2 with a 1.2-only server, checking the RFC
@@ -196,8 +214,14 @@ impl ConfigBuilder {
     /// Checks and builds the configuration.
     ///
     /// Fails with [`Error::CertificateKeyMismatch`] when the private key is not the
-    /// certificate's, and [`Error::BadPrivateKey`] when it is not an ECDSA P-256 PKCS#8 key.
+    /// certificate's, [`Error::BadPrivateKey`] when it is not an ECDSA P-256 PKCS#8 key, and
+    /// [`Error::ConnectionIdTooLong`] for a connection id over 255 bytes.
     pub fn build(self) -> Result<Config, Error> {
+        if let Some(cid) = &self.connection_id {
+            if cid.len() > crate::handshake::MAX_CID_LEN {
+                return Err(Error::ConnectionIdTooLong(cid.len()));
+            }
+        }
         let signing_key = SigningKey::from_pkcs8(
             self.certificate.private_key_pkcs8(),
             self.deterministic_keys,
@@ -222,6 +246,7 @@ impl ConfigBuilder {
             dtls13: self.dtls13,
             dtls13_cipher_suites: self.dtls13_cipher_suites,
             dtls13_groups: self.dtls13_groups,
+            connection_id: self.connection_id,
         })
     }
 }

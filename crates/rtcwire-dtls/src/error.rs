@@ -116,6 +116,10 @@ pub enum Error {
     /// we did not offer, a missing extension, ...).
     #[error("illegal DTLS 1.3 parameter: {0}")]
     IllegalParameter(&'static str),
+    /// [`ConfigBuilder::connection_id`](crate::ConfigBuilder::connection_id) was given more
+    /// than the 255 bytes the extension can carry.
+    #[error("connection id of {0} bytes (at most 255)")]
+    ConnectionIdTooLong(usize),
 }
 
 impl Error {
@@ -146,6 +150,7 @@ impl Error {
             | Error::DatagramRefused
             | Error::CertificateKeyMismatch
             | Error::BadPrivateKey(_)
+            | Error::ConnectionIdTooLong(_)
             | Error::CertificateGeneration(_) => return None,
         })
     }

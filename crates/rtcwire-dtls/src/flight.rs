@@ -51,7 +51,7 @@ impl Sealer for RecordLayer {
 
 impl Sealer for crate::v13::record::RecordLayer13 {
     fn record_overhead(&self, epoch: u16) -> usize {
-        Self::record_overhead(epoch)
+        crate::v13::record::RecordLayer13::record_overhead(self, epoch)
     }
     fn seal_record(
         &mut self,

@@ -132,7 +132,7 @@ mod record;
 pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use cert::{Certificate, Fingerprint, FingerprintAlgorithm};
 pub use config::{Config, ConfigBuilder};
-pub use connection::{Connection, Event, Stats, MAX_PLAINTEXT};
+pub use connection::{Connection, ConnectionIds, Event, Stats, MAX_PLAINTEXT};
 pub use crypto::kx::NamedGroup;
 pub use crypto::prf::{prf, PrfHash};
 pub use crypto::rand::SystemRng;
@@ -142,6 +142,43 @@ pub use error::Error;
 pub use rtcwire_proto::{
     Datagram, DtlsRole, KeyingMaterial, Rng, SansIo, SeededRng, SrtpProfile, Transmit,
 };
+
+/// The connection id of the first record of `datagram`, given the length of the ids this
+/// side hands out (the length is not on the wire): a DTLS 1.2 `tls12_cid` record (RFC 9146
+/// §4) or a DTLS 1.3 unified header with its C bit set (RFC 9147 §4). `None` for anything
+/// else (a record without an id, a handshake record, a non-DTLS datagram, a short one).
+///
+/// Cheap and allocation-free: a server that gives each connection its own id (see
+/// [`ConfigBuilder::connection_id`]) routes datagrams with it, so that a peer whose address
+/// changed (NAT rebinding, a new interface) still reaches its connection.
+///
+/// ```
+/// // A DTLS 1.2 tls12_cid record header: type 25, version, epoch 1, sequence 7, id, length.
+/// let d = [25, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 7, 0xc1, 0xd2, 0, 0];
+/// assert_eq!(rtcwire_dtls::peek_connection_id(&d, 2), Some(&[0xc1, 0xd2][..]));
+/// // A DTLS 1.3 unified header with the C bit (0x10): the id follows the first byte.
+/// let d = [0x3f, 0xc1, 0xd2, 0, 0, 0, 0];
+/// assert_eq!(rtcwire_dtls::peek_connection_id(&d, 2), Some(&[0xc1, 0xd2][..]));
+/// assert_eq!(rtcwire_dtls::peek_connection_id(&[23, 0xfe, 0xfd], 2), None);
+/// ```
+#[must_use]
+pub fn peek_connection_id(datagram: &[u8], cid_len: usize) -> Option<&[u8]> {
+    let first = *datagram.first()?;
+    let at = if first == record::ContentType::Tls12Cid.code() {
+        // type, version, epoch, 48-bit sequence number; the length follows the id.
+        let version = datagram.get(1..3)?;
+        if version != [0xfe, 0xfd] && version != [0xfe, 0xff] {
+            return None;
+        }
+        datagram.get(11 + cid_len..13 + cid_len)?;
+        11
+    } else if first & 0xe0 == 0x20 && first & 0x10 != 0 {
+        1
+    } else {
+        return None;
+    };
+    datagram.get(at..at + cid_len)
+}
 
 /// The README's example, compiled and run as a doc test so it cannot rot.
 #[cfg(doctest)]

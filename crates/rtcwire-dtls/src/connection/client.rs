@@ -95,6 +95,7 @@ fn client_hello12(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientH
             }),
             extended_master_secret: true,
             renegotiation_info: Some(Vec::new()),
+            connection_id: cfg.connection_id.clone(),
             unknown: Vec::new(),
         },
     }
@@ -208,6 +209,13 @@ pub(crate) fn handle(
                     _ => return Err(Error::BadSrtpNegotiation),
                 },
             };
+            match (&core.config.connection_id, &sh.extensions.connection_id) {
+                (Some(_), Some(peer)) => core.use_connection_ids(peer),
+                (None, Some(_)) => {
+                    return Err(Error::IllegalParameter("connection_id not offered"));
+                }
+                _ => {}
+            }
             let mut hs = Negotiated {
                 role: DtlsRole::Client,
                 transcript: Vec::new(),

@@ -39,7 +39,7 @@ impl Connection {
         }
         if let State::V13(e) = &mut self.state {
             let mut d = self.core.buffer();
-            let prefix = crate::v13::record::UNIFIED_LEN;
+            let prefix = e.record_prefix_len();
             d.reserve(prefix + max_len + 17);
             d.resize(prefix + max_len, 0);
             let used = d.get_mut(prefix..).map_or(0, fill).min(max_len);
@@ -73,8 +73,8 @@ impl Connection {
     /// connected: where [`seal_in_place`](Self::seal_in_place) wants the plaintext to start.
     #[must_use]
     pub fn record_prefix_len(&self) -> usize {
-        if let State::V13(_) = self.state {
-            return crate::v13::record::UNIFIED_LEN;
+        if let State::V13(e) = &self.state {
+            return e.record_prefix_len();
         }
         self.core.records.prefix_len(1)
     }
@@ -83,8 +83,8 @@ impl Connection {
     /// to subtract from the path MTU for the layer above.
     #[must_use]
     pub fn record_overhead(&self) -> usize {
-        if let State::V13(_) = self.state {
-            return crate::v13::record::RecordLayer13::record_overhead(3);
+        if let State::V13(e) = &self.state {
+            return e.record_overhead();
         }
         HEADER_LEN + self.core.records.overhead(1)
     }
@@ -143,33 +143,57 @@ impl Connection {
                 .handle_read(now, Datagram::on_path(datagram))
                 .map(|()| None);
         }
+        let cid_len = self.core.records.read_cid_len();
         let single = matches!(self.state, State::Connected)
-            && Records::new(datagram).next().is_some_and(|r| {
-                r.header.content_type == ContentType::ApplicationData
-                    && r.header.epoch == 1
-                    && r.fragment.len() + HEADER_LEN == datagram.len()
-            });
+            && Records::with_cid(datagram, cid_len)
+                .next()
+                .is_some_and(|r| {
+                    matches!(
+                        r.header.content_type,
+                        ContentType::ApplicationData | ContentType::Tls12Cid
+                    ) && r.header.epoch == 1
+                        && r.fragment.len() + HEADER_LEN + r.cid.len() == datagram.len()
+                });
         if !single {
             return self
                 .handle_read(now, Datagram::on_path(datagram))
                 .map(|()| None);
         }
-        let Some(header) = Records::new(datagram).next().map(|r| r.header) else {
+        // The id is copied to the stack: the fragment after it is decrypted in place.
+        let mut cid_buf = [0u8; crate::handshake::MAX_CID_LEN];
+        let Some((header, n)) = Records::with_cid(datagram, cid_len).next().and_then(|r| {
+            let n = r.cid.len();
+            cid_buf.get_mut(..n)?.copy_from_slice(r.cid);
+            Some((r.header, n))
+        }) else {
             return Err(Error::DatagramRefused);
         };
-        let Some(fragment) = datagram.get_mut(HEADER_LEN..) else {
+        let cid = cid_buf.get(..n).unwrap_or_default();
+        let hlen = HEADER_LEN + cid.len();
+        let Some(fragment) = datagram.get_mut(hlen..) else {
             return Err(Error::DatagramRefused);
         };
-        match self.core.records.open_in_place(&header, fragment) {
-            Ok(r) => {
+        match self.core.records.open_in_place(&header, cid, fragment) {
+            Ok((ContentType::ApplicationData, r)) => {
                 self.core.accepted += 1;
-                Ok(Some(r.start + HEADER_LEN..r.end + HEADER_LEN))
+                Ok(Some(r.start + hlen..r.end + hlen))
+            }
+            Ok((ct, r)) => {
+                // A protected alert or handshake message in a `tls12_cid` record: handled
+                // like any other (rare: off the data path).
+                self.core.accepted += 1;
+                let mut plain = fragment.get(r).unwrap_or_default().to_vec();
+                if let Err(e) = self.handle_plain(now, 1, ct, &mut plain) {
+                    self.fail(e);
+                }
+                Ok(None)
             }
             Err(rejected) => {
                 match rejected {
                     Rejected::UnknownEpoch => self.core.stats.unknown_epoch_records += 1,
                     Rejected::Replayed => self.core.stats.replayed_records += 1,
                     Rejected::BadRecord => self.core.stats.bad_records += 1,
+                    Rejected::WrongCid => self.core.stats.wrong_cid_records += 1,
                 }
                 self.core.stats.refused_datagrams += 1;
                 Err(Error::DatagramRefused)

@@ -36,7 +36,7 @@ impl Connection {
             self.after_v13(r);
             return;
         }
-        let mut records = Records::new(contents);
+        let mut records = Records::with_cid(contents, self.core.records.read_cid_len());
         for rec in records.by_ref() {
             if let Err(e) = self.handle_record(now, &rec) {
                 self.fail(e);
@@ -77,9 +77,8 @@ impl Connection {
         }
         if rec.header.epoch == 1 && !self.core.records.can_read_epoch1() {
             if self.core.early.len() < MAX_EARLY {
-                let mut raw = Vec::with_capacity(13 + rec.fragment.len());
-                rec.header.emit(&mut raw);
-                raw.extend_from_slice(rec.fragment);
+                let mut raw = Vec::with_capacity(13 + rec.cid.len() + rec.fragment.len());
+                rec.emit(&mut raw);
                 self.core.early.push(raw);
                 self.core.accepted += 1;
             } else {
@@ -103,8 +102,15 @@ impl Connection {
         rec: &Record<'_>,
         scratch: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        match self.core.records.open(rec, scratch) {
-            Ok(()) => self.core.accepted += 1,
+        let content_type = match self.core.records.open(rec, scratch) {
+            Ok(ct) => {
+                self.core.accepted += 1;
+                ct
+            }
+            Err(Rejected::WrongCid) => {
+                self.core.stats.wrong_cid_records += 1;
+                return Ok(());
+            }
             Err(Rejected::UnknownEpoch) => {
                 self.core.stats.unknown_epoch_records += 1;
                 return Ok(());
@@ -122,7 +128,18 @@ impl Connection {
         if epoch == 0 {
             self.core.last_read_seq = rec.header.sequence;
         }
-        match rec.header.content_type {
+        self.handle_plain(now, epoch, content_type, scratch)
+    }
+
+    /// An opened record's content, by its (real) type.
+    pub(super) fn handle_plain(
+        &mut self,
+        now: Instant,
+        epoch: u16,
+        content_type: ContentType,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        match content_type {
             ContentType::ApplicationData => {
                 if epoch == 1 && matches!(self.state, State::Connected) {
                     // `scratch` holds exactly the plaintext: hand the buffer itself to the
@@ -160,6 +177,11 @@ impl Connection {
             // The epoch switch itself is keyed off the Finished that follows in epoch 1.
             ContentType::ChangeCipherSpec => Ok(()),
             ContentType::Handshake => self.handle_handshake_record(now, epoch, scratch),
+            // Never the inner type of a record (the record layer refuses it).
+            ContentType::Tls12Cid => {
+                self.core.stats.bad_records += 1;
+                Ok(())
+            }
         }
     }
 
@@ -302,8 +324,9 @@ impl Connection {
             return Ok(());
         }
         let early = std::mem::take(&mut self.core.early);
+        let cid_len = self.core.records.read_cid_len();
         for raw in early {
-            if let Some(rec) = Records::new(&raw).next() {
+            if let Some(rec) = Records::with_cid(&raw, cid_len).next() {
                 self.handle_record(now, &rec)?;
             }
         }

@@ -65,6 +65,14 @@ pub struct Stats {
     pub triggered_retransmissions: u64,
     /// Datagrams refused whole by [`SansIo::handle_read`] (nothing readable, or closed).
     pub refused_datagrams: u64,
+    /// Protected records dropped for their connection id (RFC 9146, RFC 9147 §9): not ours,
+    /// or missing although ids were negotiated.
+    pub wrong_cid_records: u64,
+    /// Handshake records sent again (on the timer, or because the peer repeated its
+    /// flight): with DTLS 1.3 partial ACKs only the records the peer did not acknowledge.
+    pub retransmitted_records: u64,
+    /// Bytes of the datagrams those re-sent records went out in.
+    pub retransmitted_bytes: u64,
 }
 
 /// Whether the connection is still shaking hands, connected or done.
@@ -117,6 +125,19 @@ pub(crate) struct Core {
     accepted: u64,
     /// The one closing event (`Closed` or `Error`) has been queued.
     ended: bool,
+    /// The connection ids both sides agreed on, once the hellos are exchanged.
+    connection_ids: Option<ConnectionIds>,
+}
+
+/// Connection ids in use (RFC 9146 for DTLS 1.2, RFC 9147 §9 for DTLS 1.3), see
+/// [`ConfigBuilder::connection_id`](crate::ConfigBuilder::connection_id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionIds {
+    /// Ours: the id the peer puts in the records it sends us (empty: none). A server that
+    /// demultiplexes by id routes datagrams carrying it to this connection.
+    pub local: Vec<u8>,
+    /// The peer's: the id we put in the records we send (empty: none).
+    pub remote: Vec<u8>,
 }
 
 const MAX_EARLY: usize = 8;
@@ -243,6 +264,17 @@ impl Core {
         Ok(())
     }
 
+    /// The hellos agreed on connection ids (`peer`: the id the peer asked for): the record
+    /// layer puts and expects them from the first protected epoch on.
+    pub(crate) fn use_connection_ids(&mut self, peer: &[u8]) {
+        let local = self.config.connection_id.clone().unwrap_or_default();
+        self.records.set_connection_ids(&local, peer);
+        self.connection_ids = Some(ConnectionIds {
+            local,
+            remote: peer.to_vec(),
+        });
+    }
+
     pub(crate) fn stop_timer(&mut self) {
         self.timer.stop();
     }
@@ -317,6 +349,7 @@ impl Connection {
             cookie_key: None,
             accepted: 0,
             ended: false,
+            connection_ids: None,
         }
     }
 
@@ -404,6 +437,14 @@ impl Connection {
             State::Closed => Err(Error::Closed),
             _ => Err(Error::NotConnected),
         }
+    }
+
+    /// The connection ids in use, once the hellos negotiated them (`None`: not negotiated,
+    /// because one side did not ask; see
+    /// [`ConfigBuilder::connection_id`](crate::ConfigBuilder::connection_id)).
+    #[must_use]
+    pub fn connection_ids(&self) -> Option<&ConnectionIds> {
+        self.core.connection_ids.as_ref()
     }
 
     /// Whether the connection is closed (after close, close_notify, or a fatal error).

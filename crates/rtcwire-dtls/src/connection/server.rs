@@ -261,6 +261,17 @@ fn flight4(
     core.set_peer_flight_start(seq);
     core.new_flight();
 
+    // RFC 9146 §3: ids only when both ask; ours goes in the ServerHello.
+    let connection_id = match (
+        core.config.connection_id.clone(),
+        &ch.extensions.connection_id,
+    ) {
+        (Some(ours), Some(peer)) => {
+            core.use_connection_ids(peer);
+            Some(ours)
+        }
+        _ => None,
+    };
     let sh = Message::ServerHello(ServerHello {
         version: DTLS_1_2,
         random: hs.server_random,
@@ -275,6 +286,7 @@ fn flight4(
                 profiles: vec![id],
                 mki: Vec::new(),
             }),
+            connection_id,
             ..Extensions::default()
         },
     });

@@ -15,6 +15,10 @@ pub const USE_SRTP: u16 = 14;
 pub const EXTENDED_MASTER_SECRET: u16 = 23;
 /// `renegotiation_info` (RFC 5746).
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
+/// `connection_id` (RFC 9146 §3; DTLS 1.3 uses the same extension, RFC 9147 §9).
+pub const CONNECTION_ID: u16 = 54;
+/// Longest connection id the extension can carry (`opaque cid<0..2^8-1>`).
+pub const MAX_CID_LEN: usize = 255;
 
 /// Most extensions we keep from one hello (Chromium sends about a dozen).
 const MAX_EXTENSIONS: usize = 64;
@@ -43,6 +47,9 @@ pub struct Extensions {
     pub extended_master_secret: bool,
     /// `renegotiation_info`'s `renegotiated_connection` (empty on an initial handshake).
     pub renegotiation_info: Option<Vec<u8>>,
+    /// `connection_id`: the CID the sender wants to find in records sent to it (empty: it
+    /// can send CIDs but needs none).
+    pub connection_id: Option<Vec<u8>>,
     /// Everything else, in order: ignored, kept so that encode(decode(x)) loses nothing.
     pub unknown: Vec<(u16, Vec<u8>)>,
 }
@@ -122,6 +129,11 @@ impl Extensions {
                     let v = b.vec8().filter(|_| b.is_empty()).ok_or_else(bad)?;
                     ext.renegotiation_info = Some(v.to_vec());
                 }
+                CONNECTION_ID => {
+                    let mut b = Reader::new(body);
+                    let cid = b.vec8().filter(|_| b.is_empty()).ok_or_else(bad)?;
+                    ext.connection_id = Some(cid.to_vec());
+                }
                 _ => ext.unknown.push((ty, body.to_vec())),
             }
         }
@@ -164,6 +176,11 @@ impl Extensions {
             put_u16_list(&mut body, &s.profiles);
             body.put_vec8(&s.mki);
             put(USE_SRTP, &body);
+        }
+        if let Some(cid) = &self.connection_id {
+            let mut body = Vec::new();
+            body.put_vec8(cid.get(..MAX_CID_LEN).unwrap_or(cid));
+            put(CONNECTION_ID, &body);
         }
         for (ty, body) in &self.unknown {
             put(*ty, body);

@@ -17,7 +17,7 @@ pub use certificate::Certificate;
 pub use certificate_request::{CertificateRequest, ECDSA_SIGN, RSA_SIGN};
 pub use certificate_verify::CertificateVerify;
 pub use client_hello::ClientHello;
-pub use extensions::{Extensions, UseSrtp};
+pub use extensions::{Extensions, UseSrtp, CONNECTION_ID, MAX_CID_LEN};
 pub use finished::Finished;
 pub use hello_verify::{HelloVerifyRequest, MAX_COOKIE_LEN};
 pub use key_exchange::{ClientKeyExchange, ServerKeyExchange};

@@ -12,9 +12,10 @@ fn extensions_any() -> impl Strategy<Value = Extensions> {
         proptest::option::of((vec(any::<u16>(), 0..4), vec(any::<u8>(), 0..4))),
         any::<bool>(),
         proptest::option::of(vec(any::<u8>(), 0..4)),
+        proptest::option::of(vec(any::<u8>(), 0..=255)),
         vec((100u16..200, vec(any::<u8>(), 0..20)), 0..3),
     )
-        .prop_map(|(g, f, s, srtp, ems, reneg, mut unknown)| {
+        .prop_map(|(g, f, s, srtp, ems, reneg, cid, mut unknown)| {
             unknown.sort_by_key(|u| u.0);
             unknown.dedup_by_key(|u| u.0);
             Extensions {
@@ -24,6 +25,7 @@ fn extensions_any() -> impl Strategy<Value = Extensions> {
                 use_srtp: srtp.map(|(profiles, mki)| UseSrtp { profiles, mki }),
                 extended_master_secret: ems,
                 renegotiation_info: reneg,
+                connection_id: cid,
                 unknown,
             }
         })

@@ -24,6 +24,9 @@ pub enum ContentType {
     Handshake,
     /// `application_data(23)`.
     ApplicationData,
+    /// `tls12_cid(25)` (RFC 9146): the outer type of a DTLS 1.2 record carrying a
+    /// connection id; the real type travels encrypted inside.
+    Tls12Cid,
 }
 
 impl ContentType {
@@ -35,6 +38,7 @@ impl ContentType {
             ContentType::Alert => 21,
             ContentType::Handshake => 22,
             ContentType::ApplicationData => 23,
+            ContentType::Tls12Cid => 25,
         }
     }
 
@@ -46,6 +50,7 @@ impl ContentType {
             21 => Some(ContentType::Alert),
             22 => Some(ContentType::Handshake),
             23 => Some(ContentType::ApplicationData),
+            25 => Some(ContentType::Tls12Cid),
             _ => None,
         }
     }
@@ -83,6 +88,15 @@ impl RecordHeader {
         b
     }
 
+    /// Writes the header of a `tls12_cid` record (RFC 9146 §4): the connection id sits
+    /// between the sequence number and the length.
+    pub fn emit_with_cid(&self, cid: &[u8], out: &mut Vec<u8>) {
+        let b = self.to_bytes();
+        out.extend_from_slice(&b[..11]);
+        out.extend_from_slice(cid);
+        out.extend_from_slice(&b[11..]);
+    }
+
     /// The 8-byte `seq_num` used in nonces and additional data: epoch ‖ sequence.
     #[must_use]
     pub fn seq_num(&self) -> [u8; 8] {
@@ -95,8 +109,22 @@ impl RecordHeader {
 pub struct Record<'a> {
     /// The header.
     pub header: RecordHeader,
+    /// The connection id of a `tls12_cid` record (RFC 9146); empty otherwise.
+    pub cid: &'a [u8],
     /// The (possibly protected) fragment.
     pub fragment: &'a [u8],
+}
+
+impl Record<'_> {
+    /// Writes the record back in its wire form.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        if self.header.content_type == ContentType::Tls12Cid {
+            self.header.emit_with_cid(self.cid, out);
+        } else {
+            self.header.emit(out);
+        }
+        out.extend_from_slice(self.fragment);
+    }
 }
 
 /// Iterates over the records of a datagram. Stops at the first record that does not parse
@@ -105,6 +133,7 @@ pub struct Record<'a> {
 #[derive(Debug, Clone)]
 pub struct Records<'a> {
     r: Reader<'a>,
+    cid_len: Option<usize>,
 }
 
 impl<'a> Records<'a> {
@@ -113,6 +142,18 @@ impl<'a> Records<'a> {
     pub fn new(datagram: &'a [u8]) -> Self {
         Records {
             r: Reader::new(datagram),
+            cid_len: None,
+        }
+    }
+
+    /// Records of `datagram` where `tls12_cid` records carry a connection id of `cid_len`
+    /// bytes (RFC 9146: the length is not on the wire; it is the one we asked for). With
+    /// `None`, a `tls12_cid` record ends the datagram like any unparsable record.
+    #[must_use]
+    pub fn with_cid(datagram: &'a [u8], cid_len: Option<usize>) -> Self {
+        Records {
+            r: Reader::new(datagram),
+            cid_len,
         }
     }
 
@@ -135,10 +176,16 @@ impl<'a> Iterator for Records<'a> {
         }
         let epoch = r.u16()?;
         let sequence = r.u48()?;
+        let cid = if content_type == ContentType::Tls12Cid {
+            r.take(self.cid_len?)?
+        } else {
+            &[]
+        };
         let length = r.u16()?;
         let fragment = r.take(usize::from(length))?;
         self.r = r;
         Some(Record {
+            cid,
             header: RecordHeader {
                 content_type,
                 version,

@@ -42,6 +42,11 @@ pub(crate) struct RecordLayer {
     read: [ReadEpoch; EPOCHS],
     /// Epoch application data and new handshake messages are written in.
     write_epoch: u16,
+    /// The peer's connection id (RFC 9146), put in every record we protect; `None` when
+    /// not negotiated or the peer asked for none.
+    write_cid: Option<Vec<u8>>,
+    /// Our connection id, expected in every protected record the peer sends.
+    read_cid: Option<Vec<u8>>,
 }
 
 /// Why [`RecordLayer::open`] dropped a record.
@@ -53,6 +58,9 @@ pub(crate) enum Rejected {
     Replayed,
     /// Failed authentication or too short.
     BadRecord,
+    /// A `tls12_cid` record with a connection id that is not ours, or a protected record
+    /// without one when ids were negotiated.
+    WrongCid,
 }
 
 impl RecordLayer {
@@ -61,6 +69,8 @@ impl RecordLayer {
             write: Default::default(),
             read: Default::default(),
             write_epoch: 0,
+            write_cid: None,
+            read_cid: None,
         };
         l.read[0].installed = true;
         l
@@ -94,6 +104,19 @@ impl RecordLayer {
         self.read[1].installed = true;
     }
 
+    /// Sets the negotiated connection ids (RFC 9146): `read` is ours (the peer's records
+    /// carry it), `write` the peer's (ours carry it). Empty ids mean none. They apply to
+    /// protected epochs only.
+    pub(crate) fn set_connection_ids(&mut self, read: &[u8], write: &[u8]) {
+        self.read_cid = (!read.is_empty()).then(|| read.to_vec());
+        self.write_cid = (!write.is_empty()).then(|| write.to_vec());
+    }
+
+    /// Length of the connection id the peer's protected records carry, if any.
+    pub(crate) fn read_cid_len(&self) -> Option<usize> {
+        self.read_cid.as_ref().map(Vec::len)
+    }
+
     /// Whether epoch 1 can be read.
     pub(crate) fn can_read_epoch1(&self) -> bool {
         self.read[1].installed
@@ -101,10 +124,14 @@ impl RecordLayer {
 
     /// Per-record bytes added in `epoch` beyond the header.
     pub(crate) fn overhead(&self, epoch: u16) -> usize {
+        let cid = match (&self.write_cid, epoch) {
+            (Some(c), 1..) => c.len() + 1, // the id, and the inner content type
+            _ => 0,
+        };
         self.write
             .get(usize::from(epoch))
             .and_then(|w| w.protection.as_ref())
-            .map_or(0, |p| p.bulk().overhead())
+            .map_or(0, |p| p.bulk().overhead() + cid)
     }
 
     /// Bytes a record in `epoch` needs in front of its plaintext (header, explicit nonce).
@@ -112,7 +139,9 @@ impl RecordLayer {
         self.write
             .get(usize::from(epoch))
             .and_then(|w| w.protection.as_ref())
-            .map_or(HEADER_LEN, |p| p.prefix_len())
+            .map_or(HEADER_LEN, |p| {
+                p.prefix_len() + self.write_cid.as_ref().map_or(0, Vec::len)
+            })
     }
 
     /// Seals the record whose plaintext already sits in `buf[start..]` after
@@ -133,7 +162,10 @@ impl RecordLayer {
             return Err(Error::Closed);
         }
         let p = w.protection.as_ref().ok_or(Error::Crypto)?;
-        p.seal_in_place(content_type, epoch, seq, buf, start)?;
+        match &self.write_cid {
+            Some(cid) => p.seal_in_place_cid(content_type, epoch, seq, cid, buf, start)?,
+            None => p.seal_in_place(content_type, epoch, seq, buf, start)?,
+        }
         w.next_seq += 1;
         Ok(())
     }
@@ -157,7 +189,16 @@ impl RecordLayer {
         }
         w.next_seq += 1;
         match &w.protection {
-            Some(p) => p.seal(content_type, epoch, seq, payload, out),
+            Some(p) => match &self.write_cid {
+                Some(cid) => {
+                    let start = out.len();
+                    out.reserve(p.prefix_len() + cid.len() + payload.len() + 17);
+                    out.resize(start + p.prefix_len() + cid.len(), 0);
+                    out.extend_from_slice(payload);
+                    p.seal_in_place_cid(content_type, epoch, seq, cid, out, start)
+                }
+                None => p.seal(content_type, epoch, seq, payload, out),
+            },
             None if epoch == 0 => {
                 let length = u16::try_from(payload.len())
                     .map_err(|_| Error::RecordTooLarge(payload.len()))?;
@@ -180,11 +221,14 @@ impl RecordLayer {
     /// lies: `fragment` is the record's body inside the caller's datagram. Returns the
     /// plaintext's range within `fragment`. Unprotected epochs are refused here (the caller
     /// takes the copying path for them).
+    /// A `tls12_cid` record is opened the RFC 9146 way and its real content type returned.
     pub(crate) fn open_in_place(
         &mut self,
         header: &RecordHeader,
+        cid: &[u8],
         fragment: &mut [u8],
-    ) -> Result<std::ops::Range<usize>, Rejected> {
+    ) -> Result<(ContentType, std::ops::Range<usize>), Rejected> {
+        self.check_cid(header, cid)?;
         let r = self
             .read
             .get_mut(usize::from(header.epoch))
@@ -195,20 +239,45 @@ impl RecordLayer {
         }
         let p = r.protection.as_ref().ok_or(Rejected::UnknownEpoch)?;
         let start = p.bulk().explicit_nonce_len();
-        let len = p
-            .open(header, fragment)
-            .map_err(|_| Rejected::BadRecord)?
-            .len();
+        let (ct, len) = if header.content_type == ContentType::Tls12Cid {
+            p.open_cid(header, cid, fragment)
+                .map_err(|_| Rejected::BadRecord)?
+        } else {
+            let len = p
+                .open(header, fragment)
+                .map_err(|_| Rejected::BadRecord)?
+                .len();
+            (header.content_type, len)
+        };
         r.window.mark(header.sequence);
-        Ok(start..start + len)
+        Ok((ct, start..start + len))
+    }
+
+    /// A `tls12_cid` record must carry our id; once ids are negotiated, a protected record
+    /// must carry one.
+    fn check_cid(&self, header: &RecordHeader, cid: &[u8]) -> Result<(), Rejected> {
+        let is_cid = header.content_type == ContentType::Tls12Cid;
+        match &self.read_cid {
+            Some(ours) if is_cid && ours.as_slice() != cid => Err(Rejected::WrongCid),
+            Some(_) if !is_cid && header.epoch > 0 => Err(Rejected::WrongCid),
+            None if is_cid => Err(Rejected::WrongCid),
+            _ if is_cid && header.epoch == 0 => Err(Rejected::BadRecord),
+            _ => Ok(()),
+        }
     }
 
     /// Checks the replay window, authenticates and decrypts a record into `out`, which is
     /// cleared first and afterwards holds exactly the plaintext (the fragment is copied once;
     /// protected records are decrypted where they land). On rejection `out` is left empty.
-    pub(crate) fn open(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), Rejected> {
+    /// Returns the record's content type (the real one of a `tls12_cid` record).
+    pub(crate) fn open(
+        &mut self,
+        record: &Record<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<ContentType, Rejected> {
         out.clear();
         let h = &record.header;
+        self.check_cid(h, record.cid)?;
         let r = self
             .read
             .get_mut(usize::from(h.epoch))
@@ -217,14 +286,34 @@ impl RecordLayer {
         if !r.window.check(h.sequence) {
             return Err(Rejected::Replayed);
         }
-        match &r.protection {
-            Some(p) => p
-                .open_into(h, record.fragment, out)
-                .map_err(|_| Rejected::BadRecord)?,
-            None => out.extend_from_slice(record.fragment),
-        }
+        let ct = match &r.protection {
+            Some(p) if h.content_type == ContentType::Tls12Cid => {
+                let nonce = p.bulk().explicit_nonce_len();
+                out.extend_from_slice(record.fragment);
+                match p.open_cid(h, record.cid, out) {
+                    Ok((ct, len)) => {
+                        out.truncate(nonce + len);
+                        out.drain(..nonce);
+                        ct
+                    }
+                    Err(_) => {
+                        out.clear();
+                        return Err(Rejected::BadRecord);
+                    }
+                }
+            }
+            Some(p) => {
+                p.open_into(h, record.fragment, out)
+                    .map_err(|_| Rejected::BadRecord)?;
+                h.content_type
+            }
+            None => {
+                out.extend_from_slice(record.fragment);
+                h.content_type
+            }
+        };
         r.window.mark(h.sequence);
-        Ok(())
+        Ok(ct)
     }
 }
 
@@ -260,6 +349,7 @@ mod tests {
                 sequence: 0,
                 length: 0,
             },
+            cid: &[],
             fragment: &[],
         };
         let mut scratch = Vec::new();
@@ -271,9 +361,13 @@ mod tests {
                 epoch: 0,
                 ..rec.header
             },
+            cid: &[],
             fragment: b"x",
         };
-        assert_eq!(l.open(&clear, &mut scratch), Ok(()));
+        assert_eq!(
+            l.open(&clear, &mut scratch),
+            Ok(ContentType::ApplicationData)
+        );
         assert_eq!(scratch, b"x");
         assert_eq!(l.open(&clear, &mut scratch), Err(Rejected::Replayed));
         assert!(scratch.is_empty());

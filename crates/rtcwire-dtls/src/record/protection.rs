@@ -8,6 +8,9 @@ use crate::crypto::suite::BulkCipher;
 use crate::Error;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, NONCE_LEN};
 
+/// Largest RFC 9146 additional data: 23 bytes and a 255-byte connection id.
+const CID_AAD_MAX: usize = 23 + 255;
+
 /// One direction's keys for one epoch.
 pub struct Protection {
     bulk: BulkCipher,
@@ -31,6 +34,8 @@ pub enum OpenError {
     TooShort,
     /// Authentication failed.
     BadTag,
+    /// A `tls12_cid` record's inner plaintext held no (known) content type.
+    NoContentType,
 }
 
 impl Protection {
@@ -83,6 +88,32 @@ impl Protection {
         a[9..11].copy_from_slice(&header.version.to_be_bytes());
         a[11..13].copy_from_slice(&(plain_len as u16).to_be_bytes());
         a
+    }
+
+    /// RFC 9146 §5 additional data of a `tls12_cid` record, into `buf`; returns its length
+    /// (23 bytes plus the id):
+    /// `seq_num_placeholder(8 × 0xff) ‖ tls12_cid ‖ cid_length ‖ tls12_cid ‖ version ‖
+    /// epoch ‖ sequence_number ‖ cid ‖ length_of_DTLSInnerPlaintext`.
+    fn cid_aad(
+        header: &RecordHeader,
+        cid: &[u8],
+        inner_len: usize,
+        buf: &mut [u8; CID_AAD_MAX],
+    ) -> Option<usize> {
+        let cid_len = u8::try_from(cid.len()).ok()?;
+        let inner = u16::try_from(inner_len).ok()?;
+        let n = 23 + cid.len();
+        let a = buf.get_mut(..n)?;
+        a[..8].fill(0xff);
+        a[8] = ContentType::Tls12Cid.code();
+        a[9] = cid_len;
+        a[10] = ContentType::Tls12Cid.code();
+        a[11..13].copy_from_slice(&header.version.to_be_bytes());
+        a[13..21].copy_from_slice(&header.seq_num());
+        a.get_mut(21..21 + cid.len())?.copy_from_slice(cid);
+        a.get_mut(21 + cid.len()..)?
+            .copy_from_slice(&inner.to_be_bytes());
+        Some(n)
     }
 
     /// Bytes a record needs in front of its plaintext: header and explicit nonce.
@@ -153,6 +184,103 @@ impl Protection {
             .map_err(|_| Error::Crypto)?;
         buf.extend_from_slice(tag.as_ref());
         Ok(())
+    }
+
+    /// Seals a `tls12_cid` record (RFC 9146) in place: `buf[start..]` holds
+    /// `prefix_len() + cid.len()` bytes of room, then the plaintext. The real content type
+    /// is appended to the plaintext (no padding: the DTLSInnerPlaintext), the header with
+    /// the connection id goes into the room, and the RFC 9146 §5 additional data is used.
+    pub fn seal_in_place_cid(
+        &self,
+        content_type: ContentType,
+        epoch: u16,
+        sequence: u64,
+        cid: &[u8],
+        buf: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<(), Error> {
+        let hlen = HEADER_LEN + cid.len();
+        let body_at = start + hlen + self.bulk.explicit_nonce_len();
+        if buf.len() < body_at {
+            return Err(Error::Crypto);
+        }
+        buf.push(content_type.code());
+        let inner_len = buf.len() - body_at;
+        let total = self.bulk.overhead() + inner_len;
+        let length = u16::try_from(total).map_err(|_| Error::RecordTooLarge(inner_len))?;
+        let header = RecordHeader {
+            content_type: ContentType::Tls12Cid,
+            version: DTLS_1_2,
+            epoch,
+            sequence,
+            length,
+        };
+        let seq_num = header.seq_num();
+        let mut aad = [0u8; CID_AAD_MAX];
+        let n = Self::cid_aad(&header, cid, inner_len, &mut aad).ok_or(Error::Crypto)?;
+        let room = buf.get_mut(start..body_at).ok_or(Error::Crypto)?;
+        let (h, explicit) = room.split_at_mut_checked(hlen).ok_or(Error::Crypto)?;
+        let hb = header.to_bytes();
+        h[..11].copy_from_slice(&hb[..11]);
+        h.get_mut(11..11 + cid.len())
+            .ok_or(Error::Crypto)?
+            .copy_from_slice(cid);
+        h.get_mut(11 + cid.len()..)
+            .ok_or(Error::Crypto)?
+            .copy_from_slice(&hb[11..]);
+        match explicit.len() {
+            0 => {}
+            8 => explicit.copy_from_slice(&seq_num),
+            _ => return Err(Error::Crypto),
+        }
+        let body = buf.get_mut(body_at..).ok_or(Error::Crypto)?;
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                self.nonce(seq_num),
+                Aad::from(aad.get(..n).ok_or(Error::Crypto)?),
+                body,
+            )
+            .map_err(|_| Error::Crypto)?;
+        buf.extend_from_slice(tag.as_ref());
+        Ok(())
+    }
+
+    /// Opens a `tls12_cid` record's fragment in place (RFC 9146): authenticates it with the
+    /// §5 additional data, strips the zero padding and returns the real content type and
+    /// the content's length, which starts after the explicit nonce.
+    pub fn open_cid(
+        &self,
+        header: &RecordHeader,
+        cid: &[u8],
+        fragment: &mut [u8],
+    ) -> Result<(ContentType, usize), OpenError> {
+        let (nonce, inner_len) = self.open_params(header, fragment)?;
+        let mut aad = [0u8; CID_AAD_MAX];
+        let n = Self::cid_aad(header, cid, inner_len, &mut aad).ok_or(OpenError::TooShort)?;
+        let body = fragment
+            .get_mut(self.bulk.explicit_nonce_len()..)
+            .ok_or(OpenError::TooShort)?;
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(aad.get(..n).unwrap_or(&[])), body)
+            .map_err(|_| OpenError::BadTag)?;
+        // The last non-zero byte is the real type; zeros after it are padding. Bounded by
+        // the record length.
+        let mut end = plain.len();
+        loop {
+            end = end.checked_sub(1).ok_or(OpenError::NoContentType)?;
+            match plain.get(end) {
+                Some(0) => continue,
+                Some(&t) => {
+                    return match ContentType::from_code(t) {
+                        Some(ct) if ct != ContentType::Tls12Cid => Ok((ct, end)),
+                        _ => Err(OpenError::NoContentType),
+                    }
+                }
+                None => return Err(OpenError::NoContentType),
+            }
+        }
     }
 
     /// Decrypts a record's fragment in place and returns the plaintext.

@@ -27,6 +27,11 @@ pub const DOWNGRADE_TLS12: [u8; 8] = *b"DOWNGRD\x01";
 pub const NEW_SESSION_TICKET: u8 = 4;
 pub const ENCRYPTED_EXTENSIONS: u8 = 8;
 pub const KEY_UPDATE: u8 = 24;
+/// RFC 9147 §9.
+pub const NEW_CONNECTION_ID: u8 = 44;
+pub const REQUEST_CONNECTION_ID: u8 = 45;
+/// Most ids read from a NewConnectionId.
+const MAX_NEW_CIDS: usize = 8;
 pub const MESSAGE_HASH: u8 = 254;
 
 /// Most key shares read from a ClientHello.
@@ -169,6 +174,15 @@ pub enum Msg13 {
         request: bool,
     },
     NewSessionTicket,
+    /// RFC 9147 §9: ids the peer offers (`immediate`: use the first one now).
+    NewConnectionId {
+        cids: Vec<Vec<u8>>,
+        immediate: bool,
+    },
+    /// RFC 9147 §9: the peer asks for `num` more ids.
+    RequestConnectionId {
+        num: u8,
+    },
 }
 
 impl Msg13 {
@@ -183,6 +197,8 @@ impl Msg13 {
             Msg13::Finished(_) => "Finished",
             Msg13::KeyUpdate { .. } => "KeyUpdate",
             Msg13::NewSessionTicket => "NewSessionTicket",
+            Msg13::NewConnectionId { .. } => "NewConnectionId",
+            Msg13::RequestConnectionId { .. } => "RequestConnectionId",
         }
     }
 
@@ -197,6 +213,8 @@ impl Msg13 {
             Msg13::Finished(_) => 20,
             Msg13::KeyUpdate { .. } => KEY_UPDATE,
             Msg13::NewSessionTicket => NEW_SESSION_TICKET,
+            Msg13::NewConnectionId { .. } => NEW_CONNECTION_ID,
+            Msg13::RequestConnectionId { .. } => REQUEST_CONNECTION_ID,
         }
     }
 
@@ -257,6 +275,30 @@ impl Msg13 {
                 }
             }
             NEW_SESSION_TICKET => return Ok(Msg13::NewSessionTicket),
+            NEW_CONNECTION_ID => {
+                let list = r.vec16().ok_or_else(|| r.err("NewConnectionId"))?;
+                let usage = r.u8().ok_or_else(|| r.err("NewConnectionId"))?;
+                let mut l = Reader::new(list);
+                let mut cids = Vec::new();
+                while !l.is_empty() {
+                    let c = l.vec8().ok_or(Error::Malformed("ConnectionId"))?;
+                    if cids.len() >= MAX_NEW_CIDS {
+                        return Err(Error::Malformed("too many connection ids"));
+                    }
+                    cids.push(c.to_vec());
+                }
+                if usage > 1 {
+                    return Err(Error::Malformed("ConnectionIdUsage"));
+                }
+                Msg13::NewConnectionId {
+                    cids,
+                    immediate: usage == 0,
+                }
+            }
+            REQUEST_CONNECTION_ID => match body {
+                [n] => return Ok(Msg13::RequestConnectionId { num: *n }),
+                _ => return Err(Error::Malformed("RequestConnectionId")),
+            },
             _ => return Err(Error::Malformed("handshake type")),
         };
         if !r.is_empty() {
@@ -288,6 +330,15 @@ impl Msg13 {
             Msg13::Finished(v) => out.extend_from_slice(v),
             Msg13::KeyUpdate { request } => out.put_u8(u8::from(*request)),
             Msg13::NewSessionTicket => {}
+            Msg13::NewConnectionId { cids, immediate } => {
+                let mut list = Vec::new();
+                for c in cids {
+                    list.put_vec8(c);
+                }
+                out.put_vec16(&list);
+                out.put_u8(u8::from(!*immediate));
+            }
+            Msg13::RequestConnectionId { num } => out.put_u8(*num),
         }
     }
 }
@@ -354,6 +405,15 @@ mod tests {
             chain: vec![vec![0x30, 1, 2], vec![9; 300]],
         });
         round_trip(&Msg13::KeyUpdate { request: true });
+        round_trip(&Msg13::NewConnectionId {
+            cids: vec![vec![1, 2, 3], vec![]],
+            immediate: true,
+        });
+        round_trip(&Msg13::NewConnectionId {
+            cids: vec![vec![9; 20]],
+            immediate: false,
+        });
+        round_trip(&Msg13::RequestConnectionId { num: 2 });
         round_trip(&Msg13::Finished(vec![7; 32]));
         set_ext(&mut ext, KEY_SHARE, server_share_body(29, &[5; 32]));
         round_trip(&Msg13::EncryptedExtensions(ext.clone()));

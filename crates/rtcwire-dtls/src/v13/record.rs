@@ -19,8 +19,10 @@ const UNIFIED_FIXED: u8 = 0x20;
 const FLAG_CID: u8 = 0x10;
 const FLAG_SEQ16: u8 = 0x08;
 const FLAG_LEN: u8 = 0x04;
-/// Header length of the records we write.
+/// Header length of the records we write (without a connection id).
 pub const UNIFIED_LEN: usize = 5;
+/// Longest unified header: flags, a 255-byte connection id, sequence number, length.
+pub const MAX_UNIFIED_LEN: usize = UNIFIED_LEN + 255;
 const TAG_LEN: usize = 16;
 /// Epochs kept for reading / writing at once (handshake, current and previous traffic).
 const MAX_EPOCHS: usize = 3;
@@ -47,11 +49,24 @@ pub enum Raw<'a> {
 #[derive(Debug, Clone)]
 pub struct Records13<'a> {
     rest: &'a [u8],
+    cid_len: usize,
 }
 
 impl<'a> Records13<'a> {
     pub fn new(datagram: &'a [u8]) -> Self {
-        Records13 { rest: datagram }
+        Records13 {
+            rest: datagram,
+            cid_len: 0,
+        }
+    }
+
+    /// Records of a datagram whose unified headers with the C bit carry an id of
+    /// `cid_len` bytes (ours: the length is not on the wire, RFC 9147 §4).
+    pub fn with_cid(datagram: &'a [u8], cid_len: usize) -> Self {
+        Records13 {
+            rest: datagram,
+            cid_len,
+        }
     }
 
     /// Bytes left unparsed.
@@ -66,15 +81,20 @@ impl<'a> Iterator for Records13<'a> {
     fn next(&mut self) -> Option<Raw<'a>> {
         let first = *self.rest.first()?;
         if first & 0xe0 == UNIFIED_FIXED {
-            if first & FLAG_CID != 0 {
-                return None; // we never negotiate connection ids
-            }
+            let cid_len = if first & FLAG_CID != 0 {
+                if self.cid_len == 0 {
+                    return None; // an id we never asked for: its length is unknown
+                }
+                self.cid_len
+            } else {
+                0
+            };
             let seq_len = if first & FLAG_SEQ16 != 0 { 2 } else { 1 };
             let len_len = if first & FLAG_LEN != 0 { 2 } else { 0 };
-            let hlen = 1 + seq_len + len_len;
+            let hlen = 1 + cid_len + seq_len + len_len;
             let header = self.rest.get(..hlen)?;
             let body_len = if len_len == 2 {
-                let b = header.get(1 + seq_len..hlen)?;
+                let b = header.get(1 + cid_len + seq_len..hlen)?;
                 usize::from(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
             } else {
                 self.rest.len() - hlen
@@ -132,6 +152,8 @@ pub enum Drop13 {
     UnknownEpoch,
     Replayed,
     Bad,
+    /// Not our connection id, or none although ids were negotiated.
+    WrongCid,
 }
 
 /// Both directions' epochs and sequence numbers.
@@ -143,6 +165,11 @@ pub struct RecordLayer13 {
     read: Vec<ReadEpoch>,
     /// `(epoch, sequence)` of every record sealed since the last [`Self::clear_sent`].
     sent: Vec<(u64, u64)>,
+    /// The peer's connection id, in the header of every protected record we write (empty:
+    /// none).
+    write_cid: Vec<u8>,
+    /// Ours, expected in every protected record the peer writes (empty: none).
+    read_cid: Vec<u8>,
 }
 
 impl RecordLayer13 {
@@ -154,7 +181,25 @@ impl RecordLayer13 {
             write: Vec::new(),
             read: Vec::new(),
             sent: Vec::new(),
+            write_cid: Vec::new(),
+            read_cid: Vec::new(),
         }
+    }
+
+    /// Sets the negotiated connection ids (RFC 9147 §9): `read` ours, `write` the peer's.
+    pub fn set_connection_ids(&mut self, read: &[u8], write: &[u8]) {
+        self.read_cid = read.to_vec();
+        self.write_cid = write.to_vec();
+    }
+
+    /// Switches the id we write (a NewConnectionId with `cid_immediate`).
+    pub fn set_write_cid(&mut self, cid: &[u8]) {
+        self.write_cid = cid.to_vec();
+    }
+
+    /// Length of the id the peer's protected records carry (0: none).
+    pub fn read_cid_len(&self) -> usize {
+        self.read_cid.len()
     }
 
     pub fn install_write(&mut self, epoch: u16, keys: TrafficKeys) {
@@ -195,11 +240,11 @@ impl RecordLayer13 {
     }
 
     /// Bytes a record adds to its content in `epoch`: header, content type, tag.
-    pub fn record_overhead(epoch: u16) -> usize {
+    pub fn record_overhead(&self, epoch: u16) -> usize {
         if epoch == 0 {
             HEADER_LEN
         } else {
-            UNIFIED_LEN + 1 + TAG_LEN
+            UNIFIED_LEN + self.write_cid.len() + 1 + TAG_LEN
         }
     }
 
@@ -218,17 +263,17 @@ impl RecordLayer13 {
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         let start = out.len();
-        out.resize(start + Self::prefix_len(epoch), 0);
+        out.resize(start + self.prefix_len(epoch), 0);
         out.extend_from_slice(content);
         self.seal_in_place(epoch, content_type, out, start)
     }
 
     /// Bytes in front of the content of a record of `epoch`.
-    pub fn prefix_len(epoch: u16) -> usize {
+    pub fn prefix_len(&self, epoch: u16) -> usize {
         if epoch == 0 {
             HEADER_LEN
         } else {
-            UNIFIED_LEN
+            UNIFIED_LEN + self.write_cid.len()
         }
     }
 
@@ -272,18 +317,25 @@ impl RecordLayer13 {
         }
         w.next_seq += 1;
         buf.push(content_type);
-        let body_len = buf.len().saturating_sub(start + UNIFIED_LEN) + TAG_LEN;
+        let cid = self.write_cid.as_slice();
+        let hlen = UNIFIED_LEN + cid.len();
+        let body_len = buf.len().saturating_sub(start + hlen) + TAG_LEN;
         let length = u16::try_from(body_len).map_err(|_| Error::RecordTooLarge(body_len))?;
         let seq16 = (seq as u16).to_be_bytes();
         let len = length.to_be_bytes();
-        let header = [
-            UNIFIED_FIXED | FLAG_SEQ16 | FLAG_LEN | (epoch & 3) as u8,
-            seq16[0],
-            seq16[1],
-            len[0],
-            len[1],
-        ];
-        let body = buf.get_mut(start + UNIFIED_LEN..).ok_or(Error::Crypto)?;
+        let flags = if cid.is_empty() { 0 } else { FLAG_CID };
+        // The header is also the additional data: flags, id, sequence (clear), length.
+        let mut header = [0u8; MAX_UNIFIED_LEN];
+        let h = header.get_mut(..hlen).ok_or(Error::Crypto)?;
+        h[0] = UNIFIED_FIXED | flags | FLAG_SEQ16 | FLAG_LEN | (epoch & 3) as u8;
+        h.get_mut(1..1 + cid.len())
+            .ok_or(Error::Crypto)?
+            .copy_from_slice(cid);
+        h.get_mut(1 + cid.len()..)
+            .ok_or(Error::Crypto)?
+            .copy_from_slice(&[seq16[0], seq16[1], len[0], len[1]]);
+        let header = header.get(..hlen).ok_or(Error::Crypto)?;
+        let body = buf.get_mut(start + hlen..).ok_or(Error::Crypto)?;
         let tag = w
             .keys
             .key
@@ -292,14 +344,15 @@ impl RecordLayer13 {
         buf.extend_from_slice(tag.as_ref());
         let mask = w
             .keys
-            .sn_mask(buf.get(start + UNIFIED_LEN..).unwrap_or(&[]))
+            .sn_mask(buf.get(start + hlen..).unwrap_or(&[]))
             .ok_or(Error::Crypto)?;
-        let h = buf
-            .get_mut(start..start + UNIFIED_LEN)
-            .ok_or(Error::Crypto)?;
-        h.copy_from_slice(&header);
-        h[1] ^= mask[0];
-        h[2] ^= mask[1];
+        let h = buf.get_mut(start..start + hlen).ok_or(Error::Crypto)?;
+        h.copy_from_slice(header);
+        let at = 1 + cid.len();
+        if let Some(s) = h.get_mut(at..at + 2) {
+            s[0] ^= mask[0];
+            s[1] ^= mask[1];
+        }
         if content_type != CT_APPLICATION_DATA {
             self.log_sent(epoch, seq); // flights only: what an ACK can match
         }
@@ -341,6 +394,18 @@ impl RecordLayer13 {
     ) -> Result<(Opened, usize), Drop13> {
         let body = &*buf;
         let first = *header.first().ok_or(Drop13::Bad)?;
+        let cid_len = if first & FLAG_CID != 0 {
+            if self.read_cid.is_empty()
+                || header.get(1..1 + self.read_cid.len()) != Some(&self.read_cid[..])
+            {
+                return Err(Drop13::WrongCid);
+            }
+            self.read_cid.len()
+        } else if !self.read_cid.is_empty() {
+            return Err(Drop13::WrongCid);
+        } else {
+            0
+        };
         let bits = u16::from(first & 3);
         let r = self
             .read
@@ -350,16 +415,19 @@ impl RecordLayer13 {
             .ok_or(Drop13::UnknownEpoch)?;
         let mask = r.keys.sn_mask(body).ok_or(Drop13::Bad)?;
         let seq16 = first & FLAG_SEQ16 != 0;
-        let mut aad = [0u8; UNIFIED_LEN];
+        let mut aad = [0u8; MAX_UNIFIED_LEN];
         let aad = aad.get_mut(..header.len()).ok_or(Drop13::Bad)?;
         aad.copy_from_slice(header);
+        let at = 1 + cid_len;
         let low = if seq16 {
-            aad[1] ^= mask[0];
-            aad[2] ^= mask[1];
-            u64::from(u16::from_be_bytes([aad[1], aad[2]]))
+            let s = aad.get_mut(at..at + 2).ok_or(Drop13::Bad)?;
+            s[0] ^= mask[0];
+            s[1] ^= mask[1];
+            u64::from(u16::from_be_bytes([s[0], s[1]]))
         } else {
-            aad[1] ^= mask[0];
-            u64::from(aad[1])
+            let s = aad.get_mut(at).ok_or(Drop13::Bad)?;
+            *s ^= mask[0];
+            u64::from(*s)
         };
         let bits_len = if seq16 { 16 } else { 8 };
         let seq = reconstruct(r.highest.map_or(0, |h| h + 1), low, bits_len);

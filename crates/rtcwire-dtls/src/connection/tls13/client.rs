@@ -122,6 +122,11 @@ pub(crate) fn client_on_server_hello(
     }
     let (gid, key) =
         m13::server_share(&sh.extensions).ok_or(Error::IllegalParameter("no key_share"))?;
+    match (&core.config.connection_id, &sh.extensions.connection_id) {
+        (Some(_), Some(peer)) => core.use_connection_ids(peer),
+        (None, Some(_)) => return Err(Error::IllegalParameter("connection_id not offered")),
+        _ => {}
+    }
     let prefix = offer.hrr.take().map(|(p, _)| p).unwrap_or_default();
     let share = offer
         .shares

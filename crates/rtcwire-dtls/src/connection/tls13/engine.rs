@@ -30,6 +30,9 @@ impl Engine {
         let c_hs = keys::derive_secret(hash, &hs_secret, b"c hs traffic", th.as_ref())?;
         let s_hs = keys::derive_secret(hash, &hs_secret, b"s hs traffic", th.as_ref())?;
         let mut records = RecordLayer13::new(core.records.next_seq(0));
+        if let Some(ids) = &core.connection_ids {
+            records.set_connection_ids(&ids.local, &ids.remote);
+        }
         let bulk = suite.bulk();
         let (w, r) = match role {
             DtlsRole::Client => (&c_hs, &s_hs),
@@ -220,6 +223,16 @@ impl Engine {
         }
     }
 
+    /// Bytes in front of the plaintext of an application data record.
+    pub(crate) fn record_prefix_len(&self) -> usize {
+        self.records.prefix_len(self.write_epoch)
+    }
+
+    /// Bytes an application data record adds to its plaintext.
+    pub(crate) fn record_overhead(&self) -> usize {
+        self.records.record_overhead(self.write_epoch)
+    }
+
     /// Seals application data whose plaintext is `buf[start + prefix..]`.
     pub(crate) fn seal_in_place(&mut self, buf: &mut Vec<u8>, start: usize) -> Result<(), Error> {
         self.records
@@ -263,7 +276,7 @@ impl Engine {
         contents: &[u8],
         plain: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let mut records = Records13::new(contents);
+        let mut records = Records13::with_cid(contents, self.records.read_cid_len());
         for r in records.by_ref() {
             match r {
                 Raw::Plain {
@@ -308,6 +321,10 @@ impl Engine {
                         }
                         Err(Drop13::Bad) => {
                             core.stats.bad_records += 1;
+                            continue;
+                        }
+                        Err(Drop13::WrongCid) => {
+                            core.stats.wrong_cid_records += 1;
                             continue;
                         }
                     };
@@ -362,7 +379,7 @@ impl Engine {
         now: Instant,
         datagram: &mut [u8],
     ) -> InPlace {
-        let mut recs = Records13::new(datagram);
+        let mut recs = Records13::with_cid(datagram, self.records.read_cid_len());
         let Some(Raw::Cipher { header, .. }) = recs.next() else {
             return InPlace::NotSingle;
         };
@@ -370,7 +387,7 @@ impl Engine {
             return InPlace::NotSingle;
         }
         let hlen = header.len();
-        let mut hdr = [0u8; rec::UNIFIED_LEN];
+        let mut hdr = [0u8; rec::MAX_UNIFIED_LEN];
         let Some(h) = hdr.get_mut(..hlen) else {
             return InPlace::NotSingle;
         };
@@ -385,6 +402,7 @@ impl Engine {
                     Drop13::UnknownEpoch => core.stats.unknown_epoch_records += 1,
                     Drop13::Replayed => core.stats.replayed_records += 1,
                     Drop13::Bad => core.stats.bad_records += 1,
+                    Drop13::WrongCid => core.stats.wrong_cid_records += 1,
                 }
                 return InPlace::Refused;
             }

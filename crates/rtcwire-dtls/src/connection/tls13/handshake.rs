@@ -196,6 +196,28 @@ impl Engine {
                     self.key_update(core, now, false)?;
                 }
             }
+            (Hs::Connected, Msg13::NewConnectionId { cids, immediate }) => {
+                // RFC 9147 §9, minimally: with ids in use and `cid_immediate`, our records
+                // carry the first new id from now on; spare ids are not kept. Acknowledged
+                // either way.
+                let in_use = core
+                    .connection_ids
+                    .as_ref()
+                    .is_some_and(|ids| !ids.remote.is_empty());
+                if let (true, true, Some(first)) = (in_use, immediate, cids.first()) {
+                    if !first.is_empty() {
+                        self.records.set_write_cid(first);
+                        if let Some(ids) = &mut core.connection_ids {
+                            ids.remote.clone_from(first);
+                        }
+                    }
+                }
+                self.ack_last(core, now);
+            }
+            (Hs::Connected, Msg13::RequestConnectionId { .. }) => {
+                // We hand out no further ids (a SHOULD of RFC 9147 §9): acknowledged only.
+                self.ack_last(core, now);
+            }
             (Hs::Connected, Msg13::NewSessionTicket) => {
                 let last = self.peer_records.last().copied();
                 self.peer_records.clear();
@@ -215,13 +237,23 @@ impl Engine {
                         Hs::ClientWaitCert | Hs::ServerWaitCert => "Certificate",
                         Hs::ClientWaitCv | Hs::ServerWaitCv => "CertificateVerify",
                         Hs::ClientWaitFinished | Hs::ServerWaitFinished => "Finished",
-                        Hs::Connected => "KeyUpdate",
+                        Hs::Connected => "a post-handshake message",
                     },
                     &m,
                 ))
             }
         }
         Ok(())
+    }
+
+    /// Acknowledges the record of the post-handshake message just handled.
+    fn ack_last(&mut self, core: &mut Core, now: Instant) {
+        let last = self.peer_records.last().copied();
+        self.peer_records.clear();
+        self.peer_records.extend(last);
+        let epoch = self.write_epoch;
+        self.send_ack(core, now, epoch);
+        self.peer_records.clear();
     }
 
     pub(super) fn push_certificate_verify(

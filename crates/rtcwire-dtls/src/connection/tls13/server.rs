@@ -220,6 +220,11 @@ pub(crate) fn server_accept(
         m13::KEY_SHARE,
         m13::server_share_body(group.id(), &public),
     );
+    // RFC 9147 §9 (the RFC 9146 extension): ids only when both ask; ours in the ServerHello.
+    if let (Some(ours), Some(peer)) = (cfg.connection_id.clone(), &ch.extensions.connection_id) {
+        core.use_connection_ids(peer);
+        ext.connection_id = Some(ours);
+    }
     let sh = ServerHello {
         version: m13::DTLS12,
         random,
