@@ -359,6 +359,15 @@ fn role_conflict_is_resolved() {
             "both_controlling={both_controlling}\n{}",
             sim.report()
         );
+        println!(
+            "role conflict (both {}): connected after {:?} (simulated)",
+            if both_controlling {
+                "controlling"
+            } else {
+                "controlled"
+            },
+            duo.connected_at(true).max(duo.connected_at(false)).unwrap()
+        );
         assert_ne!(sim.endpoint(a).agent.role(), sim.endpoint(b).agent.role());
         assert!(
             sim.endpoint(a).agent.stats().role_conflicts
