@@ -98,6 +98,25 @@ impl Conn {
         self.keyframes.remove(&id);
     }
 
+    /// After a description was applied: once the exchange is complete, the tracks of the
+    /// transceivers it stopped (the peer's port 0) or rejected end as a local `stop()`
+    /// ends them. (A peer that only stops sending leaves the track open, as a browser
+    /// mutes its own: frames just stop.)
+    pub(crate) fn end_stopped_tracks(&mut self) {
+        if self.pc.signaling_state() != rtcwire::SignalingState::Stable {
+            return;
+        }
+        let stopped: Vec<TransceiverId> = self
+            .tracks
+            .keys()
+            .copied()
+            .filter(|&id| self.pc.current_direction(id).is_none())
+            .collect();
+        for id in stopped {
+            self.track_ended(id);
+        }
+    }
+
     fn on_frame(&mut self, f: rtcwire::MediaFrame) {
         let id = f.transceiver;
         let Some(q) = self.tracks.get(&id) else {

@@ -187,15 +187,30 @@ impl PeerConnection {
         self.session(rtcwire::PeerConnection::create_answer).await
     }
 
-    /// `setLocalDescription`.
+    /// `setLocalDescription`. An exchange it completes that stopped a transceiver ends
+    /// its [`Track`](crate::Track).
     pub async fn set_local_description(&self, desc: SessionDescription) -> Result<(), Error> {
-        self.session(move |pc| pc.set_local_description(desc)).await
+        self.guard
+            .call(move |c| {
+                let r = c.pc.set_local_description(desc);
+                c.end_stopped_tracks();
+                r
+            })
+            .await?
+            .map_err(Error::from)
     }
 
-    /// `setRemoteDescription`.
+    /// `setRemoteDescription`. An exchange it completes that stopped a transceiver (the
+    /// peer's port 0) ends its [`Track`](crate::Track).
     pub async fn set_remote_description(&self, desc: SessionDescription) -> Result<(), Error> {
-        self.session(move |pc| pc.set_remote_description(desc))
-            .await
+        self.guard
+            .call(move |c| {
+                let r = c.pc.set_remote_description(desc);
+                c.end_stopped_tracks();
+                r
+            })
+            .await?
+            .map_err(Error::from)
     }
 
     /// `addIceCandidate` (an empty candidate is end-of-candidates).

@@ -178,6 +178,22 @@ async fn frames_are_echoed_back_on_the_transceiver_the_offer_made() {
     // Stopping B's transceiver ends its track: the echo task ends.
     watcher.stop().await.unwrap();
     assert_eq!(within("echo ends", echo).await.unwrap(), total);
+    // B's next offer says so (port 0): once A answered, A's track of it ends too, and the
+    // audio goes on.
+    let offer = b.create_offer().await.unwrap();
+    b.set_local_description(offer.clone()).await.unwrap();
+    a.set_remote_description(offer).await.unwrap();
+    let answer = a.create_answer().await.unwrap();
+    a.set_local_description(answer.clone()).await.unwrap();
+    b.set_remote_description(answer).await.unwrap();
+    assert_eq!(out.current_direction().await.unwrap(), None);
+    assert!(within("A's video track ends", near_video.recv())
+        .await
+        .is_none());
+    assert_eq!(
+        audio_out.current_direction().await.unwrap(),
+        Some(Direction::SendRecv)
+    );
     // Closing ends every track (B's audio reader got every frame, in order) and every
     // wait for a keyframe request (so a task waiting there lets the session go).
     let mut audio_back = transceiver_with_mid(&b, near_audio.mid()).await;
