@@ -1,5 +1,7 @@
 //! How a session is set up.
 
+use std::time::Duration;
+
 use rtcwire_dtls::Certificate;
 
 /// Settings of a [`PeerConnection`](crate::PeerConnection).
@@ -29,6 +31,17 @@ pub struct Config {
     /// AEAD_AES_256_GCM, AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32). One profile
     /// here makes the session insist on it (no media if the peer does not offer it).
     pub srtp_profiles: Option<Vec<rtcwire_proto::SrtpProfile>>,
+    /// Offer and accept transport-wide congestion control (`transport-cc` feedback and
+    /// its header extension), default on. Off, a browser peer falls back to REMB
+    /// (`goog-remb`) and receiver reports for its bandwidth estimate.
+    pub transport_cc: bool,
+    /// The wall clock at the `now` given to
+    /// [`PeerConnection::new`](crate::PeerConnection::new): the time since the UNIX epoch.
+    /// Sender reports then carry real NTP time (for the peer's audio/video sync and its
+    /// `remote-outbound-rtp` stats); `None` (the default): an arbitrary clock, fine for
+    /// round-trip times. See also
+    /// [`PeerConnection::set_wall_clock`](crate::PeerConnection::set_wall_clock).
+    pub wall_clock: Option<Duration>,
 }
 
 impl Default for Config {
@@ -40,6 +53,8 @@ impl Default for Config {
             sctp: rtcwire_sctp::Config::default(),
             dtls_mtu: 1200,
             srtp_profiles: None,
+            transport_cc: true,
+            wall_clock: None,
         }
     }
 }

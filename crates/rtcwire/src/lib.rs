@@ -11,8 +11,8 @@ mod types;
 
 pub use config::Config;
 pub use connection::{
-    DataChannelState, DataChannelStats, InboundRtpStats, OutboundRtpStats, PeerConnection, Stats,
-    StatsReport, TransportStats,
+    BandwidthStats, DataChannelState, DataChannelStats, InboundRtpStats, OutboundRtpStats,
+    PeerConnection, RemoteOutboundRtpStats, Stats, StatsReport, TransportStats,
 };
 pub use error::Error;
 pub use media::{

@@ -277,6 +277,13 @@ pub enum Event {
     },
     /// A whole encoded frame arrived (reordered, retransmissions included, depacketized).
     MediaFrame(crate::MediaFrame),
+    /// The peer's bandwidth estimate changed (a REMB, `goog-remb`): what we may send in
+    /// all, bit/s. Set the encoders' total target to it (see
+    /// [`PeerConnection::peer_bandwidth_estimate`](crate::PeerConnection::peer_bandwidth_estimate)).
+    BandwidthEstimate {
+        /// Bits per second.
+        bitrate: u64,
+    },
     /// The peer asks for a keyframe on what we send on this transceiver (PLI or FIR).
     KeyframeRequest {
         /// The transceiver.

@@ -15,7 +15,9 @@ use rtcwire_rtp::rtcp::TwccBuilder;
 use rtcwire_rtp::seq::NtpTime;
 
 use super::*;
-use crate::media::{Codec, Direction, MediaKind, Transceiver, TransceiverId, TransceiverInit};
+use crate::media::{
+    Codec, Direction, MediaKind, RembEstimator, Transceiver, TransceiverId, TransceiverInit,
+};
 
 /// Largest RTP packet we write (before SRTP's tag), as browsers do.
 pub(super) const MAX_RTP: usize = 1200;
@@ -101,7 +103,8 @@ pub(super) struct MediaState {
     pub(super) rx: Vec<u8>,
     /// Remote SSRC → transceiver.
     pub(super) ssrcs: BTreeMap<u32, TransceiverId>,
-    pub(super) packetizers: BTreeMap<TransceiverId, AnyPacketizer>,
+    /// By transceiver and simulcast layer.
+    pub(super) packetizers: BTreeMap<(TransceiverId, usize), AnyPacketizer>,
     pub(super) twcc_seq: u16,
     pub(super) twcc: Option<TwccBuilder>,
     pub(super) twcc_count: u8,
@@ -111,10 +114,40 @@ pub(super) struct MediaState {
     pub(super) epoch: Option<Instant>,
     pub(super) nack_scratch: Vec<u16>,
     pub(super) cname: String,
+    /// `Config::transport_cc`, given to each new transceiver.
+    pub(super) transport_cc: bool,
+    /// Our receive-side estimate (REMB out).
+    pub(super) remb: RembEstimator,
+    pub(super) remb_sent: u64,
+    pub(super) remb_last_sent: Option<u64>,
+    /// The peer's latest REMB (what it says we may send), bit/s.
+    pub(super) peer_remb: Option<u64>,
+    pub(super) remb_received: u64,
+    /// An instant and the UNIX time it corresponds to (the wall clock for SR NTP).
+    pub(super) wall_clock: Option<(Instant, Duration)>,
 }
 
 pub(super) fn ntp(epoch: Instant, now: Instant) -> NtpTime {
     NtpTime::from_unix(NTP_BASE + now.saturating_duration_since(epoch))
+}
+
+impl MediaState {
+    /// The NTP time of `now` for our reports: from the wall clock the driver gave
+    /// (`Config::wall_clock`, [`PeerConnection::set_wall_clock`]), else a clock of our
+    /// own that only round trips can use.
+    pub(super) fn ntp_at(&mut self, now: Instant) -> NtpTime {
+        match self.wall_clock {
+            Some((at, unix)) => NtpTime::from_unix(if now >= at {
+                unix.saturating_add(now.saturating_duration_since(at))
+            } else {
+                unix.saturating_sub(at.saturating_duration_since(now))
+            }),
+            None => {
+                let epoch = *self.epoch.get_or_insert(now);
+                ntp(epoch, now)
+            }
+        }
+    }
 }
 
 impl PeerConnection {
@@ -181,9 +214,9 @@ impl PeerConnection {
         let id = TransceiverId(self.media.next_transceiver);
         self.media.next_transceiver += 1;
         let cname = self.media.cname.clone();
-        self.media.transceivers.push(Transceiver::new(
-            id, kind, direction, stream_ids, ssrc, rtx, cname,
-        ));
+        let mut t = Transceiver::new(id, kind, direction, stream_ids, ssrc, rtx, cname);
+        t.transport_cc = self.media.transport_cc;
+        self.media.transceivers.push(t);
         Ok(id)
     }
 
@@ -196,7 +229,8 @@ impl PeerConnection {
                     .media
                     .transceivers
                     .iter()
-                    .any(|t| t.send.ssrc == v || t.send.rtx_ssrc == Some(v))
+                    .flat_map(|t| t.send_streams())
+                    .any(|s| s.ssrc == v || s.rtx_ssrc == Some(v))
                 || self.media.ssrcs.contains_key(&v);
             if !used {
                 return Ok(v);
@@ -271,6 +305,71 @@ impl PeerConnection {
     #[must_use]
     pub fn send_ssrc(&self, id: TransceiverId) -> Option<u32> {
         self.transceiver(id).ok().map(|t| t.send.ssrc)
+    }
+
+    /// Our send streams on a transceiver: `(rid, SSRC)` for each simulcast layer (one,
+    /// without a rid, when the transceiver does not send simulcast).
+    #[must_use]
+    pub fn send_ssrcs(&self, id: TransceiverId) -> Vec<(Option<String>, u32)> {
+        self.transceiver(id)
+            .map(|t| t.send_streams().map(|s| (s.rid.clone(), s.ssrc)).collect())
+            .unwrap_or_default()
+    }
+
+    /// `sendEncodings` with rids (RFC 8853 simulcast, RFC 8851 rids): the video
+    /// transceiver sends one stream per rid, each with its own SSRC (and RTX SSRC), its
+    /// packets carrying the rid header extension (repaired-rid on retransmissions). The
+    /// next offer says `a=rid:<rid> send` for each and `a=simulcast:send <rid>;<rid>...`
+    /// in this order (lowest quality first, by custom). Write each layer's frames with
+    /// [`write_frame_rid`](Self::write_frame_rid). Only before the transceiver's first
+    /// negotiation; 2 to 4 rids of 1 to 16 letters, digits, `-` or `_`. If the answer
+    /// does not accept simulcast, only the first rid's stream is sent (without a rid).
+    pub fn set_send_rids(&mut self, id: TransceiverId, rids: &[&str]) -> Result<(), Error> {
+        self.check_open()?;
+        let t = self.transceiver(id)?;
+        if t.kind != MediaKind::Video {
+            return Err(Error::WrongState("simulcast is for video transceivers"));
+        }
+        if !t.codecs.is_empty() || t.mid.is_some() {
+            return Err(Error::WrongState(
+                "simulcast rids are set before the transceiver is negotiated",
+            ));
+        }
+        let valid = |r: &str| {
+            (1..=16).contains(&r.len())
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !(2..=4).contains(&rids.len())
+            || !rids.iter().all(|r| valid(r))
+            || rids.iter().enumerate().any(|(i, r)| rids[..i].contains(r))
+        {
+            return Err(Error::WrongState(
+                "2 to 4 distinct rids of 1-16 letters, digits, '-' or '_'",
+            ));
+        }
+        let mut layers = Vec::with_capacity(rids.len() - 1);
+        for rid in rids.iter().skip(1) {
+            let ssrc = self.new_ssrc()?;
+            let rtx = self.new_ssrc()?;
+            let mut s = crate::media::stream::SendStream::new(ssrc, Some(rtx));
+            s.rid = Some((*rid).to_owned());
+            layers.push(s);
+        }
+        let t = self.transceiver_mut(id)?;
+        t.send.rid = rids.first().map(|r| (*r).to_owned());
+        t.layers = layers;
+        self.events.push_back(Event::NegotiationNeeded);
+        Ok(())
+    }
+
+    /// Tells the session the wall clock: `unix_time` (since 1970-01-01 UTC) is the time
+    /// at `at`. Our sender reports then carry NTP timestamps of real time (RFC 3550 §6.4.1)
+    /// mapped from the session's `now`, so a peer can synchronise our audio and video and
+    /// knows when we sent. The session never reads a clock itself; a driver calls this
+    /// once at start (or sets `Config::wall_clock`) and again when the clock is stepped.
+    pub fn set_wall_clock(&mut self, at: Instant, unix_time: Duration) {
+        self.media.wall_clock = Some((at, unix_time));
     }
 
     /// `direction = ...`: takes effect with the next exchange

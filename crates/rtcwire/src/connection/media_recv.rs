@@ -83,6 +83,8 @@ impl PeerConnection {
         let Some(index) = self.route(ssrc, pt, &packet) else {
             return Err(Error::UnroutablePacket(ssrc));
         };
+        // The rid (or repaired-rid) is copied out: RTX rewrites the buffer below.
+        let mut rid = RidBuf::default();
         let twcc_seq = {
             let t = self
                 .media
@@ -90,10 +92,11 @@ impl PeerConnection {
                 .get(index)
                 .ok_or(Error::UnroutablePacket(ssrc))?;
             let twcc = t.codecs.iter().any(|c| c.twcc);
-            HeaderExtensions::parse(packet.extensions(), &t.ext)
-                .ok()
-                .and_then(|e| e.transport_cc)
-                .filter(|_| twcc)
+            let ext = HeaderExtensions::parse(packet.extensions(), &t.ext).ok();
+            if let Some(r) = ext.as_ref().and_then(|e| e.rid.or(e.repaired_rid)) {
+                rid.set(r);
+            }
+            ext.and_then(|e| e.transport_cc).filter(|_| twcc)
         };
         let Some(t) = self.media.transceivers.get_mut(index) else {
             return Err(Error::UnroutablePacket(ssrc));
@@ -102,6 +105,9 @@ impl PeerConnection {
             return Err(Error::UnroutablePacket(ssrc));
         }
         let tid = t.id;
+        if t.kind == MediaKind::Video && t.codecs.iter().any(|c| c.remb) {
+            self.media.remb.on_packet(now, buf.len());
+        }
         // RTX (RFC 4588): restore the original packet in place.
         let (primary_ssrc, is_rtx) = if let Some(c) = t.rtx_primary(pt) {
             let apt = c.payload_type;
@@ -115,6 +121,13 @@ impl PeerConnection {
                         .iter()
                         .find(|r| r.rtx_ssrc == Some(ssrc))
                         .map(|r| r.ssrc)
+                })
+                .or_else(|| {
+                    let r = rid.get()?;
+                    t.recv
+                        .iter()
+                        .find(|s| s.rid.as_deref() == Some(r))
+                        .map(|s| s.ssrc)
                 })
                 .or_else(|| {
                     (t.recv.len() == 1)
@@ -176,6 +189,10 @@ impl PeerConnection {
         let Some(r) = t.recv.iter_mut().find(|r| r.ssrc == primary_ssrc) else {
             return Err(Error::UnroutablePacket(ssrc));
         };
+        if r.rid.is_none() {
+            // Once per stream.
+            r.rid = rid.get().map(str::to_owned);
+        }
         if r.payload_type != pt {
             r.payload_type = pt;
             if r.codec != codec {
@@ -253,6 +270,7 @@ impl PeerConnection {
                     payload_type: r.payload_type,
                     codec: r.codec,
                     ssrc: r.ssrc,
+                    rid: r.rid.clone(),
                     rtp_timestamp: f.timestamp,
                     keyframe: f.keyframe,
                     data: f.data,
@@ -300,5 +318,27 @@ impl PeerConnection {
             };
             self.queue_feedback(sender, rsize, fb);
         }
+    }
+}
+
+/// A rid copied out of a packet (RFC 8851: at most 16 bytes here; longer ones are not
+/// taken).
+#[derive(Default)]
+struct RidBuf {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl RidBuf {
+    fn set(&mut self, rid: &str) {
+        if let Some(d) = self.bytes.get_mut(..rid.len()) {
+            d.copy_from_slice(rid.as_bytes());
+            self.len = rid.len();
+        }
+    }
+
+    fn get(&self) -> Option<&str> {
+        let b = self.bytes.get(..self.len).filter(|b| !b.is_empty())?;
+        std::str::from_utf8(b).ok()
     }
 }

@@ -6,19 +6,19 @@ use rtcwire_rtp::rtcp::{
     self, item_type, List, Nack, NackPair, ReceiverReport, ReportBlock, Rtcp, Sdes, SdesChunk,
     SdesChunks, SdesItem, SdesItems, SenderReport,
 };
-use rtcwire_rtp::rtp::RtpPacket;
+use rtcwire_rtp::rtp::{ExtensionKind, RtpPacket};
 use rtcwire_rtp::seq::{round_trip_time, NtpTime};
 use rtcwire_rtp::Ssrc;
 
 use super::media::*;
+use super::stats::RemoteOutboundRtpStats;
 use super::*;
 use crate::media::KeyframeKind;
 
 impl PeerConnection {
     pub(super) fn handle_rtcp(&mut self, now: Instant, buf: &[u8]) -> Result<(), Error> {
-        let epoch = *self.media.epoch.get_or_insert(now);
-        let arrival = ntp(epoch, now).middle32();
-        let mut retransmit: Vec<(usize, u16)> = Vec::new();
+        let arrival = self.media.ntp_at(now).middle32();
+        let mut retransmit: Vec<(usize, usize, u16)> = Vec::new();
         for p in rtcp::parse_compound(buf) {
             let p = p?;
             match p {
@@ -26,22 +26,38 @@ impl PeerConnection {
                     for t in &mut self.media.transceivers {
                         if let Some(r) = t.recv_stream(sr.ssrc.0) {
                             r.stats.on_sender_report(now, NtpTime(sr.ntp_time));
+                            let reports = r.remote_sr.map_or(0, |s| s.reports_sent);
+                            r.remote_sr = Some(RemoteOutboundRtpStats {
+                                remote_timestamp: NtpTime(sr.ntp_time).to_unix(),
+                                ntp_time: sr.ntp_time,
+                                rtp_timestamp: sr.rtp_time,
+                                packets_sent: sr.packet_count,
+                                bytes_sent: sr.octet_count,
+                                reports_sent: reports + 1,
+                                received_at: now,
+                            });
                         }
                     }
                     self.apply_report_blocks(sr.reports, arrival);
                 }
                 Rtcp::ReceiverReport(rr) => self.apply_report_blocks(rr.reports, arrival),
                 Rtcp::Nack(n) => {
-                    if let Some(i) = self.sender_index(n.media_ssrc.0) {
-                        if let Some(t) = self.media.transceivers.get_mut(i) {
-                            t.send.nacks_received += 1;
+                    if let Some((i, layer)) = self.sender_index(n.media_ssrc.0) {
+                        if let Some(s) = self
+                            .media
+                            .transceivers
+                            .get_mut(i)
+                            .and_then(|t| t.send_layer(layer))
+                        {
+                            s.nacks_received += 1;
                         }
                         for seq in n.lost().take(1024) {
-                            retransmit.push((i, seq));
+                            retransmit.push((i, layer, seq));
                         }
                     }
                 }
                 Rtcp::TransportFeedback(_) => self.stats.twcc_feedback_received += 1,
+                Rtcp::Remb(r) => self.handle_remb(&r),
                 Rtcp::Pli(pli) => self.keyframe_request(pli.media_ssrc.0, KeyframeKind::Pli),
                 Rtcp::Fir(fir) => {
                     let ours: Vec<u32> = fir.entries.iter().map(|e| e.ssrc.0).collect();
@@ -52,21 +68,23 @@ impl PeerConnection {
                 _ => {}
             }
         }
-        for (i, seq) in retransmit {
-            self.retransmit(i, seq);
+        for (i, layer, seq) in retransmit {
+            self.retransmit(i, layer, seq);
         }
         Ok(())
     }
 
-    fn sender_index(&self, ssrc: u32) -> Option<usize> {
+    /// The transceiver and layer that send on `ssrc`.
+    fn sender_index(&self, ssrc: u32) -> Option<(usize, usize)> {
         self.media
             .transceivers
             .iter()
-            .position(|t| t.send.ssrc == ssrc)
+            .enumerate()
+            .find_map(|(i, t)| t.layer_of(ssrc).map(|l| (i, l)))
     }
 
     fn keyframe_request(&mut self, ssrc: u32, kind: KeyframeKind) {
-        let Some(i) = self.sender_index(ssrc) else {
+        let Some((i, _)) = self.sender_index(ssrc) else {
             return;
         };
         if let Some(t) = self.media.transceivers.get_mut(i) {
@@ -83,21 +101,27 @@ impl PeerConnection {
 
     fn apply_report_blocks(&mut self, blocks: List<'_, ReportBlock>, arrival: u32) {
         for b in blocks.iter() {
-            if let Some(i) = self.sender_index(b.ssrc.0) {
-                if let Some(t) = self.media.transceivers.get_mut(i) {
-                    t.send.remote_lost = i64::from(b.cumulative_lost);
-                    t.send.remote_fraction_lost = b.fraction_lost;
-                    t.send.remote_jitter = b.jitter;
+            if let Some((i, layer)) = self.sender_index(b.ssrc.0) {
+                if let Some(s) = self
+                    .media
+                    .transceivers
+                    .get_mut(i)
+                    .and_then(|t| t.send_layer(layer))
+                {
+                    s.remote_lost = i64::from(b.cumulative_lost);
+                    s.remote_fraction_lost = b.fraction_lost;
+                    s.remote_jitter = b.jitter;
                     if let Some(rtt) = round_trip_time(arrival, b.last_sr, b.delay_since_last_sr) {
-                        t.send.rtt = Some(rtt);
+                        s.rtt = Some(rtt);
                     }
                 }
             }
         }
     }
 
-    /// Sends a packet again for a NACK: as RTX when negotiated, else as it was.
-    fn retransmit(&mut self, index: usize, seq: u16) {
+    /// Sends a packet again for a NACK: as RTX when negotiated (its rid extension
+    /// becoming repaired-rid), else as it was.
+    fn retransmit(&mut self, index: usize, layer: usize, seq: u16) {
         let MediaState {
             transceivers,
             out,
@@ -108,7 +132,24 @@ impl PeerConnection {
         let Some(t) = transceivers.get_mut(index) else {
             return;
         };
-        let Some(original) = t.send.lookup(seq) else {
+        let ids = (
+            t.ext.id(ExtensionKind::Rid),
+            t.ext.id(ExtensionKind::RepairedRid),
+        );
+        let rtx_pt = |pt: u8| {
+            t.codecs
+                .iter()
+                .find(|c| c.payload_type == pt)
+                .and_then(|c| c.rtx)
+        };
+        let send = match layer {
+            0 => &mut t.send,
+            n => match t.layers.get_mut(n - 1) {
+                Some(s) => s,
+                None => return,
+            },
+        };
+        let Some(original) = send.lookup(seq) else {
             return;
         };
         let Ok(p) = RtpPacket::new_checked(original) else {
@@ -116,10 +157,7 @@ impl PeerConnection {
         };
         let mut b = pool.pop().unwrap_or_default();
         b.clear();
-        let rtx = t
-            .codec(p.payload_type().0)
-            .and_then(|c| c.rtx)
-            .zip(t.send.rtx_ssrc);
+        let rtx = rtx_pt(p.payload_type().0).zip(send.rtx_ssrc);
         match rtx {
             Some((rtx_pt, rtx_ssrc)) => {
                 let header = p.header_len();
@@ -135,8 +173,11 @@ impl PeerConnection {
                 if let Some(x) = b.get_mut(1) {
                     *x = (*x & 0x80) | rtx_pt;
                 }
-                let rseq = t.send.rtx_seq;
-                t.send.rtx_seq = rseq.wrapping_add(1);
+                if let (Some(rid), Some(repaired)) = ids {
+                    rename_extension(&mut b, rid, repaired);
+                }
+                let rseq = send.rtx_seq;
+                send.rtx_seq = rseq.wrapping_add(1);
                 if let Some(x) = b.get_mut(2..4) {
                     x.copy_from_slice(&rseq.to_be_bytes());
                 }
@@ -146,7 +187,7 @@ impl PeerConnection {
             }
             None => b.extend_from_slice(original),
         }
-        t.send.retransmitted += 1;
+        send.retransmitted += 1;
         if out.len() < MAX_MEDIA_QUEUE {
             out.push_back((false, b));
         } else {
@@ -195,6 +236,7 @@ impl PeerConnection {
             for i in 0..self.media.transceivers.len() {
                 self.send_report(now, i);
             }
+            self.send_remb(now, false);
         }
     }
 
@@ -264,8 +306,10 @@ impl PeerConnection {
         }
     }
 
+    /// A sender report (or a receiver report when not sending) with SDES for each of
+    /// the transceiver's send streams; the report blocks go with the first.
     fn send_report(&mut self, now: Instant, index: usize) {
-        let epoch = *self.media.epoch.get_or_insert(now);
+        let ntp_now = self.media.ntp_at(now).0;
         let Some(t) = self.media.transceivers.get_mut(index) else {
             return;
         };
@@ -278,51 +322,108 @@ impl PeerConnection {
             .take(31)
             .map(|r| r.stats.report_block(now))
             .collect();
-        let ssrc = Ssrc(t.send.ssrc);
-        let report = match t.send.last {
-            Some((ts, rate, at)) if t.sending() && t.send.packets > 0 => {
-                let ticks = u64::from(rate)
-                    .saturating_mul(now.saturating_duration_since(at).as_micros() as u64)
-                    / 1_000_000;
-                Rtcp::SenderReport(SenderReport {
+        let layers = if t.simulcast() { 1 + t.layers.len() } else { 1 };
+        let sending = t.sending();
+        let mut compounds: Vec<Vec<u8>> = Vec::new();
+        for (layer, s) in t.send_streams().take(layers).enumerate() {
+            let ssrc = Ssrc(s.ssrc);
+            let reports = if layer == 0 { &blocks[..] } else { &[] };
+            let report = match s.last {
+                Some((ts, rate, at)) if sending && s.packets > 0 => {
+                    let ticks = u64::from(rate)
+                        .saturating_mul(now.saturating_duration_since(at).as_micros() as u64)
+                        / 1_000_000;
+                    Rtcp::SenderReport(SenderReport {
+                        ssrc,
+                        ntp_time: ntp_now,
+                        rtp_time: ts.wrapping_add(ticks as u32),
+                        packet_count: s.packets as u32,
+                        octet_count: s.bytes as u32,
+                        reports: List::Items(reports),
+                        profile_extension: &[],
+                    })
+                }
+                _ if reports.is_empty() => continue,
+                _ => Rtcp::ReceiverReport(ReceiverReport {
                     ssrc,
-                    ntp_time: ntp(epoch, now).0,
-                    rtp_time: ts.wrapping_add(ticks as u32),
-                    packet_count: t.send.packets as u32,
-                    octet_count: t.send.bytes as u32,
-                    reports: List::Items(&blocks),
+                    reports: List::Items(reports),
                     profile_extension: &[],
-                })
-            }
-            _ if blocks.is_empty() => return,
-            _ => Rtcp::ReceiverReport(ReceiverReport {
+                }),
+            };
+            // RFC 3550 §6.1: every compound packet names its source (CNAME).
+            let items = [SdesItem {
+                kind: item_type::CNAME,
+                value: t.cname.as_bytes(),
+            }];
+            let chunks = [SdesChunk {
                 ssrc,
-                reports: List::Items(&blocks),
-                profile_extension: &[],
-            }),
-        };
-        // RFC 3550 §6.1: every compound packet names its source (CNAME).
-        let items = [SdesItem {
-            kind: item_type::CNAME,
-            value: t.cname.as_bytes(),
-        }];
-        let chunks = [SdesChunk {
-            ssrc,
-            items: SdesItems::Items(&items),
-        }];
-        let sdes = Rtcp::Sdes(Sdes {
-            chunks: SdesChunks::Items(&chunks),
-        });
-        let packets = [report, sdes];
-        let mut b = self.media.pool.pop().unwrap_or_default();
-        b.clear();
-        b.resize(rtcp::compound_buffer_len(&packets), 0);
-        match rtcp::emit_compound(&packets, &mut b) {
-            Ok(n) if self.media.out.len() < MAX_MEDIA_QUEUE => {
-                b.truncate(n);
-                self.media.out.push_back((true, b));
+                items: SdesItems::Items(&items),
+            }];
+            let sdes = Rtcp::Sdes(Sdes {
+                chunks: SdesChunks::Items(&chunks),
+            });
+            let packets = [report, sdes];
+            let mut b = self.media.pool.pop().unwrap_or_default();
+            b.clear();
+            b.resize(rtcp::compound_buffer_len(&packets), 0);
+            match rtcp::emit_compound(&packets, &mut b) {
+                Ok(n) => {
+                    b.truncate(n);
+                    compounds.push(b);
+                }
+                Err(_) => self.stats.dropped_media_packets += 1,
             }
-            _ => self.stats.dropped_media_packets += 1,
         }
+        for b in compounds {
+            if self.media.out.len() < MAX_MEDIA_QUEUE {
+                self.media.out.push_back((true, b));
+            } else {
+                self.stats.dropped_media_packets += 1;
+            }
+        }
+    }
+}
+
+/// Gives the one-byte header extension element `from` the id `to`, in place (RFC 8285
+/// §4.2; both ids 1-14). Two-byte blocks and malformed ones are left alone.
+pub(super) fn rename_extension(packet: &mut [u8], from: u8, to: u8) {
+    let Some(&first) = packet.first() else {
+        return;
+    };
+    if first & 0x10 == 0 || !(1..=14).contains(&from) || !(1..=14).contains(&to) {
+        return;
+    }
+    let start = 12 + 4 * usize::from(first & 0x0f);
+    let (Some(profile), Some(words)) = (
+        packet.get(start..start + 2),
+        packet.get(start + 2..start + 4),
+    ) else {
+        return;
+    };
+    if profile != [0xbe, 0xde] {
+        return;
+    }
+    let end = start + 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
+    let mut at = start + 4;
+    // Bounded: every step moves forward.
+    while at < end {
+        let Some(&b) = packet.get(at) else {
+            return;
+        };
+        let id = b >> 4;
+        if id == 0 {
+            at += 1; // padding
+            continue;
+        }
+        if id == 15 {
+            return;
+        }
+        if id == from {
+            if let Some(x) = packet.get_mut(at) {
+                *x = (to << 4) | (b & 0x0f);
+            }
+            return;
+        }
+        at += 2 + usize::from(b & 0x0f);
     }
 }

@@ -23,6 +23,32 @@ impl PeerConnection {
         rtp_timestamp: u32,
         frame: &[u8],
     ) -> Result<(), Error> {
+        self.write_frame_on(id, None, payload_type, rtp_timestamp, frame)
+    }
+
+    /// [`write_frame`](Self::write_frame) on one simulcast layer (a rid given to
+    /// [`set_send_rids`](Self::set_send_rids)): the layer's SSRC and sequence numbers,
+    /// the rid header extension on each packet. When the peer did not accept simulcast
+    /// only the first rid sends; the others are refused.
+    pub fn write_frame_rid(
+        &mut self,
+        id: TransceiverId,
+        rid: &str,
+        payload_type: u8,
+        rtp_timestamp: u32,
+        frame: &[u8],
+    ) -> Result<(), Error> {
+        self.write_frame_on(id, Some(rid), payload_type, rtp_timestamp, frame)
+    }
+
+    fn write_frame_on(
+        &mut self,
+        id: TransceiverId,
+        rid: Option<&str>,
+        payload_type: u8,
+        rtp_timestamp: u32,
+        frame: &[u8],
+    ) -> Result<(), Error> {
         self.check_open()?;
         if self.media.srtp_tx.is_none() {
             return Err(Error::WrongState("media needs a connected transport"));
@@ -49,8 +75,21 @@ impl PeerConnection {
             .codec(payload_type)
             .ok_or(Error::UnknownPayloadType(payload_type))?;
         let (kind, keep) = (codec.codec, codec.nack);
+        let simulcast = t.simulcast();
+        let layer = match rid {
+            None => 0,
+            Some(r) => t
+                .send_streams()
+                .position(|s| s.rid.as_deref() == Some(r))
+                .ok_or(Error::WrongState("no simulcast layer with this rid"))?,
+        };
+        if layer > 0 && !simulcast {
+            return Err(Error::WrongState(
+                "the peer did not accept simulcast: only the first rid sends",
+            ));
+        }
         let p = packetizers
-            .entry(id)
+            .entry((id, layer))
             .or_insert_with(|| AnyPacketizer::new(kind));
         if !p.codec_matches(kind) {
             *p = AnyPacketizer::new(kind);
@@ -61,9 +100,25 @@ impl PeerConnection {
         let mid_id = one_byte(ExtensionKind::Mid);
         let twcc_id = one_byte(ExtensionKind::TransportCc);
         let abs_id = one_byte(ExtensionKind::AbsSendTime);
+        let rid_id = one_byte(ExtensionKind::Rid).filter(|_| simulcast);
         let mid = t.mid.as_deref().unwrap_or_default();
         let abs = abs_send_time(now.saturating_duration_since(epoch));
-        let send = &mut t.send;
+        // Field by field (the mid stays borrowed).
+        let send = match layer {
+            0 => &mut t.send,
+            n => t
+                .layers
+                .get_mut(n - 1)
+                .ok_or(Error::WrongState("no simulcast layer with this rid"))?,
+        };
+        // Copied out (rids are at most 16 bytes): `send` is written below.
+        let mut rid_buf = [0u8; 16];
+        let rid_src = send.rid.as_deref().unwrap_or_default().as_bytes();
+        let rid_len = rid_src.len().min(16);
+        if let (Some(d), Some(s)) = (rid_buf.get_mut(..rid_len), rid_src.get(..rid_len)) {
+            d.copy_from_slice(s);
+        }
+        let rid_bytes = rid_buf.get(..rid_len).unwrap_or_default();
         let marker_audio = kind.kind() == MediaKind::Audio;
         let mut failure = None;
         let mut ext = ExtensionsBuilder::new();
@@ -79,6 +134,9 @@ impl PeerConnection {
                 }
                 if let Some(i) = abs_id {
                     r = r.and(ext.push(i, &abs.to_be_bytes()[1..]));
+                }
+                if let (Some(i), false) = (rid_id, rid_bytes.is_empty()) {
+                    r = r.and(ext.push(i, rid_bytes));
                 }
                 if let Some(i) = twcc_id {
                     r = r.and(ext.push(i, &twcc_seq.to_be_bytes()));

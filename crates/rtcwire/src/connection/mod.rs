@@ -16,6 +16,7 @@ use rtcwire_sdp::{Sdp, Setup};
 
 mod channels;
 mod media;
+mod media_bwe;
 mod media_recv;
 mod media_rtcp;
 mod media_send;
@@ -24,8 +25,8 @@ mod stats;
 mod transport;
 
 pub use stats::{
-    DataChannelState, DataChannelStats, InboundRtpStats, OutboundRtpStats, StatsReport,
-    TransportStats,
+    BandwidthStats, DataChannelState, DataChannelStats, InboundRtpStats, OutboundRtpStats,
+    RemoteOutboundRtpStats, StatsReport, TransportStats,
 };
 
 use crate::media::TransceiverId;
@@ -316,7 +317,11 @@ impl PeerConnection {
             stats: Stats::default(),
             slots: Vec::new(),
             prev_slots: None,
-            media: media::MediaState::default(),
+            media: media::MediaState {
+                transport_cc: config.transport_cc,
+                wall_clock: config.wall_clock.map(|unix| (now, unix)),
+                ..media::MediaState::default()
+            },
             media_rng: rng_for(config.seed, "media"),
         })
     }

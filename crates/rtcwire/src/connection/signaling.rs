@@ -186,11 +186,13 @@ impl PeerConnection {
                 t.current = None;
                 continue;
             };
-            t.codecs = crate::media::match_codecs(&rm.codecs, t.kind);
-            t.ext = crate::media::match_extensions(&rm.extmaps, t.kind);
+            t.codecs = crate::media::match_codecs(&rm.codecs, t.kind, t.transport_cc);
+            t.ext = crate::media::match_extensions(&rm.extmaps, t.kind, t.transport_cc);
             t.rtcp_rsize = rm.rtcp_rsize;
             t.remote_ssrcs = rm.ssrcs.clone();
             t.remote_rids = rm.rids.clone();
+            t.remote_simulcast = rm.simulcast_send.clone();
+            t.simulcast_accepted = !rm.simulcast_recv.is_empty();
             t.remote_stream_ids = rm.stream_ids.clone();
             for (p, rtx) in &rm.ssrcs {
                 self.media.ssrcs.insert(*p, id);

@@ -69,6 +69,8 @@ pub struct InboundRtpStats {
     pub transceiver: crate::TransceiverId,
     /// The sender's SSRC.
     pub ssrc: u32,
+    /// Its rid (simulcast), when its packets carry one.
+    pub rid: Option<String>,
     /// Its codec now.
     pub codec: crate::Codec,
     /// Packets received (retransmissions included).
@@ -97,6 +99,31 @@ pub struct InboundRtpStats {
     pub pli_count: u64,
     /// FIRs sent.
     pub fir_count: u64,
+    /// The sender's view from its latest sender report (`RTCRemoteOutboundRtpStreamStats`).
+    pub remote_outbound: Option<RemoteOutboundRtpStats>,
+}
+
+/// What the peer's latest sender report said about a stream it sends us
+/// (`RTCRemoteOutboundRtpStreamStats`): its wall clock ↔ RTP timestamp mapping, for
+/// audio/video sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RemoteOutboundRtpStats {
+    /// `remoteTimestamp`: the sender's wall clock when it sent the report, as time since
+    /// the UNIX epoch (from the report's NTP timestamp).
+    pub remote_timestamp: Duration,
+    /// The report's NTP timestamp as sent (64-bit fixed point).
+    pub ntp_time: u64,
+    /// The RTP timestamp that corresponds to it.
+    pub rtp_timestamp: u32,
+    /// `packetsSent`.
+    pub packets_sent: u32,
+    /// `bytesSent` (payload octets).
+    pub bytes_sent: u32,
+    /// `reportsSent`: sender reports received from it.
+    pub reports_sent: u64,
+    /// When (the session's clock) the latest one arrived.
+    pub received_at: Instant,
 }
 
 /// Our outgoing RTP stream of a transceiver (`RTCOutboundRtpStreamStats`).
@@ -107,6 +134,8 @@ pub struct OutboundRtpStats {
     pub transceiver: crate::TransceiverId,
     /// Our SSRC.
     pub ssrc: u32,
+    /// The simulcast layer's rid, when the transceiver sends simulcast.
+    pub rid: Option<String>,
     /// Packets sent (retransmissions not included).
     pub packets_sent: u64,
     /// Payload bytes of those packets.
@@ -127,6 +156,24 @@ pub struct OutboundRtpStats {
     pub round_trip_time: Option<Duration>,
 }
 
+/// Bandwidth estimates exchanged by REMB.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BandwidthStats {
+    /// REMB packets we sent.
+    pub remb_sent: u64,
+    /// The estimate we last advertised, bit/s.
+    pub local_estimate: Option<u64>,
+    /// The cap the application put on it ([`PeerConnection::set_remb_cap`]).
+    pub local_cap: Option<u64>,
+    /// The video rate we measured over the last interval, bit/s.
+    pub received_rate: u64,
+    /// REMB packets the peer sent us.
+    pub remb_received: u64,
+    /// The peer's latest estimate of what we may send, bit/s.
+    pub peer_estimate: Option<u64>,
+}
+
 /// What [`PeerConnection::get_stats`] returns.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -143,6 +190,8 @@ pub struct StatsReport {
     pub inbound_rtp: Vec<InboundRtpStats>,
     /// Every transceiver that sent.
     pub outbound_rtp: Vec<OutboundRtpStats>,
+    /// REMB both ways.
+    pub bandwidth: BandwidthStats,
 }
 
 impl PeerConnection {
@@ -187,7 +236,11 @@ impl PeerConnection {
                 dtls_cipher: self.cipher_suite,
                 dtls: self.dtls.as_ref().map(Connection::stats),
                 sctp: self.sctp.as_ref().map(Association::stats),
-                srtp_profile: self.media.srtp_tx.as_ref().map(rtcwire_srtp::Context::profile),
+                srtp_profile: self
+                    .media
+                    .srtp_tx
+                    .as_ref()
+                    .map(rtcwire_srtp::Context::profile),
             },
             data_channels,
             session: self.stats,
@@ -199,6 +252,7 @@ impl PeerConnection {
                     t.recv.iter().map(move |r| InboundRtpStats {
                         transceiver: t.id,
                         ssrc: r.ssrc,
+                        rid: r.rid.clone(),
                         codec: r.codec,
                         packets_received: r.packets,
                         bytes_received: r.bytes,
@@ -212,6 +266,7 @@ impl PeerConnection {
                         retransmitted_packets_received: r.rtx_packets,
                         pli_count: r.plis_sent,
                         fir_count: r.firs_sent,
+                        remote_outbound: r.remote_sr,
                     })
                 })
                 .collect(),
@@ -219,21 +274,33 @@ impl PeerConnection {
                 .media
                 .transceivers
                 .iter()
-                .filter(|t| t.send.packets > 0)
-                .map(|t| OutboundRtpStats {
-                    transceiver: t.id,
-                    ssrc: t.send.ssrc,
-                    packets_sent: t.send.packets,
-                    bytes_sent: t.send.bytes,
-                    frames_sent: t.send.frames,
-                    retransmitted_packets_sent: t.send.retransmitted,
-                    nack_count: t.send.nacks_received,
-                    pli_count: t.plis_received,
-                    fir_count: t.firs_received,
-                    remote_packets_lost: t.send.remote_lost,
-                    round_trip_time: t.send.rtt,
+                .flat_map(|t| {
+                    t.send_streams()
+                        .filter(|s| s.packets > 0)
+                        .map(move |s| OutboundRtpStats {
+                            transceiver: t.id,
+                            ssrc: s.ssrc,
+                            rid: s.rid.clone().filter(|_| t.simulcast()),
+                            packets_sent: s.packets,
+                            bytes_sent: s.bytes,
+                            frames_sent: s.frames,
+                            retransmitted_packets_sent: s.retransmitted,
+                            nack_count: s.nacks_received,
+                            pli_count: t.plis_received,
+                            fir_count: t.firs_received,
+                            remote_packets_lost: s.remote_lost,
+                            round_trip_time: s.rtt,
+                        })
                 })
                 .collect(),
+            bandwidth: BandwidthStats {
+                remb_sent: self.media.remb_sent,
+                local_estimate: self.media.remb_last_sent,
+                local_cap: self.media.remb.cap,
+                received_rate: self.media.remb.last_rate,
+                remb_received: self.media.remb_received,
+                peer_estimate: self.media.peer_remb,
+            },
         }
     }
 }

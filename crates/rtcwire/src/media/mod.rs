@@ -3,7 +3,10 @@
 
 use std::fmt;
 
+mod bwe;
 mod negotiate;
+
+pub(crate) use bwe::RembEstimator;
 
 pub(crate) use negotiate::{
     answer_section, offer_section, read_media_section, NegotiatedCodec, RemoteMedia,
@@ -228,6 +231,8 @@ pub struct MediaFrame {
     pub codec: Codec,
     /// The sender's SSRC.
     pub ssrc: u32,
+    /// The simulcast layer's rid (RFC 8851) when the stream carries one.
+    pub rid: Option<String>,
     /// The RTP timestamp of the frame.
     pub rtp_timestamp: u32,
     /// Decodable on its own (a VP8/VP9/AV1 keyframe, an H.264 IDR; every audio frame).

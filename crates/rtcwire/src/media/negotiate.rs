@@ -4,7 +4,10 @@
 use std::borrow::Cow;
 
 use rtcwire_rtp::rtp::{ExtensionKind, ExtensionMap};
-use rtcwire_sdp::{Codec as SdpCodec, Media, MediaView, SsrcAttribute, SsrcGroup};
+use rtcwire_sdp::{
+    Codec as SdpCodec, Media, MediaView, Rid, RidDirection, Simulcast, SimulcastRid, SsrcAttribute,
+    SsrcGroup,
+};
 
 use super::{Codec, Direction, MediaKind, Transceiver};
 
@@ -53,6 +56,11 @@ pub(crate) struct RemoteMedia {
     pub(crate) ssrcs: Vec<(u32, Option<u32>)>,
     pub(crate) stream_ids: Vec<String>,
     pub(crate) rids: Vec<String>,
+    /// The rids of `a=simulcast:send` (first alternative of each stream): what the peer
+    /// sends us in simulcast.
+    pub(crate) simulcast_send: Vec<String>,
+    /// The rids of `a=simulcast:recv`: what the peer takes from us.
+    pub(crate) simulcast_recv: Vec<String>,
 }
 
 /// Reads an RTP section of a remote description.
@@ -104,18 +112,74 @@ pub(crate) fn read_media_section(m: &MediaView<'_>) -> RemoteMedia {
             .filter(|s| s != "-")
             .collect(),
         rids: m.rids().take(MAX_RIDS).map(|r| r.id.into_owned()).collect(),
+        simulcast_send: simulcast_rids(m.simulcast().map(|s| s.send)),
+        simulcast_recv: simulcast_rids(m.simulcast().map(|s| s.recv)),
     }
 }
 
+/// The first alternative of each simulcast stream, not paused ones (capped).
+fn simulcast_rids(list: Option<Vec<Vec<SimulcastRid<'_>>>>) -> Vec<String> {
+    list.unwrap_or_default()
+        .into_iter()
+        .filter_map(|alts| alts.into_iter().next())
+        .filter(|r| !r.paused)
+        .take(MAX_RIDS)
+        .map(|r| r.id.into_owned())
+        .collect()
+}
+
+fn simulcast_section(
+    mut m: Media<'static>,
+    rids: &[String],
+    direction: RidDirection,
+) -> Media<'static> {
+    for r in rids {
+        m = m.with_rid(Rid::new(r.clone(), direction));
+    }
+    let streams = rids
+        .iter()
+        .map(|r| {
+            vec![SimulcastRid {
+                id: r.clone().into(),
+                paused: false,
+            }]
+        })
+        .collect();
+    let sc = match direction {
+        RidDirection::Send => Simulcast {
+            send: streams,
+            recv: Vec::new(),
+        },
+        RidDirection::Recv => Simulcast {
+            send: Vec::new(),
+            recv: streams,
+        },
+    };
+    m.with_simulcast(sc)
+}
+
+/// The feedback we take for `kind`: all we implement, less transport-cc when `twcc` is off.
+fn our_feedback(kind: MediaKind, twcc: bool) -> impl Iterator<Item = &'static str> {
+    let all: &'static [&'static str] = match kind {
+        MediaKind::Audio => &AUDIO_FEEDBACK,
+        MediaKind::Video => &VIDEO_FEEDBACK,
+    };
+    all.iter()
+        .copied()
+        .filter(move |f| twcc || !f.eq_ignore_ascii_case("transport-cc"))
+}
+
 /// The codecs we offer for `kind`, with our payload types.
-fn our_codecs(kind: MediaKind) -> Vec<SdpCodec<'static>> {
+fn our_codecs(kind: MediaKind, twcc: bool) -> Vec<SdpCodec<'static>> {
+    let audio_fb: Vec<&str> = our_feedback(MediaKind::Audio, twcc).collect();
+    let video_fb: Vec<&str> = our_feedback(MediaKind::Video, twcc).collect();
     match kind {
         MediaKind::Audio => vec![
             with_feedback(
                 SdpCodec::new(111, "opus", 48_000)
                     .with_channels(2)
                     .with_fmtp("minptime=10;useinbandfec=1"),
-                &AUDIO_FEEDBACK,
+                &audio_fb,
             ),
             SdpCodec::new(0, "PCMU", 8000),
             SdpCodec::new(8, "PCMA", 8000),
@@ -132,7 +196,7 @@ fn our_codecs(kind: MediaKind) -> Vec<SdpCodec<'static>> {
                 ),
                 (45, "AV1", None),
             ] {
-                let mut c = with_feedback(SdpCodec::new(pt, name, 90_000), &VIDEO_FEEDBACK);
+                let mut c = with_feedback(SdpCodec::new(pt, name, 90_000), &video_fb);
                 if let Some(f) = fmtp {
                     c = c.with_fmtp(f);
                 }
@@ -202,14 +266,16 @@ fn negotiated(c: &SdpCodec<'static>, codec: Codec, ours: &[&str]) -> NegotiatedC
 
 /// The codecs of `remote` (an offer's, or the answer to our offer) that we take, in the
 /// order and with the payload types written there; RTX joins its primary codec.
-pub(crate) fn match_codecs(remote: &[SdpCodec<'static>], kind: MediaKind) -> Vec<NegotiatedCodec> {
-    let ours: &[&str] = match kind {
-        MediaKind::Audio => &AUDIO_FEEDBACK,
-        MediaKind::Video => &VIDEO_FEEDBACK,
-    };
+/// `twcc` off leaves transport-cc out.
+pub(crate) fn match_codecs(
+    remote: &[SdpCodec<'static>],
+    kind: MediaKind,
+    twcc: bool,
+) -> Vec<NegotiatedCodec> {
+    let ours: Vec<&str> = our_feedback(kind, twcc).collect();
     let mut out: Vec<NegotiatedCodec> = remote
         .iter()
-        .filter_map(|c| supported(c, kind).map(|codec| negotiated(c, codec, ours)))
+        .filter_map(|c| supported(c, kind).map(|codec| negotiated(c, codec, &ours)))
         .collect();
     for c in remote {
         if !c.name.eq_ignore_ascii_case("rtx") {
@@ -227,14 +293,20 @@ pub(crate) fn match_codecs(remote: &[SdpCodec<'static>], kind: MediaKind) -> Vec
     out
 }
 
-/// The header extensions of `remote` we use, with its ids.
-pub(crate) fn match_extensions(remote: &[(u16, String)], kind: MediaKind) -> ExtensionMap {
+/// The header extensions of `remote` we use, with its ids (transport-wide sequence
+/// numbers only with `twcc`).
+pub(crate) fn match_extensions(
+    remote: &[(u16, String)],
+    kind: MediaKind,
+    twcc: bool,
+) -> ExtensionMap {
     let mut map = ExtensionMap::new();
     for (id, uri) in remote {
         let Some(k) = ExtensionKind::from_uri(uri) else {
             continue;
         };
         let wanted = OFFER_EXTENSIONS.iter().any(|(_, o)| *o == k)
+            && (twcc || k != ExtensionKind::TransportCc)
             && (kind == MediaKind::Video
                 || !matches!(k, ExtensionKind::Rid | ExtensionKind::RepairedRid));
         if let (true, Ok(id)) = (wanted, u8::try_from(*id)) {
@@ -244,9 +316,12 @@ pub(crate) fn match_extensions(remote: &[(u16, String)], kind: MediaKind) -> Ext
     map
 }
 
-fn our_extensions(kind: MediaKind) -> ExtensionMap {
+fn our_extensions(kind: MediaKind, twcc: bool) -> ExtensionMap {
     let mut map = ExtensionMap::new();
     for (id, k) in OFFER_EXTENSIONS {
+        if !twcc && k == ExtensionKind::TransportCc {
+            continue;
+        }
         if kind == MediaKind::Video || !matches!(k, ExtensionKind::Rid | ExtensionKind::RepairedRid)
         {
             let _ = map.insert(id, k);
@@ -278,6 +353,12 @@ fn write_sender(mut m: Media<'static>, t: &Transceiver, direction: Direction) ->
     let stream = t.stream_ids.first().map_or("-", String::as_str).to_owned();
     m = m.with_msid(stream.clone(), t.track_id.clone());
     let msid = format!("{stream} {}", t.track_id);
+    if !t.layers.is_empty() {
+        // Simulcast: the streams are told apart by rid, their SSRCs are not signalled
+        // (as browsers do; RFC 8853 §5.1).
+        let rids: Vec<String> = t.send_streams().filter_map(|s| s.rid.clone()).collect();
+        return simulcast_section(m, &rids, RidDirection::Send);
+    }
     let ssrc = t.send.ssrc;
     m = m.with_ssrc(ssrc, t.cname.clone());
     m.ssrcs.push(SsrcAttribute::new(ssrc, "msid", msid.clone()));
@@ -301,7 +382,10 @@ pub(crate) fn offer_section(t: &Transceiver) -> Media<'static> {
         MediaKind::Video => Media::video(),
     };
     let (codecs, ext): (Vec<SdpCodec<'static>>, ExtensionMap) = if t.codecs.is_empty() {
-        (our_codecs(t.kind), our_extensions(t.kind))
+        (
+            our_codecs(t.kind, t.transport_cc),
+            our_extensions(t.kind, t.transport_cc),
+        )
     } else {
         let mut v = Vec::new();
         for c in &t.codecs {
@@ -345,6 +429,10 @@ pub(crate) fn answer_section(t: &Transceiver, remote: &RemoteMedia) -> Media<'st
     if remote.rtcp_rsize {
         m = m.with_rtcp_rsize();
     }
+    // The peer offers to send simulcast: we take every layer it lists (RFC 8853 §5.3).
+    if direction.receives() && !remote.simulcast_send.is_empty() {
+        m = simulcast_section(m, &remote.simulcast_send, RidDirection::Recv);
+    }
     write_sender(m, t, direction)
 }
 
@@ -374,5 +462,7 @@ pub(crate) fn stopped_section(t: &Transceiver) -> Media<'static> {
     m.ssrcs.clear();
     m.ssrc_groups.clear();
     m.msids.clear();
+    m.rids.clear();
+    m.simulcast = None;
     m
 }

@@ -45,7 +45,18 @@ pub(crate) struct Transceiver {
     pub(crate) codecs: Vec<NegotiatedCodec>,
     pub(crate) ext: ExtensionMap,
     pub(crate) rtcp_rsize: bool,
+    /// Transport-wide congestion control is offered and accepted (`Config::transport_cc`).
+    pub(crate) transport_cc: bool,
     pub(crate) send: SendStream,
+    /// Simulcast layers after the first (`t.send`, whose `rid` is then the first rid),
+    /// each with its own SSRC and RTX SSRC.
+    pub(crate) layers: Vec<SendStream>,
+    /// The peer accepted our simulcast (`a=simulcast:recv` in its answer, or it offered
+    /// to receive it): every layer sends with its rid. Otherwise only the first layer
+    /// sends, without a rid.
+    pub(crate) simulcast_accepted: bool,
+    /// The rids the peer sends us in simulcast (`a=simulcast:send` of its section).
+    pub(crate) remote_simulcast: Vec<String>,
     pub(crate) recv: Vec<RecvStream>,
     /// Primary SSRCs the peer announced, with their RTX SSRCs.
     pub(crate) remote_ssrcs: Vec<(u32, Option<u32>)>,
@@ -82,7 +93,11 @@ impl Transceiver {
             codecs: Vec::new(),
             ext: ExtensionMap::new(),
             rtcp_rsize: false,
+            transport_cc: true,
             send: SendStream::new(ssrc, (kind == MediaKind::Video).then_some(rtx_ssrc)),
+            layers: Vec::new(),
+            simulcast_accepted: false,
+            remote_simulcast: Vec::new(),
             recv: Vec::new(),
             remote_ssrcs: Vec::new(),
             remote_rids: Vec::new(),
@@ -114,11 +129,36 @@ impl Transceiver {
     pub(crate) fn recv_stream(&mut self, ssrc: u32) -> Option<&mut RecvStream> {
         self.recv.iter_mut().find(|r| r.ssrc == ssrc)
     }
+
+    /// Our send streams: the first, then the simulcast layers.
+    pub(crate) fn send_streams(&self) -> impl Iterator<Item = &SendStream> {
+        std::iter::once(&self.send).chain(self.layers.iter())
+    }
+
+    /// Send stream `layer` (0: the first).
+    pub(crate) fn send_layer(&mut self, layer: usize) -> Option<&mut SendStream> {
+        match layer {
+            0 => Some(&mut self.send),
+            n => self.layers.get_mut(n - 1),
+        }
+    }
+
+    /// Which of our send streams has this SSRC (its primary one).
+    pub(crate) fn layer_of(&self, ssrc: u32) -> Option<usize> {
+        self.send_streams().position(|s| s.ssrc == ssrc)
+    }
+
+    /// Whether we send simulcast on this transceiver now.
+    pub(crate) fn simulcast(&self) -> bool {
+        self.simulcast_accepted && !self.layers.is_empty()
+    }
 }
 
 /// Our one outgoing stream of a transceiver (plus its RTX stream).
 #[derive(Debug)]
 pub(crate) struct SendStream {
+    /// Its rid when the transceiver sends simulcast (RFC 8851).
+    pub(crate) rid: Option<String>,
     pub(crate) ssrc: u32,
     pub(crate) rtx_ssrc: Option<u32>,
     pub(crate) seq: u16,
@@ -140,8 +180,9 @@ pub(crate) struct SendStream {
 }
 
 impl SendStream {
-    fn new(ssrc: u32, rtx_ssrc: Option<u32>) -> Self {
+    pub(crate) fn new(ssrc: u32, rtx_ssrc: Option<u32>) -> Self {
         SendStream {
+            rid: None,
             ssrc,
             rtx_ssrc,
             seq: (ssrc >> 16) as u16 & 0x7fff,
@@ -330,6 +371,8 @@ impl NackTracker {
 #[derive(Debug)]
 pub(crate) struct RecvStream {
     pub(crate) ssrc: u32,
+    /// The rid its packets carry (simulcast), once seen.
+    pub(crate) rid: Option<String>,
     pub(crate) rtx_ssrc: Option<u32>,
     pub(crate) payload_type: u8,
     pub(crate) codec: Codec,
@@ -351,6 +394,8 @@ pub(crate) struct RecvStream {
     pub(crate) waiting_keyframe: bool,
     pub(crate) dropped_seen: u64,
     pub(crate) last_keyframe_request: Option<Instant>,
+    /// The latest sender report from this source.
+    pub(crate) remote_sr: Option<crate::connection::RemoteOutboundRtpStats>,
 }
 
 impl RecvStream {
@@ -361,6 +406,7 @@ impl RecvStream {
         };
         RecvStream {
             ssrc,
+            rid: None,
             rtx_ssrc: None,
             payload_type,
             codec,
@@ -380,6 +426,7 @@ impl RecvStream {
             waiting_keyframe: true,
             dropped_seen: 0,
             last_keyframe_request: None,
+            remote_sr: None,
         }
     }
 

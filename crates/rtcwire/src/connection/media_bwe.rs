@@ -1,0 +1,106 @@
+//! Bandwidth estimates both ways by REMB (draft-alvestrand-rmcat-remb, `goog-remb`): ours
+//! from what arrives (see `media::bwe` for the estimator), sent once a report interval and
+//! at once when the application changes its cap; the peer's, parsed and handed up.
+
+use rtcwire_rtp::rtcp::{List, Remb, Rtcp};
+use rtcwire_rtp::Ssrc;
+
+use super::*;
+use crate::media::MediaKind;
+
+/// Most SSRCs one REMB names (the field is 8 bits).
+const MAX_REMB_SSRCS: usize = 255;
+
+impl PeerConnection {
+    /// Caps the receive-side estimate we advertise in REMB to `bits_per_second` (`None`:
+    /// no cap, the estimate alone). Takes effect at once: a REMB with the new value leaves
+    /// now when media flows (video negotiated with `goog-remb`), so a browser sending to
+    /// us lowers its encoder's target to it.
+    pub fn set_remb_cap(&mut self, bits_per_second: Option<u64>) -> Result<(), Error> {
+        self.check_open()?;
+        self.media.remb.cap = bits_per_second;
+        if self.media.srtp_tx.is_some() {
+            let now = self.now;
+            self.send_remb(now, true);
+            self.pump(now);
+        }
+        Ok(())
+    }
+
+    /// The peer's estimate of what we may send, from its latest REMB (bit/s): what an
+    /// application sets its encoders' total bitrate to. `None` until a REMB arrived.
+    /// [`Event::BandwidthEstimate`] says when it changes.
+    #[must_use]
+    pub fn peer_bandwidth_estimate(&self) -> Option<u64> {
+        self.media.peer_remb
+    }
+
+    /// The estimate we last advertised in REMB (bit/s), if we sent one.
+    #[must_use]
+    pub fn local_bandwidth_estimate(&self) -> Option<u64> {
+        self.media.remb_last_sent
+    }
+
+    /// A REMB from the peer.
+    pub(super) fn handle_remb(&mut self, remb: &Remb<'_>) {
+        self.media.remb_received += 1;
+        if self.media.peer_remb != Some(remb.bitrate) {
+            self.media.peer_remb = Some(remb.bitrate);
+            self.events.push_back(Event::BandwidthEstimate {
+                bitrate: remb.bitrate,
+            });
+        }
+    }
+
+    /// Our REMB for the video we receive on transceivers that negotiated `goog-remb`:
+    /// the estimate updated (an interval ended) or, with `now_only`, as it stands (the
+    /// cap changed). Nothing when no such transceiver receives.
+    pub(super) fn send_remb(&mut self, now: Instant, now_only: bool) {
+        let (mut expected, mut received) = (0u64, 0u64);
+        let mut ssrcs: Vec<Ssrc> = Vec::new();
+        let mut sender = None;
+        let mut rsize = true;
+        for t in &self.media.transceivers {
+            if t.kind != MediaKind::Video || !t.receiving() || !t.codecs.iter().any(|c| c.remb) {
+                continue;
+            }
+            sender.get_or_insert(t.send.ssrc);
+            rsize &= t.rtcp_rsize;
+            for r in &t.recv {
+                expected = expected.saturating_add(r.stats.expected());
+                received = received.saturating_add(r.stats.received());
+                ssrcs.push(Ssrc(r.ssrc));
+            }
+            if t.recv.is_empty() {
+                ssrcs.extend(t.remote_ssrcs.iter().map(|(s, _)| Ssrc(*s)));
+            }
+        }
+        let Some(sender) = sender else {
+            return;
+        };
+        let value = if now_only {
+            self.media.remb.advertised()
+        } else {
+            self.media.remb.update(now, expected, received)
+        };
+        let Some(bitrate) = value else {
+            return;
+        };
+        if ssrcs.is_empty() {
+            return;
+        }
+        ssrcs.truncate(MAX_REMB_SSRCS);
+        // What the wire carries (18-bit mantissa, rounded down).
+        let (exp, mantissa) = Remb::encode_bitrate(bitrate);
+        let bitrate = u64::from(mantissa) << exp;
+        let remb = Remb {
+            sender_ssrc: Ssrc(sender),
+            media_ssrc: Ssrc(0),
+            bitrate,
+            ssrcs: List::Items(&ssrcs),
+        };
+        self.queue_feedback(Ssrc(sender), rsize, Rtcp::Remb(remb));
+        self.media.remb_sent += 1;
+        self.media.remb_last_sent = Some(bitrate);
+    }
+}

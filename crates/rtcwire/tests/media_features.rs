@@ -1,0 +1,338 @@
+//! Media features beyond frames in and out, between two rtcwire sessions on an rtcwire-sim
+//! link: REMB bandwidth estimates both ways, sender reports carrying the wall clock, the
+//! peer stopping a track, and `close()` closing data channels by stream reset.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{addr, Duo, Signaling, ADDR_A, ADDR_B};
+use rtcwire::{
+    Codec, Config, Event, MediaKind, PeerConnection, PeerConnectionState, SessionDescription,
+    TransceiverId,
+};
+use rtcwire_sim::LinkConfig;
+
+fn lan() -> LinkConfig {
+    LinkConfig::with_delay(Duration::from_millis(10))
+}
+
+/// Offer from A, answer from B (B adds its own tracks of these kinds first), then
+/// host candidates and the connection.
+fn negotiate_and_connect(duo: &mut Duo, b_sends: &[MediaKind]) -> SessionDescription {
+    let offer = duo.with(true, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    let answer: SessionDescription = duo.with(false, |pc| {
+        pc.set_remote_description(offer.clone()).unwrap();
+        for k in b_sends {
+            pc.add_track(*k, &["b-stream"]).unwrap();
+        }
+        let a = pc.create_answer().unwrap();
+        pc.set_local_description(a.clone()).unwrap();
+        a
+    });
+    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
+    duo.with(true, |pc| {
+        pc.add_local_candidate(addr(ADDR_A)).unwrap();
+        pc.end_of_local_candidates();
+    });
+    duo.with(false, |pc| {
+        pc.add_local_candidate(addr(ADDR_B)).unwrap();
+        pc.end_of_local_candidates();
+    });
+    duo.exchange();
+    let ok = duo.run_until(Duration::from_secs(30), |d| {
+        d.state(true) == PeerConnectionState::Connected
+            && d.state(false) == PeerConnectionState::Connected
+    });
+    assert!(ok, "not connected\n{}", duo.sim.report());
+    let _ = duo.run_until(Duration::from_millis(100), |_| false);
+    offer
+}
+
+fn pc(duo: &Duo, side_a: bool) -> &PeerConnection {
+    duo.sim.endpoint(if side_a { duo.a } else { duo.b })
+}
+
+/// A VP8-looking frame numbered `n`.
+fn video_frame(n: u32, size: usize) -> Vec<u8> {
+    let mut f = vec![0x5au8; size];
+    f[0] = if n % 30 == 0 { 0x10 } else { 0x11 };
+    f[1..5].copy_from_slice(&n.to_be_bytes());
+    f
+}
+
+/// Sends 30 frames a second of `size` bytes from A for `ms` milliseconds, from frame
+/// `first`. Returns the next frame number.
+fn send_video(duo: &mut Duo, t: TransceiverId, pt: u8, first: u32, ms: u32, size: usize) -> u32 {
+    let mut n = first;
+    for tick in 0..ms / 10 {
+        if tick % 3 == 0 {
+            duo.with(true, |pc| {
+                pc.write_frame(t, pt, n * 3000, &video_frame(n, size))
+                    .unwrap()
+            });
+            n += 1;
+        }
+        let _ = duo.run_until(Duration::from_millis(10), |_| false);
+    }
+    n
+}
+
+fn track(duo: &Duo, side_a: bool, kind: MediaKind) -> TransceiverId {
+    duo.log(side_a)
+        .iter()
+        .find_map(|e| match e {
+            Event::Track {
+                transceiver,
+                kind: k,
+                ..
+            } if *k == kind => Some(*transceiver),
+            _ => None,
+        })
+        .unwrap()
+}
+
+// ----- REMB ------------------------------------------------------------------------------
+
+#[test]
+fn remb_carries_the_receivers_estimate_and_its_cap_to_the_sender() {
+    // Without transport-cc (as a browser then does), goog-remb is what is left.
+    let no_twcc = |c: &mut Config| c.transport_cc = false;
+    let mut duo = Duo::with_configs(41, lan(), Signaling::Trickle, no_twcc, no_twcc);
+    let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
+    let offer = negotiate_and_connect(&mut duo, &[]);
+    assert!(
+        offer.sdp.contains("a=rtcp-fb:96 goog-remb"),
+        "{}",
+        offer.sdp
+    );
+    assert!(!offer.sdp.contains("transport-cc"), "{}", offer.sdp);
+    assert!(!offer.sdp.contains("transport-wide-cc"), "{}", offer.sdp);
+    let pt = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
+
+    // 4000-byte frames at 30/s: about 1 Mbit/s.
+    let n = send_video(&mut duo, video, pt, 0, 3000, 4000);
+    let b = pc(&duo, false).get_stats().bandwidth;
+    let advertised = b.local_estimate.expect("B advertised an estimate");
+    println!(
+        "B measured {} bit/s, advertises {advertised}",
+        b.received_rate
+    );
+    assert!(b.remb_sent >= 2, "{b:?}");
+    assert!(
+        (900_000..1_200_000).contains(&b.received_rate),
+        "rate measured: {b:?}"
+    );
+    // Within the growth bound: at most 1.5 × the rate (+10 kbit/s), at least the rate.
+    assert!(
+        advertised >= b.received_rate * 9 / 10 && advertised <= b.received_rate * 3 / 2 + 10_000,
+        "{b:?}"
+    );
+    let a = pc(&duo, true).get_stats().bandwidth;
+    assert!(a.remb_received >= 2, "{a:?}");
+    assert_eq!(a.peer_estimate, Some(advertised));
+    assert_eq!(pc(&duo, true).peer_bandwidth_estimate(), Some(advertised));
+    assert!(duo
+        .log(true)
+        .iter()
+        .any(|e| matches!(e, Event::BandwidthEstimate { bitrate } if *bitrate == advertised)));
+
+    // B caps what it advertises: A hears the cap at once (one link delay later).
+    duo.with(false, |pc| pc.set_remb_cap(Some(150_000)).unwrap());
+    let _ = duo.run_until(Duration::from_millis(30), |_| false);
+    assert_eq!(pc(&duo, true).peer_bandwidth_estimate(), Some(150_000));
+    assert!(duo
+        .log(true)
+        .iter()
+        .any(|e| matches!(e, Event::BandwidthEstimate { bitrate: 150_000 })));
+    // And keeps it in the periodic ones.
+    let _ = send_video(&mut duo, video, pt, n, 2000, 4000);
+    assert_eq!(pc(&duo, true).peer_bandwidth_estimate(), Some(150_000));
+    assert_eq!(pc(&duo, false).local_bandwidth_estimate(), Some(150_000));
+    // The sending side advertises nothing: it receives no video.
+    assert_eq!(pc(&duo, true).get_stats().bandwidth.remb_sent, 0);
+    assert!(pc(&duo, false)
+        .get_stats()
+        .bandwidth
+        .peer_estimate
+        .is_none());
+    let _ = track(&duo, false, MediaKind::Video);
+}
+
+// ----- simulcast -------------------------------------------------------------------------
+
+/// A layer's frame `n`: the rid's first byte after the keyframe bit and the number, so a
+/// frame routed to the wrong layer is caught.
+fn layer_frame(rid: &str, n: u32, size: usize) -> Vec<u8> {
+    let mut f = video_frame(n, size);
+    f[5] = rid.as_bytes()[0];
+    f
+}
+
+#[test]
+fn simulcast_sends_three_layers_each_routed_by_rid_and_repaired_under_loss() {
+    let link =
+        LinkConfig::with_delay(Duration::from_millis(10)).loss(rtcwire_sim::Loss::Random(0.03));
+    let mut duo = Duo::new(42, link, Signaling::Trickle);
+    let rids = ["q", "h", "f"];
+    let video = duo.with(true, |pc| {
+        let t = pc
+            .add_transceiver(
+                MediaKind::Video,
+                rtcwire::TransceiverInit {
+                    direction: rtcwire::Direction::SendOnly,
+                    stream_ids: vec!["sc".into()],
+                },
+            )
+            .unwrap();
+        pc.set_send_rids(t, &rids).unwrap();
+        t
+    });
+    let offer = negotiate_and_connect(&mut duo, &[]);
+    assert!(offer.sdp.contains("a=rid:q send"), "{}", offer.sdp);
+    assert!(
+        offer.sdp.contains("a=simulcast:send q;h;f"),
+        "{}",
+        offer.sdp
+    );
+    let answer = pc(&duo, false).local_description().unwrap().sdp.clone();
+    assert!(answer.contains("a=rid:f recv"), "{answer}");
+    assert!(answer.contains("a=simulcast:recv q;h;f"), "{answer}");
+    let ssrcs = pc(&duo, true).send_ssrcs(video);
+    assert_eq!(ssrcs.len(), 3);
+    assert_eq!(ssrcs[2].0.as_deref(), Some("f"));
+    let pt = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
+    let sizes = [300usize, 1500, 5000];
+    let mut sent = 0u32;
+    for tick in 0..300u32 {
+        if tick % 3 == 0 {
+            for (rid, size) in rids.iter().zip(sizes) {
+                duo.with(true, |pc| {
+                    pc.write_frame_rid(video, rid, pt, sent * 3000, &layer_frame(rid, sent, size))
+                        .unwrap()
+                });
+            }
+            sent += 1;
+        }
+        let _ = duo.run_until(Duration::from_millis(10), |_| false);
+    }
+    let _ = duo.run_until(Duration::from_secs(2), |_| false);
+    let tb = track(&duo, false, MediaKind::Video);
+    for (rid, size) in rids.iter().zip(sizes) {
+        let got: Vec<_> = duo
+            .log(false)
+            .iter()
+            .filter_map(|e| match e {
+                Event::MediaFrame(f) if f.transceiver == tb && f.rid.as_deref() == Some(*rid) => {
+                    Some(f.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got.len() as u32, sent, "every {rid} frame");
+        for (n, f) in got.iter().enumerate() {
+            assert_eq!(f.data, layer_frame(rid, n as u32, size), "{rid} frame {n}");
+        }
+        let ssrc = got[0].ssrc;
+        assert_eq!(
+            ssrcs
+                .iter()
+                .find(|s| s.0.as_deref() == Some(*rid))
+                .unwrap()
+                .1,
+            ssrc
+        );
+    }
+    let inbound = pc(&duo, false).get_stats().inbound_rtp;
+    assert_eq!(inbound.len(), 3, "{inbound:?}");
+    let repaired: u64 = inbound.iter().map(|s| s.packets_repaired).sum();
+    assert!(repaired > 0, "RTX repaired loss: {inbound:?}");
+    for s in &inbound {
+        assert!(s.rid.is_some());
+        assert!(s.remote_outbound.is_some(), "an SR for each layer: {s:?}");
+    }
+    let out = pc(&duo, true).get_stats().outbound_rtp;
+    let mut out_rids: Vec<_> = out.iter().filter_map(|s| s.rid.clone()).collect();
+    out_rids.sort();
+    assert_eq!(out_rids, ["f", "h", "q"]);
+    assert!(
+        out.iter().any(|s| s.retransmitted_packets_sent > 0),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn simulcast_not_accepted_sends_the_first_layer_only() {
+    let mut duo = Duo::new(43, lan(), Signaling::Trickle);
+    let video = duo.with(true, |pc| {
+        let t = pc.add_track(MediaKind::Video, &["sc"]).unwrap();
+        assert!(
+            pc.set_send_rids(t, &["a"]).is_err(),
+            "one rid is no simulcast"
+        );
+        assert!(pc.set_send_rids(t, &["a", "a"]).is_err(), "duplicates");
+        assert!(
+            pc.set_send_rids(t, &["a", "b c"]).is_err(),
+            "bad characters"
+        );
+        pc.set_send_rids(t, &["lo", "hi"]).unwrap();
+        t
+    });
+    // The answer is munged as by a peer without simulcast: no rid, no simulcast lines.
+    let offer = duo.with(true, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    let answer = duo.with(false, |pc| {
+        pc.set_remote_description(offer).unwrap();
+        let a = pc.create_answer().unwrap();
+        pc.set_local_description(a.clone()).unwrap();
+        a
+    });
+    let stripped: String = answer
+        .sdp
+        .split_inclusive("\r\n")
+        .filter(|l| !l.starts_with("a=rid:") && !l.starts_with("a=simulcast:"))
+        .collect();
+    duo.with(true, |pc| {
+        pc.set_remote_description(SessionDescription::answer(stripped))
+            .unwrap()
+    });
+    duo.add_hosts();
+    duo.exchange();
+    assert!(duo.run_until(Duration::from_secs(30), |d| d.state(true)
+        == PeerConnectionState::Connected
+        && d.state(false) == PeerConnectionState::Connected));
+    let _ = duo.run_until(Duration::from_millis(100), |_| false);
+    let pt = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
+    duo.with(true, |pc| {
+        pc.write_frame_rid(video, "lo", pt, 0, &video_frame(0, 800))
+            .unwrap();
+        assert!(pc
+            .write_frame_rid(video, "hi", pt, 0, &video_frame(0, 800))
+            .is_err());
+    });
+    let _ = duo.run_until(Duration::from_millis(200), |_| false);
+    let frames: Vec<_> = duo
+        .log(false)
+        .iter()
+        .filter_map(|e| match e {
+            Event::MediaFrame(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].rid, None, "no rid without simulcast");
+    assert_eq!(frames[0].data, video_frame(0, 800));
+}
