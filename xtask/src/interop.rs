@@ -42,6 +42,14 @@ const SCENARIOS: &[&str] = &[
     "media-echo-h264",
     "media-echo-av1",
     "media-pli",
+    "srtp-aead-aes-128-gcm",
+    "srtp-aead-aes-256-gcm",
+    "srtp-aes-cm-128-hmac-sha1-80",
+    "srtp-aes-cm-128-hmac-sha1-32-not-offered",
+    "media-nack-loss",
+    "media-rtcwire-offers",
+    "renegotiate-by-browser",
+    "renegotiate-by-rtcwire",
 ];
 
 const CHROMIUM: &str = "/usr/lib/chromium/chromium";
@@ -710,6 +718,9 @@ fn launch(
         if name.starts_with("dtls-")
             || name.starts_with("mdns-")
             || name.starts_with("media-")
+            || name.starts_with("srtp-")
+            || name.starts_with("renegotiate-")
+            || name.starts_with("ice-restart-")
             || name == "dc-unordered-unreliable"
         {
             if let Some(details) = object(json, "details") {

@@ -17,8 +17,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use rtcwire_tokio::rtcwire::SrtpProfile;
 use rtcwire_tokio::{
-    Config, DataChannel, Event, Events, MediaKind, Payload, PeerConnection, Track, Transceiver,
+    Config, DataChannel, Event, Events, MediaKind, Payload, PeerConnection, TestLoss, Track,
+    Transceiver,
 };
 use serde_json::{json, Value};
 
@@ -37,6 +39,8 @@ struct Info {
     video_keyframes: u64,
     /// The transceiver the browser's video arrives on (`POST /pli` asks it for a keyframe).
     video: Option<Transceiver>,
+    /// Tracks from the browser that ended (its sender removed, or the transceiver stopped).
+    tracks_ended: u64,
 }
 
 struct Session {
@@ -102,8 +106,25 @@ impl App {
     }
 
     /// A new session with host candidates on the `--bind` addresses, with its event task.
-    async fn create(&self, id: &str) -> Result<Arc<Session>, String> {
-        let config = Config::default().bind(self.bind.iter().copied());
+    /// The request may restrict the SRTP profile (`srtp`: its name) and ask for
+    /// injected loss (`loss`: per mille each way of RTP and RTCP, a test-only option).
+    async fn create(&self, id: &str, body: &Value) -> Result<Arc<Session>, String> {
+        let mut config = Config::default().bind(self.bind.iter().copied());
+        if let Some(name) = body["srtp"].as_str() {
+            let p = SRTP_NAMES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| format!("no SRTP profile {name}"))?;
+            config.session.srtp_profiles = Some(vec![p.1]);
+        }
+        if let Some(per_mille) = body["loss"].as_u64() {
+            config.test_loss = Some(TestLoss {
+                per_mille: u16::try_from(per_mille.min(1000)).unwrap_or(1000),
+                seed: id
+                    .bytes()
+                    .fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b)),
+            });
+        }
         let (pc, events) = PeerConnection::new(config)
             .await
             .map_err(|e| e.to_string())?;
@@ -136,7 +157,7 @@ impl App {
             "/offer" => {
                 let s = match self.get(id) {
                     Ok(s) => s, // a renegotiation (ICE restart) of a session
-                    Err(_) => self.create(id).await?,
+                    Err(_) => self.create(id, body).await?,
                 };
                 for n in body["negotiated"].as_array().into_iter().flatten() {
                     let init = rtcwire_tokio::DataChannelInit {
@@ -168,20 +189,36 @@ impl App {
                     .map_err(e)?;
                 Ok(sdp_of(answer, trickle))
             }
-            "/rtcwire-offer" | "/restart" => {
-                let s = if path == "/restart" {
-                    self.get(id)?
+            // rtcwire offers: a new session, an ICE restart, or a renegotiation of a running
+            // session that adds a data channel (`channel`: its label) and tracks (`media`).
+            "/rtcwire-offer" | "/restart" | "/renegotiate" => {
+                let s = if path == "/rtcwire-offer" {
+                    self.create(id, body).await?
                 } else {
-                    self.create(id).await?
+                    self.get(id)?
                 };
                 if path == "/restart" {
                     s.pc.restart_ice().await.map_err(e)?;
-                } else {
+                }
+                let label = match (path, body["channel"].as_str()) {
+                    ("/rtcwire-offer", None) => Some("rtcwire"),
+                    (_, label) => label,
+                };
+                if let Some(label) = label {
                     let dc =
-                        s.pc.create_data_channel("rtcwire", Default::default())
+                        s.pc.create_data_channel(label, Default::default())
                             .await
                             .map_err(e)?;
                     tokio::spawn(echo(s.clone(), dc, self.chatted.clone()));
+                }
+                // Tracks of ours: what the browser sends on their transceivers comes back.
+                for kind in body["media"].as_array().into_iter().flatten() {
+                    let kind = match kind.as_str() {
+                        Some("audio") => MediaKind::Audio,
+                        Some("video") => MediaKind::Video,
+                        _ => continue,
+                    };
+                    s.pc.add_track(kind, &["rtcwire-media"]).await.map_err(e)?;
                 }
                 let offer = s.pc.create_offer().await.map_err(e)?;
                 s.pc.set_local_description(offer.clone()).await.map_err(e)?;
@@ -226,9 +263,14 @@ impl App {
             "/state" => {
                 let s = self.get(id)?;
                 // A closed session has no stats any more, only its state.
-                let transport = s.pc.get_stats().await.ok().map(|stats| {
+                let stats = s.pc.get_stats().await.ok();
+                let rtp = stats.as_ref().map(rtp_stats);
+                let transport = stats.map(|stats| {
                     let t = &stats.transport;
                     json!({
+                        "srtp_profile": t.srtp_profile.map(srtp_name),
+                        "local": t.selected_pair.as_ref().map(|p| p.local.address.to_string()),
+                        "remote": t.selected_pair.as_ref().map(|p| p.remote.address.to_string()),
                         "dtls_cipher": t.dtls_cipher.map(|c| format!("{c:?}")),
                         "dtls_role": t.dtls_role.map(|r| format!("{r:?}")),
                         "selected_pair": t.selected_pair.as_ref().map(|p| {
@@ -240,9 +282,21 @@ impl App {
                         "sctp_srtt_ms": t.sctp.as_ref().and_then(|s| s.srtt).map(|d| d.as_secs_f64() * 1e3),
                     })
                 });
+                let mut transceivers = Vec::new();
+                for t in s.pc.transceivers().await.unwrap_or_default() {
+                    transceivers.push(json!({
+                        "kind": format!("{:?}", t.kind()).to_lowercase(),
+                        "mid": t.mid().await.ok().flatten(),
+                        "current_direction": t.current_direction().await.ok().flatten()
+                            .map(|d| format!("{d:?}").to_lowercase()),
+                    }));
+                }
                 let info = s.info.lock().map_err(|_| "poisoned")?;
                 Ok(json!({
                     "state": info.state,
+                    "transceivers": transceivers,
+                    "tracks_ended": info.tracks_ended,
+                    "rtp": rtp,
                     "channels": info.channels.iter().map(|l| json!({"label": l})).collect::<Vec<_>>(),
                     "channels_closed": info.channels_closed,
                     "messages_received": info.messages_received,
@@ -338,6 +392,49 @@ async fn echo(s: Arc<Session>, mut dc: DataChannel, chatted: Arc<tokio::sync::No
     }
 }
 
+/// SRTP profiles by the names Chromium's `srtpCipher` gives them (RFC 5764's and
+/// RFC 7714's `use_srtp` names).
+const SRTP_NAMES: [(&str, SrtpProfile); 4] = [
+    (
+        "SRTP_AES128_CM_HMAC_SHA1_80",
+        SrtpProfile::Aes128CmHmacSha1_80,
+    ),
+    (
+        "SRTP_AES128_CM_HMAC_SHA1_32",
+        SrtpProfile::Aes128CmHmacSha1_32,
+    ),
+    ("SRTP_AEAD_AES_128_GCM", SrtpProfile::AeadAes128Gcm),
+    ("SRTP_AEAD_AES_256_GCM", SrtpProfile::AeadAes256Gcm),
+];
+
+fn srtp_name(p: SrtpProfile) -> String {
+    SRTP_NAMES
+        .iter()
+        .find(|(_, q)| *q == p)
+        .map_or_else(|| p.to_string(), |(n, _)| (*n).to_owned())
+}
+
+/// The RTP counters the page checks, summed over streams of each kind (NACKs we sent for
+/// what we received, NACKs the browser sent us and what we retransmitted).
+fn rtp_stats(st: &rtcwire_tokio::StatsReport) -> Value {
+    let inbound = |f: fn(&rtcwire_tokio::rtcwire::InboundRtpStats) -> u64| -> u64 {
+        st.inbound_rtp.iter().map(f).sum()
+    };
+    let outbound = |f: fn(&rtcwire_tokio::rtcwire::OutboundRtpStats) -> u64| -> u64 {
+        st.outbound_rtp.iter().map(f).sum()
+    };
+    json!({
+        "inbound_packets": inbound(|s| s.packets_received),
+        "inbound_lost": st.inbound_rtp.iter().map(|s| s.packets_lost).sum::<i64>(),
+        "nacks_sent": inbound(|s| s.nack_count),
+        "repaired": inbound(|s| s.packets_repaired),
+        "retransmissions_received": inbound(|s| s.retransmitted_packets_received),
+        "outbound_packets": outbound(|s| s.packets_sent),
+        "nacks_received": outbound(|s| s.nack_count),
+        "retransmitted": outbound(|s| s.retransmitted_packets_sent),
+    })
+}
+
 fn without_candidates(sdp: &str) -> String {
     sdp.split_inclusive('\n')
         .filter(|l| !l.starts_with("a=candidate:") && !l.starts_with("a=end-of-candidates"))
@@ -377,5 +474,8 @@ async fn echo_media(s: Arc<Session>, mut track: Track) {
                 }
             }
         }
+    }
+    if let Ok(mut info) = s.info.lock() {
+        info.tracks_ended += 1;
     }
 }

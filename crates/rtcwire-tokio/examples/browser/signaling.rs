@@ -11,6 +11,8 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::App;
 
 const PAGE: &str = include_str!("page.html");
+/// More of the page's scenarios (media), loaded by it as `/media.js`.
+const MEDIA_JS: &str = include_str!("media.js");
 const MAX_REQUEST: usize = 4 << 20;
 /// A transparent 1×1 GIF.
 const GIF: &[u8] = &[
@@ -80,6 +82,15 @@ async fn one(mut stream: TcpStream, app: App) -> std::io::Result<()> {
             200,
             "text/html; charset=utf-8",
             PAGE.as_bytes(),
+        )
+        .await;
+    }
+    if method == "GET" && path == "/media.js" {
+        return respond(
+            &mut stream,
+            200,
+            "text/javascript; charset=utf-8",
+            MEDIA_JS.as_bytes(),
         )
         .await;
     }
