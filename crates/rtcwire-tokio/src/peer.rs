@@ -120,6 +120,12 @@ pub(crate) fn new_session(
 ) -> Result<rtcwire::PeerConnection, Error> {
     let now = tokio::time::Instant::now().into_std();
     let mut pc = rtcwire::PeerConnection::new(config.session.clone(), now)?;
+    // The wall clock for sender reports (NTP time, the peer's A/V sync): the driver is
+    // where clocks are read.
+    #[allow(clippy::disallowed_methods)]
+    if let Ok(unix) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        pc.set_wall_clock(now, unix);
+    }
     for &a in locals {
         pc.add_local_candidate(a)?;
     }

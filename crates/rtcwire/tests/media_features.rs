@@ -336,3 +336,68 @@ fn simulcast_not_accepted_sends_the_first_layer_only() {
     assert_eq!(frames[0].rid, None, "no rid without simulcast");
     assert_eq!(frames[0].data, video_frame(0, 800));
 }
+
+// ----- sender reports on the wall clock --------------------------------------------------
+
+#[test]
+fn sender_reports_carry_the_wall_clock_given_and_the_peer_reads_the_mapping() {
+    // A: the wall clock in its configuration (UNIX time at its creation); B: given later.
+    let a_unix = Duration::from_secs(1_800_000_000);
+    let mut duo = Duo::with_configs(
+        44,
+        lan(),
+        Signaling::Trickle,
+        |c| c.wall_clock = Some(a_unix),
+        |_| {},
+    );
+    let start = duo.sim.start();
+    let b_unix = Duration::from_secs(1_900_000_000) + Duration::from_millis(250);
+    let b_at = duo.sim.now();
+    duo.with(false, |pc| pc.set_wall_clock(b_at, b_unix));
+    let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
+    negotiate_and_connect(&mut duo, &[MediaKind::Video]);
+    let vb = track(&duo, false, MediaKind::Video);
+    let pa = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
+    let pb = pc(&duo, false).payload_type(vb, Codec::Vp8).unwrap();
+    let mut written = Vec::new();
+    for n in 0..90u32 {
+        written.push(duo.sim.now());
+        duo.with(true, |pc| {
+            pc.write_frame(video, pa, 1000 + n * 3000, &video_frame(n, 500))
+                .unwrap()
+        });
+        duo.with(false, |pc| {
+            pc.write_frame(vb, pb, 7 + n * 3000, &video_frame(n, 500))
+                .unwrap()
+        });
+        let _ = duo.run_until(Duration::from_millis(33), |_| false);
+    }
+    let link_delay = Duration::from_millis(10);
+    for (side, unix, at, first_ts) in [(false, a_unix, start, 1000u32), (true, b_unix, b_at, 7)] {
+        // The receiver's view of the sender's reports.
+        let stats = pc(&duo, side).get_stats();
+        let inbound = &stats.inbound_rtp[0];
+        let sr = inbound.remote_outbound.expect("sender reports arrived");
+        assert!(sr.reports_sent >= 2, "{sr:?}");
+        // The NTP time is the sender's wall clock at sending: the mapping given, moved on
+        // by the session's clock (the report left one link delay before it arrived).
+        let sent_at = sr.received_at - link_delay;
+        let expected = unix + (sent_at - at);
+        let diff = if sr.remote_timestamp > expected {
+            sr.remote_timestamp - expected
+        } else {
+            expected - sr.remote_timestamp
+        };
+        assert!(diff < Duration::from_millis(1), "{sr:?}, expected {expected:?}");
+        // And the RTP timestamp is the one of that instant on the 90 kHz clock: the last
+        // frame's, moved on by the time since it was written (frames every 33 ms).
+        let n = written.iter().rposition(|w| *w <= sent_at).unwrap();
+        let since = (sent_at - written[n]).as_micros() as u32;
+        let expected_ts = first_ts + n as u32 * 3000 + since * 9 / 100;
+        assert!(
+            sr.rtp_timestamp.abs_diff(expected_ts) <= 1,
+            "{sr:?}, RTP {expected_ts} expected"
+        );
+        assert!(sr.packets_sent > 0 && sr.bytes_sent > 0, "{sr:?}");
+    }
+}
