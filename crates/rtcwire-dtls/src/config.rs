@@ -29,6 +29,7 @@ pub struct Config {
     pub(crate) dtls13_cipher_suites: Vec<CipherSuite>,
     pub(crate) dtls13_groups: Vec<NamedGroup>,
     pub(crate) connection_id: Option<Vec<u8>>,
+    pub(crate) partial_acks: bool,
 }
 
 impl Config {
@@ -59,6 +60,7 @@ impl Config {
                 NamedGroup::Secp256r1,
             ],
             connection_id: None,
+            partial_acks: true,
         }
     }
 
@@ -86,9 +88,20 @@ pub struct ConfigBuilder {
     dtls13_cipher_suites: Vec<CipherSuite>,
     dtls13_groups: Vec<NamedGroup>,
     connection_id: Option<Vec<u8>>,
+    partial_acks: bool,
 }
 
 impl ConfigBuilder {
+    /// DTLS 1.3 (RFC 9147 §7): acknowledge the records of a peer's flight that arrived
+    /// while part of it is missing (after a quarter of the retransmission timeout), and
+    /// re-send only the records of ours the peer did not acknowledge (default on). Off:
+    /// flights are acknowledged and re-sent whole.
+    #[must_use]
+    pub fn dtls13_partial_acks(mut self, on: bool) -> Self {
+        self.partial_acks = on;
+        self
+    }
+
     /// Offers (client) or accepts (server) connection ids: RFC 9146 for DTLS 1.2, RFC 9147
     /// §9 for DTLS 1.3. Off by default (`None`). `Some(cid)` is the id we want the peer to
     /// put in every record it sends us (at most 255 bytes), so that we can route its
@@ -247,6 +260,7 @@ impl ConfigBuilder {
             dtls13_cipher_suites: self.dtls13_cipher_suites,
             dtls13_groups: self.dtls13_groups,
             connection_id: self.connection_id,
+            partial_acks: self.partial_acks,
         })
     }
 }

@@ -67,16 +67,88 @@ impl Sealer for crate::v13::record::RecordLayer13 {
 /// Smallest handshake fragment worth starting in a datagram's leftover space.
 const MIN_FRAGMENT: usize = 16;
 
+/// One handshake fragment sealed into one record: message `msg` of the flight, bytes
+/// `start..end` of its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Piece {
+    pub(crate) msg: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
 /// Serialises `messages` into datagrams of at most `mtu` bytes.
 pub(crate) fn emit<R: Sealer>(
     messages: &[Outgoing],
     mtu: usize,
     records: &mut R,
 ) -> Result<Vec<Vec<u8>>, Error> {
+    emit_pieces(messages, None, mtu, records, &mut Vec::new())
+}
+
+/// The byte ranges of a `len`-byte body not in `acked` (sorted, merged, half-open). A
+/// zero-length body is one empty range unless acknowledged.
+fn missing(len: usize, acked: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    if len == 0 {
+        return if acked.is_empty() {
+            vec![(0, 0)]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &(s, e) in acked {
+        if s > at {
+            out.push((at, s.min(len)));
+        }
+        at = at.max(e);
+        if at >= len {
+            break;
+        }
+    }
+    if at < len {
+        out.push((at, len));
+    }
+    out
+}
+
+/// Adds `start..end` to a sorted, merged range list (bounded by the message's length).
+pub(crate) fn add_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
+    let mut merged = (start, end);
+    ranges.retain(|&(s, e)| {
+        if e < merged.0 || s > merged.1 {
+            true
+        } else {
+            merged = (merged.0.min(s), merged.1.max(e));
+            false
+        }
+    });
+    let at = ranges.partition_point(|r| r.0 < merged.0);
+    ranges.insert(at, merged);
+}
+
+/// Whether `ranges` covers a `len`-byte body.
+pub(crate) fn covers(ranges: &[(usize, usize)], len: usize) -> bool {
+    match ranges {
+        [(0, e)] => *e >= len,
+        _ => false,
+    }
+}
+
+/// [`emit`], skipping the byte ranges of each message in `acked` (one list per message,
+/// DTLS 1.3 selective retransmission); `pieces` receives one entry per handshake record
+/// sealed, in order.
+pub(crate) fn emit_pieces<R: Sealer>(
+    messages: &[Outgoing],
+    acked: Option<&[Vec<(usize, usize)>]>,
+    mtu: usize,
+    records: &mut R,
+    pieces: &mut Vec<Piece>,
+) -> Result<Vec<Vec<u8>>, Error> {
     let mut datagrams = Vec::new();
     let mut cur: Vec<u8> = Vec::with_capacity(mtu);
     let mut plain = Vec::new();
-    for m in messages {
+    for (i, m) in messages.iter().enumerate() {
         match m {
             Outgoing::ChangeCipherSpec => {
                 if cur.len() + HEADER_LEN + 1 > mtu && !cur.is_empty() {
@@ -91,33 +163,42 @@ pub(crate) fn emit<R: Sealer>(
                 body,
             } => {
                 let overhead = records.record_overhead(*epoch) + HANDSHAKE_HEADER_LEN;
-                let mut offset = 0usize;
-                // Bounded: each pass sends at least MIN_FRAGMENT bytes or the remainder.
-                loop {
-                    let mut room = mtu.saturating_sub(cur.len() + overhead);
-                    let left = body.len() - offset;
-                    if room < left.min(MIN_FRAGMENT) || (room == 0 && left == 0 && !cur.is_empty())
-                    {
-                        if !cur.is_empty() {
-                            datagrams.push(std::mem::take(&mut cur));
+                let done = acked.and_then(|a| a.get(i)).map_or(&[][..], Vec::as_slice);
+                for (from, to) in missing(body.len(), done) {
+                    let mut offset = from;
+                    // Bounded: each pass sends at least MIN_FRAGMENT bytes or the remainder.
+                    loop {
+                        let mut room = mtu.saturating_sub(cur.len() + overhead);
+                        let left = to - offset;
+                        if room < left.min(MIN_FRAGMENT)
+                            || (room == 0 && left == 0 && !cur.is_empty())
+                        {
+                            if !cur.is_empty() {
+                                datagrams.push(std::mem::take(&mut cur));
+                            }
+                            room = mtu.saturating_sub(overhead).max(MIN_FRAGMENT);
                         }
-                        room = mtu.saturating_sub(overhead).max(MIN_FRAGMENT);
-                    }
-                    let n = left.min(room);
-                    plain.clear();
-                    HandshakeHeader {
-                        msg_type: *msg_type,
-                        length: body.len() as u32,
-                        message_seq: *seq,
-                        fragment_offset: offset as u32,
-                        fragment_length: n as u32,
-                    }
-                    .emit(&mut plain);
-                    plain.extend_from_slice(body.get(offset..offset + n).unwrap_or(&[]));
-                    records.seal_record(*epoch, ContentType::Handshake, &plain, &mut cur)?;
-                    offset += n;
-                    if offset >= body.len() {
-                        break;
+                        let n = left.min(room);
+                        plain.clear();
+                        HandshakeHeader {
+                            msg_type: *msg_type,
+                            length: body.len() as u32,
+                            message_seq: *seq,
+                            fragment_offset: offset as u32,
+                            fragment_length: n as u32,
+                        }
+                        .emit(&mut plain);
+                        plain.extend_from_slice(body.get(offset..offset + n).unwrap_or(&[]));
+                        records.seal_record(*epoch, ContentType::Handshake, &plain, &mut cur)?;
+                        pieces.push(Piece {
+                            msg: i,
+                            start: offset,
+                            end: offset + n,
+                        });
+                        offset += n;
+                        if offset >= to {
+                            break;
+                        }
                     }
                 }
             }
@@ -173,5 +254,29 @@ impl RetransmitTimer {
 
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.deadline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_ranges_are_the_complement() {
+        assert_eq!(missing(10, &[]), vec![(0, 10)]);
+        assert_eq!(missing(10, &[(0, 10)]), vec![]);
+        assert_eq!(
+            missing(10, &[(2, 4), (6, 8)]),
+            vec![(0, 2), (4, 6), (8, 10)]
+        );
+        assert_eq!(missing(10, &[(0, 4), (4, 12)]), vec![]);
+        assert_eq!(missing(0, &[]), vec![(0, 0)]);
+        assert_eq!(missing(0, &[(0, 0)]), vec![]);
+        let mut r = Vec::new();
+        add_range(&mut r, 6, 8);
+        add_range(&mut r, 0, 2);
+        add_range(&mut r, 2, 6);
+        assert_eq!(r, vec![(0, 8)]);
+        assert!(covers(&r, 8) && !covers(&r, 9));
     }
 }

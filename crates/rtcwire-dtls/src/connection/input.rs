@@ -237,7 +237,7 @@ impl Connection {
         self.core.last_triggered = Some(now);
         tracing::trace!(seq, "peer repeated its flight; retransmitting ours");
         self.core.stats.triggered_retransmissions += 1;
-        self.core.transmit_flight()
+        self.core.retransmit_flight()
     }
 
     fn handle_message(&mut self, now: Instant, m: Complete) -> Result<(), Error> {

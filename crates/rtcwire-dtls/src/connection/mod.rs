@@ -127,6 +127,8 @@ pub(crate) struct Core {
     ended: bool,
     /// The connection ids both sides agreed on, once the hellos are exchanged.
     connection_ids: Option<ConnectionIds>,
+    /// DTLS 1.3: when to acknowledge a partly received flight (RFC 9147 §7.1).
+    ack_deadline: Option<Instant>,
 }
 
 /// Connection ids in use (RFC 9146 for DTLS 1.2, RFC 9147 §9 for DTLS 1.3), see
@@ -204,6 +206,24 @@ impl Core {
     fn transmit_flight(&mut self) -> Result<(), Error> {
         let datagrams = flight::emit(&self.flight, self.config.mtu, &mut self.records)?;
         for d in datagrams {
+            self.queue(d);
+        }
+        Ok(())
+    }
+
+    /// Sends the whole flight again (DTLS 1.2), counted in the stats.
+    fn retransmit_flight(&mut self) -> Result<(), Error> {
+        let mut pieces = Vec::new();
+        let datagrams = flight::emit_pieces(
+            &self.flight,
+            None,
+            self.config.mtu,
+            &mut self.records,
+            &mut pieces,
+        )?;
+        self.stats.retransmitted_records += pieces.len() as u64;
+        for d in datagrams {
+            self.stats.retransmitted_bytes += d.len() as u64;
             self.queue(d);
         }
         Ok(())
@@ -350,6 +370,7 @@ impl Connection {
             accepted: 0,
             ended: false,
             connection_ids: None,
+            ack_deadline: None,
         }
     }
 
@@ -561,10 +582,14 @@ impl SansIo for Connection {
         if matches!(self.state, State::Closed) {
             return None;
         }
-        match (self.core.timer.deadline(), self.core.handshake_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.core.timer.deadline(),
+            self.core.handshake_deadline,
+            self.core.ack_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
@@ -575,12 +600,18 @@ impl SansIo for Connection {
             self.fail(Error::HandshakeTimeout);
             return;
         }
+        if self.core.ack_deadline.is_some_and(|d| d <= now) {
+            match &mut self.state {
+                State::V13(e) => e.on_ack_timer(&mut self.core, now),
+                _ => self.core.ack_deadline = None,
+            }
+        }
         if self.core.timer.deadline().is_some_and(|d| d <= now) {
             self.core.stats.timeout_retransmissions += 1;
             self.core.timer.backoff(now);
             let r = match &mut self.state {
                 State::V13(e) => e.on_timer(&mut self.core),
-                _ => self.core.transmit_flight(),
+                _ => self.core.retransmit_flight(),
             };
             if let Err(e) = r {
                 self.fail(e);

@@ -13,7 +13,9 @@ use crate::Error;
 use rtcwire_proto::{DtlsRole, KeyingMaterial};
 use std::time::Instant;
 
-use super::{Engine, Hs, InPlace, MAX_CONNECTED_RETRIES, MAX_EPOCH, MAX_PEER_RECORDS};
+use super::{
+    Engine, Hs, InPlace, MAX_CONNECTED_RETRIES, MAX_EPOCH, MAX_PEER_RECORDS, MAX_SENT_LOG,
+};
 
 impl Engine {
     pub(super) fn new(
@@ -67,6 +69,9 @@ impl Engine {
             key_update_sent: None,
             last_ack: None,
             group,
+            flight_ids: Vec::new(),
+            acked: Vec::new(),
+            sent_log: Vec::new(),
         })
     }
 
@@ -102,13 +107,60 @@ impl Engine {
             core.timer.stop();
             return Ok(());
         }
-        self.transmit(core)
+        self.retransmit(core)
     }
 
-    /// Sends (or re-sends) our flight with fresh record numbers.
+    /// Sends our flight again: only the records the peer has not acknowledged (with
+    /// partial ACKs on), counted in the stats.
+    pub(crate) fn retransmit(&mut self, core: &mut Core) -> Result<(), Error> {
+        let (records, bytes) = self.send(core)?;
+        core.stats.retransmitted_records += records;
+        core.stats.retransmitted_bytes += bytes;
+        Ok(())
+    }
+
+    /// Sends our flight with fresh record numbers.
     pub(crate) fn transmit(&mut self, core: &mut Core) -> Result<(), Error> {
+        self.send(core).map(|_| ())
+    }
+
+    /// Sends what of our flight is not acknowledged; returns the records and bytes sent.
+    fn send(&mut self, core: &mut Core) -> Result<(u64, u64), Error> {
+        // A flight going out acknowledges the peer's implicitly (RFC 9147 §7).
+        core.ack_deadline = None;
+        let ids: Vec<u16> = core
+            .flight
+            .iter()
+            .filter_map(|m| match m {
+                flight::Outgoing::Handshake { seq, .. } => Some(*seq),
+                flight::Outgoing::ChangeCipherSpec => None,
+            })
+            .collect();
+        if ids != self.flight_ids {
+            self.flight_ids = ids;
+            self.acked = vec![Vec::new(); core.flight.len()];
+            self.sent_log.clear();
+        }
         self.records.clear_sent();
-        let datagrams = flight::emit(&core.flight, core.config.mtu, &mut self.records)?;
+        let mut pieces = Vec::new();
+        let acked = core.config.partial_acks.then_some(self.acked.as_slice());
+        let datagrams = flight::emit_pieces(
+            &core.flight,
+            acked,
+            core.config.mtu,
+            &mut self.records,
+            &mut pieces,
+        )?;
+        let sent = self.records.sent();
+        if sent.len() == pieces.len() {
+            for (r, p) in sent.iter().zip(&pieces) {
+                if self.sent_log.len() >= MAX_SENT_LOG {
+                    self.sent_log.remove(0);
+                }
+                self.sent_log.push((*r, *p));
+            }
+        }
+        let bytes = datagrams.iter().map(|d| d.len() as u64).sum();
         for d in datagrams {
             core.queue(d);
         }
@@ -120,7 +172,7 @@ impl Engine {
                 }
             }
         }
-        Ok(())
+        Ok((pieces.len() as u64, bytes))
     }
 
     /// Derives the application secrets and the exporter from the transcript through the
@@ -247,6 +299,16 @@ impl Engine {
             core.queue(d);
             self.last_ack = Some(now);
         }
+        core.ack_deadline = None;
+    }
+
+    /// The ACK timer fired: part of the peer's flight arrived and the rest has not, so we
+    /// acknowledge what we have, for the peer to re-send only the rest (RFC 9147 §7.1).
+    pub(crate) fn on_ack_timer(&mut self, core: &mut Core, now: Instant) {
+        core.ack_deadline = None;
+        if !self.is_connected() && !self.peer_records.is_empty() && self.records.can_write(2) {
+            self.send_ack(core, now, 2);
+        }
     }
 
     // ---- input --------------------------------------------------------------------------
@@ -355,7 +417,16 @@ impl Engine {
                 if self.peer_records.len() < MAX_PEER_RECORDS {
                     self.peer_records.push((u64::from(o.epoch), o.seq));
                 }
+                let was_connected = self.is_connected();
                 self.handle_fragments(core, now, o.epoch, plain)?;
+                // Part of a flight: unless it completes (our answer then goes out and
+                // disarms this), acknowledge what arrived after a quarter of the timeout.
+                if core.config.partial_acks && !was_connected && !self.is_connected() {
+                    let more = self.peer_records.len() < MAX_PEER_RECORDS;
+                    if more && core.ack_deadline.is_none() && !self.peer_records.is_empty() {
+                        core.ack_deadline = Some(now + core.config.initial_rto / 4);
+                    }
+                }
             }
             rec::CT_ALERT => self.handle_alert(core, plain),
             rec::CT_ACK => match m13::parse_ack(plain) {
@@ -458,12 +529,40 @@ impl Engine {
             .copied()
             .filter(|(e, _)| *e != 0)
             .collect();
-        if covered(&sent) {
+        let all = core.config.partial_acks && self.note_acks(core, acks);
+        if all || covered(&sent) {
             core.timer.stop();
             if self.is_connected() {
                 core.flight.clear();
             }
         }
+    }
+
+    /// Marks the fragments of our flight the ACK names (RFC 9147 §7.1: a later
+    /// retransmission skips them); returns whether the whole flight is acknowledged.
+    fn note_acks(&mut self, core: &Core, acks: &[(u64, u64)]) -> bool {
+        if self.acked.len() != core.flight.len() || core.flight.is_empty() {
+            return false;
+        }
+        for (r, p) in &self.sent_log {
+            if acks.contains(r) {
+                if let Some(a) = self.acked.get_mut(p.msg) {
+                    flight::add_range(a, p.start, p.end);
+                }
+            }
+        }
+        core.flight
+            .iter()
+            .zip(&mut self.acked)
+            .all(|(m, a)| match m {
+                // The peer has our epoch-0 messages if it writes ACKs under handshake keys.
+                flight::Outgoing::Handshake { epoch: 0, body, .. } => {
+                    flight::add_range(a, 0, body.len());
+                    true
+                }
+                flight::Outgoing::Handshake { body, .. } => flight::covers(a, body.len()),
+                flight::Outgoing::ChangeCipherSpec => true,
+            })
     }
 
     fn next_write_keys(&mut self) -> Option<TrafficKeys> {

@@ -70,7 +70,7 @@ impl Engine {
             return Ok(());
         }
         core.stats.triggered_retransmissions += 1;
-        self.transmit(core)
+        self.retransmit(core)
     }
 
     fn handle_message(

@@ -33,6 +33,8 @@ pub(crate) const SCHEMES13: [u16; 5] = [0x0403, 0x0503, 0x0804, 0x0805, 0x0807];
 const MAX_PEER_RECORDS: usize = 32;
 /// Retransmissions of a flight sent once connected before it is given up on.
 const MAX_CONNECTED_RETRIES: u32 = 8;
+/// Records of our flight remembered for matching ACKs, over all its transmissions.
+const MAX_SENT_LOG: usize = 256;
 /// Key updates a connection accepts from its peer (the epoch is 16 bits on our side).
 const MAX_EPOCH: u16 = 0xfff0;
 
@@ -165,6 +167,12 @@ pub(crate) struct Engine {
     key_update_sent: Option<Vec<(u64, u64)>>,
     last_ack: Option<Instant>,
     group: NamedGroup,
+    /// message_seq of each message of the flight `acked` and `sent_log` describe.
+    flight_ids: Vec<u16>,
+    /// Per message of our flight, the byte ranges the peer acknowledged (RFC 9147 §7).
+    acked: Vec<Vec<(usize, usize)>>,
+    /// Record number and fragment of every record of our flight sent so far (bounded).
+    sent_log: Vec<((u64, u64), crate::flight::Piece)>,
 }
 
 impl std::fmt::Debug for Engine {
