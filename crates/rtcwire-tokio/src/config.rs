@@ -47,6 +47,171 @@ pub struct Config {
     /// way ([`TestLoss`](crate::TestLoss)), to watch NACK and retransmission against a
     /// real peer. `None` (the default): nothing is dropped.
     pub test_loss: Option<crate::TestLoss>,
+    /// Gather UDP host candidates. Default on; off, the connection uses TCP (and relayed)
+    /// candidates only (a network that blocks UDP, or a test of ICE-TCP). A TURN
+    /// allocation is made from a UDP host candidate's address, so it needs this on.
+    pub ice_udp: bool,
+    /// ICE-TCP (RFC 6544): a `tcptype passive` host candidate (a listener) and a
+    /// `tcptype active` one (outgoing connections) per bound address. Default on, as in
+    /// libwebrtc; UDP candidates rank above them, so TCP carries the session only where
+    /// UDP does not get through. Sessions of a [`Server`](crate::Server) gather none.
+    pub ice_tcp: bool,
+    /// Caps of the TCP streams (ICE-TCP and TURN over TCP/TLS).
+    pub tcp_limits: TcpLimits,
+    /// TURN servers given as URLs (over UDP, TCP or TLS), resolved when the connection
+    /// is made. See [`TurnUrl`]. Sessions of a [`Server`](crate::Server) take none.
+    pub turn_urls: Vec<TurnUrl>,
+    /// Trusted root certificates (DER) for `turns:` servers. No system or bundled roots
+    /// are used: a `turns:` server whose chain does not end at one of these is not used.
+    pub tls_roots: Vec<Vec<u8>>,
+}
+
+/// Caps on the driver's TCP streams: peer input never grows a buffer past them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TcpLimits {
+    /// Most streams at once (accepted, connecting or open; TURN streams included).
+    /// Default 16; an accepted one past it is closed at once (counted).
+    pub max_streams: usize,
+    /// Largest RFC 4571 frame taken on an ICE-TCP stream (default 8192 bytes; WebRTC
+    /// packets are sized for a UDP path). A longer one is skipped without being buffered
+    /// (counted). The stream's read buffer is this plus the 2-byte prefix.
+    pub max_frame: usize,
+    /// Most bytes waiting to be written on one stream (default 256 KiB); a message that
+    /// would exceed it is dropped (counted), as a full UDP socket buffer would.
+    pub max_write_buffer: usize,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits {
+            max_streams: 16,
+            max_frame: 8192,
+            max_write_buffer: 256 * 1024,
+        }
+    }
+}
+
+impl TcpLimits {
+    /// Sets [`max_streams`](Self::max_streams).
+    #[must_use]
+    pub fn max_streams(mut self, n: usize) -> Self {
+        self.max_streams = n;
+        self
+    }
+
+    /// Sets [`max_frame`](Self::max_frame) (at most 65535, the RFC 4571 maximum).
+    #[must_use]
+    pub fn max_frame(mut self, n: usize) -> Self {
+        self.max_frame = n.min(usize::from(u16::MAX));
+        self
+    }
+
+    /// Sets [`max_write_buffer`](Self::max_write_buffer).
+    #[must_use]
+    pub fn max_write_buffer(mut self, n: usize) -> Self {
+        self.max_write_buffer = n;
+        self
+    }
+}
+
+/// How a TURN server is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TurnTransport {
+    /// `turn:host:port` (or `?transport=udp`).
+    Udp,
+    /// `turn:host:port?transport=tcp`.
+    Tcp,
+    /// `turns:host:port`: TLS over TCP.
+    Tls,
+}
+
+/// A TURN server given as a URL (RFC 7065): `turn:host[:port][?transport=udp|tcp]` or
+/// `turns:host[:port][?transport=tcp]`, with its long-term credentials. The host is an IP
+/// address (IPv6 in brackets) or a name resolved when the connection is made. Default
+/// ports: 3478 for `turn:`, 5349 for `turns:`. For `turns:` the host is also the name
+/// the server's certificate must carry (an IP address needs an IP SAN). Over TCP and TLS
+/// the client-to-server leg is a stream (RFC 8656 §12.5 framing); the relay is UDP.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TurnUrl {
+    /// How it is reached.
+    pub transport: TurnTransport,
+    /// The host name or IP address.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for TurnUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnUrl")
+            .field("transport", &self.transport)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TurnUrl {
+    /// Parses a `turn:` or `turns:` URL.
+    pub fn parse(url: &str, username: &str, password: &str) -> Result<TurnUrl, Error> {
+        let bad = |why: &str| Error::BadUrl(format!("{why}: {url:?}"));
+        let (secure, rest) = if let Some(r) = url.strip_prefix("turns:") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("turn:") {
+            (false, r)
+        } else {
+            return Err(bad("not a turn: or turns: URL"));
+        };
+        let (hostport, query) = match rest.split_once('?') {
+            Some((h, q)) => (h, Some(q)),
+            None => (rest, None),
+        };
+        let transport = match query {
+            None => None,
+            Some(q) => match q.strip_prefix("transport=") {
+                Some(t) if t.eq_ignore_ascii_case("udp") => Some(TurnTransport::Udp),
+                Some(t) if t.eq_ignore_ascii_case("tcp") => Some(TurnTransport::Tcp),
+                _ => return Err(bad("the only query is transport=udp or transport=tcp")),
+            },
+        };
+        let transport = match (secure, transport) {
+            (true, None | Some(TurnTransport::Tcp)) => TurnTransport::Tls,
+            (true, _) => return Err(bad("turns: runs over TCP")),
+            (false, t) => t.unwrap_or(TurnTransport::Udp),
+        };
+        let default_port = if secure { 5349 } else { 3478 };
+        let (host, port) = if let Some(r) = hostport.strip_prefix('[') {
+            let (h, after) = r.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().map_err(|_| bad("bad port"))?,
+                None if after.is_empty() => default_port,
+                None => return Err(bad("junk after ]")),
+            };
+            (h, port)
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, p.parse().map_err(|_| bad("bad port"))?),
+                None => (hostport, default_port),
+            }
+        };
+        if host.is_empty() || host.len() > 253 || host.contains(['/', '@', ' ']) {
+            return Err(bad("bad host"));
+        }
+        Ok(TurnUrl {
+            transport,
+            host: host.to_owned(),
+            port,
+            username: username.to_owned(),
+            password: password.to_owned(),
+        })
+    }
 }
 
 impl Default for Config {
@@ -58,6 +223,11 @@ impl Default for Config {
             track_capacity: 64,
             mdns: true,
             test_loss: None,
+            ice_udp: true,
+            ice_tcp: true,
+            tcp_limits: TcpLimits::default(),
+            turn_urls: Vec::new(),
+            tls_roots: Vec::new(),
         }
     }
 }
@@ -81,6 +251,34 @@ impl Config {
     #[must_use]
     pub fn turn_server(mut self, server: rtcwire_ice::TurnServer) -> Self {
         self.session.ice.turn_servers.push(server);
+        self
+    }
+
+    /// Adds a TURN server given as a URL ([`TurnUrl`]): over UDP, TCP or TLS.
+    #[must_use]
+    pub fn turn_url(mut self, url: TurnUrl) -> Self {
+        self.turn_urls.push(url);
+        self
+    }
+
+    /// Trusts this root certificate (DER) for `turns:` servers.
+    #[must_use]
+    pub fn tls_root(mut self, der: Vec<u8>) -> Self {
+        self.tls_roots.push(der);
+        self
+    }
+
+    /// Turns ICE-TCP candidates on or off ([`Config::ice_tcp`]).
+    #[must_use]
+    pub fn ice_tcp(mut self, on: bool) -> Self {
+        self.ice_tcp = on;
+        self
+    }
+
+    /// Turns UDP host candidates on or off ([`Config::ice_udp`]).
+    #[must_use]
+    pub fn ice_udp(mut self, on: bool) -> Self {
+        self.ice_udp = on;
         self
     }
 
@@ -159,5 +357,39 @@ mod tests {
         ));
         let lo: SocketAddr = "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(Config::default().bind([lo]).bind, Bind::Addresses(vec![lo]));
+    }
+
+    #[test]
+    fn turn_urls() {
+        let p = |u: &str| TurnUrl::parse(u, "u", "p");
+        let t = p("turn:127.0.0.1:3479?transport=tcp").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (t.transport, t.host.as_str(), t.port),
+            (TurnTransport::Tcp, "127.0.0.1", 3479)
+        );
+        let t = p("turns:turn.example.org").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (t.transport, t.host.as_str(), t.port),
+            (TurnTransport::Tls, "turn.example.org", 5349)
+        );
+        let t = p("turn:[::1]:5000").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (t.transport, t.host.as_str(), t.port),
+            (TurnTransport::Udp, "::1", 5000)
+        );
+        let t = p("turn:[::1]").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.port, 3478);
+        for bad in [
+            "stun:x",
+            "turn:",
+            "turn:h:99999",
+            "turn:h?transport=sctp",
+            "turns:h?transport=udp",
+            "turn:[::1",
+            "turn:[::1]x",
+            "turn:a/b",
+        ] {
+            assert!(matches!(p(bad), Err(Error::BadUrl(_))), "{bad}");
+        }
     }
 }

@@ -48,6 +48,7 @@ impl Conn {
             loss: config
                 .test_loss
                 .map(|l| Box::new(crate::loss::Dropper::pair(l))),
+            tcp: crate::tcp::TcpStats::default(),
         };
         (conn, events_rx, state_rx)
     }

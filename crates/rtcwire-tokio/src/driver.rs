@@ -18,6 +18,7 @@ use tokio::time::{Duration, Instant};
 
 use crate::channel::ChannelInfo;
 use crate::media::{FrameQueue, KeyframeRequests};
+use crate::tcp::Tcp;
 use crate::udp::{recv_any, send_unsent, Unsent};
 use crate::Event;
 
@@ -129,7 +130,7 @@ pub(crate) struct Conn {
     pub(crate) backlog: VecDeque<Delivery>,
     /// DTLS datagrams that arrived on a shared socket while `backlog` was stuck, fed in
     /// once it clears (what a socket's own kernel buffer does for a lone session).
-    pub(crate) parked: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+    pub(crate) parked: VecDeque<(rtcwire::Transport, SocketAddr, SocketAddr, Vec<u8>)>,
     pub(crate) parked_bytes: usize,
     pub(crate) next_timeout: Instant,
     pub(crate) span: tracing::Span,
@@ -141,6 +142,8 @@ pub(crate) struct Conn {
     pub(crate) closing: bool,
     /// [`Config::test_loss`](crate::Config::test_loss): inbound and outbound droppers.
     pub(crate) loss: Option<Box<(crate::loss::Dropper, crate::loss::Dropper)>>,
+    /// The driver's TCP counters, as last published.
+    pub(crate) tcp: crate::tcp::TcpStats,
 }
 
 /// Counters of the driver (traced at debug level when it ends).
@@ -207,6 +210,8 @@ pub(crate) struct Driver {
     pub(crate) stats: DriverStats,
     /// How many sessions the driver holds, for [`Server::sessions`](crate::Server::sessions).
     count: Arc<AtomicUsize>,
+    /// ICE-TCP listeners and streams, TURN-over-TCP/TLS streams (a lone session's driver).
+    pub(crate) tcp: Tcp,
 }
 
 impl Driver {
@@ -248,6 +253,7 @@ impl Driver {
             due: Vec::new(),
             stats: DriverStats::default(),
             count,
+            tcp: Tcp::new(crate::TcpLimits::default()),
         }
     }
 
@@ -274,6 +280,9 @@ impl Driver {
                     let _ = c.pc.handle_input(Input::Timeout(now.into_std()));
                 }
                 self.drive_key(key);
+            }
+            if !self.due.is_empty() && !self.tcp.streams.is_empty() {
+                self.tcp_upkeep();
             }
             self.reap();
             if self.conns.is_empty() && (self.exit_when_empty || self.cmd_closed) {
@@ -304,12 +313,15 @@ impl Driver {
             let meta = &mut self.meta;
             let batch = self.batch;
             let first = self.first_socket;
+            let tcp_on = self.tcp.is_active() && reading;
+            let tcp = &mut self.tcp;
             tokio::select! {
                 cmd = self.cmd_rx.recv(), if !self.cmd_closed => self.on_command(cmd),
                 r = recv_any(sockets, rx, meta, batch, first), if reading => {
                     self.first_socket = (first + 1) % self.sockets.len().max(1);
                     self.on_batch(r);
                 }
+                ev = std::future::poll_fn(|cx| tcp.poll_event(cx)), if tcp_on => self.on_tcp(ev),
                 // While sending waits, timers wait too (no session can be drained).
                 () = tokio::time::sleep_until(deadline), if !sending => {}
                 (sent, errors) = send_unsent(sockets, unsent), if sending => {
@@ -371,13 +383,14 @@ impl Driver {
             if !c.backlog.is_empty() {
                 return;
             }
-            let Some((from, local, data)) = c.parked.pop_front() else {
+            let Some((transport, from, local, data)) = c.parked.pop_front() else {
                 return;
             };
             c.parked_bytes = c.parked_bytes.saturating_sub(data.len());
             {
                 let _g = c.span.clone().entered();
-                let d = Datagram::udp(from, local, &data);
+                let mut d = Datagram::udp(from, local, &data);
+                d.transport = transport;
                 if let Err(e) =
                     c.pc.handle_input(Input::Receive(Instant::now().into_std(), d))
                 {
@@ -469,6 +482,14 @@ impl Driver {
         for _ in 0..MAX_OUTPUTS_PER_DRIVE {
             self.tx.clear();
             match c.pc.poll_output(&mut self.tx) {
+                Output::Transmit(t) if t.transport == rtcwire::Transport::Tcp => {
+                    let (Some(src), Some(dest)) = (t.source, t.destination) else {
+                        continue;
+                    };
+                    let data = self.tx.get(..t.size).unwrap_or(&self.tx);
+                    self.tcp.send(src, dest, data);
+                    c.tcp = self.tcp.stats;
+                }
                 Output::Transmit(t) => {
                     let Some(dest) = t.destination else { continue };
                     let idx = t

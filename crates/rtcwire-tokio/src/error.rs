@@ -17,6 +17,13 @@ pub enum Error {
     /// none was configured.
     #[error("no local address to bind: {0}")]
     NoAddress(String),
+    /// A `turn:`/`turns:` URL that does not parse, or whose host does not resolve.
+    #[error("bad TURN URL: {0}")]
+    BadUrl(String),
+    /// The TLS configuration for `turns:` servers was refused (a root certificate that
+    /// does not parse, for example).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Not called from inside a tokio runtime.
     #[error("no tokio runtime: call from inside one")]
     NoRuntime,

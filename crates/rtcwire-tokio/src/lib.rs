@@ -12,15 +12,18 @@ mod mdns;
 mod media;
 mod peer;
 mod server;
+mod tcp;
+mod tcp_in;
 mod udp;
 
 pub use channel::{ChannelSender, ChannelState, DataChannel};
-pub use config::{Bind, Config};
+pub use config::{Bind, Config, TcpLimits, TurnTransport, TurnUrl};
 pub use error::Error;
 pub use loss::TestLoss;
 pub use media::{Track, Transceiver};
 pub use peer::{Event, Events, PeerConnection};
 pub use server::Server;
+pub use tcp::TcpStats;
 
 pub use rtcwire::{
     ChannelId, Codec, DataChannelInit, Direction, IceCandidate, IceConnectionState,

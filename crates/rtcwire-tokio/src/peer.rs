@@ -14,8 +14,11 @@ use rtcwire::{
 use tokio::sync::{mpsc, watch};
 
 use crate::channel::{ChannelState, DataChannel};
+use crate::config::TurnTransport;
 use crate::driver::{Conn, ConnKey, ConnState, Driver, Guard, Sock};
 use crate::media::{Track, Transceiver};
+use crate::tcp::{Tcp, TcpStats, TurnTarget};
+use crate::TurnServer;
 use crate::{Config, Error};
 
 /// What a driven session tells its application, in order. Data-channel messages do not
@@ -118,6 +121,16 @@ pub(crate) fn new_session(
     config: &Config,
     locals: &[SocketAddr],
 ) -> Result<rtcwire::PeerConnection, Error> {
+    new_session_tcp(config, locals, &Tcp::new(config.tcp_limits))
+}
+
+/// A new session with UDP host candidates on `locals` and the TCP ones `tcp` listens or
+/// connects on.
+fn new_session_tcp(
+    config: &Config,
+    locals: &[SocketAddr],
+    tcp: &Tcp,
+) -> Result<rtcwire::PeerConnection, Error> {
     let now = tokio::time::Instant::now().into_std();
     let mut pc = rtcwire::PeerConnection::new(config.session.clone(), now)?;
     // The wall clock for sender reports (NTP time, the peer's A/V sync): the driver is
@@ -129,8 +142,85 @@ pub(crate) fn new_session(
     for &a in locals {
         pc.add_local_candidate(a)?;
     }
+    for &(_, a) in &tcp.listeners {
+        pc.add_local_tcp_candidate(a, rtcwire_ice::TcpType::Passive)?;
+    }
+    for &ip in &tcp.active {
+        pc.add_local_tcp_candidate(SocketAddr::new(ip, 9), rtcwire_ice::TcpType::Active)?;
+    }
     pc.end_of_local_candidates();
     Ok(pc)
+}
+
+/// The TLS client settings for `turns:` servers: ring's provider, the configured roots.
+fn tls_client(config: &Config) -> Result<Arc<rustls::ClientConfig>, Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in &config.tls_roots {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| Error::Tls(format!("root certificate: {e}")))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let c = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(c))
+}
+
+/// Resolves the TURN URLs: UDP ones go to the session's servers as they are; TCP and TLS
+/// ones too (as TCP to the agent), with the driver's stream to each in `tcp`.
+async fn turn_servers(config: &mut Config, tcp: &mut Tcp) -> Result<(), Error> {
+    let mut tls = None;
+    for url in config.turn_urls.clone() {
+        let addr = match url.host.parse::<IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, url.port),
+            Err(_) => tokio::net::lookup_host((url.host.as_str(), url.port))
+                .await
+                .map_err(|e| Error::BadUrl(format!("{}: {e}", url.host)))?
+                .next()
+                .ok_or_else(|| Error::BadUrl(format!("{}: no address", url.host)))?,
+        };
+        let server = match url.transport {
+            TurnTransport::Udp => TurnServer::udp(addr, &url.username, &url.password),
+            TurnTransport::Tcp | TurnTransport::Tls => {
+                let tls = if url.transport == TurnTransport::Tls {
+                    let client = match &tls {
+                        Some(c) => Arc::clone(c),
+                        None => {
+                            let c = tls_client(config)?;
+                            tls = Some(Arc::clone(&c));
+                            c
+                        }
+                    };
+                    let name = rustls::pki_types::ServerName::try_from(url.host.clone())
+                        .map_err(|e| Error::BadUrl(format!("{}: {e}", url.host)))?;
+                    Some((client, name))
+                } else {
+                    None
+                };
+                tcp.turn.push(TurnTarget { addr, tls });
+                TurnServer::tcp(addr, &url.username, &url.password)
+            }
+        };
+        config.session.ice.turn_servers.push(server);
+    }
+    Ok(())
+}
+
+/// Listeners for passive ICE-TCP candidates and the IPs of active ones, on `addrs`.
+async fn ice_tcp(config: &Config, addrs: &[SocketAddr], tcp: &mut Tcp) -> Result<(), Error> {
+    for a in addrs {
+        let l = tokio::net::TcpListener::bind(a).await?;
+        let local = l.local_addr()?;
+        tcp.listeners.push((l, local));
+        if !tcp.active.contains(&a.ip()) {
+            tcp.active.push(a.ip());
+        }
+    }
+    let _ = config;
+    Ok(())
 }
 
 impl PeerConnection {
@@ -139,14 +229,25 @@ impl PeerConnection {
     /// answer, and come as [`Event::IceCandidate`] for trickle signalling.
     pub async fn new(config: Config) -> Result<(PeerConnection, Events), Error> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        let mut config = config;
         let addrs = crate::config::addresses(&config.bind)?;
-        let (sockets, locals) = bind_all(&addrs)?;
-        let pc = new_session(&config, &locals)?;
+        let (sockets, locals) = if config.ice_udp {
+            bind_all(&addrs)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let mut tcp = Tcp::new(config.tcp_limits);
+        if config.ice_tcp {
+            ice_tcp(&config, &addrs, &mut tcp).await?;
+        }
+        turn_servers(&mut config, &mut tcp).await?;
+        let pc = new_session_tcp(&config, &locals, &tcp)?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let key: ConnKey = 0;
         let guard = Arc::new(Guard { key, cmd });
         let (conn, events, state) = Conn::new(pc, key, &guard, &config);
         let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true, Arc::default());
+        driver.tcp = tcp;
         driver.insert(key, conn);
         runtime.spawn(driver.run());
         Ok((
@@ -313,6 +414,12 @@ impl PeerConnection {
     /// `getStats`.
     pub async fn get_stats(&self) -> Result<StatsReport, Error> {
         self.guard.call(|c| c.pc.get_stats()).await
+    }
+
+    /// The driver's TCP counters (ICE-TCP and TURN over TCP/TLS streams): streams
+    /// accepted, connected and closed, messages in and out, and what was dropped.
+    pub async fn tcp_stats(&self) -> Result<TcpStats, Error> {
+        self.guard.call(|c| c.tcp).await
     }
 
     /// `localDescription`.

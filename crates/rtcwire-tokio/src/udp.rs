@@ -6,7 +6,7 @@ use std::io::IoSliceMut;
 use std::net::SocketAddr;
 use std::task::Poll;
 
-use rtcwire::{Datagram, Input};
+use rtcwire::{Datagram, Input, Transport};
 use tokio::io::Interest;
 use tokio::time::Instant;
 
@@ -50,8 +50,20 @@ impl Driver {
     }
 
     pub(crate) fn on_datagram(&mut self, from: SocketAddr, local: SocketAddr, contents: &[u8]) {
+        self.on_packet(Transport::Udp, from, local, contents);
+    }
+
+    /// A datagram, or a message off a TCP stream, for the session it belongs to.
+    pub(crate) fn on_packet(
+        &mut self,
+        transport: Transport,
+        from: SocketAddr,
+        local: SocketAddr,
+        contents: &[u8],
+    ) {
         self.stats.received += 1;
-        let d = Datagram::udp(from, local, contents);
+        let mut d = Datagram::udp(from, local, contents);
+        d.transport = transport;
         let key = if self.conns.len() == 1 {
             self.conns.keys().next().copied()
         } else {
@@ -87,7 +99,8 @@ impl Driver {
         {
             if c.parked_bytes + contents.len() <= MAX_PARKED_BYTES {
                 c.parked_bytes += contents.len();
-                c.parked.push_back((from, local, contents.to_vec()));
+                c.parked
+                    .push_back((transport, from, local, contents.to_vec()));
             } else {
                 // Beyond that, like a full socket buffer: SCTP sends it again.
                 self.stats.held_back += 1;

@@ -134,7 +134,10 @@ async fn forward_candidates(
         if c.is_end_of_candidates() {
             return n;
         }
-        n += 1;
+        // Our ICE-TCP candidates go too (aiortc has no ICE-TCP and skips them): count UDP.
+        if c.candidate.split_whitespace().nth(2) == Some("udp") {
+            n += 1;
+        }
     }
 }
 
