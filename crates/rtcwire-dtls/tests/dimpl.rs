@@ -1,6 +1,9 @@
 //! Interop with dimpl (str0m's DTLS 1.2/1.3, a separate implementation) run in-process, in
 //! both roles: DTLS 1.3 negotiated, the same SRTP keys exported on both sides, the right
 //! certificates seen, application data both ways; and 1.2 where dimpl only speaks 1.2.
+//! dimpl implements no connection ids (RFC 9146 / RFC 9147 §9: it ignores the extension and
+//! refuses unified headers with the C bit), so the id tests here check only that our offer
+//! is ignored gracefully: no ids negotiated, plain records, the handshake unchanged.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -105,13 +108,24 @@ fn exchange(run: &mut Run, now: Instant) -> bool {
 }
 
 fn start(we_are_client: bool, ours13: bool, mode: Mode, groups: Option<&[NamedGroup]>) -> Run {
+    start_with(we_are_client, ours13, mode, groups, None)
+}
+
+fn start_with(
+    we_are_client: bool,
+    ours13: bool,
+    mode: Mode,
+    groups: Option<&[NamedGroup]>,
+    cid: Option<Vec<u8>>,
+) -> Run {
     let (mine, theirs) = (
         Certificate::generate_self_signed().unwrap(),
         Certificate::generate_self_signed().unwrap(),
     );
     let mut b = Config::builder(mine.clone())
         .remote_fingerprint(theirs.fingerprint())
-        .dtls13(ours13);
+        .dtls13(ours13)
+        .connection_id(cid);
     if let Some(g) = groups {
         b = b.dtls13_groups(g);
     }
@@ -240,4 +254,25 @@ fn dtls12_only_dimpl_falls_back_to_dtls12_in_both_roles() {
     check_keys_and_data(&mut run, 0xfefd);
     let mut run = start(false, true, Mode::V12, None);
     check_keys_and_data(&mut run, 0xfefd);
+}
+
+#[test]
+fn our_connection_id_offer_is_ignored_by_dimpl_in_both_roles_and_versions() {
+    for (mode, version) in [(Mode::V13, 0xfefc), (Mode::V12, 0xfefd)] {
+        for client in [true, false] {
+            let mut run = start_with(client, true, mode, None, Some(vec![1, 2, 3, 4]));
+            assert_eq!(run.ours.connection_ids(), None, "{mode:?} client {client}");
+            check_keys_and_data(&mut run, version);
+            // Our records carry no id: a plain application_data record or a unified header
+            // without the C bit.
+            run.ours.write(b"plain").unwrap();
+            let d = run.ours.poll_out().unwrap().contents;
+            assert_eq!(rtcwire_dtls::peek_connection_id(&d, 4), None);
+            if version == 0xfefd {
+                assert_eq!(d[0], 23);
+            } else {
+                assert_eq!(d[0] & 0xf0, 0x20);
+            }
+        }
+    }
 }
