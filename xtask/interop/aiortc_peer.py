@@ -2,14 +2,17 @@
 """The stand-in peer for `cargo xtask interop --bench`: aiortc behind the same page and the
 same signaling endpoints as rtcwire's `browser` example, so the browser's timings can be
 put side by side. Only what the timing scenario uses: GET /, POST /offer, POST /candidate,
-GET /candidates, GET /state, POST /result. Messages on a data channel are echoed as they
-came. Listens on loopback only.
+GET /candidates, GET /state, POST /result, and the page's second script (GET /media.js,
+beside the page). Messages on a data channel are echoed as they came, and every media
+track the browser sends is sent back to it on its transceiver (aiortc decodes and
+encodes it again). Listens on loopback only.
 
 usage: aiortc_peer.py --page PAGE.html [--listen 127.0.0.1:8766]
 """
 import argparse
 import asyncio
 import json
+import os
 import sys
 from urllib.parse import parse_qsl, urlsplit
 
@@ -35,6 +38,11 @@ def new_pc(sid):
         @channel.on("message")
         def on_message(msg):
             channel.send(msg)
+
+    @pc.on("track")
+    def on_track(track):
+        # Before the answer is made: the transceiver the offer made sends it back.
+        pc.addTrack(track)
 
     @pc.on("connectionstatechange")
     async def on_state():
@@ -75,7 +83,7 @@ async def handle(method, path, query, body):
     raise KeyError(path)
 
 
-async def serve_one(reader, writer, page):
+async def serve_one(reader, writer, page, media_js):
     try:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
@@ -90,6 +98,8 @@ async def serve_one(reader, writer, page):
         url = urlsplit(target)
         if method == "GET" and url.path == "/":
             status, ctype, out = 200, "text/html; charset=utf-8", page
+        elif method == "GET" and url.path == "/media.js":
+            status, ctype, out = 200, "text/javascript; charset=utf-8", media_js
         else:
             try:
                 body = json.loads(raw) if raw else {}
@@ -117,7 +127,10 @@ async def main():
     if host not in ("127.0.0.1", "::1", "localhost"):
         sys.exit("loopback only")
     page = open(args.page, "rb").read()
-    server = await asyncio.start_server(lambda r, w: serve_one(r, w, page), host, int(port))
+    media_js = open(os.path.join(os.path.dirname(args.page), "media.js"), "rb").read()
+    server = await asyncio.start_server(
+        lambda r, w: serve_one(r, w, page, media_js), host, int(port)
+    )
     print(f"aiortc stand-in is listening: open http://{host}:{port}/", flush=True)
     async with server:
         await server.serve_forever()

@@ -594,7 +594,7 @@ fn bench(root: &Path, o: &Options, runs: u32) -> Result<(), String> {
             browser_command(
                 &ns,
                 &o.browser_cmd,
-                &format!("{url}?scenarios=dc-open-timing&runs={runs}"),
+                &format!("{url}?scenarios=dc-open-timing,media-open-timing&runs={runs}"),
                 &profile,
             )
             .stdout(Stdio::null())
@@ -603,12 +603,14 @@ fn bench(root: &Path, o: &Options, runs: u32) -> Result<(), String> {
             )?),
         )?;
         let deadline = Instant::now() + o.timeout;
-        let mut result = None;
-        while result.is_none() && Instant::now() < deadline {
+        let (mut result, mut media) = (None, None);
+        while (result.is_none() || media.is_none()) && Instant::now() < deadline {
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
                 if let Some(json) = line.strip_prefix("result: ") {
                     if json.contains("\"dc-open-timing\"") {
                         result = Some(json.to_owned());
+                    } else if json.contains("\"media-open-timing\"") {
+                        media = Some(json.to_owned());
                     }
                 }
             }
@@ -616,30 +618,36 @@ fn bench(root: &Path, o: &Options, runs: u32) -> Result<(), String> {
         browser.end();
         server.end();
         let json = result.ok_or(format!("{name}: no timing result"))?;
-        if !json.contains("\"pass\":true") {
-            return Err(format!(
-                "{name}: {}",
-                field(&json, "error").unwrap_or_default()
-            ));
+        let media = media.ok_or(format!("{name}: no media timing result"))?;
+        for j in [&json, &media] {
+            if !j.contains("\"pass\":true") {
+                return Err(format!("{name}: {}", field(j, "error").unwrap_or_default()));
+            }
         }
         rows.push((
             name,
             numbers(&json, "dc_open"),
             numbers(&json, "first_echo"),
+            numbers(&media, "first_video_frame"),
         ));
     }
     drop(ns);
     println!(
-        "createOffer → data channel open / → first echo, ms, {runs} sessions in a row from one headless Chromium"
+        "createOffer → data channel open / → first echo / → first decoded echoed video frame \
+         (its own sessions, camera and microphone echoed), ms, {runs} sessions of each in a row \
+         from one headless Chromium"
     );
     println!(
-        "{:<8} {:>8} {:>8} {:>8} {:>8}   {:>8} {:>8}",
-        "peer", "median", "p90", "min", "max", "echo p50", "echo p90"
+        "{:<8} {:>8} {:>8} {:>8} {:>8}   {:>8} {:>8}   {:>9} {:>9}",
+        "peer", "median", "p90", "min", "max", "echo p50", "echo p90", "video p50", "video p90"
     );
-    for (name, open, first_echo) in &rows {
+    for (name, open, first_echo, video) in &rows {
         let (o50, o90, omin, omax) = summary_of(open);
         let (e50, e90, _, _) = summary_of(first_echo);
-        println!("{name:<8} {o50:>8.1} {o90:>8.1} {omin:>8.1} {omax:>8.1}   {e50:>8.1} {e90:>8.1}");
+        let (v50, v90, _, _) = summary_of(video);
+        println!(
+            "{name:<8} {o50:>8.1} {o90:>8.1} {omin:>8.1} {omax:>8.1}   {e50:>8.1} {e90:>8.1}   {v50:>9.1} {v90:>9.1}"
+        );
     }
     Ok(())
 }
