@@ -383,12 +383,11 @@ fn sender_reports_carry_the_wall_clock_given_and_the_peer_reads_the_mapping() {
         // by the session's clock (the report left one link delay before it arrived).
         let sent_at = sr.received_at - link_delay;
         let expected = unix + (sent_at - at);
-        let diff = if sr.remote_timestamp > expected {
-            sr.remote_timestamp - expected
-        } else {
-            expected - sr.remote_timestamp
-        };
-        assert!(diff < Duration::from_millis(1), "{sr:?}, expected {expected:?}");
+        let diff = sr.remote_timestamp.abs_diff(expected);
+        assert!(
+            diff < Duration::from_millis(1),
+            "{sr:?}, expected {expected:?}"
+        );
         // And the RTP timestamp is the one of that instant on the 90 kHz clock: the last
         // frame's, moved on by the time since it was written (frames every 33 ms).
         let n = written.iter().rposition(|w| *w <= sent_at).unwrap();

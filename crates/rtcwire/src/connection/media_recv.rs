@@ -98,12 +98,32 @@ impl PeerConnection {
             }
             ext.and_then(|e| e.transport_cc).filter(|_| twcc)
         };
+        if !self
+            .media
+            .transceivers
+            .get(index)
+            .is_some_and(crate::media::Transceiver::receiving)
+        {
+            return Err(Error::UnroutablePacket(ssrc));
+        }
+        // Every packet that reached a receiving transceiver counts for TWCC, padding-only
+        // probes too (a sender's bandwidth probing needs their feedback).
+        if let (Some(s), Some(epoch)) = (twcc_seq, self.media.epoch) {
+            let us = i64::try_from(now.saturating_duration_since(epoch).as_micros()).unwrap_or(0);
+            let builder = self
+                .media
+                .twcc
+                .get_or_insert_with(|| TwccBuilder::new(Ssrc(0), Ssrc(ssrc)));
+            if builder.push(s, us).is_err() {
+                self.flush_twcc();
+                if let Some(b) = self.media.twcc.as_mut() {
+                    let _ = b.push(s, us);
+                }
+            }
+        }
         let Some(t) = self.media.transceivers.get_mut(index) else {
             return Err(Error::UnroutablePacket(ssrc));
         };
-        if !t.receiving() {
-            return Err(Error::UnroutablePacket(ssrc));
-        }
         let tid = t.id;
         if t.kind == MediaKind::Video && t.codecs.iter().any(|c| c.remb) {
             self.media.remb.on_packet(now, buf.len());
@@ -215,19 +235,6 @@ impl PeerConnection {
             r.jitter.push(now, seq, b)
         {
             // Dropped by the buffer (its Vec went with it).
-        }
-        if let (Some(s), Some(epoch)) = (twcc_seq, self.media.epoch) {
-            let us = i64::try_from(now.saturating_duration_since(epoch).as_micros()).unwrap_or(0);
-            let builder = self
-                .media
-                .twcc
-                .get_or_insert_with(|| TwccBuilder::new(Ssrc(0), Ssrc(primary_ssrc)));
-            if builder.push(s, us).is_err() {
-                self.flush_twcc();
-                if let Some(b) = self.media.twcc.as_mut() {
-                    let _ = b.push(s, us);
-                }
-            }
         }
         self.drain_jitter(now, index);
         Ok(())

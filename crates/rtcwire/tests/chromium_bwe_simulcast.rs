@@ -1,0 +1,326 @@
+//! Headless Chromium against rtcwire for bandwidth and simulcast (see `browser/` for the
+//! namespace and the page plumbing):
+//! - without transport-cc, our REMB caps what Chromium's encoder targets, Chromium's REMB
+//!   for our video reaches us, and Chromium's `remote-outbound-rtp` reflects our sender
+//!   reports' wall clock;
+//! - Chromium sends three simulcast layers (sendEncodings with rids) and we route each
+//!   layer's frames by rid.
+//!
+//! Skipped without Chromium, ffmpeg or the right to make a namespace (fails instead with
+//! RTCWIRE_REQUIRE_PEERS=1).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::disallowed_methods // a real peer runs on the real clock
+)]
+
+mod browser;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use browser::{in_namespace, number, Browser, Driven, Http};
+use rtcwire::{
+    Codec, Config, Event, MediaKind, PeerConnection, PeerConnectionState, SessionDescription,
+};
+use rtcwire_sim::peer;
+
+const REMB_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire remb</title>
+<script>
+(async () => {
+  const post = (path, body) => fetch(path, { method: "POST", body });
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+    const pc = new RTCPeerConnection();
+    const offer = await (await fetch("/offer")).text();
+    await pc.setRemoteDescription({ type: "offer", sdp: offer });
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise((done) => {
+      if (pc.iceGatheringState === "complete") return done();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
+    });
+    await post("/answer", pc.localDescription.sdp);
+    const sample = async () => {
+      const r = {};
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "outbound-rtp" && s.kind === "video") {
+          r.targetBitrate = s.targetBitrate; r.bytesSent = s.bytesSent; r.ts = s.timestamp;
+          r.framesSent = s.framesSent;
+        }
+        if (s.type === "remote-outbound-rtp" && s.kind === "audio") {
+          r.remoteTimestamp = s.remoteTimestamp; r.reportsSent = s.reportsSent;
+        }
+        if (s.type === "inbound-rtp" && s.kind === "video") r.framesDecoded = s.framesDecoded;
+      });
+      return r;
+    };
+    await sleep(3500);
+    const a = await sample();
+    await sleep(1500);
+    const b = await sample();
+    const rate = (b.bytesSent - a.bytesSent) * 8 / ((b.ts - a.ts) / 1000);
+    await post("/result", JSON.stringify({ targetBitrate: b.targetBitrate, rate, framesSent: b.framesSent,
+      remoteTimestamp: b.remoteTimestamp, reportsSent: b.reportsSent, now: Date.now(),
+      framesDecoded: b.framesDecoded }));
+  } catch (e) {
+    await post("/result", JSON.stringify({ error: String(e) }));
+  }
+})();
+</script>"#;
+
+/// What we advertise to Chromium in REMB.
+const CAP: u64 = 150_000;
+
+#[test]
+fn chromium_obeys_our_remb_cap_sends_us_remb_and_reads_our_sender_report_clock() {
+    in_namespace(
+        "chromium_obeys_our_remb_cap_sends_us_remb_and_reads_our_sender_report_clock",
+        &["ffmpeg"],
+        remb_inside,
+    );
+}
+
+fn remb_inside() {
+    let dir = peer::scratch_dir("chromium-remb");
+    let pattern = browser::vp8_pattern(&dir, "320x240", 30);
+    let start = Instant::now();
+    let mut d = Driven::new(|now| {
+        let config = Config {
+            // Without transport-cc, Chromium's send-side estimate takes our REMB as its
+            // upper bound, and it estimates what it receives with REMB of its own.
+            transport_cc: false,
+            ..Config::default()
+        };
+        let mut pc = PeerConnection::new(config, now).unwrap();
+        pc.set_wall_clock(now, SystemTime::now().duration_since(UNIX_EPOCH).unwrap());
+        pc
+    });
+    let video = d.pc.add_track(MediaKind::Video, &["rtcwire"]).unwrap();
+    let audio = d.pc.add_track(MediaKind::Audio, &["rtcwire"]).unwrap();
+    d.pc.set_remb_cap(Some(CAP)).unwrap();
+    let offer = d.pc.create_offer().unwrap();
+    d.pc.set_local_description(offer.clone()).unwrap();
+    assert!(!offer.sdp.contains("transport-cc"));
+    let page = Browser::open(&dir, REMB_PAGE, offer.sdp, &[]);
+
+    let deadline = start + Duration::from_secs(40);
+    let answer = loop {
+        assert!(Instant::now() < deadline, "no answer from Chromium");
+        match page.rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(Http::Answer(a)) => break a,
+            Ok(Http::Result(r)) => panic!("the page failed early: {r}"),
+            _ => {}
+        }
+    };
+    d.pc.set_remote_description(SessionDescription::answer(answer.clone()))
+        .unwrap_or_else(|e| panic!("{e}\n{answer}"));
+    assert!(answer.contains("goog-remb"), "{answer}");
+    let vp8 = d.pc.payload_type(video, Codec::Vp8).expect("VP8");
+    let opus = d.pc.payload_type(audio, Codec::Opus).expect("Opus");
+    let (mut sent, mut audio_sent) = (0u32, 0u32);
+    let (mut next_video, mut next_audio): (Option<Instant>, Option<Instant>) = (None, None);
+    let mut estimates = Vec::new();
+    let mut frames_in = 0usize;
+    let result = loop {
+        assert!(Instant::now() < deadline, "no result from the page");
+        if let Ok(Http::Result(r)) = page.rx.try_recv() {
+            break r;
+        }
+        d.turn(Duration::from_millis(5), |_, e| match e {
+            Event::BandwidthEstimate { bitrate } => estimates.push(bitrate),
+            Event::MediaFrame(f) if f.codec == Codec::Vp8 => frames_in += 1,
+            Event::ConnectionStateChange(PeerConnectionState::Failed) => panic!("failed"),
+            _ => {}
+        });
+        if d.pc.connection_state() != PeerConnectionState::Connected {
+            continue;
+        }
+        let now = Instant::now();
+        if now >= *next_video.get_or_insert(now) {
+            let f = &pattern[(sent % 30) as usize];
+            d.pc.write_frame(video, vp8, sent * 3000, f).unwrap();
+            sent += 1;
+            next_video = next_video.map(|t| t + Duration::from_millis(33));
+        }
+        if now >= *next_audio.get_or_insert(now) {
+            // An Opus silence frame (20 ms CELT): something to send sender reports about.
+            d.pc.write_frame(audio, opus, audio_sent * 960, &[0xf8, 0xff, 0xfe])
+                .unwrap();
+            audio_sent += 1;
+            next_audio = next_audio.map(|t| t + Duration::from_millis(20));
+        }
+    };
+    let stats = d.pc.get_stats();
+    d.pc.close();
+    assert!(!result.contains("error"), "the page: {result}");
+    println!(
+        "chromium: with our REMB at {CAP} bit/s: {result}; its REMB to us: {estimates:?}; {:?}; {frames_in} frames from it",
+        stats.bandwidth
+    );
+    // Its encoder's target and its measured send rate stay under our cap (its start
+    // bitrate, 300 kbit/s, is twice it).
+    let target = number(&result, "targetBitrate").expect("targetBitrate");
+    assert!(target > 0.0 && target <= CAP as f64 * 1.05, "{result}");
+    let rate = number(&result, "rate").expect("rate");
+    assert!(rate > 20_000.0 && rate <= CAP as f64 * 1.4, "{result}");
+    assert!(stats.bandwidth.remb_sent >= 3, "{:?}", stats.bandwidth);
+    assert_eq!(stats.bandwidth.local_estimate, Some(CAP));
+    // Its REMB for our video.
+    assert!(stats.bandwidth.remb_received > 0, "{:?}", stats.bandwidth);
+    assert!(d.pc.peer_bandwidth_estimate().is_some_and(|b| b > 0));
+    assert!(!estimates.is_empty());
+    // Its remote-outbound-rtp for our audio: the NTP time of our last sender report,
+    // which is at most a report interval (1 s) old, on the same wall clock as its page.
+    let remote = number(&result, "remoteTimestamp").expect("remote-outbound-rtp");
+    let page_now = number(&result, "now").unwrap();
+    assert!(
+        (page_now - remote).abs() < 3000.0,
+        "remoteTimestamp {remote} vs Date.now() {page_now}"
+    );
+    assert!(
+        number(&result, "reportsSent").unwrap_or(0.0) >= 2.0,
+        "{result}"
+    );
+    assert!(
+        number(&result, "framesDecoded").unwrap_or(0.0) > 60.0,
+        "{result}"
+    );
+    assert!(frames_in > 30, "{frames_in} frames from Chromium");
+}
+
+const SIMULCAST_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire simulcast</title>
+<script>
+(async () => {
+  const post = (path, body) => fetch(path, { method: "POST", body });
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(stream.getVideoTracks()[0], { direction: "sendonly", streams: [stream],
+      sendEncodings: [{ rid: "q", scaleResolutionDownBy: 4 }, { rid: "h", scaleResolutionDownBy: 2 }, { rid: "f" }] });
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((done) => {
+      if (pc.iceGatheringState === "complete") return done();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
+    });
+    const answer = await (await post("/offer", pc.localDescription.sdp)).text();
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    await sleep(4000);
+    const r = {};
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "outbound-rtp" && s.kind === "video" && s.rid) {
+        r[s.rid + "_frames"] = s.framesSent || 0; r[s.rid + "_width"] = s.frameWidth || 0;
+      }
+    });
+    await post("/result", JSON.stringify(r));
+  } catch (e) {
+    await post("/result", JSON.stringify({ error: String(e) }));
+  }
+})();
+</script>"#;
+
+#[test]
+fn chromium_sends_three_simulcast_layers_and_we_route_each_by_rid() {
+    in_namespace(
+        "chromium_sends_three_simulcast_layers_and_we_route_each_by_rid",
+        &[],
+        simulcast_inside,
+    );
+}
+
+fn simulcast_inside() {
+    let dir = peer::scratch_dir("chromium-simulcast");
+    let start = Instant::now();
+    let mut d = Driven::new(|now| PeerConnection::new(Config::default(), now).unwrap());
+    // Chromium limits the layers by resolution unless told not to.
+    let page = Browser::open(
+        &dir,
+        SIMULCAST_PAGE,
+        String::new(),
+        &["--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/"],
+    );
+    let deadline = start + Duration::from_secs(40);
+    // rid → (frames, keyframes, SSRCs, sizes)
+    let mut layers: BTreeMap<String, (u32, u32, Vec<u32>, usize)> = BTreeMap::new();
+    let mut unlabelled = 0u32;
+    let mut answered = false;
+    let result = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no result from the page: {layers:?}"
+        );
+        match page.rx.try_recv() {
+            Ok(Http::Result(r)) => break r,
+            Ok(Http::Offer(offer, reply)) => {
+                assert!(offer.contains("a=simulcast:send q;h;f"), "{offer}");
+                d.pc.set_remote_description(SessionDescription::offer(offer))
+                    .unwrap();
+                let answer = d.pc.create_answer().unwrap();
+                d.pc.set_local_description(answer.clone()).unwrap();
+                assert!(
+                    answer.sdp.contains("a=simulcast:recv q;h;f"),
+                    "{}",
+                    answer.sdp
+                );
+                reply.send(answer.sdp).unwrap();
+                answered = true;
+            }
+            _ => {}
+        }
+        if !answered {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
+        d.turn(Duration::from_millis(5), |_, e| match e {
+            Event::MediaFrame(f) => match f.rid {
+                Some(rid) => {
+                    let l = layers.entry(rid).or_default();
+                    l.0 += 1;
+                    l.1 += u32::from(f.keyframe);
+                    if !l.2.contains(&f.ssrc) {
+                        l.2.push(f.ssrc);
+                    }
+                    l.3 += f.data.len();
+                }
+                None => unlabelled += 1,
+            },
+            Event::ConnectionStateChange(PeerConnectionState::Failed) => panic!("failed"),
+            _ => {}
+        });
+    };
+    let stats = d.pc.get_stats();
+    d.pc.close();
+    assert!(!result.contains("error"), "the page: {result}");
+    println!("chromium: simulcast layers sent {result}; received per rid (frames, keyframes, SSRCs, bytes) {layers:?}");
+    assert_eq!(unlabelled, 0, "every frame carried its rid");
+    let mut ssrcs = Vec::new();
+    for rid in ["q", "h", "f"] {
+        let sent = number(&result, &format!("{rid}_frames")).unwrap_or(0.0);
+        let (frames, keys, s, _) = layers.get(rid).cloned().unwrap_or_default();
+        assert!(sent >= 30.0, "Chromium sent layer {rid}: {result}");
+        // Every frame of each layer it reported sent arrived (but those in flight).
+        assert!(
+            f64::from(frames) >= sent - 3.0,
+            "layer {rid}: {frames} of {sent} frames"
+        );
+        assert!(keys >= 1, "a keyframe on layer {rid}");
+        assert_eq!(s.len(), 1, "one SSRC per layer: {s:?}");
+        ssrcs.push(s[0]);
+    }
+    ssrcs.sort_unstable();
+    ssrcs.dedup();
+    assert_eq!(ssrcs.len(), 3, "three distinct SSRCs");
+    // The layers differ in size as their resolutions do.
+    let bytes = |rid: &str| layers.get(rid).map_or(0, |l| l.3);
+    assert!(bytes("q") < bytes("f"), "{layers:?}");
+    let inbound: Vec<_> = stats
+        .inbound_rtp
+        .iter()
+        .filter_map(|s| s.rid.clone())
+        .collect();
+    assert_eq!(inbound.len(), 3, "{:?}", stats.inbound_rtp);
+}
