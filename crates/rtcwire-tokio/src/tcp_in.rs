@@ -13,6 +13,13 @@ impl Driver {
             TcpEvent::Accepted(s, peer, li) => self.tcp.accepted(s, peer, li),
             TcpEvent::Readable(i) => self.on_tcp_readable(i),
             TcpEvent::Closed(i, why) => {
+                // A TLS error (a refused certificate, a bad record) comes as InvalidData.
+                if why
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::InvalidData)
+                {
+                    self.tcp.stats.unframeable += 1;
+                }
                 self.tcp.close(i, &why);
                 self.tcp.prune();
             }
