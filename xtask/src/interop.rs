@@ -50,6 +50,8 @@ const SCENARIOS: &[&str] = &[
     "media-rtcwire-offers",
     "renegotiate-by-browser",
     "renegotiate-by-rtcwire",
+    "ice-tcp-browser-offers",
+    "ice-tcp-rtcwire-offers",
 ];
 
 const CHROMIUM: &str = "/usr/lib/chromium/chromium";

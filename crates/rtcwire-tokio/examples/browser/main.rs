@@ -107,7 +107,8 @@ impl App {
 
     /// A new session with host candidates on the `--bind` addresses, with its event task.
     /// The request may restrict the SRTP profile (`srtp`: its name) and ask for
-    /// injected loss (`loss`: per mille each way of RTP and RTCP, a test-only option).
+    /// injected loss (`loss`: per mille each way of RTP and RTCP, a test-only option),
+    /// or TCP candidates only (`tcp_only`).
     async fn create(&self, id: &str, body: &Value) -> Result<Arc<Session>, String> {
         let mut config = Config::default().bind(self.bind.iter().copied());
         if let Some(name) = body["srtp"].as_str() {
@@ -116,6 +117,10 @@ impl App {
                 .find(|(n, _)| *n == name)
                 .ok_or_else(|| format!("no SRTP profile {name}"))?;
             config.session.srtp_profiles = Some(vec![p.1]);
+        }
+        if body["tcp_only"].as_bool() == Some(true) {
+            // ICE-TCP scenarios: TCP host candidates only (a passive listener, an active one).
+            config = config.ice_udp(false).ice_tcp(true);
         }
         if let Some(per_mille) = body["loss"].as_u64() {
             config.test_loss = Some(TestLoss {
