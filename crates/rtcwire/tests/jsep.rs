@@ -61,7 +61,14 @@ fn check_media_answer(name: &str, o: &rtcwire_sdp::MediaView<'_>, a: &rtcwire_sd
             );
         }
         if c.name.eq_ignore_ascii_case("H264") {
-            assert_eq!(c.fmtp_param("packetization-mode"), Some("1"), "{name}");
+            // Each payload type keeps the offered mode (0 and 1 are different codecs).
+            let mode = c.fmtp_param("packetization-mode").unwrap_or("0");
+            assert!(mode == "0" || mode == "1", "{name}");
+            assert_eq!(
+                mode,
+                offered.fmtp_param("packetization-mode").unwrap_or("0"),
+                "{name}"
+            );
         }
         for fb in &c.feedback {
             assert!(offered.feedback.contains(fb), "{name}: {fb} offered");

@@ -400,3 +400,193 @@ fn sender_reports_carry_the_wall_clock_given_and_the_peer_reads_the_mapping() {
         assert!(sr.packets_sent > 0 && sr.bytes_sent > 0, "{sr:?}");
     }
 }
+
+// ----- H.264 packetization-mode 0 ---------------------------------------------------------
+
+/// An H.264 access unit in Annex B (4-byte start codes, as frames come out): SPS, PPS
+/// and an IDR slice of `idr` bytes.
+fn h264_idr(idr: usize) -> Vec<u8> {
+    let mut f = vec![0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0x11];
+    f.extend_from_slice(&[0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80]);
+    f.extend_from_slice(&[0, 0, 0, 1, 0x65, 0x88]);
+    f.extend(std::iter::repeat_n(0x5au8, idr - 2));
+    f
+}
+
+/// Keeps only the payload types `keep` in the video section of an SDP text.
+fn only_video_payload_types(sdp: &str, keep: &[u8]) -> String {
+    let mut in_video = false;
+    let mut out = String::new();
+    for line in sdp.split_inclusive("\r\n") {
+        if line.starts_with("m=") {
+            in_video = line.starts_with("m=video");
+            if in_video {
+                let mut parts: Vec<&str> = line.trim_end().split(' ').take(3).collect();
+                let pts: Vec<String> = keep.iter().map(u8::to_string).collect();
+                parts.extend(pts.iter().map(String::as_str));
+                out.push_str(&parts.join(" "));
+                out.push_str("\r\n");
+                continue;
+            }
+        }
+        let pt_of = |prefix: &str| {
+            line.strip_prefix(prefix)
+                .and_then(|r| r.split([' ', '\r']).next())
+                .and_then(|p| p.parse::<u8>().ok())
+        };
+        let pt = pt_of("a=rtpmap:")
+            .or_else(|| pt_of("a=fmtp:"))
+            .or_else(|| pt_of("a=rtcp-fb:"));
+        if in_video && pt.is_some_and(|p| !keep.contains(&p)) {
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+#[test]
+fn h264_mode_0_sends_one_nal_unit_a_packet_and_refuses_a_nal_over_the_mtu() {
+    let mut duo = Duo::new(45, lan(), Signaling::Trickle);
+    let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
+    negotiate_and_connect(&mut duo, &[]);
+    let a = pc(&duo, true);
+    // Both modes offered and accepted, each on its own payload type.
+    let h264: Vec<u8> = a
+        .negotiated_codecs(video)
+        .into_iter()
+        .filter(|(_, c)| *c == Codec::H264)
+        .map(|(pt, _)| pt)
+        .collect();
+    assert_eq!(h264.len(), 2, "{:?}", a.negotiated_codecs(video));
+    let mode1 = *h264
+        .iter()
+        .find(|pt| a.h264_single_nal(video, **pt) == Some(false))
+        .unwrap();
+    let mode0 = *h264
+        .iter()
+        .find(|pt| a.h264_single_nal(video, **pt) == Some(true))
+        .unwrap();
+    let sdp = a.local_description().unwrap().sdp.clone();
+    assert!(
+        sdp.contains(&format!(
+            "a=fmtp:{mode0} level-asymmetry-allowed=1;packetization-mode=0"
+        )),
+        "{sdp}"
+    );
+    let vb = track(&duo, false, MediaKind::Video);
+    let packets = |duo: &Duo| {
+        pc(duo, false)
+            .get_stats()
+            .inbound_rtp
+            .iter()
+            .map(|s| s.packets_received)
+            .sum::<u64>()
+    };
+
+    // Mode 1: SPS, PPS and a 900-byte IDR aggregate into one STAP-A packet.
+    let frame = h264_idr(900);
+    duo.with(true, |pc| pc.write_frame(video, mode1, 0, &frame).unwrap());
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    assert_eq!(packets(&duo), 1);
+    // Mode 0: one packet per NAL unit.
+    duo.with(true, |pc| {
+        pc.write_frame(video, mode0, 3000, &frame).unwrap()
+    });
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    assert_eq!(packets(&duo), 4);
+    // A 3000-byte IDR slice: FU-A in mode 1; refused in mode 0 (an error, nothing sent).
+    let big = h264_idr(3000);
+    let sent_before = pc(&duo, true).get_stats().outbound_rtp[0].packets_sent;
+    let err = duo.with(true, |pc| pc.write_frame(video, mode0, 6000, &big));
+    assert!(err.is_err(), "{err:?}");
+    assert_eq!(
+        pc(&duo, true).get_stats().outbound_rtp[0].packets_sent,
+        sent_before
+    );
+    duo.with(true, |pc| pc.write_frame(video, mode1, 9000, &big).unwrap());
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    let got: Vec<_> = duo
+        .log(false)
+        .iter()
+        .filter_map(|e| match e {
+            Event::MediaFrame(f) if f.transceiver == vb => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (f, (pt, ts, data)) in got.iter().zip([
+        (mode1, 0, &frame),
+        (mode0, 3000, &frame),
+        (mode1, 9000, &big),
+    ]) {
+        assert_eq!(
+            (f.payload_type, f.rtp_timestamp, f.codec),
+            (pt, ts, Codec::H264)
+        );
+        assert!(f.keyframe);
+        assert_eq!(&f.data, data);
+    }
+}
+
+#[test]
+fn h264_mode_0_offered_alone_is_accepted_and_carries_frames() {
+    let mut duo = Duo::new(46, lan(), Signaling::Trickle);
+    let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
+    let offer = duo.with(true, |pc| {
+        let o = pc.create_offer().unwrap();
+        pc.set_local_description(o.clone()).unwrap();
+        o
+    });
+    // A peer that offers H.264 in mode 0 only (payload type 104, its RTX 105).
+    let alone = SessionDescription::offer(only_video_payload_types(&offer.sdp, &[104, 105]));
+    let answer = duo.with(false, |pc| {
+        pc.set_remote_description(alone).unwrap();
+        let a = pc.create_answer().unwrap();
+        pc.set_local_description(a.clone()).unwrap();
+        a
+    });
+    assert!(
+        answer.sdp.contains("a=rtpmap:104 H264/90000"),
+        "{}",
+        answer.sdp
+    );
+    assert!(
+        answer.sdp.contains("packetization-mode=0"),
+        "{}",
+        answer.sdp
+    );
+    assert!(
+        !answer.sdp.contains("packetization-mode=1"),
+        "{}",
+        answer.sdp
+    );
+    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
+    duo.add_hosts();
+    duo.exchange();
+    assert!(duo.run_until(Duration::from_secs(30), |d| d.state(true)
+        == PeerConnectionState::Connected
+        && d.state(false) == PeerConnectionState::Connected));
+    let _ = duo.run_until(Duration::from_millis(100), |_| false);
+    assert_eq!(
+        pc(&duo, true).negotiated_codecs(video),
+        vec![(104, Codec::H264)]
+    );
+    assert_eq!(pc(&duo, true).h264_single_nal(video, 104), Some(true));
+    let frame = h264_idr(1000);
+    duo.with(true, |pc| pc.write_frame(video, 104, 0, &frame).unwrap());
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    let f = duo
+        .log(false)
+        .iter()
+        .find_map(|e| match e {
+            Event::MediaFrame(f) => Some(f.clone()),
+            _ => None,
+        })
+        .expect("the frame arrived");
+    assert_eq!(f.data, frame);
+    assert_eq!(
+        pc(&duo, false).get_stats().inbound_rtp[0].packets_received,
+        3
+    );
+}

@@ -50,12 +50,17 @@ pub(super) enum AnyPacketizer {
     Vp8(Vp8Packetizer),
     Vp9(Vp9Packetizer),
     H264(H264Packetizer),
+    H264Single(crate::media::H264SingleNalPacketizer),
     Av1(Av1Packetizer),
 }
 
 impl AnyPacketizer {
-    pub(super) fn new(codec: Codec) -> Self {
+    /// `single_nal`: H.264 packetization-mode 0.
+    pub(super) fn new(codec: Codec, single_nal: bool) -> Self {
         match codec {
+            Codec::H264 if single_nal => {
+                AnyPacketizer::H264Single(crate::media::H264SingleNalPacketizer::default())
+            }
             Codec::Opus => AnyPacketizer::Opus(OpusPacketizer),
             Codec::Pcmu | Codec::Pcma => AnyPacketizer::G711(G711Packetizer),
             Codec::Vp8 => AnyPacketizer::Vp8(Vp8Packetizer::default()),
@@ -65,15 +70,16 @@ impl AnyPacketizer {
         }
     }
 
-    pub(super) fn codec_matches(&self, codec: Codec) -> bool {
+    pub(super) fn codec_matches(&self, codec: Codec, single_nal: bool) -> bool {
         matches!(
-            (self, codec),
-            (AnyPacketizer::Opus(_), Codec::Opus)
-                | (AnyPacketizer::G711(_), Codec::Pcmu | Codec::Pcma)
-                | (AnyPacketizer::Vp8(_), Codec::Vp8)
-                | (AnyPacketizer::Vp9(_), Codec::Vp9)
-                | (AnyPacketizer::H264(_), Codec::H264)
-                | (AnyPacketizer::Av1(_), Codec::Av1)
+            (self, codec, single_nal),
+            (AnyPacketizer::Opus(_), Codec::Opus, _)
+                | (AnyPacketizer::G711(_), Codec::Pcmu | Codec::Pcma, _)
+                | (AnyPacketizer::Vp8(_), Codec::Vp8, _)
+                | (AnyPacketizer::Vp9(_), Codec::Vp9, _)
+                | (AnyPacketizer::H264(_), Codec::H264, false)
+                | (AnyPacketizer::H264Single(_), Codec::H264, true)
+                | (AnyPacketizer::Av1(_), Codec::Av1, _)
         )
     }
 
@@ -84,6 +90,7 @@ impl AnyPacketizer {
             AnyPacketizer::Vp8(p) => p,
             AnyPacketizer::Vp9(p) => p,
             AnyPacketizer::H264(p) => p,
+            AnyPacketizer::H264Single(p) => p,
             AnyPacketizer::Av1(p) => p,
         }
     }
@@ -299,6 +306,18 @@ impl PeerConnection {
             .ok()
             .and_then(|t| t.codecs.iter().find(|c| c.codec == codec))
             .map(|c| c.payload_type)
+    }
+
+    /// Whether a negotiated H.264 payload type is in packetization-mode 0 (single NAL
+    /// unit: every NAL unit of a frame must fit one packet, about 1150 bytes, or
+    /// `write_frame` refuses the frame). `None` for other payload types.
+    #[must_use]
+    pub fn h264_single_nal(&self, id: TransceiverId, payload_type: u8) -> Option<bool> {
+        self.transceiver(id)
+            .ok()
+            .and_then(|t| t.codec(payload_type))
+            .filter(|c| c.codec == Codec::H264)
+            .map(|c| c.single_nal)
     }
 
     /// Our SSRC on a transceiver (the `a=ssrc` of its section).

@@ -74,7 +74,7 @@ impl PeerConnection {
         let codec = t
             .codec(payload_type)
             .ok_or(Error::UnknownPayloadType(payload_type))?;
-        let (kind, keep) = (codec.codec, codec.nack);
+        let (kind, keep, single_nal) = (codec.codec, codec.nack, codec.single_nal);
         let simulcast = t.simulcast();
         let layer = match rid {
             None => 0,
@@ -90,9 +90,9 @@ impl PeerConnection {
         }
         let p = packetizers
             .entry((id, layer))
-            .or_insert_with(|| AnyPacketizer::new(kind));
-        if !p.codec_matches(kind) {
-            *p = AnyPacketizer::new(kind);
+            .or_insert_with(|| AnyPacketizer::new(kind, single_nal));
+        if !p.codec_matches(kind, single_nal) {
+            *p = AnyPacketizer::new(kind, single_nal);
         }
         // One-byte header extensions (ids 1-14): a peer that negotiated a larger id for
         // one of these does without it (the SSRC is signalled anyway).

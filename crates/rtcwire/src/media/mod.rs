@@ -4,9 +4,11 @@
 use std::fmt;
 
 mod bwe;
+mod h264_single;
 mod negotiate;
 
 pub(crate) use bwe::RembEstimator;
+pub(crate) use h264_single::H264SingleNalPacketizer;
 
 pub(crate) use negotiate::{
     answer_section, offer_section, read_media_section, NegotiatedCodec, RemoteMedia,
@@ -164,7 +166,9 @@ pub enum Codec {
     Vp8,
     /// VP9.
     Vp9,
-    /// H.264 (RFC 6184), packetization-mode 1.
+    /// H.264 (RFC 6184): packetization-mode 1 (STAP-A, FU-A) or 0 (single NAL unit;
+    /// each payload type says which, see
+    /// [`PeerConnection::h264_single_nal`](crate::PeerConnection::h264_single_nal)).
     H264,
     /// AV1.
     Av1,

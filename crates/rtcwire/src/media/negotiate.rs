@@ -40,6 +40,8 @@ pub(crate) struct NegotiatedCodec {
     pub(crate) fir: bool,
     pub(crate) twcc: bool,
     pub(crate) remb: bool,
+    /// H.264 in packetization-mode 0 (single NAL unit, RFC 6184 §6.2).
+    pub(crate) single_nal: bool,
     /// The sdp codec as written in our description (rtpmap, fmtp, feedback).
     pub(crate) sdp: SdpCodec<'static>,
 }
@@ -194,6 +196,11 @@ fn our_codecs(kind: MediaKind, twcc: bool) -> Vec<SdpCodec<'static>> {
                     "H264",
                     Some("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"),
                 ),
+                (
+                    104,
+                    "H264",
+                    Some("level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f"),
+                ),
                 (45, "AV1", None),
             ] {
                 let mut c = with_feedback(SdpCodec::new(pt, name, 90_000), &video_fb);
@@ -215,13 +222,19 @@ fn with_feedback(mut c: SdpCodec<'static>, fb: &[&'static str]) -> SdpCodec<'sta
     c
 }
 
-/// H.264 we can exchange: packetization-mode 1 (FU-A) and a baseline, main or high
-/// profile (RFC 6184 §8.1; the level does not need to match, RFC 6184 §8.2.2).
+/// An H.264 payload type's packetization-mode (absent: 0, RFC 6184 §8.1).
+fn h264_mode<'a>(c: &'a SdpCodec<'_>) -> &'a str {
+    c.fmtp_param("packetization-mode").unwrap_or("0")
+}
+
+/// H.264 we can exchange: packetization-mode 1 (STAP-A, FU-A) or 0 (single NAL unit),
+/// and a baseline, main or high profile (RFC 6184 §8.1; the level does not need to
+/// match, RFC 6184 §8.2.2). The mode is the payload type's own: an answer keeps each
+/// offered payload type with its mode, so mode 0 and mode 1 never share one.
 fn h264_usable(c: &SdpCodec<'_>) -> bool {
-    let mode = c.fmtp_param("packetization-mode").unwrap_or("0");
     let profile = c.fmtp_param("profile-level-id").unwrap_or("42001f");
     let idc = profile.get(..2).map(|p| p.to_ascii_lowercase());
-    mode == "1" && matches!(idc.as_deref(), Some("42" | "4d" | "64" | "f4"))
+    matches!(h264_mode(c), "0" | "1") && matches!(idc.as_deref(), Some("42" | "4d" | "64" | "f4"))
 }
 
 /// Whether we implement this remote codec; which one it is.
@@ -260,6 +273,7 @@ fn negotiated(c: &SdpCodec<'static>, codec: Codec, ours: &[&str]) -> NegotiatedC
         fir: has("ccm fir"),
         twcc: has("transport-cc"),
         remb: has("goog-remb"),
+        single_nal: codec == Codec::H264 && h264_mode(c) == "0",
         sdp,
     }
 }
