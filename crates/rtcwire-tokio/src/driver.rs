@@ -286,7 +286,8 @@ impl Driver {
             }
             self.reap();
             if self.conns.is_empty() && (self.exit_when_empty || self.cmd_closed) {
-                tracing::debug!(stats = ?self.stats, "driver done");
+                tracing::debug!(stats = ?self.stats, tcp = ?self.tcp.stats, "driver done");
+                self.tcp.shutdown();
                 return;
             }
             let deadline = self

@@ -134,8 +134,13 @@ impl Stream {
         }
     }
 
+    /// Whether there is something the socket could take now (what waits for a TLS
+    /// handshake to finish does not count).
     fn has_output(&self) -> bool {
-        self.out_pos < self.out.len() || self.tls.as_ref().is_some_and(|t| t.wants_write())
+        match &self.tls {
+            Some(t) => t.wants_write() || (!t.is_handshaking() && self.out_pos < self.out.len()),
+            None => self.out_pos < self.out.len(),
+        }
     }
 
     /// Writes what the socket takes now; `Err` closes the stream.
@@ -199,18 +204,24 @@ impl Stream {
     }
 
     /// Reads what is there into `rbuf`: `Ready(Ok(true))` when bytes came, `Ok(false)` at
-    /// the end of the stream, `Err` on an error, `Pending` when nothing is there.
+    /// the end of the stream, `Err` on an error, `Pending` when nothing is there (the
+    /// waker registered with the socket).
     fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
         scratch: &mut [u8],
     ) -> Poll<std::io::Result<bool>> {
-        let Io::Open(s) = &self.io else {
-            return Poll::Pending;
-        };
-        // Plaintext rustls still holds (a full read buffer left it there) comes first.
-        if let Some(tls) = self.tls.as_mut() {
-            if let Some(room) = self.rbuf.get_mut(self.rlen..).filter(|r| !r.is_empty()) {
+        // Bounded: a stale readiness or a TLS record without plaintext takes a round each.
+        for _ in 0..8 {
+            let Io::Open(s) = &self.io else {
+                return Poll::Pending;
+            };
+            if let Some(tls) = self.tls.as_mut() {
+                // Plaintext rustls holds comes first.
+                let Some(room) = self.rbuf.get_mut(self.rlen..).filter(|r| !r.is_empty()) else {
+                    // No room: the driver frames what is there first.
+                    return Poll::Pending;
+                };
                 match tls.reader().read(room) {
                     Ok(n) if n > 0 => {
                         self.rlen += n;
@@ -220,16 +231,9 @@ impl Stream {
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(e) => return Poll::Ready(Err(e)),
                 }
-            } else {
-                // No room: the driver frames what is there first.
+            } else if self.rlen >= self.rbuf.len() && self.skip == 0 {
                 return Poll::Pending;
             }
-        }
-        if self.rlen >= self.rbuf.len() && self.skip == 0 {
-            return Poll::Pending;
-        }
-        let mut tls_progress = false;
-        for attempt in 0..4 {
             match s.poll_read_ready(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -253,33 +257,25 @@ impl Stream {
             match r {
                 Ok(0) => return Poll::Ready(Ok(false)),
                 Ok(n) => {
-                    if let Some(tls) = self.tls.as_mut() {
-                        let mut got = scratch.get(..n).unwrap_or_default();
-                        while !got.is_empty() {
-                            tls.read_tls(&mut got)?;
-                            tls.process_new_packets().map_err(|e| {
-                                std::io::Error::new(std::io::ErrorKind::InvalidData, e)
-                            })?;
-                        }
-                        tls_progress = true;
-                        break;
+                    let Some(tls) = self.tls.as_mut() else {
+                        self.rlen += n;
+                        return Poll::Ready(Ok(true));
+                    };
+                    let mut got = scratch.get(..n).unwrap_or_default();
+                    while !got.is_empty() {
+                        tls.read_tls(&mut got)?;
+                        tls.process_new_packets()
+                            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
                     }
-                    self.rlen += n;
-                    return Poll::Ready(Ok(true));
+                    // Handshake messages to answer now; the plaintext on the next round.
+                    self.flush()?;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if attempt == 3 {
-                        cx.waker().wake_by_ref();
-                    }
-                }
+                // `try_read` cleared the stale readiness: the next round registers.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
-        if tls_progress {
-            // Handshake messages to answer now, plaintext to take on the next round.
-            self.flush()?;
-            cx.waker().wake_by_ref();
-        }
+        cx.waker().wake_by_ref();
         Poll::Pending
     }
 }
@@ -471,6 +467,17 @@ impl Tcp {
         }
     }
 
+    /// The driver ends: what the sockets take now goes (a TURN deallocation, a TLS
+    /// close_notify), best effort; the streams close when dropped.
+    pub(crate) fn shutdown(&mut self) {
+        for s in &mut self.streams {
+            if let Some(t) = s.tls.as_mut() {
+                t.send_close_notify();
+            }
+            let _ = s.flush();
+        }
+    }
+
     /// Frees closed streams. Indices change: call only between events.
     pub(crate) fn prune(&mut self) {
         self.streams.retain(|s| !s.is_closed());
@@ -502,10 +509,11 @@ impl Tcp {
                 Poll::Pending => {}
             }
         }
-        if self.scratch.len() < TLS_READ {
+        let n = self.streams.len();
+        if n > 0 && self.scratch.len() < TLS_READ {
+            // Only once there is a stream: an idle listener costs no buffer.
             self.scratch = vec![0; TLS_READ];
         }
-        let n = self.streams.len();
         let first = self.first;
         for j in 0..n {
             let i = (first + j) % n;
@@ -535,21 +543,21 @@ impl Tcp {
                     }
                 }
             }
-            if s.has_output() {
-                if let Io::Open(t) = &s.io {
-                    match t.poll_write_ready(cx) {
-                        Poll::Ready(Ok(())) => {
-                            if let Err(e) = s.flush() {
-                                return Poll::Ready(TcpEvent::Closed(i, Err(e)));
-                            }
-                            // Still more: the next poll registers for writability.
-                            if s.has_output() {
-                                cx.waker().wake_by_ref();
-                            }
+            // Until the socket takes it all or says it is full (which registers the waker);
+            // `try_write` clears a stale readiness, so a few rounds at most.
+            for _ in 0..4 {
+                if !s.has_output() {
+                    break;
+                }
+                let Io::Open(t) = &s.io else { break };
+                match t.poll_write_ready(cx) {
+                    Poll::Ready(Ok(())) => {
+                        if let Err(e) = s.flush() {
+                            return Poll::Ready(TcpEvent::Closed(i, Err(e)));
                         }
-                        Poll::Ready(Err(e)) => return Poll::Ready(TcpEvent::Closed(i, Err(e))),
-                        Poll::Pending => {}
                     }
+                    Poll::Ready(Err(e)) => return Poll::Ready(TcpEvent::Closed(i, Err(e))),
+                    Poll::Pending => break,
                 }
             }
             match s.poll_read(cx, &mut self.scratch) {
