@@ -363,6 +363,75 @@ mod tests {
         Protection::new(bulk, &key, &iv).expect("keys")
     }
 
+    /// The RFC 9146 §5 layout written out by hand, independently of `cid_aad`: a record we
+    /// seal opens with ring under exactly this additional data, and its inner plaintext is
+    /// the content followed by the real type.
+    #[test]
+    fn tls12_cid_records_use_the_rfc_9146_additional_data() {
+        for bulk in [BulkCipher::Aes128Gcm, BulkCipher::Chacha20Poly1305] {
+            let p = pair(bulk);
+            let cid = [0xde, 0xad, 0xbe];
+            let mut rec = vec![0u8; p.prefix_len() + cid.len()];
+            rec.extend_from_slice(b"hello");
+            p.seal_in_place_cid(
+                ContentType::ApplicationData,
+                1,
+                0x0102_0304_0506,
+                &cid,
+                &mut rec,
+                0,
+            )
+            .expect("seal");
+            // type, version, epoch, sequence, cid, length.
+            assert_eq!(
+                &rec[..14],
+                &[25, 0xfe, 0xfd, 0, 1, 1, 2, 3, 4, 5, 6, 0xde, 0xad, 0xbe]
+            );
+            let length = u16::from_be_bytes([rec[14], rec[15]]) as usize;
+            assert_eq!(rec.len(), 16 + length);
+            let inner_len: u16 = 5 + 1; // "hello" and the real type, no padding
+            let mut aad = vec![0xff; 8]; // seq_num_placeholder
+            aad.push(25); // tls12_cid
+            aad.push(3); // cid_length
+            aad.push(25); // tls12_cid
+            aad.extend_from_slice(&[0xfe, 0xfd]); // DTLSCiphertext.version
+            aad.extend_from_slice(&[0, 1]); // epoch
+            aad.extend_from_slice(&[1, 2, 3, 4, 5, 6]); // sequence_number
+            aad.extend_from_slice(&cid); // cid
+            aad.extend_from_slice(&inner_len.to_be_bytes()); // length_of_DTLSInnerPlaintext
+            assert_eq!(aad.len(), 23 + 3);
+            let explicit = bulk.explicit_nonce_len();
+            let mut seq_num = [0u8; 8];
+            seq_num.copy_from_slice(&[0, 1, 1, 2, 3, 4, 5, 6]);
+            let mut body = rec[16 + explicit..].to_vec();
+            let plain = p
+                .key
+                .open_in_place(p.nonce(seq_num), Aad::from(&aad[..]), &mut body)
+                .expect("opens under the RFC 9146 additional data");
+            assert_eq!(plain, b"hello\x17");
+            // And our own opener agrees, padding or not.
+            let h = RecordHeader {
+                content_type: ContentType::Tls12Cid,
+                version: DTLS_1_2,
+                epoch: 1,
+                sequence: 0x0102_0304_0506,
+                length: length as u16,
+            };
+            let mut frag = rec[16..].to_vec();
+            let (ct, n) = p.open_cid(&h, &cid, &mut frag).expect("open");
+            assert_eq!(
+                (ct, &frag[explicit..explicit + n]),
+                (ContentType::ApplicationData, &b"hello"[..])
+            );
+            // Another id fails authentication.
+            let mut frag = rec[16..].to_vec();
+            assert_eq!(
+                p.open_cid(&h, &[0xde, 0xad, 0xbf], &mut frag),
+                Err(OpenError::BadTag)
+            );
+        }
+    }
+
     #[test]
     fn seal_in_place_matches_seal() {
         for bulk in [BulkCipher::Aes128Gcm, BulkCipher::Chacha20Poly1305] {

@@ -552,6 +552,57 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// With ids in use, every record's unified header carries the C bit and the peer's
+        /// id after its first byte; the reader that expects that id opens it (the id is
+        /// authenticated), one expecting another id or none drops it as WrongCid.
+        #[test]
+        fn records_with_connection_ids_round_trip(
+            cid in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=40),
+            content in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            n in 1usize..4,
+        ) {
+            let mut a = RecordLayer13::new(0);
+            let mut b = RecordLayer13::new(0);
+            a.set_connection_ids(&[], &cid);
+            b.set_connection_ids(&cid, &[]);
+            a.install_write(3, keys(BulkCipher::Aes128Gcm));
+            b.install_read(3, keys(BulkCipher::Aes128Gcm));
+            let mut wire = Vec::new();
+            for _ in 0..n {
+                a.seal(3, CT_APPLICATION_DATA, &content, &mut wire).unwrap();
+            }
+            proptest::prop_assert_eq!(wire.len(), n * (a.record_overhead(3) + content.len()));
+            let recs: Vec<_> = Records13::with_cid(&wire, cid.len()).collect();
+            proptest::prop_assert_eq!(recs.len(), n);
+            let mut out = Vec::new();
+            for (i, r) in recs.iter().enumerate() {
+                let Raw::Cipher { header, body } = *r else { panic!("plain") };
+                proptest::prop_assert_eq!(header[0] & FLAG_CID != 0, !cid.is_empty());
+                proptest::prop_assert_eq!(&header[1..1 + cid.len()], &cid[..]);
+                if !cid.is_empty() {
+                    proptest::prop_assert_eq!(
+                        crate::peek_connection_id(&wire, cid.len()),
+                        Some(&cid[..])
+                    );
+                    // Someone expecting another id, or none, drops it.
+                    let mut other = RecordLayer13::new(0);
+                    let mut wrong = cid.clone();
+                    wrong[0] ^= 1;
+                    other.set_connection_ids(&wrong, &[]);
+                    other.install_read(3, keys(BulkCipher::Aes128Gcm));
+                    proptest::prop_assert_eq!(other.open(header, body, &mut out), Err(Drop13::WrongCid));
+                    let mut none = RecordLayer13::new(0);
+                    none.install_read(3, keys(BulkCipher::Aes128Gcm));
+                    proptest::prop_assert_eq!(none.open(header, body, &mut out), Err(Drop13::WrongCid));
+                }
+                let o = b.open(header, body, &mut out).unwrap();
+                proptest::prop_assert_eq!((o.epoch, o.seq), (3, i as u64));
+                proptest::prop_assert_eq!(&out, &content);
+            }
+        }
+    }
+
     #[test]
     fn unknown_epoch_and_plaintext_records() {
         let mut a = RecordLayer13::new(7);
