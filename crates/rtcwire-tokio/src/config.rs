@@ -80,6 +80,10 @@ pub struct TcpLimits {
     /// Most bytes waiting to be written on one stream (default 256 KiB); a message that
     /// would exceed it is dropped (counted), as a full UDP socket buffer would.
     pub max_write_buffer: usize,
+    /// An ICE-TCP stream older than this is closed when it is not the selected pair's
+    /// (once a pair is selected) or never carried a message the session took (an idle or
+    /// garbage-sending peer does not keep a slot). Default 10 s.
+    pub idle_grace: std::time::Duration,
 }
 
 impl Default for TcpLimits {
@@ -88,6 +92,7 @@ impl Default for TcpLimits {
             max_streams: 16,
             max_frame: 8192,
             max_write_buffer: 256 * 1024,
+            idle_grace: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -104,6 +109,13 @@ impl TcpLimits {
     #[must_use]
     pub fn max_frame(mut self, n: usize) -> Self {
         self.max_frame = n.min(usize::from(u16::MAX));
+        self
+    }
+
+    /// Sets [`idle_grace`](Self::idle_grace).
+    #[must_use]
+    pub fn idle_grace(mut self, d: std::time::Duration) -> Self {
+        self.idle_grace = d;
         self
     }
 

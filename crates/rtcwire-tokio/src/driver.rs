@@ -281,7 +281,7 @@ impl Driver {
                 }
                 self.drive_key(key);
             }
-            if !self.due.is_empty() && !self.tcp.streams.is_empty() {
+            if self.tcp.upkeep_due(now) {
                 self.tcp_upkeep();
             }
             self.reap();
@@ -296,6 +296,8 @@ impl Driver {
                 .map(|c| c.next_timeout)
                 .min()
                 .unwrap_or_else(|| now + Duration::from_secs(3600));
+            // ICE-TCP streams are looked over on a tick of their own while there are any.
+            let deadline = self.tcp.next_upkeep().map_or(deadline, |t| t.min(deadline));
             // Backpressure. A session's own sockets stop being read while its application
             // is behind; a shared socket keeps being read for the others, and that
             // session's DTLS datagrams are dropped instead (SCTP sends them again).

@@ -30,9 +30,6 @@ use crate::config::TcpLimits;
 const MAX_TURN_FRAME: usize = 20 + 65_536;
 /// Bytes of TLS records taken off the socket per read.
 const TLS_READ: usize = 16 * 1024;
-/// An ICE-TCP stream that is not the selected pair's is closed once this old (and a pair
-/// is selected): checks on it are over by then.
-const IDLE_GRACE: Duration = Duration::from_secs(10);
 /// A connect (and TLS handshake) that takes longer fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -100,6 +97,8 @@ pub(crate) struct Stream {
     out: Vec<u8>,
     out_pos: usize,
     opened: Instant,
+    /// Messages framed off it so far.
+    pub(crate) frames_in: u64,
 }
 
 impl Stream {
@@ -120,6 +119,7 @@ impl Stream {
             out: Vec::new(),
             out_pos: 0,
             opened: Instant::now(),
+            frames_in: 0,
         }
     }
 
@@ -324,6 +324,8 @@ pub(crate) struct Tcp {
     pub(crate) stats: TcpStats,
     scratch: Vec<u8>,
     first: usize,
+    /// When ICE-TCP streams are next looked over.
+    upkeep_at: Option<Instant>,
 }
 
 impl Tcp {
@@ -337,6 +339,34 @@ impl Tcp {
             stats: TcpStats::default(),
             scratch: Vec::new(),
             first: 0,
+            upkeep_at: None,
+        }
+    }
+
+    /// When to look the ICE-TCP streams over next (`None`: there are none).
+    pub(crate) fn next_upkeep(&self) -> Option<Instant> {
+        self.upkeep_at
+    }
+
+    /// Whether the streams are due to be looked over at `now`; sets the next time.
+    pub(crate) fn upkeep_due(&mut self, now: Instant) -> bool {
+        let any = self.streams.iter().any(|s| s.kind == Kind::Ice);
+        if !any {
+            self.upkeep_at = None;
+            return false;
+        }
+        // A quarter of the grace time (at least 50 ms): a stream goes at most that late.
+        let tick = (self.limits.idle_grace / 4).max(Duration::from_millis(50));
+        match self.upkeep_at {
+            Some(t) if t > now => false,
+            Some(_) => {
+                self.upkeep_at = Some(now + tick);
+                true
+            }
+            None => {
+                self.upkeep_at = Some(now + tick);
+                false
+            }
         }
     }
 
@@ -483,16 +513,17 @@ impl Tcp {
         self.streams.retain(|s| !s.is_closed());
     }
 
-    /// Closes ICE-TCP streams that are not on `selected` and past their grace time.
+    /// Closes ICE-TCP streams past their grace time that are not on the `selected` pair
+    /// (once there is one) or never carried a message (an idle peer does not hold a slot).
     pub(crate) fn close_unselected(&mut self, selected: Option<(SocketAddr, SocketAddr)>) {
-        let Some((l, r)) = selected else { return };
         let now = Instant::now();
         for i in 0..self.streams.len() {
             let Some(s) = self.streams.get(i) else { break };
+            let off_pair = selected.is_some_and(|p| p != (s.local, s.remote));
             if s.kind == Kind::Ice
                 && !s.is_closed()
-                && (s.local, s.remote) != (l, r)
-                && now.duration_since(s.opened) > IDLE_GRACE
+                && (off_pair || s.frames_in == 0)
+                && now.duration_since(s.opened) > self.limits.idle_grace
             {
                 self.close(i, &Ok(()));
             }

@@ -40,6 +40,7 @@ impl Driver {
         let mut skip = s.skip;
         let mut start = 0;
         let mut broken = false;
+        let mut frames = 0;
         for _ in 0..MAX_FRAMES_PER_READ {
             let avail = rbuf.get(start..rlen).unwrap_or_default();
             if skip > 0 {
@@ -60,7 +61,11 @@ impl Driver {
                 } => {
                     if let Some(frame) = avail.get(a..b) {
                         self.tcp.stats.frames_in += 1;
+                        let refused = self.stats.refused;
                         self.on_packet(rtcwire::Transport::Tcp, remote, local, frame);
+                        if self.stats.refused == refused {
+                            frames += 1;
+                        }
                     }
                     start += consumed;
                 }
@@ -85,6 +90,7 @@ impl Driver {
             s.rbuf = rbuf;
             s.rlen = rlen;
             s.skip = skip;
+            s.frames_in += frames;
         }
         if broken {
             self.tcp

@@ -131,3 +131,51 @@ async fn peer_garbage_over_tcp_is_dropped_and_counted() {
     drop(s);
     a.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn idle_and_garbage_streams_lose_their_slot_after_the_grace_time() {
+    let mut cfg = tcp_only();
+    cfg.tcp_limits = TcpLimits::default()
+        .max_streams(2)
+        .idle_grace(Duration::from_millis(200));
+    let (a, _ea) = PeerConnection::new(cfg).await.unwrap();
+    let offer = a.create_offer().await.unwrap();
+    a.set_local_description(offer.clone()).await.unwrap();
+    let addr = passive(&offer.sdp);
+    let wait_for = |what: &'static str, f: fn(&rtcwire_tokio::TcpStats) -> bool| {
+        let a = a.clone();
+        async move {
+            within(what, async {
+                loop {
+                    let st = a.tcp_stats().await.unwrap();
+                    if f(&st) {
+                        return st;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await
+        }
+    };
+
+    let t0 = Instant::now();
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut junk = tokio::net::TcpStream::connect(addr).await.unwrap();
+    junk.write_all(&[0, 3, 0xff, 0, 0]).await.unwrap();
+    wait_for("both taken", |s| s.accepted == 2 && s.frames_in == 1).await;
+    // Both slots are held: a third stream is refused.
+    let _third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    wait_for("the third refused", |s| s.over_limit == 1).await;
+    // Past the grace time neither holds its slot: one sent nothing, the other nothing the
+    // session took.
+    wait_for("both closed", |s| s.closed == 2).await;
+    let freed = t0.elapsed();
+    let mut buf = [0u8; 16];
+    use tokio::io::AsyncReadExt;
+    assert_eq!(within("EOF", idle.read(&mut buf)).await.unwrap(), 0);
+    let _fourth = tokio::net::TcpStream::connect(addr).await.unwrap();
+    wait_for("a new stream taken", |s| s.accepted == 3).await;
+    println!("slots freed after {freed:?}");
+    assert!(freed >= Duration::from_millis(200), "{freed:?}");
+    a.close().await.unwrap();
+}
