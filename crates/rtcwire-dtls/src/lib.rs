@@ -2,7 +2,9 @@
 //!
 //! DTLS 1.3 (RFC 9147 over TLS 1.3, RFC 8446), on by default and offered beside 1.2: the
 //! unified record header with encrypted sequence numbers, epochs and the TLS 1.3 key
-//! schedule, ACKs, a stateless HelloRetryRequest cookie, KeyUpdate, the TLS 1.3 AEAD suites,
+//! schedule, ACKs (of partial flights too, with only the unacknowledged records re-sent:
+//! [`ConfigBuilder::dtls13_partial_acks`]), a stateless HelloRetryRequest cookie, KeyUpdate,
+//! the TLS 1.3 AEAD suites,
 //! key shares X25519MLKEM768 (ML-KEM-768 and X25519, what Chromium sends), X25519 and P-256,
 //! and the TLS 1.3 exporter for SRTP. A 1.2-only peer gets 1.2, with the RFC 8446 §4.1.3
 //! downgrade sentinel checked ([`Error::Downgrade`]). See [`ConfigBuilder::dtls13`].
@@ -15,6 +17,40 @@
 //! refused), the stateless HelloVerifyRequest cookie, fragmentation, reassembly and
 //! retransmission with back-off, and the RFC 5705 exporter that hands SRTP its keys as
 //! [`rtcwire_proto::KeyingMaterial`]. Crypto comes from ring, certificates from rcgen.
+//!
+//! # Connection ids
+//!
+//! Off by default. With [`ConfigBuilder::connection_id`] a connection offers (client) or
+//! accepts (server) connection ids: RFC 9146 for DTLS 1.2 (`tls12_cid` records from epoch 1
+//! on, with the real content type inside and the RFC 9146 §5 additional data), RFC 9147 §9
+//! for DTLS 1.3 (the C bit of the unified header, the id after its first byte). Ids are used
+//! only when both sides send the extension; each side names the id it wants to find in the
+//! records sent to it, and may name an empty one (it needs none). A record whose id is not
+//! ours is dropped and counted ([`Stats::wrong_cid_records`]). A server that serves many
+//! peers on one socket gives each connection its own id and routes datagrams with
+//! [`peek_connection_id`], so that a peer whose address changed (NAT rebinding) still finds
+//! its connection; [`Connection::connection_ids`] tells what was negotiated. The server
+//! should believe a peer's new address only once a datagram from it was accepted (RFC 9146
+//! §6). DTLS 1.3 NewConnectionId with `cid_immediate` switches the id we send; spare ids are
+//! not kept and RequestConnectionId is acknowledged but not answered with new ids.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use rtcwire_dtls::{peek_connection_id, Certificate, Config};
+//!
+//! let (me, peer) = (Certificate::generate_self_signed()?, Certificate::generate_self_signed()?);
+//! let server_cfg = Arc::new(
+//!     Config::builder(me)
+//!         .remote_fingerprint(peer.fingerprint())
+//!         .connection_id(Some(vec![0x01, 0x02, 0x03, 0x04])) // this connection's id
+//!         .build()?,
+//! );
+//! // In the server's receive loop: find the connection by id first, by address second.
+//! let datagram = [0x3f, 0x01, 0x02, 0x03, 0x04, 0, 0, 0, 0];
+//! assert_eq!(peek_connection_id(&datagram, 4), Some(&[1, 2, 3, 4][..]));
+//! # let _ = server_cfg;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Sans-IO
 //!
