@@ -198,7 +198,7 @@ pub struct Stats {
     pub role_conflicts: u64,
     /// Remote candidates ignored: component 2 under rtcp-mux.
     pub ignored_component2: u64,
-    /// Remote TCP candidates kept but not paired (ICE-TCP is not implemented).
+    /// Remote TCP candidates kept but not paired: no `tcptype` (RFC 6544 §4.5).
     pub ignored_tcp: u64,
     /// Inputs dropped because a cap was reached.
     pub limit_drops: u64,
@@ -218,6 +218,6 @@ pub enum RemoteCandidateOutcome {
     /// Its address is a host name (`.local` mDNS): resolve it and call
     /// [`Agent::resolve_remote_hostname`](crate::Agent::resolve_remote_hostname).
     NeedsResolution(String),
-    /// Kept but not paired: component 2 under rtcp-mux, or TCP (not implemented).
+    /// Kept but not paired: component 2 under rtcp-mux, or TCP without `tcptype`.
     Ignored,
 }
