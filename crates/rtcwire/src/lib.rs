@@ -21,6 +21,7 @@ pub use media::{
 pub use types::{
     ChannelId, DataChannelInit, Event, IceCandidate, IceConnectionState, IceGatheringState, Input,
     Output, Payload, PeerConnectionState, SdpType, SessionDescription, SignalingState,
+    TrackEndReason,
 };
 
 pub use rtcwire_dtls::{Certificate, DtlsRole, SystemRng};

@@ -275,6 +275,15 @@ pub enum Event {
         /// The peer's media stream ids (`a=msid`).
         stream_ids: Vec<String>,
     },
+    /// The peer stopped sending the track of a transceiver announced by
+    /// [`Event::Track`]: the transceiver stays, no more media is expected on it (a later
+    /// description that sends again announces `Track` anew).
+    TrackEnded {
+        /// The transceiver.
+        transceiver: crate::TransceiverId,
+        /// How the peer said so.
+        reason: TrackEndReason,
+    },
     /// A whole encoded frame arrived (reordered, retransmissions included, depacketized).
     MediaFrame(crate::MediaFrame),
     /// The peer's bandwidth estimate changed (a REMB, `goog-remb`): what we may send in
@@ -291,6 +300,18 @@ pub enum Event {
         /// PLI or FIR.
         kind: crate::KeyframeKind,
     },
+}
+
+/// Why the peer's track ended ([`Event::TrackEnded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrackEndReason {
+    /// Its description stopped the transceiver (port 0).
+    Stopped,
+    /// Its description no longer sends on it (`recvonly` or `inactive`).
+    NotSending,
+    /// RTCP BYE for every stream it sent on it (RFC 3550 §6.6).
+    Bye,
 }
 
 /// An input to [`PeerConnection::handle_input`](crate::PeerConnection::handle_input).

@@ -590,3 +590,89 @@ fn h264_mode_0_offered_alone_is_accepted_and_carries_frames() {
         3
     );
 }
+
+// ----- the peer ends its track ------------------------------------------------------------
+
+fn ended(duo: &Duo, side_a: bool) -> Vec<(TransceiverId, rtcwire::TrackEndReason)> {
+    duo.log(side_a)
+        .iter()
+        .filter_map(|e| match e {
+            Event::TrackEnded {
+                transceiver,
+                reason,
+            } => Some((*transceiver, *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn tracks(duo: &Duo, side_a: bool) -> usize {
+    duo.log(side_a)
+        .iter()
+        .filter(|e| matches!(e, Event::Track { .. }))
+        .count()
+}
+
+#[test]
+fn the_peer_ending_its_track_is_an_event_by_direction_bye_or_port_zero() {
+    use rtcwire::{Direction, TrackEndReason};
+    let mut duo = Duo::new(47, lan(), Signaling::Trickle);
+    let (video, audio) = duo.with(true, |pc| {
+        // The data section keeps the transport when both tracks are stopped.
+        pc.create_data_channel("keep", rtcwire::DataChannelInit::default())
+            .unwrap();
+        (
+            pc.add_track(MediaKind::Video, &["a"]).unwrap(),
+            pc.add_track(MediaKind::Audio, &["a"]).unwrap(),
+        )
+    });
+    negotiate_and_connect(&mut duo, &[]);
+    let vb = track(&duo, false, MediaKind::Video);
+    let ab = track(&duo, false, MediaKind::Audio);
+    assert_eq!(tracks(&duo, false), 2);
+    let pt = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
+    let n = send_video(&mut duo, video, pt, 0, 300, 800);
+    assert!(ended(&duo, false).is_empty());
+
+    // A's video goes inactive: B's track ends when the description says so.
+    duo.with(true, |pc| {
+        pc.set_direction(video, Direction::Inactive).unwrap()
+    });
+    duo.renegotiate(true);
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    assert_eq!(ended(&duo, false), vec![(vb, TrackEndReason::NotSending)]);
+    // ... and comes back: Track again.
+    duo.with(true, |pc| {
+        pc.set_direction(video, Direction::SendRecv).unwrap()
+    });
+    duo.renegotiate(true);
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    assert_eq!(tracks(&duo, false), 3);
+    let _ = send_video(&mut duo, video, pt, n, 300, 800);
+
+    // A stops the video transceiver: its RTCP BYE ends B's track at once, before any
+    // renegotiation; the later port 0 adds no second event.
+    duo.with(true, |pc| pc.stop_transceiver(video).unwrap());
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    assert_eq!(
+        ended(&duo, false),
+        vec![(vb, TrackEndReason::NotSending), (vb, TrackEndReason::Bye)]
+    );
+    // The audio never sent a packet: stopping it sends no BYE, and the port 0 of the
+    // next offer ends the track.
+    duo.with(true, |pc| pc.stop_transceiver(audio).unwrap());
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    assert_eq!(ended(&duo, false).len(), 2);
+    duo.renegotiate(true);
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    assert_eq!(
+        ended(&duo, false),
+        vec![
+            (vb, TrackEndReason::NotSending),
+            (vb, TrackEndReason::Bye),
+            (ab, TrackEndReason::Stopped)
+        ]
+    );
+    assert_eq!(pc(&duo, false).current_direction(vb), None);
+    assert!(ended(&duo, true).is_empty(), "B sent nothing to end");
+}

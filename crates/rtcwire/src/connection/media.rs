@@ -403,15 +403,31 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// `stop()`: the transceiver neither sends nor receives from now on; the next offer
-    /// gives its section port 0.
+    /// `stop()`: the transceiver neither sends nor receives from now on (RTCP BYE goes
+    /// for the streams it sent); the next offer gives its section port 0.
     pub fn stop_transceiver(&mut self, id: TransceiverId) -> Result<(), Error> {
         self.check_open()?;
-        let t = self.transceiver_mut(id)?;
-        if !t.stopped {
-            t.stopped = true;
-            t.direction = Direction::Inactive;
+        let index = self
+            .media
+            .transceivers
+            .iter()
+            .position(|t| t.id == id)
+            .ok_or(Error::NoSuchTransceiver(id))?;
+        if self
+            .media
+            .transceivers
+            .get(index)
+            .is_some_and(|t| !t.stopped)
+        {
+            // The peer hears at once that our streams end (RFC 3550 §6.6).
+            self.send_bye(index);
+            if let Some(t) = self.media.transceivers.get_mut(index) {
+                t.stopped = true;
+                t.direction = Direction::Inactive;
+            }
             self.events.push_back(Event::NegotiationNeeded);
+            let now = self.now;
+            self.pump(now);
         }
         Ok(())
     }

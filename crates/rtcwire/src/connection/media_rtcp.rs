@@ -58,6 +58,11 @@ impl PeerConnection {
                 }
                 Rtcp::TransportFeedback(_) => self.stats.twcc_feedback_received += 1,
                 Rtcp::Remb(r) => self.handle_remb(&r),
+                Rtcp::Bye(bye) => {
+                    for s in bye.sources.iter().take(31) {
+                        self.handle_bye(s.0);
+                    }
+                }
                 Rtcp::Pli(pli) => self.keyframe_request(pli.media_ssrc.0, KeyframeKind::Pli),
                 Rtcp::Fir(fir) => {
                     let ours: Vec<u32> = fir.entries.iter().map(|e| e.ssrc.0).collect();
@@ -97,6 +102,52 @@ impl PeerConnection {
                 kind,
             });
         }
+    }
+
+    /// RTCP BYE from one of the peer's sources: once every stream it sent on a
+    /// transceiver said so, its track ended.
+    fn handle_bye(&mut self, ssrc: u32) {
+        let Some(t) = self
+            .media
+            .transceivers
+            .iter_mut()
+            .find(|t| t.recv.iter().any(|r| r.ssrc == ssrc))
+        else {
+            return;
+        };
+        if let Some(r) = t.recv_stream(ssrc) {
+            r.bye = true;
+        }
+        if t.recv.iter().all(|r| r.bye) && std::mem::take(&mut t.track_fired) {
+            self.events.push_back(Event::TrackEnded {
+                transceiver: t.id,
+                reason: crate::TrackEndReason::Bye,
+            });
+        }
+    }
+
+    /// RTCP BYE for every stream we sent on a transceiver (it stops).
+    pub(super) fn send_bye(&mut self, index: usize) {
+        let Some(t) = self.media.transceivers.get(index) else {
+            return;
+        };
+        let sources: Vec<Ssrc> = t
+            .send_streams()
+            .filter(|s| s.packets > 0)
+            .map(|s| Ssrc(s.ssrc))
+            .collect();
+        if sources.is_empty() || self.media.srtp_tx.is_none() {
+            return;
+        }
+        let (sender, rsize) = (Ssrc(t.send.ssrc), t.rtcp_rsize);
+        self.queue_feedback(
+            sender,
+            rsize,
+            Rtcp::Bye(rtcwire_rtp::rtcp::Bye {
+                sources: List::Items(&sources),
+                reason: b"",
+            }),
+        );
     }
 
     fn apply_report_blocks(&mut self, blocks: List<'_, ReportBlock>, arrival: u32) {

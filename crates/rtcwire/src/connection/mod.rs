@@ -34,7 +34,7 @@ use crate::media::TransceiverId;
 use crate::jsep::{self, LocalParams, RemoteParams};
 use crate::types::{
     ChannelId, DataChannelInit, Event, IceCandidate, IceConnectionState, IceGatheringState, Input,
-    Output, PeerConnectionState, SdpType, SessionDescription, SignalingState,
+    Output, PeerConnectionState, SdpType, SessionDescription, SignalingState, TrackEndReason,
 };
 use crate::{Config, Error};
 

@@ -184,6 +184,12 @@ impl PeerConnection {
                 // Port 0: the peer stopped it (offer) or rejected it (answer).
                 t.stopped = true;
                 t.current = None;
+                if std::mem::take(&mut t.track_fired) {
+                    self.events.push_back(Event::TrackEnded {
+                        transceiver: id,
+                        reason: TrackEndReason::Stopped,
+                    });
+                }
                 continue;
             };
             t.codecs = crate::media::match_codecs(&rm.codecs, t.kind, t.transport_cc);
@@ -199,6 +205,12 @@ impl PeerConnection {
                 if let Some(x) = rtx {
                     self.media.ssrcs.insert(*x, id);
                 }
+            }
+            if !rm.direction.sends() && std::mem::take(&mut t.track_fired) {
+                self.events.push_back(Event::TrackEnded {
+                    transceiver: id,
+                    reason: TrackEndReason::NotSending,
+                });
             }
             if rm.direction.sends()
                 && t.direction.receives()

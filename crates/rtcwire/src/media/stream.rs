@@ -394,6 +394,8 @@ pub(crate) struct RecvStream {
     pub(crate) waiting_keyframe: bool,
     pub(crate) dropped_seen: u64,
     pub(crate) last_keyframe_request: Option<Instant>,
+    /// The source said RTCP BYE.
+    pub(crate) bye: bool,
     /// The latest sender report from this source.
     pub(crate) remote_sr: Option<crate::connection::RemoteOutboundRtpStats>,
 }
@@ -427,6 +429,7 @@ impl RecvStream {
             dropped_seen: 0,
             last_keyframe_request: None,
             remote_sr: None,
+            bye: false,
         }
     }
 
