@@ -227,7 +227,7 @@ impl ConfigBuilder {
     /// Checks and builds the configuration.
     ///
     /// Fails with [`Error::CertificateKeyMismatch`] when the private key is not the
-    /// certificate's, [`Error::BadPrivateKey`] when it is not an ECDSA P-256 PKCS#8 key, and
+    /// certificate's, [`Error::BadPrivateKey`] when it is neither an ECDSA P-256 nor an Ed25519 PKCS#8 key, and
     /// [`Error::ConnectionIdTooLong`] for a connection id over 255 bytes.
     pub fn build(self) -> Result<Config, Error> {
         if let Some(cid) = &self.connection_id {

@@ -59,8 +59,8 @@ fn run_ok(cmd: &mut Command) {
     );
 }
 
-/// An OpenSSL-made identity (`rsa` or ECDSA P-256) and its SHA-256 fingerprint.
-/// `curve` is an OpenSSL curve name, or `None` for RSA 2048.
+/// An OpenSSL-made identity (`rsa`, ECDSA or Ed25519) and its SHA-256 fingerprint.
+/// `curve` is an OpenSSL curve name or `ed25519`, or `None` for RSA 2048.
 fn openssl_identity(dir: &Path, curve: Option<&str>) -> PeerIdentity {
     let rsa = curve.is_none();
     let tag = curve.unwrap_or("rsa");
@@ -73,6 +73,12 @@ fn openssl_identity(dir: &Path, curve: Option<&str>) -> PeerIdentity {
                 .args(["genrsa", "-out"])
                 .arg(&key)
                 .arg("2048"),
+        );
+    } else if tag == "ed25519" {
+        run_ok(
+            Command::new("openssl")
+                .args(["genpkey", "-algorithm", "ed25519", "-out"])
+                .arg(&key),
         );
     } else {
         run_ok(
@@ -496,4 +502,25 @@ fn our_client_verifies_rsa_pkcs1_and_pss_server_signatures() {
         let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         drive(ep, &sock, Some(to), &mut child, &lines, profile, suite);
     }
+}
+
+/// Ed25519 in DTLS 1.2 (RFC 8422, ECDHE_ECDSA suites) against OpenSSL's client: our server
+/// signs its ServerKeyExchange with its Ed25519 key and s_client verifies it; s_client with
+/// an Ed25519 certificate signs its CertificateVerify and our server verifies it. (OpenSSL
+/// 3.0 as a DTLS 1.2 server finds "no shared cipher" for its own Ed25519 certificate, even
+/// against its own s_client, so our Ed25519 client is checked against our server only.)
+#[test]
+fn ed25519_certificates_against_openssl_s_client_both_ways() {
+    if !peer::available("openssl") {
+        return;
+    }
+    let dir = peer::scratch_dir("dtls-ed25519");
+    let ours = Certificate::generate_self_signed_ed25519().unwrap();
+    let ec = openssl_identity(&dir, Some("prime256v1"));
+    let ed = openssl_identity(&dir, Some("ed25519"));
+    let suite = CipherSuite::EcdheEcdsaAes128GcmSha256;
+    let profile = SrtpProfile::AeadAes128Gcm;
+    s_client_against_our_server(&ours, &ec, suite, profile);
+    let ecdsa_ours = Certificate::generate_self_signed().unwrap();
+    s_client_against_our_server(&ecdsa_ours, &ed, suite, profile);
 }

@@ -15,7 +15,7 @@ pub enum PublicKeyKind {
     EcdsaP384,
     /// `rsaEncryption`.
     Rsa,
-    /// `id-Ed25519` (RFC 8410); verified in DTLS 1.3 only.
+    /// `id-Ed25519` (RFC 8410); with the ECDHE_ECDSA suites in DTLS 1.2 (RFC 8422).
     Ed25519,
 }
 

@@ -42,7 +42,25 @@ impl Certificate {
         })
     }
 
-    /// An identity from a DER certificate and a PKCS#8 ECDSA P-256 key. Whether they belong
+    /// A fresh self-signed Ed25519 certificate (RFC 8410). Its CertificateVerify (DTLS 1.3)
+    /// and ServerKeyExchange (DTLS 1.2, with the ECDHE_ECDSA suites as RFC 8422 allows)
+    /// signatures are Ed25519 (0x0807): the peer must offer that scheme. Browsers use ECDSA
+    /// P-256 ([`generate_self_signed`](Self::generate_self_signed)).
+    pub fn generate_self_signed_ed25519() -> Result<Certificate, Error> {
+        let gen = |e: rcgen::Error| Error::CertificateGeneration(e.to_string());
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(gen)?;
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(gen)?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "rtcwire");
+        let cert = params.self_signed(&key).map_err(gen)?;
+        Ok(Certificate {
+            der: cert.der().to_vec(),
+            pkcs8: key.serialize_der(),
+        })
+    }
+
+    /// An identity from a DER certificate and a PKCS#8 ECDSA P-256 or Ed25519 key. Whether they belong
     /// together is checked when the [`Config`](crate::Config) is built.
     #[must_use]
     pub fn from_der(certificate_der: Vec<u8>, pkcs8_key_der: Vec<u8>) -> Certificate {

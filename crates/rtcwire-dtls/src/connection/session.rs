@@ -86,10 +86,11 @@ impl Negotiated {
         }
         let spk = subject_public_key(leaf).ok_or(Error::BadCertificate("no public key found"))?;
         let ok = match need {
+            // RFC 8422 §2: EdDSA certificates go with the ECDHE_ECDSA suites.
             Some(Authentication::Ecdsa) => {
                 matches!(
                     spk.kind,
-                    PublicKeyKind::EcdsaP256 | PublicKeyKind::EcdsaP384
+                    PublicKeyKind::EcdsaP256 | PublicKeyKind::EcdsaP384 | PublicKeyKind::Ed25519
                 )
             }
             Some(Authentication::Rsa) => spk.kind == PublicKeyKind::Rsa,

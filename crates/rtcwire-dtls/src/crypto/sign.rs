@@ -1,10 +1,10 @@
 //! Signature schemes (RFC 5246 §7.4.1.4.1 with RFC 8446 code points): signing with our ECDSA
-//! key, verifying the peer's ECDSA or RSA signatures.
+//! P-256 or Ed25519 key, verifying the peer's ECDSA, RSA or Ed25519 signatures.
 
 use super::rand::KeyRandom;
 use crate::cert::{PublicKeyKind, SubjectPublicKey};
 use crate::Error;
-use ring::signature::{self, EcdsaKeyPair, KeyPair};
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 
 /// A `SignatureAndHashAlgorithm` we sign or verify with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,6 +22,8 @@ pub enum SignatureScheme {
     RsaPssSha256,
     /// `rsa_pss_rsae_sha384` (0x0805).
     RsaPssSha384,
+    /// `ed25519` (0x0807, RFC 8422 for TLS 1.2, RFC 8446 for 1.3).
+    Ed25519,
 }
 
 impl SignatureScheme {
@@ -33,6 +35,7 @@ impl SignatureScheme {
         SignatureScheme::RsaPkcs1Sha256,
         SignatureScheme::RsaPssSha384,
         SignatureScheme::RsaPkcs1Sha384,
+        SignatureScheme::Ed25519,
     ];
 
     /// The code point.
@@ -45,6 +48,7 @@ impl SignatureScheme {
             SignatureScheme::RsaPkcs1Sha384 => 0x0501,
             SignatureScheme::RsaPssSha256 => 0x0804,
             SignatureScheme::RsaPssSha384 => 0x0805,
+            SignatureScheme::Ed25519 => 0x0807,
         }
     }
 
@@ -58,6 +62,7 @@ impl SignatureScheme {
             0x0501 => SignatureScheme::RsaPkcs1Sha384,
             0x0804 => SignatureScheme::RsaPssSha256,
             0x0805 => SignatureScheme::RsaPssSha384,
+            0x0807 => SignatureScheme::Ed25519,
             _ => return None,
         })
     }
@@ -75,7 +80,7 @@ impl SignatureScheme {
                     | SignatureScheme::RsaPssSha256
                     | SignatureScheme::RsaPssSha384,
                 PublicKeyKind::Rsa
-            )
+            ) | (SignatureScheme::Ed25519, PublicKeyKind::Ed25519)
         )
     }
 
@@ -94,6 +99,7 @@ impl SignatureScheme {
             (S::RsaPkcs1Sha384, K::Rsa) => &signature::RSA_PKCS1_2048_8192_SHA384,
             (S::RsaPssSha256, K::Rsa) => &signature::RSA_PSS_2048_8192_SHA256,
             (S::RsaPssSha384, K::Rsa) => &signature::RSA_PSS_2048_8192_SHA384,
+            (S::Ed25519, K::Ed25519) => &signature::ED25519,
             _ => return None,
         })
     }
@@ -114,29 +120,46 @@ pub(crate) fn verify(
         .map_err(|_| Error::BadSignature)
 }
 
-/// Our ECDSA P-256 signing key (the key of our certificate).
-pub(crate) struct SigningKey {
-    pair: EcdsaKeyPair,
-    /// The same key for RFC 6979 deterministic signatures, in deterministic-key mode.
-    deterministic: Option<p256::ecdsa::SigningKey>,
+/// Our signing key (the key of our certificate): ECDSA P-256 or Ed25519.
+// One per `Config`, never moved on a hot path: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum SigningKey {
+    Ecdsa {
+        pair: EcdsaKeyPair,
+        /// The same key for RFC 6979 deterministic signatures, in deterministic-key mode.
+        deterministic: Option<p256::ecdsa::SigningKey>,
+    },
+    /// Ed25519 signatures are deterministic by construction (RFC 8032).
+    Ed25519(Ed25519KeyPair),
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKey(ECDSA P-256)")
+        f.write_str(match self {
+            SigningKey::Ecdsa { .. } => "SigningKey(ECDSA P-256)",
+            SigningKey::Ed25519(_) => "SigningKey(Ed25519)",
+        })
     }
 }
 
 impl SigningKey {
-    /// Loads a PKCS#8 ECDSA P-256 key.
-    /// With `deterministic`, signatures use RFC 6979 nonces instead of ring's random ones.
+    /// Loads a PKCS#8 ECDSA P-256 or Ed25519 key.
+    /// With `deterministic`, ECDSA signatures use RFC 6979 nonces instead of ring's random ones.
     pub(crate) fn from_pkcs8(pkcs8: &[u8], deterministic: bool) -> Result<Self, Error> {
         let mut reason = String::new();
-        let pair = KeyRandom::system(|r| {
+        let ecdsa = KeyRandom::system(|r| {
             EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, r)
                 .map_err(|e| reason = e.to_string())
-        })
-        .map_err(|_| Error::BadPrivateKey(reason.clone()))?;
+        });
+        let pair = match ecdsa {
+            Ok(pair) => pair,
+            Err(_) => {
+                // Not P-256: an Ed25519 key (PKCS#8 v1 as well as v2)?
+                return Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
+                    .map(SigningKey::Ed25519)
+                    .map_err(|_| Error::BadPrivateKey(reason.clone()));
+            }
+        };
         let deterministic = if deterministic {
             use p256::pkcs8::DecodePrivateKey;
             Some(
@@ -146,25 +169,38 @@ impl SigningKey {
         } else {
             None
         };
-        Ok(SigningKey {
+        Ok(SigningKey::Ecdsa {
             pair,
             deterministic,
         })
     }
 
-    /// The uncompressed public point.
+    /// The public key as the certificate carries it (uncompressed point, or 32 bytes).
     pub(crate) fn public_key(&self) -> &[u8] {
-        self.pair.public_key().as_ref()
+        match self {
+            SigningKey::Ecdsa { pair, .. } => pair.public_key().as_ref(),
+            SigningKey::Ed25519(pair) => pair.public_key().as_ref(),
+        }
     }
 
     /// The scheme our signatures use.
     pub(crate) fn scheme(&self) -> SignatureScheme {
-        SignatureScheme::EcdsaSha256
+        match self {
+            SigningKey::Ecdsa { .. } => SignatureScheme::EcdsaSha256,
+            SigningKey::Ed25519(_) => SignatureScheme::Ed25519,
+        }
     }
 
-    /// An ASN.1 DER ECDSA signature over `msg` (SHA-256).
+    /// A signature over `msg`: ASN.1 DER ECDSA (SHA-256), or 64 bytes of Ed25519.
     pub(crate) fn sign(&self, msg: &[u8], rand: &mut KeyRandom<'_>) -> Result<Vec<u8>, Error> {
-        match (rand, &self.deterministic) {
+        let (pair, deterministic) = match self {
+            SigningKey::Ed25519(pair) => return Ok(pair.sign(msg).as_ref().to_vec()),
+            SigningKey::Ecdsa {
+                pair,
+                deterministic,
+            } => (pair, deterministic),
+        };
+        match (rand, deterministic) {
             (KeyRandom::Seeded(_), Some(key)) => {
                 use p256::ecdsa::signature::Signer;
                 let sig: p256::ecdsa::Signature = key.try_sign(msg).map_err(|_| Error::Crypto)?;
@@ -172,7 +208,7 @@ impl SigningKey {
             }
             (KeyRandom::Seeded(_), None) => Err(Error::Crypto),
             (KeyRandom::System, _) => {
-                let sig = KeyRandom::system(|r| self.pair.sign(r, msg))?;
+                let sig = KeyRandom::system(|r| pair.sign(r, msg))?;
                 Ok(sig.as_ref().to_vec())
             }
         }
