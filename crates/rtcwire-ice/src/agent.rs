@@ -495,8 +495,9 @@ impl Agent {
         Ok(creds)
     }
 
-    /// Closes the agent: TURN allocations are released (Refresh with lifetime 0), nothing
-    /// else is sent, and the state becomes `closed`.
+    /// Closes the agent: TURN allocations are released (Refresh with lifetime 0, left in
+    /// [`poll_transmit`](rtcwire_proto::SansIo::poll_transmit)), nothing else is sent, and
+    /// the state becomes `closed`.
     pub fn close(&mut self, now: Instant) {
         if self.state == IceState::Closed {
             return;
@@ -504,6 +505,8 @@ impl Agent {
         self.txns.clear();
         self.pairs.clear();
         self.triggered.clear();
+        // What was queued before goes unsent; what follows is only the deallocations.
+        self.out.clear();
         self.turn_close(now);
         self.selected = None;
         self.set_state(IceState::Closed);

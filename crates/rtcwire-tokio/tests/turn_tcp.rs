@@ -89,12 +89,27 @@ async fn a_relay_only_answerer_connects_through_coturn_over_tcp() {
     assert_eq!(tcp.accepted, 0);
     assert!(tcp.frames_in > 10 && tcp.frames_out > 10, "{tcp:?}");
     assert_eq!(tcp.unframeable + tcp.write_drops + tcp.connect_failures, 0);
-    // coturn took a stream client on its TCP port and allocated for it.
-    let log = std::fs::read_to_string(turn.dir.join("turnserver.log")).unwrap();
+    // coturn took a stream client on its TCP port and allocated for it; at our close the
+    // allocation was released over the stream (coturn writes its log as it goes).
+    let path = turn.dir.join("turnserver.log");
+    let log = within("coturn logs the deallocation", async {
+        loop {
+            let log = std::fs::read_to_string(&path).unwrap();
+            if log.contains("delete: realm=<example.org>") {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     assert!(
         log.contains("tcp or tls connected to: 127.0.0.1:")
             && log.contains("ALLOCATE processed, success"),
         "coturn log shows no TCP client:\n{log}"
+    );
+    assert!(
+        log.contains("refreshed, realm=<example.org>, username=<u>, lifetime=0"),
+        "no deallocation in coturn's log:\n{log}"
     );
 }
 

@@ -22,7 +22,8 @@ impl PeerConnection {
             return Some(t);
         }
         if self.closed {
-            return None;
+            // A closed agent's queue holds only its TURN deallocations.
+            return self.ice.poll_transmit(now, buf);
         }
         if let Some(t) = self.ice.poll_transmit(now, buf) {
             return Some(t);
