@@ -52,9 +52,17 @@ const SCENARIOS: &[&str] = &[
     "renegotiate-by-rtcwire",
     "ice-tcp-browser-offers",
     "ice-tcp-rtcwire-offers",
+    "mdns-dc-echo",
 ];
 
 const CHROMIUM: &str = "/usr/lib/chromium/chromium";
+
+/// Joins the mDNS group (224.0.0.251) on `rtcw1` and holds the membership (see `run`).
+const MDNS_MEMBER: &str = "import socket, struct, time\n\
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+mreq = struct.pack('4s4si', socket.inet_aton('224.0.0.251'), socket.inet_aton('0.0.0.0'), socket.if_nametoindex('rtcw1'))\n\
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)\n\
+time.sleep(600)\n";
 
 /// Chromium headless in a fresh profile; {profile} and {url} are filled in per launch.
 /// `--allow-loopback-in-peer-connection` is what lets it gather on `lo`; the mDNS feature is
@@ -141,6 +149,7 @@ impl Netns {
         // mDNS), as it would for a user. Nothing leaves the namespace.
         for cmd in [
             "ip link set lo up",
+            "ip link set dev lo multicast on",
             "ip link add rtcw0 type veth peer name rtcw1",
             "ip addr add 10.77.0.1/24 dev rtcw0",
             "ip link set rtcw1 up",
@@ -152,6 +161,12 @@ impl Netns {
             sh_ok(&mut c)?;
         }
         Ok(ns)
+    }
+    /// Runs one `ip …` command line inside the namespace.
+    fn run(&self, ip_args: &str) -> Result<(), String> {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.0]).args(ip_args.split(' '));
+        sh_ok(&mut c)
     }
     fn exec(&self, program: &str) -> Command {
         let mut c = Command::new("ip");
@@ -315,9 +330,28 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
             .browser_cmd
             .replace(" --use-fake-ui-for-media-stream", "")
             .replace(" --disable-features=WebRtcHideLocalIpsWithMdns", "");
-        results.extend(launch(
+        // Without media permission Chromium gathers only on the "default route" address
+        // (found by routing a UDP socket towards a public address, nothing is sent): a
+        // namespace without a default route gives it none, and it discards its host
+        // candidates. A default route into the veth (whose other end is in this namespace
+        // too, so nothing leaves) makes 10.77.0.1 that address, for this launch only.
+        ns.run("ip route add default dev rtcw0")?;
+        // Chromium's mDNS sockets do not loop their multicast back to the host, so its
+        // answer to rtcwire's query only goes out on the wire: out of rtcw0 into rtcw1.
+        // A membership of the mDNS group on rtcw1 (held by a process that reads nothing)
+        // has the namespace take it in there, and rtcwire's socket on port 5353 gets it.
+        let mut member = Group::spawn(
+            ns.exec("python3")
+                .args(["-c", MDNS_MEMBER])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null()),
+        )?;
+        let r = launch(
             &ns, &template, &url, &mdns, &rx, &out_dir, "mdns", o.timeout,
-        )?);
+        );
+        member.end();
+        ns.run("ip route del default dev rtcw0")?;
+        results.extend(r?);
     }
     let mut failed: Vec<String> = results
         .iter()

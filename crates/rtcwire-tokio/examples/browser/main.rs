@@ -41,6 +41,8 @@ struct Info {
     video: Option<Transceiver>,
     /// Tracks from the browser that ended (its sender removed, or the transceiver stopped).
     tracks_ended: u64,
+    /// `.local` names of the browser's candidates the driver's mDNS query did not resolve.
+    unresolved: Vec<String>,
 }
 
 struct Session {
@@ -301,6 +303,7 @@ impl App {
                     "state": info.state,
                     "transceivers": transceivers,
                     "tracks_ended": info.tracks_ended,
+                    "unresolved": info.unresolved,
                     "rtp": rtp,
                     "channels": info.channels.iter().map(|l| json!({"label": l})).collect::<Vec<_>>(),
                     "channels_closed": info.channels_closed,
@@ -356,6 +359,11 @@ async fn watch(s: Arc<Session>, mut events: Events, chatted: Arc<tokio::sync::No
             }
             Event::DataChannel(dc) => {
                 tokio::spawn(echo(s.clone(), dc, chatted.clone()));
+            }
+            Event::ResolveHostname(name) => {
+                if let Ok(mut info) = s.info.lock() {
+                    info.unresolved.push(name);
+                }
             }
             Event::Track(track) => {
                 tokio::spawn(echo_media(s.clone(), track));

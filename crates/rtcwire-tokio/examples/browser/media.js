@@ -221,3 +221,32 @@ SCENARIOS['media-open-timing'] = async function (t) {
   }
   return {runs, first_video_frame: firstFrame};
 };
+
+// Chromium's default of naming its host candidates `<uuid>.local` (mDNS) when the page has
+// no media permission: rtcwire resolves the names (its driver's one-shot mDNS query) and
+// connects. Runs in a launch of its own without the fake media UI (see the harness).
+SCENARIOS['mdns-dc-echo'] = async function (t) {
+  const s = new Session();
+  const seen = [];
+  s.pc.addEventListener('icecandidate', ev => { if (ev.candidate && ev.candidate.candidate) seen.push(ev.candidate.candidate); });
+  const dc = s.pc.createDataChannel('mdns');
+  await s.browserOffers();
+  await withTimeout(waitGathering(s.pc), 5000, 'gathering complete');
+  t.gathered = now() - s.t0;
+  const named = seen.filter(c => /^candidate:\S+ \d+ udp \d+ \S+\.local /i.test(c));
+  if (!named.length) throw new Error('the browser gathered no .local candidate: ' + JSON.stringify(seen));
+  await withTimeout(waitOpen(dc), 10000, 'channel open');
+  t.dc_open = now() - s.t0;
+  await echo(dc, ['over an mDNS-named candidate']);
+  // rtcwire resolved the name (its driver gives up on one, Event::ResolveHostname, after
+  // three unanswered queries a second apart) and its selected pair is the resolved host
+  // candidate, the name still on it.
+  const names = named.map(c => c.split(' ')[4]);
+  let st = null;
+  await until(async () => { st = await s.server(); return st.unresolved.length > 0 || names.some(n => st.transport.selected_remote === 'Host ' + n); },
+    5000, () => 'rtcwire selecting the resolved ' + names.join(', ') + ': ' + JSON.stringify(st.transport));
+  t.resolved_pair = now() - s.t0;
+  s.close();
+  if (st.unresolved.length) throw new Error('rtcwire could not resolve ' + st.unresolved.join(', ') + ' (selected pair ' + st.transport.selected_pair + ')');
+  return {browser_candidates: seen, rtcwire: st.transport};
+};
