@@ -602,7 +602,7 @@ impl Engine {
     }
 
     /// Queues a post-handshake message (not part of the transcript).
-    fn push_untracked(&mut self, core: &mut Core, epoch: u16, msg: &Msg13) {
+    pub(super) fn push_untracked(&mut self, core: &mut Core, epoch: u16, msg: &Msg13) {
         let mut body = Vec::new();
         msg.emit_body(&mut body);
         let seq = core.send_seq;

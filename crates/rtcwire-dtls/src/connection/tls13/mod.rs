@@ -285,3 +285,151 @@ pub(crate) enum Accepted {
     /// Sent a stateless HelloRetryRequest and forgot the hello.
     Retried,
 }
+
+#[cfg(test)]
+mod tests {
+    //! The RFC 9147 §9 id messages, sent from inside (we never send them on our own).
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::disallowed_methods
+    )]
+
+    use super::super::{Connection, State};
+    use crate::v13::messages::Msg13;
+    use crate::{Certificate, Config};
+    use rtcwire_proto::{Datagram, SansIo, SeededRng};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// Moves everything queued between the two until both are idle; returns the datagrams
+    /// that went from `a` to `b` in the last round that had any.
+    fn pump(a: &mut Connection, b: &mut Connection, now: Instant) -> Vec<Vec<u8>> {
+        let mut last = Vec::new();
+        for _ in 0..32 {
+            let mut moved = false;
+            let mut from_a = Vec::new();
+            let mut buf = Vec::new();
+            while a.poll_transmit(now, &mut buf).is_some() {
+                let _ = b.handle_read(now, Datagram::on_path(&buf));
+                from_a.push(std::mem::take(&mut buf));
+                moved = true;
+            }
+            if !from_a.is_empty() {
+                last = from_a;
+            }
+            while b.poll_transmit(now, &mut buf).is_some() {
+                let _ = a.handle_read(now, Datagram::on_path(&buf));
+                buf.clear();
+                moved = true;
+            }
+            if !moved {
+                break;
+            }
+        }
+        last
+    }
+
+    fn connected() -> (Connection, Connection, Instant) {
+        let (c, s) = (
+            Certificate::generate_self_signed().unwrap(),
+            Certificate::generate_self_signed().unwrap(),
+        );
+        let cfg = |me: &Certificate, peer: &Certificate, id: u8| {
+            Arc::new(
+                Config::builder(me.clone())
+                    .remote_fingerprint(peer.fingerprint())
+                    .connection_id(Some(vec![id; 4]))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let now = Instant::now();
+        let mut client = Connection::client(cfg(&c, &s, 1), Box::new(SeededRng::new(1)), now);
+        let mut server = Connection::server(cfg(&s, &c, 2), Box::new(SeededRng::new(2)));
+        pump(&mut client, &mut server, now);
+        assert!(client.is_connected() && server.is_connected());
+        assert_eq!(client.protocol_version(), Some(0xfefc));
+        (client, server, now)
+    }
+
+    /// Has `conn` send `msg` as a post-handshake message.
+    fn send(conn: &mut Connection, msg: &Msg13) {
+        let State::V13(e) = &mut conn.state else {
+            panic!("1.3")
+        };
+        conn.core.flight.clear();
+        let epoch = e.write_epoch;
+        e.push_untracked(&mut conn.core, epoch, msg);
+        e.transmit(&mut conn.core).unwrap();
+    }
+
+    #[test]
+    fn new_connection_id_immediate_switches_the_id_we_write_and_is_acked() {
+        let (mut client, mut server, now) = connected();
+        let before = server.stats();
+        send(
+            &mut server,
+            &Msg13::NewConnectionId {
+                cids: vec![vec![9; 4], vec![8; 4]],
+                immediate: true,
+            },
+        );
+        // Server → client, then what the client answers, by hand.
+        let mut buf = Vec::new();
+        while server.poll_transmit(now, &mut buf).is_some() {
+            let _ = client.handle_read(now, Datagram::on_path(&buf));
+            buf.clear();
+        }
+        let mut acks = Vec::new();
+        while client.poll_transmit(now, &mut buf).is_some() {
+            let _ = server.handle_read(now, Datagram::on_path(&buf));
+            acks.push(std::mem::take(&mut buf));
+        }
+        assert_eq!(client.connection_ids().unwrap().remote, vec![9; 4]);
+        // The client answered with one record, the ACK, already under the new id ("used
+        // immediately for all future records"). Our server never issued that id (the message
+        // was forged from inside), so it drops the ACK as a wrong id: a real issuer reads it.
+        assert_eq!(acks.len(), 1);
+        assert_eq!(&acks[0][1..5], &[9; 4]);
+        let after = server.stats();
+        assert_eq!(after.bad_records, before.bad_records);
+        assert_eq!(after.wrong_cid_records, 1);
+        client.write(b"new id").unwrap();
+        let mut d = Vec::new();
+        client.poll_transmit(now, &mut d).unwrap();
+        assert_eq!(&d[1..5], &[9; 4]);
+        // A spare id changes nothing.
+        send(
+            &mut server,
+            &Msg13::NewConnectionId {
+                cids: vec![vec![7; 4]],
+                immediate: false,
+            },
+        );
+        pump(&mut server, &mut client, now);
+        assert_eq!(client.connection_ids().unwrap().remote, vec![9; 4]);
+    }
+
+    #[test]
+    fn request_connection_id_is_acknowledged_only() {
+        let (mut client, mut server, now) = connected();
+        send(&mut client, &Msg13::RequestConnectionId { num: 2 });
+        let mut buf = Vec::new();
+        while client.poll_transmit(now, &mut buf).is_some() {
+            let _ = server.handle_read(now, Datagram::on_path(&buf));
+            buf.clear();
+        }
+        let mut answers = 0;
+        while server.poll_transmit(now, &mut buf).is_some() {
+            client.handle_read(now, Datagram::on_path(&buf)).unwrap();
+            buf.clear();
+            answers += 1;
+        }
+        assert_eq!(answers, 1, "the server's ACK, and no NewConnectionId");
+        assert_eq!(server.connection_ids().unwrap().local, vec![2; 4]);
+        assert_eq!(client.stats().bad_records, 0);
+        assert!(client.is_connected() && server.is_connected());
+    }
+}
