@@ -676,3 +676,101 @@ fn the_peer_ending_its_track_is_an_event_by_direction_bye_or_port_zero() {
     assert_eq!(pc(&duo, false).current_direction(vb), None);
     assert!(ended(&duo, true).is_empty(), "B sent nothing to end");
 }
+
+// ----- close() resets the data channels' streams ------------------------------------------
+
+#[test]
+fn close_resets_every_data_channel_stream_before_close_notify() {
+    use rtcwire::{DataChannelState, Input, Output};
+    let mut duo = Duo::new(48, lan(), Signaling::Trickle);
+    let (ca, _) = duo.connect_with_channel();
+    let second = duo.with(true, |pc| {
+        pc.create_data_channel("second", rtcwire::DataChannelInit::default())
+            .unwrap()
+    });
+    assert!(
+        duo.run_until(Duration::from_secs(5), |d| d.opened(true).contains(&second)
+            && d.opened(false).len() == 2)
+    );
+    let b_channels = duo.opened(false);
+    assert_eq!(
+        pc(&duo, false)
+            .get_stats()
+            .data_channels
+            .iter()
+            .filter(|c| c.state == DataChannelState::Open)
+            .count(),
+        2
+    );
+
+    // A closes; its last datagrams are taken by hand to hand them to B one by one.
+    duo.with(true, |pc| pc.close());
+    let mut last_words = Vec::new();
+    let mut buf = Vec::new();
+    {
+        let a = duo.sim.endpoint_mut(duo.a);
+        loop {
+            buf.clear();
+            match a.poll_output(&mut buf) {
+                Output::Transmit(t) => last_words.push((
+                    t.source.unwrap(),
+                    t.destination.unwrap(),
+                    buf[..t.size].to_vec(),
+                )),
+                Output::Event(_) => {}
+                Output::Timeout(_) => break,
+            }
+        }
+    }
+    assert!(duo.closed(true, ca) || duo.with(true, |pc| pc.get_stats().data_channels.is_empty()));
+    // Two DTLS records, in this order: the SCTP packet (RE-CONFIG), the close_notify
+    // alert (their content types are encrypted under DTLS 1.3).
+    assert_eq!(last_words.len(), 2, "one SCTP packet, then the alert");
+    let now = duo.sim.now();
+    let mut events = Vec::new();
+    let mut deliver =
+        |duo: &mut Duo, (from, to, d): &(std::net::SocketAddr, std::net::SocketAddr, Vec<u8>)| {
+            let b = duo.sim.endpoint_mut(duo.b);
+            b.handle_input(Input::Receive(now, rtcwire::Datagram::udp(*from, *to, d)))
+                .unwrap();
+            loop {
+                buf.clear();
+                match b.poll_output(&mut buf) {
+                    Output::Event(e) => events.push(e),
+                    Output::Transmit(_) => {} // its own reset, to a closed peer
+                    Output::Timeout(_) => break,
+                }
+            }
+        };
+    // The stream reset alone: B's channels are closing (their incoming streams reset),
+    // not gone (an SCTP ABORT would have closed them outright).
+    deliver(&mut duo, &last_words[0]);
+    let states: Vec<DataChannelState> = pc(&duo, false)
+        .get_stats()
+        .data_channels
+        .iter()
+        .map(|c| c.state)
+        .collect();
+    assert_eq!(
+        states,
+        [DataChannelState::Closing, DataChannelState::Closing]
+    );
+    assert_eq!(
+        pc(&duo, false).connection_state(),
+        PeerConnectionState::Connected
+    );
+    // Then close_notify: both channels closed, the connection closed.
+    deliver(&mut duo, &last_words[1]);
+    for id in &b_channels {
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::ChannelClosed(c) if c == id)),
+            "{events:?}"
+        );
+    }
+    assert_eq!(
+        pc(&duo, false).connection_state(),
+        PeerConnectionState::Closed
+    );
+}

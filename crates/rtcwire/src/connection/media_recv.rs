@@ -157,9 +157,10 @@ impl PeerConnection {
                 .ok_or(Error::UnroutablePacket(ssrc))?;
             let range = packet.payload_range();
             let header_len = packet.header_len();
-            let osn = match buf.get(range.start..range.start + 2) {
+            let osn = match buf.get(range.clone()).and_then(|p| p.get(..2)) {
                 Some(b) => u16::from_be_bytes([b[0], b[1]]),
-                // Padding-only RTX (bandwidth probing): nothing to restore.
+                // Padding-only RTX (bandwidth probing, padding up to a target rate):
+                // nothing to restore.
                 None => return Ok(()),
             };
             let end = range.end;

@@ -633,16 +633,22 @@ impl PeerConnection {
 
     // ----- closing ----------------------------------------------------------------------
 
-    /// `close()`: every channel closed (SCTP ABORT tells the peer), DTLS close_notify,
-    /// ICE closed; the last datagrams are still handed out by `poll_output`, then nothing.
+    /// `close()`: every channel closed by resetting its stream (RFC 8831 §6.7: one SCTP
+    /// RE-CONFIG request for all of them, so the peer sees them close), then DTLS
+    /// close_notify, ICE closed; the last datagrams are still handed out by
+    /// `poll_output`, then nothing. Without channels, or with a peer that cannot reset
+    /// streams, SCTP ABORT tells the peer instead.
     pub fn close(&mut self) {
         if self.closed {
             return;
         }
         let now = self.now;
+        let streams: Vec<u16> = self.entries.values().filter_map(|e| e.stream).collect();
         self.close_all_channels();
         if let Some(s) = self.sctp.as_mut() {
-            s.abort();
+            if streams.is_empty() || s.reset_streams(now, &streams).is_err() {
+                s.abort();
+            }
         }
         if self.ice_has_pair {
             self.seal_sctp(now);

@@ -203,6 +203,8 @@ pub struct Driven {
     pub local: SocketAddr,
     buf: Vec<u8>,
     datagram: Vec<u8>,
+    /// Why datagrams were refused (the first few).
+    pub refusals: Vec<String>,
 }
 
 impl Driven {
@@ -219,6 +221,7 @@ impl Driven {
             local,
             buf: Vec::with_capacity(1500),
             datagram: vec![0u8; 2048],
+            refusals: Vec::new(),
         }
     }
 
@@ -249,10 +252,15 @@ impl Driven {
         #[allow(clippy::disallowed_methods)]
         match self.sock.recv_from(&mut self.datagram) {
             Ok((n, from)) => {
-                let _ = self.pc.handle_input(Input::Receive(
+                let r = self.pc.handle_input(Input::Receive(
                     Instant::now(),
                     Datagram::udp(from, self.local, &self.datagram[..n]),
                 ));
+                if let Err(e) = r {
+                    if self.refusals.len() < 8 {
+                        self.refusals.push(e.to_string());
+                    }
+                }
             }
             Err(_) => self
                 .pc
