@@ -210,7 +210,7 @@ async fn turn_servers(config: &mut Config, tcp: &mut Tcp) -> Result<(), Error> {
 }
 
 /// Listeners for passive ICE-TCP candidates and the IPs of active ones, on `addrs`.
-async fn ice_tcp(config: &Config, addrs: &[SocketAddr], tcp: &mut Tcp) -> Result<(), Error> {
+async fn ice_tcp(addrs: &[SocketAddr], tcp: &mut Tcp) -> Result<(), Error> {
     for a in addrs {
         let l = tokio::net::TcpListener::bind(a).await?;
         let local = l.local_addr()?;
@@ -219,7 +219,6 @@ async fn ice_tcp(config: &Config, addrs: &[SocketAddr], tcp: &mut Tcp) -> Result
             tcp.active.push(a.ip());
         }
     }
-    let _ = config;
     Ok(())
 }
 
@@ -238,7 +237,7 @@ impl PeerConnection {
         };
         let mut tcp = Tcp::new(config.tcp_limits);
         if config.ice_tcp {
-            ice_tcp(&config, &addrs, &mut tcp).await?;
+            ice_tcp(&addrs, &mut tcp).await?;
         }
         turn_servers(&mut config, &mut tcp).await?;
         let pc = new_session_tcp(&config, &locals, &tcp)?;
