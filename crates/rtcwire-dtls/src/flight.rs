@@ -85,33 +85,6 @@ pub(crate) fn emit<R: Sealer>(
     emit_pieces(messages, None, mtu, records, &mut Vec::new())
 }
 
-/// The byte ranges of a `len`-byte body not in `acked` (sorted, merged, half-open). A
-/// zero-length body is one empty range unless acknowledged.
-fn missing(len: usize, acked: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    if len == 0 {
-        return if acked.is_empty() {
-            vec![(0, 0)]
-        } else {
-            Vec::new()
-        };
-    }
-    let mut out = Vec::new();
-    let mut at = 0;
-    for &(s, e) in acked {
-        if s > at {
-            out.push((at, s.min(len)));
-        }
-        at = at.max(e);
-        if at >= len {
-            break;
-        }
-    }
-    if at < len {
-        out.push((at, len));
-    }
-    out
-}
-
 /// Adds `start..end` to a sorted, merged range list (bounded by the message's length).
 pub(crate) fn add_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
     let mut merged = (start, end);
@@ -127,6 +100,15 @@ pub(crate) fn add_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usi
     ranges.insert(at, merged);
 }
 
+/// Whether the sorted, merged `ranges` hold all of `start..end` (an empty piece: whether
+/// anything of its message was acknowledged).
+pub(crate) fn holds(ranges: &[(usize, usize)], start: usize, end: usize) -> bool {
+    if start == end {
+        return !ranges.is_empty();
+    }
+    ranges.iter().any(|&(s, e)| s <= start && end <= e)
+}
+
 /// Whether `ranges` covers a `len`-byte body.
 pub(crate) fn covers(ranges: &[(usize, usize)], len: usize) -> bool {
     match ranges {
@@ -135,12 +117,13 @@ pub(crate) fn covers(ranges: &[(usize, usize)], len: usize) -> bool {
     }
 }
 
-/// [`emit`], skipping the byte ranges of each message in `acked` (one list per message,
-/// DTLS 1.3 selective retransmission); `pieces` receives one entry per handshake record
-/// sealed, in order.
+/// [`emit`], or, with `only`, exactly those fragments of the flight, with the boundaries
+/// they had when first sent (DTLS 1.3 selective retransmission: a peer that buffered some
+/// fragments of a message gets the missing ones as they were, never overlapping others).
+/// `pieces` receives one entry per handshake record sealed, in order.
 pub(crate) fn emit_pieces<R: Sealer>(
     messages: &[Outgoing],
-    acked: Option<&[Vec<(usize, usize)>]>,
+    only: Option<&[Piece]>,
     mtu: usize,
     records: &mut R,
     pieces: &mut Vec<Piece>,
@@ -148,6 +131,50 @@ pub(crate) fn emit_pieces<R: Sealer>(
     let mut datagrams = Vec::new();
     let mut cur: Vec<u8> = Vec::with_capacity(mtu);
     let mut plain = Vec::new();
+    let mut seal = |cur: &mut Vec<u8>,
+                    datagrams: &mut Vec<Vec<u8>>,
+                    records: &mut R,
+                    m: &Outgoing,
+                    piece: Piece|
+     -> Result<(), Error> {
+        let Outgoing::Handshake {
+            epoch,
+            msg_type,
+            seq,
+            body,
+        } = m
+        else {
+            return Ok(());
+        };
+        let n = piece.end.saturating_sub(piece.start);
+        let overhead = records.record_overhead(*epoch) + HANDSHAKE_HEADER_LEN;
+        if cur.len() + overhead + n > mtu && !cur.is_empty() {
+            datagrams.push(std::mem::take(cur));
+        }
+        plain.clear();
+        HandshakeHeader {
+            msg_type: *msg_type,
+            length: body.len() as u32,
+            message_seq: *seq,
+            fragment_offset: piece.start as u32,
+            fragment_length: n as u32,
+        }
+        .emit(&mut plain);
+        plain.extend_from_slice(body.get(piece.start..piece.end).unwrap_or(&[]));
+        records.seal_record(*epoch, ContentType::Handshake, &plain, cur)
+    };
+    if let Some(only) = only {
+        for p in only {
+            if let Some(m) = messages.get(p.msg) {
+                seal(&mut cur, &mut datagrams, records, m, *p)?;
+                pieces.push(*p);
+            }
+        }
+        if !cur.is_empty() {
+            datagrams.push(cur);
+        }
+        return Ok(datagrams);
+    }
     for (i, m) in messages.iter().enumerate() {
         match m {
             Outgoing::ChangeCipherSpec => {
@@ -156,49 +183,32 @@ pub(crate) fn emit_pieces<R: Sealer>(
                 }
                 records.seal_record(0, ContentType::ChangeCipherSpec, &[1], &mut cur)?;
             }
-            Outgoing::Handshake {
-                epoch,
-                msg_type,
-                seq,
-                body,
-            } => {
+            Outgoing::Handshake { epoch, body, .. } => {
                 let overhead = records.record_overhead(*epoch) + HANDSHAKE_HEADER_LEN;
-                let done = acked.and_then(|a| a.get(i)).map_or(&[][..], Vec::as_slice);
-                for (from, to) in missing(body.len(), done) {
-                    let mut offset = from;
-                    // Bounded: each pass sends at least MIN_FRAGMENT bytes or the remainder.
-                    loop {
-                        let mut room = mtu.saturating_sub(cur.len() + overhead);
-                        let left = to - offset;
-                        if room < left.min(MIN_FRAGMENT)
-                            || (room == 0 && left == 0 && !cur.is_empty())
-                        {
-                            if !cur.is_empty() {
-                                datagrams.push(std::mem::take(&mut cur));
-                            }
-                            room = mtu.saturating_sub(overhead).max(MIN_FRAGMENT);
+                let mut offset = 0usize;
+                // Bounded: each pass sends at least MIN_FRAGMENT bytes or the remainder.
+                loop {
+                    let mut room = mtu.saturating_sub(cur.len() + overhead);
+                    let left = body.len() - offset;
+                    if room < left.min(MIN_FRAGMENT) || (room == 0 && left == 0 && !cur.is_empty())
+                    {
+                        if !cur.is_empty() {
+                            datagrams.push(std::mem::take(&mut cur));
                         }
-                        let n = left.min(room);
-                        plain.clear();
-                        HandshakeHeader {
-                            msg_type: *msg_type,
-                            length: body.len() as u32,
-                            message_seq: *seq,
-                            fragment_offset: offset as u32,
-                            fragment_length: n as u32,
-                        }
-                        .emit(&mut plain);
-                        plain.extend_from_slice(body.get(offset..offset + n).unwrap_or(&[]));
-                        records.seal_record(*epoch, ContentType::Handshake, &plain, &mut cur)?;
-                        pieces.push(Piece {
-                            msg: i,
-                            start: offset,
-                            end: offset + n,
-                        });
-                        offset += n;
-                        if offset >= to {
-                            break;
-                        }
+                        room = mtu.saturating_sub(overhead).max(MIN_FRAGMENT);
+                    }
+                    let n = left.min(room);
+                    let piece = Piece {
+                        msg: i,
+                        start: offset,
+                        end: offset + n,
+                    };
+                    // Fits by construction: `seal` starts no new datagram here.
+                    seal(&mut cur, &mut datagrams, records, m, piece)?;
+                    pieces.push(piece);
+                    offset += n;
+                    if offset >= body.len() {
+                        break;
                     }
                 }
             }
@@ -262,21 +272,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn missing_ranges_are_the_complement() {
-        assert_eq!(missing(10, &[]), vec![(0, 10)]);
-        assert_eq!(missing(10, &[(0, 10)]), vec![]);
-        assert_eq!(
-            missing(10, &[(2, 4), (6, 8)]),
-            vec![(0, 2), (4, 6), (8, 10)]
-        );
-        assert_eq!(missing(10, &[(0, 4), (4, 12)]), vec![]);
-        assert_eq!(missing(0, &[]), vec![(0, 0)]);
-        assert_eq!(missing(0, &[(0, 0)]), vec![]);
+    fn acknowledged_ranges_merge_and_hold_pieces() {
+        assert!(!holds(&[], 0, 0));
         let mut r = Vec::new();
         add_range(&mut r, 6, 8);
         add_range(&mut r, 0, 2);
         add_range(&mut r, 2, 6);
         assert_eq!(r, vec![(0, 8)]);
         assert!(covers(&r, 8) && !covers(&r, 9));
+        assert!(holds(&r, 2, 8) && holds(&r, 0, 0) && !holds(&r, 7, 9));
+        add_range(&mut r, 10, 12);
+        assert_eq!(r, vec![(0, 8), (10, 12)]);
+        assert!(!holds(&r, 6, 11));
+    }
+
+    /// Re-sent fragments keep their first boundaries and pack into datagrams again.
+    #[test]
+    fn selected_pieces_are_sent_as_they_were() {
+        let flight = vec![Outgoing::Handshake {
+            epoch: 0,
+            msg_type: 11,
+            seq: 3,
+            body: (0..1000u32).map(|i| i as u8).collect(),
+        }];
+        let mut layer = RecordLayer::new();
+        let mut first = Vec::new();
+        let d = emit_pieces(&flight, None, 300, &mut layer, &mut first).expect("emit");
+        assert!(d.len() >= 4 && first.len() == d.len());
+        let pick = [first[1], first[3]];
+        let mut again = Vec::new();
+        let d = emit_pieces(&flight, Some(&pick), 1200, &mut layer, &mut again).expect("emit");
+        assert_eq!(again, pick);
+        assert_eq!(d.len(), 1, "both fit one datagram now");
+        let recs: Vec<_> = crate::record::Records::new(&d[0]).collect();
+        assert_eq!(recs.len(), 2);
+        for (r, p) in recs.iter().zip(&pick) {
+            let mut rd = crate::codec::Reader::new(r.fragment);
+            let (h, frag) = HandshakeHeader::parse(&mut rd).expect("header");
+            assert_eq!(h.fragment_offset as usize, p.start);
+            assert_eq!(frag, &flight_body(&flight)[p.start..p.end]);
+        }
+    }
+
+    fn flight_body(f: &[Outgoing]) -> &[u8] {
+        match &f[0] {
+            Outgoing::Handshake { body, .. } => body,
+            Outgoing::ChangeCipherSpec => &[],
+        }
     }
 }

@@ -71,6 +71,7 @@ impl Engine {
             group,
             flight_ids: Vec::new(),
             acked: Vec::new(),
+            first_pieces: Vec::new(),
             sent_log: Vec::new(),
         })
     }
@@ -140,17 +141,35 @@ impl Engine {
             self.flight_ids = ids;
             self.acked = vec![Vec::new(); core.flight.len()];
             self.sent_log.clear();
+            self.first_pieces.clear();
         }
         self.records.clear_sent();
         let mut pieces = Vec::new();
-        let acked = core.config.partial_acks.then_some(self.acked.as_slice());
+        // Re-sent: the fragments of the first transmission the peer has not acknowledged,
+        // each as it was (RFC 9147 §7.1).
+        let only: Option<Vec<flight::Piece>> =
+            (core.config.partial_acks && !self.first_pieces.is_empty()).then(|| {
+                self.first_pieces
+                    .iter()
+                    .filter(|p| {
+                        !self
+                            .acked
+                            .get(p.msg)
+                            .is_some_and(|a| flight::holds(a, p.start, p.end))
+                    })
+                    .copied()
+                    .collect()
+            });
         let datagrams = flight::emit_pieces(
             &core.flight,
-            acked,
+            only.as_deref(),
             core.config.mtu,
             &mut self.records,
             &mut pieces,
         )?;
+        if self.first_pieces.is_empty() {
+            self.first_pieces.clone_from(&pieces);
+        }
         let sent = self.records.sent();
         if sent.len() == pieces.len() {
             for (r, p) in sent.iter().zip(&pieces) {

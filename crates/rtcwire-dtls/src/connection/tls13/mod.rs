@@ -171,6 +171,8 @@ pub(crate) struct Engine {
     flight_ids: Vec<u16>,
     /// Per message of our flight, the byte ranges the peer acknowledged (RFC 9147 §7).
     acked: Vec<Vec<(usize, usize)>>,
+    /// The fragments of our flight's first transmission (what a retransmission picks from).
+    first_pieces: Vec<crate::flight::Piece>,
     /// Record number and fragment of every record of our flight sent so far (bounded).
     sent_log: Vec<((u64, u64), crate::flight::Piece)>,
 }
