@@ -223,3 +223,40 @@ fn a_record_with_a_wrong_id_is_dropped_and_counted() {
         assert_eq!(server.stats().wrong_cid_records, 3, "v13 {v13}");
     }
 }
+
+#[test]
+fn a_dtls13_client_falling_back_to_a_dtls12_server_keeps_its_ids() {
+    let (c, s) = ident();
+    let (cb, sb) = builders(&c, &s);
+    let cb = cb.dtls13(true).connection_id(Some(CLIENT_CID.to_vec()));
+    let sb = sb.dtls13(false).connection_id(Some(SERVER_CID.to_vec()));
+    let now = Instant::now();
+    let (mut client, mut server) = connections(cb, sb, 11, now);
+    let (ce, se) = pump(&mut client, &mut server, now);
+    assert!(
+        ce.iter().any(|e| matches!(e, Event::Connected { .. })),
+        "{ce:?}"
+    );
+    assert!(
+        se.iter().any(|e| matches!(e, Event::Connected { .. })),
+        "{se:?}"
+    );
+    assert_eq!(client.protocol_version(), Some(0xfefd));
+    assert_eq!(client.connection_ids().unwrap().remote, SERVER_CID);
+    send(
+        &mut client,
+        &mut server,
+        now,
+        b"1.2 with ids",
+        Some(SERVER_CID),
+        false,
+    );
+    send(
+        &mut server,
+        &mut client,
+        now,
+        b"back",
+        Some(CLIENT_CID),
+        false,
+    );
+}
