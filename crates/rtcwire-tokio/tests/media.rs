@@ -276,3 +276,41 @@ async fn a_track_behind_drops_its_oldest_frames_and_asks_once_for_a_keyframe() {
         .unwrap();
     assert_eq!(o.pli_count, 1);
 }
+
+#[tokio::test]
+async fn the_one_srtp_profile_a_side_allows_is_negotiated_and_reported() {
+    use rtcwire_tokio::rtcwire::SrtpProfile;
+    for profile in [
+        SrtpProfile::AeadAes128Gcm,
+        SrtpProfile::AeadAes256Gcm,
+        SrtpProfile::Aes128CmHmacSha1_80,
+        SrtpProfile::Aes128CmHmacSha1_32,
+    ] {
+        let mut b_config = loopback();
+        b_config.session.srtp_profiles = Some(vec![profile]);
+        let (a, mut ea, b, mut eb) = av_pair(b_config).await;
+        let mut far = next_track(&mut eb).await;
+        if far.kind() == MediaKind::Audio {
+            far = next_track(&mut eb).await;
+        }
+        let mut near = next_track(&mut ea).await;
+        if near.kind() == MediaKind::Audio {
+            near = next_track(&mut ea).await;
+        }
+        let out = near.transceiver().clone();
+        let vp8 = out.payload_type(Codec::Vp8).await.unwrap().unwrap();
+        out.write_frame(vp8, 0, &video_frame(0, true, 3000))
+            .await
+            .unwrap();
+        let f = within("a frame under the profile", far.recv())
+            .await
+            .unwrap();
+        assert_eq!(f.data, video_frame(0, true, 3000), "{profile:?}");
+        for pc in [&a, &b] {
+            let st = pc.get_stats().await.unwrap();
+            assert_eq!(st.transport.srtp_profile, Some(profile));
+        }
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
+}
