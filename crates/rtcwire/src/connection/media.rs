@@ -130,6 +130,8 @@ pub(super) struct MediaState {
     /// The peer's latest REMB (what it says we may send), bit/s.
     pub(super) peer_remb: Option<u64>,
     pub(super) remb_received: u64,
+    /// Report blocks of the report being written (kept for its capacity).
+    pub(super) report_blocks: Vec<rtcwire_rtp::rtcp::ReportBlock>,
     /// An instant and the UNIX time it corresponds to (the wall clock for SR NTP).
     pub(super) wall_clock: Option<(Instant, Duration)>,
 }

@@ -361,21 +361,29 @@ impl PeerConnection {
     /// the transceiver's send streams; the report blocks go with the first.
     fn send_report(&mut self, now: Instant, index: usize) {
         let ntp_now = self.media.ntp_at(now).0;
-        let Some(t) = self.media.transceivers.get_mut(index) else {
+        let MediaState {
+            transceivers,
+            out,
+            pool,
+            report_blocks: blocks,
+            ..
+        } = &mut self.media;
+        let Some(t) = transceivers.get_mut(index) else {
             return;
         };
         if !(t.sending() || t.receiving()) {
             return;
         }
-        let blocks: Vec<ReportBlock> = t
-            .recv
-            .iter_mut()
-            .take(31)
-            .map(|r| r.stats.report_block(now))
-            .collect();
+        // A scratch kept between reports: no allocation per report.
+        blocks.clear();
+        blocks.extend(
+            t.recv
+                .iter_mut()
+                .take(31)
+                .map(|r| r.stats.report_block(now)),
+        );
         let layers = if t.simulcast() { 1 + t.layers.len() } else { 1 };
         let sending = t.sending();
-        let mut compounds: Vec<Vec<u8>> = Vec::new();
         for (layer, s) in t.send_streams().take(layers).enumerate() {
             let ssrc = Ssrc(s.ssrc);
             let reports = if layer == 0 { &blocks[..] } else { &[] };
@@ -414,22 +422,15 @@ impl PeerConnection {
                 chunks: SdesChunks::Items(&chunks),
             });
             let packets = [report, sdes];
-            let mut b = self.media.pool.pop().unwrap_or_default();
+            let mut b = pool.pop().unwrap_or_default();
             b.clear();
             b.resize(rtcp::compound_buffer_len(&packets), 0);
             match rtcp::emit_compound(&packets, &mut b) {
-                Ok(n) => {
+                Ok(n) if out.len() < MAX_MEDIA_QUEUE => {
                     b.truncate(n);
-                    compounds.push(b);
+                    out.push_back((true, b));
                 }
-                Err(_) => self.stats.dropped_media_packets += 1,
-            }
-        }
-        for b in compounds {
-            if self.media.out.len() < MAX_MEDIA_QUEUE {
-                self.media.out.push_back((true, b));
-            } else {
-                self.stats.dropped_media_packets += 1;
+                _ => self.stats.dropped_media_packets += 1,
             }
         }
     }

@@ -18,6 +18,9 @@ use super::{Codec, Direction, MediaKind, NegotiatedCodec, TransceiverId};
 
 /// Packets kept for retransmission, per send stream (video; audio keeps none).
 pub(crate) const HISTORY: usize = 1024;
+/// The room a history slot is given (the largest RTP packet we write, with its
+/// extensions).
+const HISTORY_SLOT: usize = 1280;
 /// Most sequence numbers a receive stream asks again for at once.
 const MAX_MISSING: usize = 512;
 /// A missing packet is asked for at most this many times.
@@ -209,6 +212,11 @@ impl SendStream {
         if let Some(slot) = self.history.get_mut(usize::from(seq) % HISTORY) {
             slot.0 = seq;
             slot.1.clear();
+            // Room for the largest packet at once: a slot that first held a short one
+            // (a frame's last) would otherwise grow again when a full one lands there.
+            if slot.1.capacity() < packet.len() {
+                slot.1.reserve_exact(packet.len().max(HISTORY_SLOT));
+            }
             slot.1.extend_from_slice(packet);
         }
     }
