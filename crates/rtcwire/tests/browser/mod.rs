@@ -205,6 +205,12 @@ pub struct Driven {
     datagram: Vec<u8>,
     /// Why datagrams were refused (the first few).
     pub refusals: Vec<String>,
+    /// Drop every Nth RTP datagram each way (0: none).
+    pub loss_every: u32,
+    /// RTP datagrams dropped so far, both ways.
+    pub dropped: u32,
+    rtp_out: u32,
+    rtp_in: u32,
 }
 
 impl Driven {
@@ -222,6 +228,10 @@ impl Driven {
             buf: Vec::with_capacity(1500),
             datagram: vec![0u8; 2048],
             refusals: Vec::new(),
+            loss_every: 0,
+            dropped: 0,
+            rtp_out: 0,
+            rtp_in: 0,
         }
     }
 
@@ -236,9 +246,10 @@ impl Driven {
             self.buf.clear();
             match self.pc.poll_output(&mut self.buf) {
                 Output::Transmit(t) => {
-                    let _ = self
-                        .sock
-                        .send_to(&self.buf[..t.size], t.destination.unwrap());
+                    let d = &self.buf[..t.size];
+                    if !lose(self.loss_every, &mut self.rtp_out, &mut self.dropped, d) {
+                        let _ = self.sock.send_to(d, t.destination.unwrap());
+                    }
                 }
                 Output::Event(e) => on_event(&mut self.pc, e),
                 Output::Timeout(t) => break t,
@@ -251,6 +262,13 @@ impl Driven {
         self.sock.set_read_timeout(Some(wait)).unwrap();
         #[allow(clippy::disallowed_methods)]
         match self.sock.recv_from(&mut self.datagram) {
+            Ok((n, _))
+                if lose(
+                    self.loss_every,
+                    &mut self.rtp_in,
+                    &mut self.dropped,
+                    &self.datagram[..n],
+                ) => {}
             Ok((n, from)) => {
                 let r = self.pc.handle_input(Input::Receive(
                     Instant::now(),
@@ -268,6 +286,19 @@ impl Driven {
                 .unwrap(),
         }
     }
+}
+
+/// Whether to drop `d`: every `every`th RTP (not RTCP) datagram counted in `count`
+/// (RFC 7983 first byte 128-191, RFC 5761 second byte); `every` 0 drops none.
+fn lose(every: u32, count: &mut u32, dropped: &mut u32, d: &[u8]) -> bool {
+    let rtp = matches!(d, [128..=191, b, ..] if !(192..=223).contains(b));
+    if every == 0 || !rtp {
+        return false;
+    }
+    *count += 1;
+    let drop = *count % every == 0;
+    *dropped += u32::from(drop);
+    drop
 }
 
 /// A number after `"key":` in a flat JSON object.
