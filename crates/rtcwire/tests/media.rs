@@ -12,10 +12,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{addr, Duo, Signaling, ADDR_A, ADDR_B};
+use common::{Duo, Signaling};
 use rtcwire::{
     Codec, DataChannelInit, Direction, Event, KeyframeKind, MediaFrame, MediaKind, Payload,
-    PeerConnectionState, SessionDescription, TransceiverId,
+    TransceiverId,
 };
 use rtcwire_sim::{LinkConfig, Loss};
 
@@ -27,45 +27,6 @@ fn lossy() -> LinkConfig {
     LinkConfig::with_delay(Duration::from_millis(20))
         .jitter(Duration::from_millis(5))
         .loss(Loss::Random(0.05))
-}
-
-/// A's offer, B's answer (B adds its own tracks to the transceivers the offer made, as a
-/// browser application calling addTrack before createAnswer does).
-fn negotiate_media(duo: &mut Duo, b_sends: &[MediaKind]) {
-    let offer = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
-    let answer: SessionDescription = duo.with(false, |pc| {
-        pc.set_remote_description(offer).unwrap();
-        for k in b_sends {
-            pc.add_track(*k, &["b-stream"]).unwrap();
-        }
-        let a = pc.create_answer().unwrap();
-        pc.set_local_description(a.clone()).unwrap();
-        a
-    });
-    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
-    duo.with(true, |pc| {
-        pc.add_local_candidate(addr(ADDR_A)).unwrap();
-        pc.end_of_local_candidates();
-    });
-    duo.with(false, |pc| {
-        pc.add_local_candidate(addr(ADDR_B)).unwrap();
-        pc.end_of_local_candidates();
-    });
-    duo.exchange();
-}
-
-fn connected(duo: &mut Duo) {
-    let ok = duo.run_until(Duration::from_secs(30), |d| {
-        d.state(true) == PeerConnectionState::Connected
-            && d.state(false) == PeerConnectionState::Connected
-    });
-    assert!(ok, "not connected\n{}", duo.sim.report());
-    // SRTP is keyed on both sides once DTLS is connected on both.
-    let _ = duo.run_until(Duration::from_millis(100), |_| false);
 }
 
 /// A deterministic fake encoded frame: a VP8-looking keyframe bit, a header naming it,
@@ -204,8 +165,8 @@ fn av_session(seed: u64, link: LinkConfig) -> (Duo, Sending, Sending) {
             pc.add_track(MediaKind::Video, &["a-stream"]).unwrap(),
         )
     });
-    negotiate_media(&mut duo, &[MediaKind::Audio, MediaKind::Video]);
-    connected(&mut duo);
+    duo.negotiate_media(&[MediaKind::Audio, MediaKind::Video]);
+    duo.connected();
     let (ba, bv) = (
         track(&duo, false, MediaKind::Audio),
         track(&duo, false, MediaKind::Video),
@@ -372,8 +333,8 @@ fn a_pli_is_answered_with_a_keyframe() {
 fn renegotiation_adds_a_video_track_mid_session() {
     let mut duo = Duo::new(34, lan(), Signaling::Trickle);
     let aa = duo.with(true, |pc| pc.add_track(MediaKind::Audio, &["s"]).unwrap());
-    negotiate_media(&mut duo, &[]);
-    connected(&mut duo);
+    duo.negotiate_media(&[]);
+    duo.connected();
     let ba = track(&duo, false, MediaKind::Audio);
     assert_eq!(
         duo.sim.endpoint(duo.b).current_direction(ba),
@@ -457,7 +418,7 @@ fn a_data_channel_works_alongside_media() {
         pc.create_data_channel("chat", DataChannelInit::default())
             .unwrap()
     });
-    negotiate_media(&mut duo, &[MediaKind::Audio, MediaKind::Video]);
+    duo.negotiate_media(&[MediaKind::Audio, MediaKind::Video]);
     let ok = duo.run_until(Duration::from_secs(30), |d| {
         d.opened(true).contains(&ca) && !d.opened(false).is_empty()
     });
@@ -551,8 +512,8 @@ fn a_stopped_transceiver_gets_port_zero_and_stops_flowing() {
 fn the_answerer_offers_back_a_track_of_its_own() {
     let mut duo = Duo::new(39, lan(), Signaling::Trickle);
     let aa = duo.with(true, |pc| pc.add_track(MediaKind::Audio, &["s"]).unwrap());
-    negotiate_media(&mut duo, &[]);
-    connected(&mut duo);
+    duo.negotiate_media(&[]);
+    duo.connected();
     let bv = duo.with(false, |pc| pc.add_track(MediaKind::Video, &["b"]).unwrap());
     duo.renegotiate(false);
     let _ = duo.run_until(Duration::from_millis(20), |_| false);

@@ -12,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{addr, Duo, Signaling, ADDR_A, ADDR_B};
+use common::{Duo, Signaling};
 use rtcwire::{
     Codec, Config, Event, MediaKind, PeerConnection, PeerConnectionState, SessionDescription,
     TransceiverId,
@@ -21,42 +21,6 @@ use rtcwire_sim::LinkConfig;
 
 fn lan() -> LinkConfig {
     LinkConfig::with_delay(Duration::from_millis(10))
-}
-
-/// Offer from A, answer from B (B adds its own tracks of these kinds first), then
-/// host candidates and the connection.
-fn negotiate_and_connect(duo: &mut Duo, b_sends: &[MediaKind]) -> SessionDescription {
-    let offer = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
-    let answer: SessionDescription = duo.with(false, |pc| {
-        pc.set_remote_description(offer.clone()).unwrap();
-        for k in b_sends {
-            pc.add_track(*k, &["b-stream"]).unwrap();
-        }
-        let a = pc.create_answer().unwrap();
-        pc.set_local_description(a.clone()).unwrap();
-        a
-    });
-    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
-    duo.with(true, |pc| {
-        pc.add_local_candidate(addr(ADDR_A)).unwrap();
-        pc.end_of_local_candidates();
-    });
-    duo.with(false, |pc| {
-        pc.add_local_candidate(addr(ADDR_B)).unwrap();
-        pc.end_of_local_candidates();
-    });
-    duo.exchange();
-    let ok = duo.run_until(Duration::from_secs(30), |d| {
-        d.state(true) == PeerConnectionState::Connected
-            && d.state(false) == PeerConnectionState::Connected
-    });
-    assert!(ok, "not connected\n{}", duo.sim.report());
-    let _ = duo.run_until(Duration::from_millis(100), |_| false);
-    offer
 }
 
 fn pc(duo: &Duo, side_a: bool) -> &PeerConnection {
@@ -110,7 +74,8 @@ fn remb_carries_the_receivers_estimate_and_its_cap_to_the_sender() {
     let no_twcc = |c: &mut Config| c.transport_cc = false;
     let mut duo = Duo::with_configs(41, lan(), Signaling::Trickle, no_twcc, no_twcc);
     let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
-    let offer = negotiate_and_connect(&mut duo, &[]);
+    let offer = duo.negotiate_media(&[]);
+    duo.connected();
     assert!(
         offer.sdp.contains("a=rtcp-fb:96 goog-remb"),
         "{}",
@@ -198,7 +163,8 @@ fn simulcast_sends_three_layers_each_routed_by_rid_and_repaired_under_loss() {
         pc.set_send_rids(t, &rids).unwrap();
         t
     });
-    let offer = negotiate_and_connect(&mut duo, &[]);
+    let offer = duo.negotiate_media(&[]);
+    duo.connected();
     assert!(offer.sdp.contains("a=rid:q send"), "{}", offer.sdp);
     assert!(
         offer.sdp.contains("a=simulcast:send q;h;f"),
@@ -289,17 +255,8 @@ fn simulcast_not_accepted_sends_the_first_layer_only() {
         t
     });
     // The answer is munged as by a peer without simulcast: no rid, no simulcast lines.
-    let offer = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
-    let answer = duo.with(false, |pc| {
-        pc.set_remote_description(offer).unwrap();
-        let a = pc.create_answer().unwrap();
-        pc.set_local_description(a.clone()).unwrap();
-        a
-    });
+    let offer = duo.offer(true);
+    let answer = duo.answer(false, offer, &[]);
     let stripped: String = answer
         .sdp
         .split_inclusive("\r\n")
@@ -311,10 +268,7 @@ fn simulcast_not_accepted_sends_the_first_layer_only() {
     });
     duo.add_hosts();
     duo.exchange();
-    assert!(duo.run_until(Duration::from_secs(30), |d| d.state(true)
-        == PeerConnectionState::Connected
-        && d.state(false) == PeerConnectionState::Connected));
-    let _ = duo.run_until(Duration::from_millis(100), |_| false);
+    duo.connected();
     let pt = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
     duo.with(true, |pc| {
         pc.write_frame_rid(video, "lo", pt, 0, &video_frame(0, 800))
@@ -355,7 +309,8 @@ fn sender_reports_carry_the_wall_clock_given_and_the_peer_reads_the_mapping() {
     let b_at = duo.sim.now();
     duo.with(false, |pc| pc.set_wall_clock(b_at, b_unix));
     let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
-    negotiate_and_connect(&mut duo, &[MediaKind::Video]);
+    duo.negotiate_media(&[MediaKind::Video]);
+    duo.connected();
     let vb = track(&duo, false, MediaKind::Video);
     let pa = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
     let pb = pc(&duo, false).payload_type(vb, Codec::Vp8).unwrap();
@@ -449,7 +404,8 @@ fn only_video_payload_types(sdp: &str, keep: &[u8]) -> String {
 fn h264_mode_0_sends_one_nal_unit_a_packet_and_refuses_a_nal_over_the_mtu() {
     let mut duo = Duo::new(45, lan(), Signaling::Trickle);
     let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
-    negotiate_and_connect(&mut duo, &[]);
+    duo.negotiate_media(&[]);
+    duo.connected();
     let a = pc(&duo, true);
     // Both modes offered and accepted, each on its own payload type.
     let h264: Vec<u8> = a
@@ -533,19 +489,10 @@ fn h264_mode_0_sends_one_nal_unit_a_packet_and_refuses_a_nal_over_the_mtu() {
 fn h264_mode_0_offered_alone_is_accepted_and_carries_frames() {
     let mut duo = Duo::new(46, lan(), Signaling::Trickle);
     let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
-    let offer = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
+    let offer = duo.offer(true);
     // A peer that offers H.264 in mode 0 only (payload type 104, its RTX 105).
     let alone = SessionDescription::offer(only_video_payload_types(&offer.sdp, &[104, 105]));
-    let answer = duo.with(false, |pc| {
-        pc.set_remote_description(alone).unwrap();
-        let a = pc.create_answer().unwrap();
-        pc.set_local_description(a.clone()).unwrap();
-        a
-    });
+    let answer = duo.answer(false, alone, &[]);
     assert!(
         answer.sdp.contains("a=rtpmap:104 H264/90000"),
         "{}",
@@ -564,10 +511,7 @@ fn h264_mode_0_offered_alone_is_accepted_and_carries_frames() {
     duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
     duo.add_hosts();
     duo.exchange();
-    assert!(duo.run_until(Duration::from_secs(30), |d| d.state(true)
-        == PeerConnectionState::Connected
-        && d.state(false) == PeerConnectionState::Connected));
-    let _ = duo.run_until(Duration::from_millis(100), |_| false);
+    duo.connected();
     assert_eq!(
         pc(&duo, true).negotiated_codecs(video),
         vec![(104, Codec::H264)]
@@ -626,7 +570,8 @@ fn the_peer_ending_its_track_is_an_event_by_direction_bye_or_port_zero() {
             pc.add_track(MediaKind::Audio, &["a"]).unwrap(),
         )
     });
-    negotiate_and_connect(&mut duo, &[]);
+    duo.negotiate_media(&[]);
+    duo.connected();
     let vb = track(&duo, false, MediaKind::Video);
     let ab = track(&duo, false, MediaKind::Audio);
     assert_eq!(tracks(&duo, false), 2);

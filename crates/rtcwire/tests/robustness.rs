@@ -22,17 +22,8 @@ fn a_certificate_that_does_not_match_the_fingerprint_fails_the_connection() {
     let chat = duo.with(true, |pc| {
         pc.create_data_channel("chat", Default::default()).unwrap()
     });
-    let offer = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
-    let answer = duo.with(false, |pc| {
-        pc.set_remote_description(offer).unwrap();
-        let a = pc.create_answer().unwrap();
-        pc.set_local_description(a.clone()).unwrap();
-        a
-    });
+    let offer = duo.offer(true);
+    let answer = duo.answer(false, offer, &[]);
     // A man in the middle's fingerprint instead of B's.
     let real = duo.sim.endpoint(duo.b).local_fingerprint().to_string();
     let other = Certificate::generate_self_signed()

@@ -458,16 +458,8 @@ fn glare_is_resolved_by_rolling_back_one_offer() {
         pc.create_data_channel("chat", rtcwire::DataChannelInit::default())
             .unwrap()
     });
-    let offer_a = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
-    let offer_b = duo.with(false, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
+    let offer_a = duo.offer(true);
+    let offer_b = duo.offer(false);
     // Both offered: A refuses B's offer; B (the polite one) rolls back and answers A.
     let err = duo.with(true, |pc| pc.set_remote_description(offer_b).unwrap_err());
     assert!(matches!(err, rtcwire::Error::InvalidState { .. }), "{err}");
@@ -518,11 +510,7 @@ fn checks_that_arrive_before_the_answer_are_taken() {
             .unwrap();
         pc.end_of_local_candidates();
     });
-    let offer = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
+    let offer = duo.offer(true);
     let answer = duo.with(false, |pc| {
         pc.set_remote_description(offer).unwrap();
         pc.add_local_candidate(common::addr(common::ADDR_B))
@@ -556,17 +544,8 @@ fn an_mdns_candidate_is_resolved_by_the_driver_and_connects() {
         pc.create_data_channel("chat", rtcwire::DataChannelInit::default())
             .unwrap()
     });
-    let offer = duo.with(true, |pc| {
-        let o = pc.create_offer().unwrap();
-        pc.set_local_description(o.clone()).unwrap();
-        o
-    });
-    let answer = duo.with(false, |pc| {
-        pc.set_remote_description(offer).unwrap();
-        let a = pc.create_answer().unwrap();
-        pc.set_local_description(a.clone()).unwrap();
-        a
-    });
+    let offer = duo.offer(true);
+    let answer = duo.answer(false, offer, &[]);
     duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
     // B's host address hidden behind a name, as browsers do; only A gets candidates.
     let name = "1f4712db-ea17-4bcf-a596-105139dfd8bf.local";

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use rtcwire::{
-    Certificate, ChannelId, Config, Event, Input, PeerConnection, PeerConnectionState,
+    Certificate, ChannelId, Config, Event, Input, MediaKind, PeerConnection, PeerConnectionState,
     SessionDescription,
 };
 use rtcwire_sim::{Host, LinkConfig, LinkId, Sim};
@@ -96,6 +96,57 @@ impl Duo {
         f(pc)
     }
 
+    /// `side_a` (or B) makes an offer and takes it as its local description.
+    pub fn offer(&mut self, side_a: bool) -> SessionDescription {
+        self.with(side_a, |pc| {
+            let o = pc.create_offer().unwrap();
+            pc.set_local_description(o.clone()).unwrap();
+            o
+        })
+    }
+
+    /// `side_a` (or B) takes `offer`, adds its own tracks of the kinds in `sends` (as a
+    /// browser application calling addTrack before createAnswer does), answers and takes
+    /// the answer as its local description.
+    pub fn answer(
+        &mut self,
+        side_a: bool,
+        offer: SessionDescription,
+        sends: &[MediaKind],
+    ) -> SessionDescription {
+        self.with(side_a, |pc| {
+            pc.set_remote_description(offer).unwrap();
+            for k in sends {
+                pc.add_track(*k, &["b-stream"]).unwrap();
+            }
+            let a = pc.create_answer().unwrap();
+            pc.set_local_description(a.clone()).unwrap();
+            a
+        })
+    }
+
+    /// A's offer, B's answer (B adds its own tracks of the kinds in `b_sends` to the
+    /// transceivers the offer made), then host candidates; returns the offer.
+    pub fn negotiate_media(&mut self, b_sends: &[MediaKind]) -> SessionDescription {
+        let offer = self.offer(true);
+        let answer = self.answer(false, offer.clone(), b_sends);
+        self.with(true, |pc| pc.set_remote_description(answer).unwrap());
+        self.add_hosts();
+        self.exchange();
+        offer
+    }
+
+    /// Runs until both sides are connected (30 s at most), then 100 ms more: SRTP is
+    /// keyed on both sides once DTLS is connected on both.
+    pub fn connected(&mut self) {
+        let ok = self.run_until(Duration::from_secs(30), |d| {
+            d.state(true) == PeerConnectionState::Connected
+                && d.state(false) == PeerConnectionState::Connected
+        });
+        assert!(ok, "not connected\n{}", self.sim.report());
+        let _ = self.run_until(Duration::from_millis(100), |_| false);
+    }
+
     /// Offer from A, answer from B, as a browser application would.
     pub fn negotiate(&mut self) {
         if self.signaling == Signaling::Full {
@@ -108,17 +159,8 @@ impl Duo {
                 pc.end_of_local_candidates();
             });
         }
-        let offer = self.with(true, |pc| {
-            let o = pc.create_offer().unwrap();
-            pc.set_local_description(o.clone()).unwrap();
-            o
-        });
-        let answer: SessionDescription = self.with(false, |pc| {
-            pc.set_remote_description(offer).unwrap();
-            let a = pc.create_answer().unwrap();
-            pc.set_local_description(a.clone()).unwrap();
-            a
-        });
+        let offer = self.offer(true);
+        let answer: SessionDescription = self.answer(false, offer, &[]);
         self.with(true, |pc| pc.set_remote_description(answer).unwrap());
         if self.signaling == Signaling::Trickle {
             self.with(true, |pc| {
@@ -147,17 +189,8 @@ impl Duo {
 
     /// A later offer/answer, from A or from B.
     pub fn renegotiate(&mut self, offerer_a: bool) {
-        let offer = self.with(offerer_a, |pc| {
-            let o = pc.create_offer().unwrap();
-            pc.set_local_description(o.clone()).unwrap();
-            o
-        });
-        let answer = self.with(!offerer_a, |pc| {
-            pc.set_remote_description(offer).unwrap();
-            let a = pc.create_answer().unwrap();
-            pc.set_local_description(a.clone()).unwrap();
-            a
-        });
+        let offer = self.offer(offerer_a);
+        let answer = self.answer(!offerer_a, offer, &[]);
         self.with(offerer_a, |pc| pc.set_remote_description(answer).unwrap());
         self.exchange();
     }
