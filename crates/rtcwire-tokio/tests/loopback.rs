@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{loopback, negotiate, next_channel, within};
+use common::{loopback, messages_both_ways, negotiate, next_channel, within};
 use rtcwire_tokio::{
     ChannelState, DataChannelInit, Event, Payload, PeerConnection, PeerConnectionState,
 };
@@ -32,26 +32,7 @@ async fn two_peers_exchange_messages_and_close() {
     assert_eq!(a.connection_state(), PeerConnectionState::Connected);
     assert_eq!(chat.stream_id(), far.stream_id());
 
-    chat.send_text("hi").await.unwrap();
-    chat.send_binary(&[]).await.unwrap();
-    chat.send_binary(&[7; 65_536]).await.unwrap();
-    assert_eq!(
-        within("text", far.recv()).await,
-        Some(Payload::Text("hi".into()))
-    );
-    assert_eq!(
-        within("empty", far.recv()).await,
-        Some(Payload::Binary(vec![]))
-    );
-    assert_eq!(
-        within("64 KiB", far.recv()).await,
-        Some(Payload::Binary(vec![7; 65_536]))
-    );
-    far.send_text("back").await.unwrap();
-    assert_eq!(
-        within("back", chat.recv()).await,
-        Some(Payload::Text("back".into()))
-    );
+    messages_both_ways(&mut chat, &mut far, "hi", &[&[], &[7; 65_536]], "back").await;
     let stats = a.get_stats().await.unwrap();
     assert_eq!(stats.connection_state, PeerConnectionState::Connected);
 

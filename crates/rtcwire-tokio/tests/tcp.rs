@@ -13,9 +13,9 @@ mod common;
 use std::time::Duration;
 use tokio::time::Instant;
 
-use common::{loopback, negotiate, next_channel, within};
+use common::{loopback, messages_both_ways, negotiate, next_channel, within};
 use rtcwire_tokio::rtcwire::Transport;
-use rtcwire_tokio::{DataChannelInit, Payload, PeerConnection, TcpLimits};
+use rtcwire_tokio::{DataChannelInit, PeerConnection, TcpLimits};
 use tokio::io::AsyncWriteExt;
 
 fn tcp_only() -> rtcwire_tokio::Config {
@@ -42,21 +42,7 @@ async fn two_sessions_connect_over_ice_tcp_only() {
     let mut far = next_channel(&mut eb).await;
     within("open over TCP", chat.wait_open()).await.unwrap();
     let opened = t0.elapsed();
-    chat.send_text("over tcp").await.unwrap();
-    chat.send_binary(&[7; 50_000]).await.unwrap();
-    assert_eq!(
-        within("text", far.recv()).await,
-        Some(Payload::Text("over tcp".into()))
-    );
-    assert_eq!(
-        within("binary", far.recv()).await,
-        Some(Payload::Binary(vec![7; 50_000]))
-    );
-    far.send_text("back").await.unwrap();
-    assert_eq!(
-        within("back", chat.recv()).await,
-        Some(Payload::Text("back".into()))
-    );
+    messages_both_ways(&mut chat, &mut far, "over tcp", &[&[7; 50_000]], "back").await;
     for pc in [&a, &b] {
         let s = pc.get_stats().await.unwrap();
         let pair = s.transport.selected_pair.expect("a selected pair");

@@ -14,63 +14,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{loopback, negotiate, next_channel, within};
+use common::{loopback, relayed_session, within};
 use rtcwire_sim::peer;
-use rtcwire_tokio::{Config, DataChannelInit, Payload, PeerConnection, TurnUrl};
-use tokio::time::Instant;
-
-/// Runs a relay-only answerer configured with `relayed` against a plain offerer; checks
-/// messages both ways and that the answerer's selected pair is relayed; returns the
-/// answerer's TCP counters.
-async fn relayed_session(relayed: Config) -> rtcwire_tokio::TcpStats {
-    let t0 = Instant::now();
-    let (a, _ea) = PeerConnection::new(loopback()).await.unwrap();
-    let mut relayed = relayed;
-    relayed.session.ice.relay_only = true;
-    let (b, mut eb) = PeerConnection::new(relayed).await.unwrap();
-    within("b gathered", b.gathering_complete()).await.unwrap();
-    let gathered = t0.elapsed();
-
-    let mut chat = a
-        .create_data_channel("relayed", DataChannelInit::default())
-        .await
-        .unwrap();
-    negotiate(&a, &b).await;
-    let answer = b.local_description().await.unwrap().unwrap();
-    assert!(
-        answer.sdp.contains("typ relay"),
-        "no relayed candidate in the answer:\n{}",
-        answer.sdp
-    );
-    let mut far = next_channel(&mut eb).await;
-    within("open through the relay", chat.wait_open())
-        .await
-        .unwrap();
-    let opened = t0.elapsed();
-    chat.send_text("via coturn").await.unwrap();
-    chat.send_binary(&[3; 30_000]).await.unwrap();
-    assert_eq!(
-        within("text", far.recv()).await,
-        Some(Payload::Text("via coturn".into()))
-    );
-    assert_eq!(
-        within("binary", far.recv()).await,
-        Some(Payload::Binary(vec![3; 30_000]))
-    );
-    far.send_text("and back").await.unwrap();
-    assert_eq!(
-        within("back", chat.recv()).await,
-        Some(Payload::Text("and back".into()))
-    );
-    let stats = b.get_stats().await.unwrap();
-    let pair = stats.transport.selected_pair.expect("a selected pair");
-    assert_eq!(pair.local.kind, rtcwire_ice::CandidateKind::Relayed);
-    let tcp = b.tcp_stats().await.unwrap();
-    println!("gathered after {gathered:?}, open after {opened:?}; b's TCP: {tcp:?}");
-    a.close().await.unwrap();
-    b.close().await.unwrap();
-    tcp
-}
+use rtcwire_tokio::{PeerConnection, TurnUrl};
 
 #[tokio::test]
 async fn a_relay_only_answerer_connects_through_coturn_over_tcp() {
@@ -83,7 +29,7 @@ async fn a_relay_only_answerer_connects_through_coturn_over_tcp() {
     let config = loopback()
         .ice_tcp(false)
         .turn_url(TurnUrl::parse(&url, "u", "p").unwrap());
-    let tcp = relayed_session(config).await;
+    let tcp = relayed_session(config, 30_000).await;
     // Our one stream went to coturn's TCP port and carried the whole session.
     assert_eq!(tcp.connected, 1);
     assert_eq!(tcp.accepted, 0);
@@ -204,7 +150,7 @@ async fn a_relay_only_answerer_connects_through_coturn_over_tls() {
         .ice_tcp(false)
         .tls_root(ca)
         .turn_url(TurnUrl::parse(&url, "u", "p").unwrap());
-    let tcp = relayed_session(config).await;
+    let tcp = relayed_session(config, 30_000).await;
     assert_eq!(tcp.connected, 1);
     assert!(tcp.frames_in > 10 && tcp.frames_out > 10, "{tcp:?}");
     assert_eq!(tcp.unframeable + tcp.write_drops + tcp.connect_failures, 0);

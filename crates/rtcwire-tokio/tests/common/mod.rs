@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rtcwire_tokio::{Config, Event, Events, PeerConnection};
+use rtcwire_tokio::{Config, DataChannel, DataChannelInit, Event, Events, Payload, PeerConnection};
 
 /// Loopback only.
 pub fn loopback() -> Config {
@@ -41,4 +41,76 @@ pub async fn next_channel(events: &mut Events) -> rtcwire_tokio::DataChannel {
         }
     })
     .await
+}
+
+/// `text` then each of `binaries` from `chat` arrive at `far` in order, then `back` from
+/// `far` arrives at `chat`.
+pub async fn messages_both_ways(
+    chat: &mut DataChannel,
+    far: &mut DataChannel,
+    text: &str,
+    binaries: &[&[u8]],
+    back: &str,
+) {
+    chat.send_text(text).await.unwrap();
+    for b in binaries {
+        chat.send_binary(b).await.unwrap();
+    }
+    assert_eq!(
+        within("text", far.recv()).await,
+        Some(Payload::Text(text.into()))
+    );
+    for b in binaries {
+        assert_eq!(
+            within("binary", far.recv()).await,
+            Some(Payload::Binary(b.to_vec()))
+        );
+    }
+    far.send_text(back).await.unwrap();
+    assert_eq!(
+        within("back", chat.recv()).await,
+        Some(Payload::Text(back.into()))
+    );
+}
+
+/// Runs a relay-only answerer configured with `relayed` (a TURN server in it) against a
+/// plain offerer; checks messages both ways (`binary` bytes one way) and that the
+/// answerer's selected pair is relayed; returns the answerer's TCP counters.
+pub async fn relayed_session(relayed: Config, binary: usize) -> rtcwire_tokio::TcpStats {
+    let t0 = tokio::time::Instant::now();
+    let (a, _ea) = PeerConnection::new(loopback()).await.unwrap();
+    let mut relayed = relayed;
+    relayed.session.ice.relay_only = true;
+    let (b, mut eb) = PeerConnection::new(relayed).await.unwrap();
+    // The relayed candidate comes once the allocation succeeded: wait for gathering.
+    within("b gathered", b.gathering_complete()).await.unwrap();
+    let gathered = t0.elapsed();
+
+    let mut chat = a
+        .create_data_channel("relayed", DataChannelInit::default())
+        .await
+        .unwrap();
+    negotiate(&a, &b).await;
+    let answer = b.local_description().await.unwrap().unwrap();
+    assert!(
+        answer.sdp.contains("typ relay"),
+        "no relayed candidate in the answer:\n{}",
+        answer.sdp
+    );
+    let mut far = next_channel(&mut eb).await;
+    within("open through the relay", chat.wait_open())
+        .await
+        .unwrap();
+    let opened = t0.elapsed();
+    let bytes = vec![3; binary];
+    messages_both_ways(&mut chat, &mut far, "via coturn", &[&bytes], "and back").await;
+    // b's selected pair is relayed.
+    let stats = b.get_stats().await.unwrap();
+    let pair = stats.transport.selected_pair.expect("a selected pair");
+    assert_eq!(pair.local.kind, rtcwire_ice::CandidateKind::Relayed);
+    let tcp = b.tcp_stats().await.unwrap();
+    println!("gathered after {gathered:?}, open after {opened:?}; b's TCP: {tcp:?}");
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    tcp
 }
