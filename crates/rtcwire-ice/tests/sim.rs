@@ -10,25 +10,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{config, connected, Duo, Node, StunServer, TurnRelay, TURN_PASS, TURN_USER};
-use rtcwire_ice::{CandidateKind, Config, Event, IceState, TurnServer};
-use rtcwire_sim::{Host, LinkConfig, Loss, NatConfig, Sim};
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
-fn host(sim: &mut Sim, a: &str, cfg: Config, seed: u64, label: &str) -> Host<Node> {
-    let h = sim.add_host(addr(a), Node::new(cfg, seed, label));
-    let now = sim.now();
-    let ep = sim.endpoint_mut(h);
-    ep.agent.add_host_candidate(now, addr(a)).unwrap();
-    ep.agent.end_of_local_candidates();
-    h
-}
+use common::{
+    addr, config, connected, host, lan_pair, restart_both, signal, symmetric_nats_with_turn, Duo,
+    Node, StunServer,
+};
+use rtcwire_ice::{CandidateKind, Config, Event, IceState};
+use rtcwire_sim::{LinkConfig, Loss, NatConfig, Sim};
 
 fn data_both_ways(sim: &mut Sim, duo: &mut Duo) {
     data_both_ways_n(sim, duo, 5, 5);
@@ -51,18 +40,9 @@ fn data_both_ways_n(sim: &mut Sim, duo: &mut Duo, sent: u8, need: usize) {
     }
 }
 
-fn lan(seed: u64, link: LinkConfig) -> (Sim, Duo) {
-    let mut sim = Sim::new(seed);
-    let a = host(&mut sim, "10.0.0.1:5000", config(true), seed, "a");
-    let b = host(&mut sim, "10.0.0.2:6000", config(false), seed, "b");
-    sim.link(a, b, link);
-    let duo = Duo::new(&mut sim, a, b);
-    (sim, duo)
-}
-
 #[test]
 fn two_agents_on_one_lan_connect_and_exchange_data() {
-    let (mut sim, mut duo) = lan(1, LinkConfig::with_delay(Duration::from_millis(5)));
+    let (mut sim, mut duo) = lan_pair(1, LinkConfig::with_delay(Duration::from_millis(5)));
     let ok = duo.run(&mut sim, Duration::from_secs(10), |s, d| {
         connected(s, d.a) && connected(s, d.b)
     });
@@ -95,7 +75,7 @@ fn connects_under_twenty_percent_loss() {
     let mut times = Vec::new();
     for seed in 1..=8 {
         let link = LinkConfig::with_delay(Duration::from_millis(20)).loss(Loss::Random(0.2));
-        let (mut sim, mut duo) = lan(seed, link);
+        let (mut sim, mut duo) = lan_pair(seed, link);
         let ok = duo.run(&mut sim, Duration::from_secs(20), |s, d| {
             connected(s, d.a) && connected(s, d.b)
         });
@@ -266,14 +246,7 @@ fn ice_restart_after_address_change_resumes_data() {
         c
     };
     let cb = sim.endpoint_mut(b).agent.restart(now).unwrap();
-    sim.endpoint_mut(a)
-        .agent
-        .set_remote_credentials(&cb.ufrag, &cb.pwd)
-        .unwrap();
-    sim.endpoint_mut(b)
-        .agent
-        .set_remote_credentials(&ca.ufrag, &ca.pwd)
-        .unwrap();
+    signal(&mut sim, a, b, &ca, &cb);
     // The old pair stays selected (and carries data) until the new one is nominated.
     assert!(sim.endpoint(a).agent.selected_pair().is_some());
     assert!(connected(&sim, a));
@@ -323,17 +296,7 @@ fn ice_restart_after_address_change_resumes_data() {
 fn restart_during_gathering_does_not_wedge() {
     let (mut sim, mut duo) = behind_nats(7, NatConfig::full_cone(), NatConfig::full_cone());
     // Restart both right away, before the STUN server has answered.
-    let now = sim.now();
-    let ca = sim.endpoint_mut(duo.a).agent.restart(now).unwrap();
-    let cb = sim.endpoint_mut(duo.b).agent.restart(now).unwrap();
-    sim.endpoint_mut(duo.a)
-        .agent
-        .set_remote_credentials(&cb.ufrag, &cb.pwd)
-        .unwrap();
-    sim.endpoint_mut(duo.b)
-        .agent
-        .set_remote_credentials(&ca.ufrag, &ca.pwd)
-        .unwrap();
+    restart_both(&mut sim, &duo);
     let ok = duo.run(&mut sim, Duration::from_secs(15), |s, d| {
         connected(s, d.a) && connected(s, d.b)
     });
@@ -492,30 +455,8 @@ fn ice_tcp_active_to_passive_over_the_simulator_and_udp_preferred() {
 
 #[test]
 fn symmetric_to_symmetric_connects_only_through_turn() {
-    let mut sim = Sim::new(13);
-    let stun_addr = addr("198.51.100.1:3478");
-    let turn_addr = addr("198.51.100.2:3478");
-    let stun = sim.add_host(stun_addr, StunServer::default());
-    let turn = sim.add_host(turn_addr, TurnRelay::new(turn_addr));
-    let cfg = |controlling| Config {
-        stun_servers: vec![stun_addr],
-        turn_servers: vec![TurnServer::udp(turn_addr, TURN_USER, TURN_PASS)],
-        ..config(controlling)
-    };
-    let a = host(&mut sim, "192.168.1.2:5000", cfg(true), 13, "a");
-    let b = host(&mut sim, "192.168.2.2:6000", cfg(false), 13, "b");
-    let na = sim.add_nat("203.0.113.1".parse().unwrap(), NatConfig::symmetric());
-    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), NatConfig::symmetric());
-    let r = sim.add_router();
-    let lan = LinkConfig::with_delay(Duration::from_millis(2));
-    let wan = LinkConfig::with_delay(Duration::from_millis(20));
-    sim.link(a, na.inside(), lan);
-    sim.link(b, nb.inside(), lan);
-    sim.link(na.outside(), r, wan);
-    sim.link(nb.outside(), r, wan);
-    sim.link(stun, r, wan);
-    sim.link(turn, r, wan);
-    let mut duo = Duo::new(&mut sim, a, b);
+    let (mut sim, mut duo, turn) = symmetric_nats_with_turn(13);
+    let (a, b) = (duo.a, duo.b);
     let ok = duo.run(&mut sim, Duration::from_secs(20), |s, d| {
         connected(s, d.a) && connected(s, d.b)
     });
@@ -547,7 +488,7 @@ fn symmetric_to_symmetric_connects_only_through_turn() {
 fn same_seed_same_run() {
     let run = || {
         let link = LinkConfig::with_delay(Duration::from_millis(20)).loss(Loss::Random(0.2));
-        let (mut sim, mut duo) = lan(21, link);
+        let (mut sim, mut duo) = lan_pair(21, link);
         assert!(duo.run(&mut sim, Duration::from_secs(20), |s, d| {
             connected(s, d.a) && connected(s, d.b)
         }));

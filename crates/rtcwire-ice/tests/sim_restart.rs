@@ -22,8 +22,8 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{config, connected, Duo, Node};
-use rtcwire_ice::{Config, Event, IceState};
+use common::{addr, config, connected, host, signal, Duo, Node};
+use rtcwire_ice::{Event, IceState};
 use rtcwire_sim::{Host, LinkConfig, LinkId, RouterId, Sim};
 
 const EVERY: Duration = Duration::from_millis(20);
@@ -31,21 +31,8 @@ const OLD_A: &str = "10.0.0.1:5000";
 const NEW_A: &str = "10.0.1.9:5000";
 const B: &str = "10.0.0.2:6000";
 
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
 fn lan() -> LinkConfig {
     LinkConfig::with_delay(Duration::from_millis(10))
-}
-
-fn host(sim: &mut Sim, a: &str, cfg: Config, seed: u64, label: &str) -> Host<Node> {
-    let h = sim.add_host(addr(a), Node::new(cfg, seed, label));
-    let now = sim.now();
-    let ep = sim.endpoint_mut(h);
-    ep.agent.add_host_candidate(now, addr(a)).unwrap();
-    ep.agent.end_of_local_candidates();
-    h
 }
 
 struct Net {
@@ -123,18 +110,6 @@ fn restart_b(sim: &mut Sim, b: Host<Node>) -> rtcwire_ice::Credentials {
     sim.endpoint_mut(b).agent.restart(now).unwrap()
 }
 
-/// Exchanges the new credentials (the restart's offer and answer).
-fn signal(sim: &mut Sim, duo: &Duo, ca: &rtcwire_ice::Credentials, cb: &rtcwire_ice::Credentials) {
-    sim.endpoint_mut(duo.a)
-        .agent
-        .set_remote_credentials(&cb.ufrag, &cb.pwd)
-        .unwrap();
-    sim.endpoint_mut(duo.b)
-        .agent
-        .set_remote_credentials(&ca.ufrag, &ca.pwd)
-        .unwrap();
-}
-
 /// Both streams arrive on the new path after `since`.
 fn resumed(s: &Sim, d: &Duo, since: Instant) -> bool {
     let new_a = addr(NEW_A);
@@ -207,7 +182,7 @@ fn moved_side_restarts_and_media_resumes_on_the_new_address() {
     let (a, b) = (net.duo.a, net.duo.b);
     let ca = restart_a(&mut net.sim, a);
     let cb = restart_b(&mut net.sim, b);
-    signal(&mut net.sim, &net.duo, &ca, &cb);
+    signal(&mut net.sim, net.duo.a, net.duo.b, &ca, &cb);
     let ok = net.duo.run(&mut net.sim, Duration::from_secs(10), |s, d| {
         resumed(s, d, t0)
     });
@@ -241,7 +216,7 @@ fn other_side_restarts_after_disconnected_and_media_resumes() {
     let (a, b) = (net.duo.a, net.duo.b);
     let cb = restart_b(&mut net.sim, b);
     let ca = restart_a(&mut net.sim, a);
-    signal(&mut net.sim, &net.duo, &ca, &cb);
+    signal(&mut net.sim, net.duo.a, net.duo.b, &ca, &cb);
     let restart_at = net.sim.now();
     let ok = net.duo.run(&mut net.sim, Duration::from_secs(10), |s, d| {
         resumed(s, d, restart_at)
@@ -275,7 +250,7 @@ fn restart_with_the_old_path_up_has_no_gap() {
     let (a, b) = (net.duo.a, net.duo.b);
     let ca = restart_a(&mut net.sim, a);
     let cb = restart_b(&mut net.sim, b);
-    signal(&mut net.sim, &net.duo, &ca, &cb);
+    signal(&mut net.sim, net.duo.a, net.duo.b, &ca, &cb);
     // Until the new pair is nominated, the old one is selected and connected.
     assert_eq!(
         net.sim

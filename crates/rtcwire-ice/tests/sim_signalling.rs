@@ -12,35 +12,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{config, connected, Duo, Node, StunServer, TurnRelay, TURN_PASS, TURN_USER};
-use rtcwire_ice::{
-    CandidateKind, Config, Event, GatheringState, IceState, RemoteCandidateOutcome, TurnServer,
-};
-use rtcwire_sim::{Host, LinkConfig, NatConfig, Sim};
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
-fn host(sim: &mut Sim, a: &str, cfg: Config, seed: u64, label: &str) -> Host<Node> {
-    let h = sim.add_host(addr(a), Node::new(cfg, seed, label));
-    let now = sim.now();
-    let ep = sim.endpoint_mut(h);
-    ep.agent.add_host_candidate(now, addr(a)).unwrap();
-    ep.agent.end_of_local_candidates();
-    h
-}
+use common::{addr, config, connected, lan_pair, restart_both, symmetric_nats_with_turn, Duo};
+use rtcwire_ice::{CandidateKind, Event, GatheringState, IceState, RemoteCandidateOutcome};
+use rtcwire_sim::{LinkConfig, Sim};
 
 fn lan(seed: u64) -> (Sim, Duo) {
-    let mut sim = Sim::new(seed);
-    let a = host(&mut sim, "10.0.0.1:5000", config(true), seed, "a");
-    let b = host(&mut sim, "10.0.0.2:6000", config(false), seed, "b");
-    sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
-    let duo = Duo::new(&mut sim, a, b);
-    (sim, duo)
+    lan_pair(seed, LinkConfig::with_delay(Duration::from_millis(5)))
 }
 
 fn exchange(sim: &mut Sim, duo: &mut Duo) {
@@ -147,30 +126,8 @@ fn restart_while_the_turn_allocation_is_in_flight() {
     // Symmetric NATs on both sides: only relayed paths work. Both agents restart while their
     // Allocate (and the STUN Binding) are still on the wire; the relayed candidates must
     // still be gathered, announced in the new generation and used.
-    let mut sim = Sim::new(43);
-    let stun_addr = addr("198.51.100.1:3478");
-    let turn_addr = addr("198.51.100.2:3478");
-    let stun = sim.add_host(stun_addr, StunServer::default());
-    let turn = sim.add_host(turn_addr, TurnRelay::new(turn_addr));
-    let cfg = |controlling| Config {
-        stun_servers: vec![stun_addr],
-        turn_servers: vec![TurnServer::udp(turn_addr, TURN_USER, TURN_PASS)],
-        ..config(controlling)
-    };
-    let a = host(&mut sim, "192.168.1.2:5000", cfg(true), 43, "a");
-    let b = host(&mut sim, "192.168.2.2:6000", cfg(false), 43, "b");
-    let na = sim.add_nat("203.0.113.1".parse().unwrap(), NatConfig::symmetric());
-    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), NatConfig::symmetric());
-    let r = sim.add_router();
-    let lan = LinkConfig::with_delay(Duration::from_millis(2));
-    let wan = LinkConfig::with_delay(Duration::from_millis(20));
-    sim.link(a, na.inside(), lan);
-    sim.link(b, nb.inside(), lan);
-    sim.link(na.outside(), r, wan);
-    sim.link(nb.outside(), r, wan);
-    sim.link(stun, r, wan);
-    sim.link(turn, r, wan);
-    let mut duo = Duo::new(&mut sim, a, b);
+    let (mut sim, mut duo, turn) = symmetric_nats_with_turn(43);
+    let (a, b) = (duo.a, duo.b);
     // 30 ms in: the first Allocate got its 401 and the authenticated one is on its way
     // (a round trip to the servers is 44 ms).
     let _ = sim.run_for(Duration::from_millis(30));
@@ -183,17 +140,7 @@ fn restart_while_the_turn_allocation_is_in_flight() {
             .any(|c| c.kind == CandidateKind::Relayed));
     }
     let restart_at = sim.elapsed();
-    let now = sim.now();
-    let ca = sim.endpoint_mut(a).agent.restart(now).unwrap();
-    let cb = sim.endpoint_mut(b).agent.restart(now).unwrap();
-    sim.endpoint_mut(a)
-        .agent
-        .set_remote_credentials(&cb.ufrag, &cb.pwd)
-        .unwrap();
-    sim.endpoint_mut(b)
-        .agent
-        .set_remote_credentials(&ca.ufrag, &ca.pwd)
-        .unwrap();
+    restart_both(&mut sim, &duo);
     let ok = duo.run(&mut sim, Duration::from_secs(15), |s, d| {
         connected(s, d.a) && connected(s, d.b)
     });

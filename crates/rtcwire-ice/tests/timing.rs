@@ -15,14 +15,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{config, connected, Duo, Node};
+use common::{addr, config, connected, host, Duo};
 use rtcwire_ice::{Agent, Candidate, Config, IceState, SansIo, SeededRng};
 use rtcwire_sim::{LinkConfig, Sim};
 use rtcwire_stun::Message;
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
 
 /// Each transaction's transmissions (time since the start, in order), and the agent at the
 /// end, for an agent checking four pairs against a peer that never answers.
@@ -128,16 +124,8 @@ fn ta_is_configurable() {
 #[test]
 fn consent_checks_go_out_while_media_flows() {
     let mut sim = Sim::new(51);
-    let mk = |sim: &mut Sim, a: &str, controlling: bool, label: &str| {
-        let h = sim.add_host(addr(a), Node::new(config(controlling), 51, label));
-        let now = sim.now();
-        let ep = sim.endpoint_mut(h);
-        ep.agent.add_host_candidate(now, addr(a)).unwrap();
-        ep.agent.end_of_local_candidates();
-        h
-    };
-    let a = mk(&mut sim, "10.0.0.1:5000", true, "a");
-    let b = mk(&mut sim, "10.0.0.2:6000", false, "b");
+    let a = host(&mut sim, "10.0.0.1:5000", config(true), 51, "a");
+    let b = host(&mut sim, "10.0.0.2:6000", config(false), 51, "b");
     sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
     let mut duo = Duo::new(&mut sim, a, b);
     assert!(

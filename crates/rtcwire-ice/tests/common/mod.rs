@@ -12,9 +12,9 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rtcwire_ice::{Agent, Config, Event, IceState};
+use rtcwire_ice::{Agent, Config, Credentials, Event, IceState, TurnServer};
 use rtcwire_proto::{Datagram, SansIo, SeededRng, Transmit};
-use rtcwire_sim::{Host, Sim};
+use rtcwire_sim::{Host, LinkConfig, NatConfig, Sim};
 use rtcwire_stun::{Attribute, Message, MessageBuilder, MessageType, TransactionId};
 
 /// An agent plus an outbox of application data sent on the selected pair when connected.
@@ -239,14 +239,7 @@ impl Duo {
             sim.endpoint(a).agent.local_credentials().clone(),
             sim.endpoint(b).agent.local_credentials().clone(),
         );
-        sim.endpoint_mut(a)
-            .agent
-            .set_remote_credentials(&cb.ufrag, &cb.pwd)
-            .unwrap();
-        sim.endpoint_mut(b)
-            .agent
-            .set_remote_credentials(&ca.ufrag, &ca.pwd)
-            .unwrap();
+        signal(sim, a, b, &ca, &cb);
         Duo {
             a,
             b,
@@ -592,4 +585,78 @@ impl SansIo for TurnRelay {
         None
     }
     fn handle_timeout(&mut self, _now: Instant) {}
+}
+
+pub fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// An agent at `a` with its host candidate there, gathering complete.
+pub fn host(sim: &mut Sim, a: &str, cfg: Config, seed: u64, label: &str) -> Host<Node> {
+    let h = sim.add_host(addr(a), Node::new(cfg, seed, label));
+    let now = sim.now();
+    let ep = sim.endpoint_mut(h);
+    ep.agent.add_host_candidate(now, addr(a)).unwrap();
+    ep.agent.end_of_local_candidates();
+    h
+}
+
+/// A (controlling, 10.0.0.1) and B (controlled, 10.0.0.2) on one `link`.
+pub fn lan_pair(seed: u64, link: LinkConfig) -> (Sim, Duo) {
+    let mut sim = Sim::new(seed);
+    let a = host(&mut sim, "10.0.0.1:5000", config(true), seed, "a");
+    let b = host(&mut sim, "10.0.0.2:6000", config(false), seed, "b");
+    sim.link(a, b, link);
+    let duo = Duo::new(&mut sim, a, b);
+    (sim, duo)
+}
+
+/// Exchanges credentials (what an offer and its answer carry): A takes B's, B takes A's.
+pub fn signal(sim: &mut Sim, a: Host<Node>, b: Host<Node>, ca: &Credentials, cb: &Credentials) {
+    sim.endpoint_mut(a)
+        .agent
+        .set_remote_credentials(&cb.ufrag, &cb.pwd)
+        .unwrap();
+    sim.endpoint_mut(b)
+        .agent
+        .set_remote_credentials(&ca.ufrag, &ca.pwd)
+        .unwrap();
+}
+
+/// Both agents restart now (new credentials, same candidates) and signal the new ones.
+pub fn restart_both(sim: &mut Sim, duo: &Duo) {
+    let now = sim.now();
+    let ca = sim.endpoint_mut(duo.a).agent.restart(now).unwrap();
+    let cb = sim.endpoint_mut(duo.b).agent.restart(now).unwrap();
+    signal(sim, duo.a, duo.b, &ca, &cb);
+}
+
+/// A and B each behind a symmetric NAT, a STUN server and a TURN relay on the public side
+/// (both agents use both): only relayed paths work. Returns the relay too.
+pub fn symmetric_nats_with_turn(seed: u64) -> (Sim, Duo, Host<TurnRelay>) {
+    let mut sim = Sim::new(seed);
+    let stun_addr = addr("198.51.100.1:3478");
+    let turn_addr = addr("198.51.100.2:3478");
+    let stun = sim.add_host(stun_addr, StunServer::default());
+    let turn = sim.add_host(turn_addr, TurnRelay::new(turn_addr));
+    let cfg = |controlling| Config {
+        stun_servers: vec![stun_addr],
+        turn_servers: vec![TurnServer::udp(turn_addr, TURN_USER, TURN_PASS)],
+        ..config(controlling)
+    };
+    let a = host(&mut sim, "192.168.1.2:5000", cfg(true), seed, "a");
+    let b = host(&mut sim, "192.168.2.2:6000", cfg(false), seed, "b");
+    let na = sim.add_nat("203.0.113.1".parse().unwrap(), NatConfig::symmetric());
+    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), NatConfig::symmetric());
+    let r = sim.add_router();
+    let lan = LinkConfig::with_delay(Duration::from_millis(2));
+    let wan = LinkConfig::with_delay(Duration::from_millis(20));
+    sim.link(a, na.inside(), lan);
+    sim.link(b, nb.inside(), lan);
+    sim.link(na.outside(), r, wan);
+    sim.link(nb.outside(), r, wan);
+    sim.link(stun, r, wan);
+    sim.link(turn, r, wan);
+    let duo = Duo::new(&mut sim, a, b);
+    (sim, duo, turn)
 }
