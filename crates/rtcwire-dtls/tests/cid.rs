@@ -23,12 +23,32 @@ fn pair(
     client: Option<&[u8]>,
     server: Option<&[u8]>,
 ) -> (Connection, Connection, Instant) {
+    let (client, server, now) = pair_with(v13, v13, client, server, 7);
+    assert_eq!(
+        client.protocol_version(),
+        Some(if v13 { 0xfefc } else { 0xfefd })
+    );
+    (client, server, now)
+}
+
+/// A connected pair: each side offers DTLS 1.3 or not, and asks for its own id or not.
+fn pair_with(
+    client_v13: bool,
+    server_v13: bool,
+    client: Option<&[u8]>,
+    server: Option<&[u8]>,
+    seed: u64,
+) -> (Connection, Connection, Instant) {
     let (c, s) = ident();
     let (cb, sb) = builders(&c, &s);
-    let cb = cb.dtls13(v13).connection_id(client.map(<[u8]>::to_vec));
-    let sb = sb.dtls13(v13).connection_id(server.map(<[u8]>::to_vec));
+    let cb = cb
+        .dtls13(client_v13)
+        .connection_id(client.map(<[u8]>::to_vec));
+    let sb = sb
+        .dtls13(server_v13)
+        .connection_id(server.map(<[u8]>::to_vec));
     let now = Instant::now();
-    let (mut client, mut server) = connections(cb, sb, 7, now);
+    let (mut client, mut server) = connections(cb, sb, seed, now);
     let (ce, se) = pump(&mut client, &mut server, now);
     assert!(
         ce.iter().any(|e| matches!(e, Event::Connected { .. })),
@@ -37,10 +57,6 @@ fn pair(
     assert!(
         se.iter().any(|e| matches!(e, Event::Connected { .. })),
         "{se:?}"
-    );
-    assert_eq!(
-        client.protocol_version(),
-        Some(if v13 { 0xfefc } else { 0xfefd })
     );
     (client, server, now)
 }
@@ -226,21 +242,8 @@ fn a_record_with_a_wrong_id_is_dropped_and_counted() {
 
 #[test]
 fn a_dtls13_client_falling_back_to_a_dtls12_server_keeps_its_ids() {
-    let (c, s) = ident();
-    let (cb, sb) = builders(&c, &s);
-    let cb = cb.dtls13(true).connection_id(Some(CLIENT_CID.to_vec()));
-    let sb = sb.dtls13(false).connection_id(Some(SERVER_CID.to_vec()));
-    let now = Instant::now();
-    let (mut client, mut server) = connections(cb, sb, 11, now);
-    let (ce, se) = pump(&mut client, &mut server, now);
-    assert!(
-        ce.iter().any(|e| matches!(e, Event::Connected { .. })),
-        "{ce:?}"
-    );
-    assert!(
-        se.iter().any(|e| matches!(e, Event::Connected { .. })),
-        "{se:?}"
-    );
+    let (mut client, mut server, now) =
+        pair_with(true, false, Some(CLIENT_CID), Some(SERVER_CID), 11);
     assert_eq!(client.protocol_version(), Some(0xfefd));
     assert_eq!(client.connection_ids().unwrap().remote, SERVER_CID);
     send(

@@ -173,13 +173,7 @@ fn handshakes_under_30_percent_loss_with_duplication_and_reordering() {
             .handshake_timeout(Duration::from_secs(600));
         let now = Instant::now();
         let (mut client, mut server) = connections(cb, sb, seed, now);
-        let net = Net {
-            loss: 0.3,
-            duplicate: 0.2,
-            reorder: 0.3,
-            seed,
-            ..Net::perfect()
-        };
+        let net = Net::lossy(seed);
         let o = run(&mut client, &mut server, now, net, Duration::from_secs(600));
         if Outcome::connected(&o.client_events) && Outcome::connected(&o.server_events) {
             assert_eq!(

@@ -126,13 +126,7 @@ fn lossy(partial: bool, seed: u64) -> (bool, u64, u64) {
     };
     let now = Instant::now();
     let (mut client, mut server) = connections(tune(cb), tune(sb), seed, now);
-    let net = Net {
-        loss: 0.3,
-        duplicate: 0.2,
-        reorder: 0.3,
-        seed,
-        ..Net::perfect()
-    };
+    let net = Net::lossy(seed);
     let o = run(&mut client, &mut server, now, net, Duration::from_secs(600));
     let ok = Outcome::connected(&o.client_events) && Outcome::connected(&o.server_events);
     let (cs, ss) = (client.stats(), server.stats());

@@ -73,6 +73,17 @@ impl Net {
         }
     }
 
+    /// A bad link: 30 % of datagrams lost, 20 % duplicated, 30 % reordered.
+    pub fn lossy(seed: u64) -> Self {
+        Net {
+            loss: 0.3,
+            duplicate: 0.2,
+            reorder: 0.3,
+            seed,
+            ..Net::perfect()
+        }
+    }
+
     fn link(&self) -> LinkConfig {
         let mut l = LinkConfig::with_delay(self.delay);
         if self.loss > 0.0 {
