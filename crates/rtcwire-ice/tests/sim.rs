@@ -13,8 +13,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    addr, config, connected, host, lan_pair, restart_both, signal, symmetric_nats_with_turn, Duo,
-    Node, StunServer,
+    addr, behind_nats, both_connected, config, connected, host, lan_pair, restart_both, signal,
+    symmetric_nats_with_turn, Duo, Node,
 };
 use rtcwire_ice::{CandidateKind, Config, Event, IceState};
 use rtcwire_sim::{LinkConfig, Loss, NatConfig, Sim};
@@ -43,9 +43,7 @@ fn data_both_ways_n(sim: &mut Sim, duo: &mut Duo, sent: u8, need: usize) {
 #[test]
 fn two_agents_on_one_lan_connect_and_exchange_data() {
     let (mut sim, mut duo) = lan_pair(1, LinkConfig::with_delay(Duration::from_millis(5)));
-    let ok = duo.run(&mut sim, Duration::from_secs(10), |s, d| {
-        connected(s, d.a) && connected(s, d.b)
-    });
+    let ok = duo.run(&mut sim, Duration::from_secs(10), both_connected);
     assert!(ok, "{}", sim.report());
     let t = duo.connected_at(true).unwrap();
     println!("lan: connected after {t:?} (simulated)");
@@ -76,39 +74,13 @@ fn connects_under_twenty_percent_loss() {
     for seed in 1..=8 {
         let link = LinkConfig::with_delay(Duration::from_millis(20)).loss(Loss::Random(0.2));
         let (mut sim, mut duo) = lan_pair(seed, link);
-        let ok = duo.run(&mut sim, Duration::from_secs(20), |s, d| {
-            connected(s, d.a) && connected(s, d.b)
-        });
+        let ok = duo.run(&mut sim, Duration::from_secs(20), both_connected);
         assert!(ok, "seed {seed}\n{}", sim.report());
         let t = duo.connected_at(true).max(duo.connected_at(false)).unwrap();
         times.push(t);
         data_both_ways_n(&mut sim, &mut duo, 40, 20);
     }
     println!("20% loss, 20 ms links: connected after {times:?} (simulated, seeds 1..=8)");
-}
-
-/// A: host behind `nat_a`; B: host behind `nat_b`; a STUN server on the public side.
-fn behind_nats(seed: u64, nat_a: NatConfig, nat_b: NatConfig) -> (Sim, Duo) {
-    let mut sim = Sim::new(seed);
-    let stun = sim.add_host(addr("198.51.100.1:3478"), StunServer::default());
-    let cfg = |controlling| Config {
-        stun_servers: vec![addr("198.51.100.1:3478")],
-        ..config(controlling)
-    };
-    let a = host(&mut sim, "192.168.1.2:5000", cfg(true), seed, "a");
-    let b = host(&mut sim, "192.168.2.2:6000", cfg(false), seed, "b");
-    let na = sim.add_nat("203.0.113.1".parse().unwrap(), nat_a);
-    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), nat_b);
-    let r = sim.add_router();
-    let lan = LinkConfig::with_delay(Duration::from_millis(2));
-    let wan = LinkConfig::with_delay(Duration::from_millis(20));
-    sim.link(a, na.inside(), lan);
-    sim.link(b, nb.inside(), lan);
-    sim.link(na.outside(), r, wan);
-    sim.link(nb.outside(), r, wan);
-    sim.link(stun, r, wan);
-    let duo = Duo::new(&mut sim, a, b);
-    (sim, duo)
 }
 
 #[test]
@@ -142,9 +114,7 @@ fn connects_directly_through_rfc4787_nats() {
     ];
     for (name, na, nb) in cases {
         let (mut sim, mut duo) = behind_nats(3, na, nb);
-        let ok = duo.run(&mut sim, Duration::from_secs(15), |s, d| {
-            connected(s, d.a) && connected(s, d.b)
-        });
+        let ok = duo.run(&mut sim, Duration::from_secs(15), both_connected);
         assert!(ok, "{name}\n{}", sim.report());
         let t = duo.connected_at(true).max(duo.connected_at(false)).unwrap();
         let sel = sim.endpoint(duo.a).agent.selected_pair().unwrap();
@@ -164,8 +134,7 @@ fn symmetric_to_port_restricted_fails_without_turn() {
     let (mut sim, mut duo) =
         behind_nats(4, NatConfig::symmetric(), NatConfig::port_restricted_cone());
     let ok = duo.run(&mut sim, Duration::from_secs(40), |s, d| {
-        (connected(s, d.a) && connected(s, d.b))
-            || s.endpoint(d.a).agent.state() == IceState::Failed
+        both_connected(s, d) || s.endpoint(d.a).agent.state() == IceState::Failed
     });
     assert!(ok, "neither connected nor failed\n{}", sim.report());
     assert_eq!(sim.endpoint(duo.a).agent.state(), IceState::Failed);
@@ -183,10 +152,7 @@ fn link_down_goes_disconnected_then_failed_on_rfc7675_timing() {
     let b = host(&mut sim, "10.0.0.2:6000", config(false), 5, "b");
     let link = sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
     let mut duo = Duo::new(&mut sim, a, b);
-    assert!(
-        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
-            && connected(s, d.b))
-    );
+    assert!(duo.run(&mut sim, Duration::from_secs(5), both_connected));
     // Consent keeps it alive for a while.
     assert!(!duo.run(&mut sim, Duration::from_secs(40), |s, d| !connected(s, d.a)));
     let down_at = sim.elapsed();
@@ -227,10 +193,7 @@ fn ice_restart_after_address_change_resumes_data() {
     let b = host(&mut sim, "10.0.0.2:6000", config(false), 6, "b");
     sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(10)));
     let mut duo = Duo::new(&mut sim, a, b);
-    assert!(
-        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
-            && connected(s, d.b))
-    );
+    assert!(duo.run(&mut sim, Duration::from_secs(5), both_connected));
     data_both_ways(&mut sim, &mut duo);
 
     // A's host gets a new address; the old one is dropped from ICE, and both restart.
@@ -297,9 +260,7 @@ fn restart_during_gathering_does_not_wedge() {
     let (mut sim, mut duo) = behind_nats(7, NatConfig::full_cone(), NatConfig::full_cone());
     // Restart both right away, before the STUN server has answered.
     restart_both(&mut sim, &duo);
-    let ok = duo.run(&mut sim, Duration::from_secs(15), |s, d| {
-        connected(s, d.a) && connected(s, d.b)
-    });
+    let ok = duo.run(&mut sim, Duration::from_secs(15), both_connected);
     assert!(ok, "{}", sim.report());
     println!(
         "restart mid-gathering: connected after {:?} (simulated)",
@@ -317,8 +278,7 @@ fn role_conflict_is_resolved() {
         sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
         let mut duo = Duo::new(&mut sim, a, b);
         assert!(
-            duo.run(&mut sim, Duration::from_secs(10), |s, d| connected(s, d.a)
-                && connected(s, d.b)),
+            duo.run(&mut sim, Duration::from_secs(10), both_connected),
             "both_controlling={both_controlling}\n{}",
             sim.report()
         );
@@ -354,8 +314,7 @@ fn full_agent_connects_to_lite_agent() {
     sim.endpoint_mut(a).agent.set_remote_lite(true);
     let mut duo = Duo::new(&mut sim, a, b);
     assert!(
-        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
-            && connected(s, d.b)),
+        duo.run(&mut sim, Duration::from_secs(5), both_connected),
         "{}",
         sim.report()
     );
@@ -381,10 +340,7 @@ fn two_lite_agents_use_the_best_pair_without_checks() {
     sim.endpoint_mut(a).agent.set_remote_lite(true);
     sim.endpoint_mut(b).agent.set_remote_lite(true);
     let mut duo = Duo::new(&mut sim, a, b);
-    assert!(
-        duo.run(&mut sim, Duration::from_secs(1), |s, d| connected(s, d.a)
-            && connected(s, d.b))
-    );
+    assert!(duo.run(&mut sim, Duration::from_secs(1), both_connected));
     assert_eq!(sim.endpoint(a).agent.stats().checks_sent, 0);
     data_both_ways(&mut sim, &mut duo);
     // No consent to lose between two lite agents.
@@ -416,8 +372,7 @@ fn ice_tcp_active_to_passive_over_the_simulator_and_udp_preferred() {
     }
     let mut duo = Duo::new(&mut sim, a, b);
     assert!(
-        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
-            && connected(s, d.b)),
+        duo.run(&mut sim, Duration::from_secs(5), both_connected),
         "{}",
         sim.report()
     );
@@ -445,10 +400,7 @@ fn ice_tcp_active_to_passive_over_the_simulator_and_udp_preferred() {
         .add_tcp_host_candidate(now, addr("10.0.0.2:4443"), rtcwire_ice::TcpType::Passive)
         .unwrap();
     let mut duo = Duo::new(&mut sim, a, b);
-    assert!(
-        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
-            && connected(s, d.b))
-    );
+    assert!(duo.run(&mut sim, Duration::from_secs(5), both_connected));
     let sel = sim.endpoint(a).agent.selected_pair().unwrap();
     assert_eq!(sel.local.transport, rtcwire_proto::Transport::Udp);
 }
@@ -457,9 +409,7 @@ fn ice_tcp_active_to_passive_over_the_simulator_and_udp_preferred() {
 fn symmetric_to_symmetric_connects_only_through_turn() {
     let (mut sim, mut duo, turn) = symmetric_nats_with_turn(13);
     let (a, b) = (duo.a, duo.b);
-    let ok = duo.run(&mut sim, Duration::from_secs(20), |s, d| {
-        connected(s, d.a) && connected(s, d.b)
-    });
+    let ok = duo.run(&mut sim, Duration::from_secs(20), both_connected);
     assert!(ok, "{}", sim.report());
     let sel = sim.endpoint(a).agent.selected_pair().unwrap();
     assert!(
@@ -489,9 +439,7 @@ fn same_seed_same_run() {
     let run = || {
         let link = LinkConfig::with_delay(Duration::from_millis(20)).loss(Loss::Random(0.2));
         let (mut sim, mut duo) = lan_pair(21, link);
-        assert!(duo.run(&mut sim, Duration::from_secs(20), |s, d| {
-            connected(s, d.a) && connected(s, d.b)
-        }));
+        assert!(duo.run(&mut sim, Duration::from_secs(20), both_connected));
         let _ = sim.run_for(Duration::from_secs(12));
         (sim.trace_text(), sim.elapsed())
     };

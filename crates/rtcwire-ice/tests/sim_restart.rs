@@ -22,7 +22,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{addr, config, connected, host, signal, Duo, Node};
+use common::{addr, both_connected, config, connected, host, signal, Duo, Node};
 use rtcwire_ice::{Event, IceState};
 use rtcwire_sim::{Host, LinkConfig, LinkId, RouterId, Sim};
 
@@ -53,8 +53,7 @@ fn connected_pair(seed: u64) -> Net {
     sim.link(b, router, lan());
     let mut duo = Duo::new(&mut sim, a, b);
     assert!(
-        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
-            && connected(s, d.b)),
+        duo.run(&mut sim, Duration::from_secs(5), both_connected),
         "{}",
         sim.report()
     );

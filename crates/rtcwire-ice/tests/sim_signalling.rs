@@ -14,7 +14,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{addr, config, connected, lan_pair, restart_both, symmetric_nats_with_turn, Duo};
+use common::{addr, both_connected, config, lan_pair, restart_both, symmetric_nats_with_turn, Duo};
 use rtcwire_ice::{CandidateKind, Event, GatheringState, IceState, RemoteCandidateOutcome};
 use rtcwire_sim::{LinkConfig, Sim};
 
@@ -51,9 +51,7 @@ fn nomination_does_not_wait_for_end_of_candidates() {
     // nominating; here neither side ever hears it.
     let (mut sim, mut duo) = lan(41);
     duo.forward_eoc = false;
-    let ok = duo.run(&mut sim, Duration::from_secs(5), |s, d| {
-        connected(s, d.a) && connected(s, d.b)
-    });
+    let ok = duo.run(&mut sim, Duration::from_secs(5), both_connected);
     assert!(ok, "{}", sim.report());
     let t = duo.connected_at(true).max(duo.connected_at(false)).unwrap();
     println!("trickle without end-of-candidates: connected after {t:?} (simulated)");
@@ -91,9 +89,7 @@ fn nomination_does_not_wait_for_end_of_candidates() {
 fn mdns_host_candidates_are_resolved_and_checked() {
     let (mut sim, mut duo) = lan(42);
     duo.mdns_b = true;
-    let ok = duo.run(&mut sim, Duration::from_secs(5), |s, d| {
-        connected(s, d.a) && connected(s, d.b)
-    });
+    let ok = duo.run(&mut sim, Duration::from_secs(5), both_connected);
     assert!(ok, "{}", sim.report());
     assert_eq!(duo.resolved, ["00001770-sim.local"]);
     let sel = sim.endpoint(duo.a).agent.selected_pair().unwrap();
@@ -141,9 +137,7 @@ fn restart_while_the_turn_allocation_is_in_flight() {
     }
     let restart_at = sim.elapsed();
     restart_both(&mut sim, &duo);
-    let ok = duo.run(&mut sim, Duration::from_secs(15), |s, d| {
-        connected(s, d.a) && connected(s, d.b)
-    });
+    let ok = duo.run(&mut sim, Duration::from_secs(15), both_connected);
     assert!(ok, "{}", sim.report());
     let t = duo.connected_at(true).max(duo.connected_at(false)).unwrap();
     println!(

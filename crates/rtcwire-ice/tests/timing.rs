@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{addr, config, connected, host, Duo};
+use common::{addr, both_connected, config, connected, host, Duo};
 use rtcwire_ice::{Agent, Candidate, Config, IceState, SansIo, SeededRng};
 use rtcwire_sim::{LinkConfig, Sim};
 use rtcwire_stun::Message;
@@ -128,10 +128,7 @@ fn consent_checks_go_out_while_media_flows() {
     let b = host(&mut sim, "10.0.0.2:6000", config(false), 51, "b");
     sim.link(a, b, LinkConfig::with_delay(Duration::from_millis(5)));
     let mut duo = Duo::new(&mut sim, a, b);
-    assert!(
-        duo.run(&mut sim, Duration::from_secs(5), |s, d| connected(s, d.a)
-            && connected(s, d.b))
-    );
+    assert!(duo.run(&mut sim, Duration::from_secs(5), both_connected));
     let now = sim.now();
     sim.endpoint_mut(a)
         .start_media(now, Duration::from_millis(20), b'a');

@@ -356,6 +356,11 @@ pub fn connected(sim: &Sim, h: Host<Node>) -> bool {
     )
 }
 
+/// Both agents of `d` are connected (or completed).
+pub fn both_connected(s: &Sim, d: &Duo) -> bool {
+    connected(s, d.a) && connected(s, d.b)
+}
+
 pub fn config(controlling: bool) -> Config {
     Config {
         controlling,
@@ -634,20 +639,41 @@ pub fn restart_both(sim: &mut Sim, duo: &Duo) {
 /// A and B each behind a symmetric NAT, a STUN server and a TURN relay on the public side
 /// (both agents use both): only relayed paths work. Returns the relay too.
 pub fn symmetric_nats_with_turn(seed: u64) -> (Sim, Duo, Host<TurnRelay>) {
+    let (sim, duo, turn) = nats(seed, NatConfig::symmetric(), NatConfig::symmetric(), true);
+    (sim, duo, turn.unwrap())
+}
+
+/// A: host behind `nat_a`; B: host behind `nat_b`; a STUN server on the public side.
+pub fn behind_nats(seed: u64, nat_a: NatConfig, nat_b: NatConfig) -> (Sim, Duo) {
+    let (sim, duo, _) = nats(seed, nat_a, nat_b, false);
+    (sim, duo)
+}
+
+/// A (192.168.1.2) behind `nat_a`, B (192.168.2.2) behind `nat_b`, 2 ms LAN links, the
+/// NATs, a STUN server and (`with_turn`) a TURN relay on one router over 20 ms links.
+fn nats(
+    seed: u64,
+    nat_a: NatConfig,
+    nat_b: NatConfig,
+    with_turn: bool,
+) -> (Sim, Duo, Option<Host<TurnRelay>>) {
     let mut sim = Sim::new(seed);
     let stun_addr = addr("198.51.100.1:3478");
     let turn_addr = addr("198.51.100.2:3478");
     let stun = sim.add_host(stun_addr, StunServer::default());
-    let turn = sim.add_host(turn_addr, TurnRelay::new(turn_addr));
+    let turn = with_turn.then(|| sim.add_host(turn_addr, TurnRelay::new(turn_addr)));
     let cfg = |controlling| Config {
         stun_servers: vec![stun_addr],
-        turn_servers: vec![TurnServer::udp(turn_addr, TURN_USER, TURN_PASS)],
+        turn_servers: turn
+            .iter()
+            .map(|_| TurnServer::udp(turn_addr, TURN_USER, TURN_PASS))
+            .collect(),
         ..config(controlling)
     };
     let a = host(&mut sim, "192.168.1.2:5000", cfg(true), seed, "a");
     let b = host(&mut sim, "192.168.2.2:6000", cfg(false), seed, "b");
-    let na = sim.add_nat("203.0.113.1".parse().unwrap(), NatConfig::symmetric());
-    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), NatConfig::symmetric());
+    let na = sim.add_nat("203.0.113.1".parse().unwrap(), nat_a);
+    let nb = sim.add_nat("203.0.113.2".parse().unwrap(), nat_b);
     let r = sim.add_router();
     let lan = LinkConfig::with_delay(Duration::from_millis(2));
     let wan = LinkConfig::with_delay(Duration::from_millis(20));
@@ -656,7 +682,9 @@ pub fn symmetric_nats_with_turn(seed: u64) -> (Sim, Duo, Host<TurnRelay>) {
     sim.link(na.outside(), r, wan);
     sim.link(nb.outside(), r, wan);
     sim.link(stun, r, wan);
-    sim.link(turn, r, wan);
+    if let Some(turn) = turn {
+        sim.link(turn, r, wan);
+    }
     let duo = Duo::new(&mut sim, a, b);
     (sim, duo, turn)
 }
