@@ -57,20 +57,6 @@ fn frames(duo: &Duo, side_a: bool, t: TransceiverId) -> Vec<MediaFrame> {
         .collect()
 }
 
-fn track(duo: &Duo, side_a: bool, kind: MediaKind) -> TransceiverId {
-    duo.log(side_a)
-        .iter()
-        .find_map(|e| match e {
-            Event::Track {
-                transceiver,
-                kind: k,
-                ..
-            } if *k == kind => Some(*transceiver),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no {kind:?} track on {}", if side_a { "A" } else { "B" }))
-}
-
 struct Sending {
     audio: TransceiverId,
     video: TransceiverId,
@@ -168,8 +154,8 @@ fn av_session(seed: u64, link: LinkConfig) -> (Duo, Sending, Sending) {
     duo.negotiate_media(&[MediaKind::Audio, MediaKind::Video]);
     duo.connected();
     let (ba, bv) = (
-        track(&duo, false, MediaKind::Audio),
-        track(&duo, false, MediaKind::Video),
+        duo.track(false, MediaKind::Audio),
+        duo.track(false, MediaKind::Video),
     );
     for (side, t) in [(true, aa), (true, av), (false, ba), (false, bv)] {
         let h = if side { duo.a } else { duo.b };
@@ -187,7 +173,7 @@ fn av_session(seed: u64, link: LinkConfig) -> (Duo, Sending, Sending) {
 fn audio_and_video_flow_both_ways_on_a_clean_link() {
     let (mut duo, a, b) = av_session(31, lan());
     // ontrack on A too, for B's tracks (the answer says B sends).
-    assert_eq!(track(&duo, true, MediaKind::Video), a.video);
+    assert_eq!(duo.track(true, MediaKind::Video), a.video);
     let (audio_sent, video_sent) = stream(&mut duo, &a, &b, 3);
     for (side, s) in [(false, &b), (true, &a)] {
         check_video(&duo, side, s.video, video_sent);
@@ -335,7 +321,7 @@ fn renegotiation_adds_a_video_track_mid_session() {
     let aa = duo.with(true, |pc| pc.add_track(MediaKind::Audio, &["s"]).unwrap());
     duo.negotiate_media(&[]);
     duo.connected();
-    let ba = track(&duo, false, MediaKind::Audio);
+    let ba = duo.track(false, MediaKind::Audio);
     assert_eq!(
         duo.sim.endpoint(duo.b).current_direction(ba),
         Some(Direction::RecvOnly)
@@ -382,7 +368,7 @@ fn renegotiation_adds_a_video_track_mid_session() {
         sdp.media_at(1).unwrap().kind(),
         rtcwire_sdp::MediaKind::Video
     );
-    let bv = track(&duo, false, MediaKind::Video);
+    let bv = duo.track(false, MediaKind::Video);
     let vpt = duo
         .sim
         .endpoint(duo.a)
@@ -435,8 +421,8 @@ fn a_data_channel_works_alongside_media() {
     assert_eq!(sdp.media_count(), 3);
     assert_eq!(sdp.session().bundle().unwrap().mids.len(), 3);
     let (ba, bv) = (
-        track(&duo, false, MediaKind::Audio),
-        track(&duo, false, MediaKind::Video),
+        duo.track(false, MediaKind::Audio),
+        duo.track(false, MediaKind::Video),
     );
     let a = sending(&duo, true, aa, av);
     let b = sending(&duo, false, ba, bv);
@@ -517,7 +503,7 @@ fn the_answerer_offers_back_a_track_of_its_own() {
     let bv = duo.with(false, |pc| pc.add_track(MediaKind::Video, &["b"]).unwrap());
     duo.renegotiate(false);
     let _ = duo.run_until(Duration::from_millis(20), |_| false);
-    let av = track(&duo, true, MediaKind::Video);
+    let av = duo.track(true, MediaKind::Video);
     assert_eq!(
         duo.sim.endpoint(duo.a).current_direction(av),
         Some(Direction::RecvOnly)

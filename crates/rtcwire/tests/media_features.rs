@@ -52,20 +52,6 @@ fn send_video(duo: &mut Duo, t: TransceiverId, pt: u8, first: u32, ms: u32, size
     n
 }
 
-fn track(duo: &Duo, side_a: bool, kind: MediaKind) -> TransceiverId {
-    duo.log(side_a)
-        .iter()
-        .find_map(|e| match e {
-            Event::Track {
-                transceiver,
-                kind: k,
-                ..
-            } if *k == kind => Some(*transceiver),
-            _ => None,
-        })
-        .unwrap()
-}
-
 // ----- REMB ------------------------------------------------------------------------------
 
 #[test]
@@ -131,7 +117,7 @@ fn remb_carries_the_receivers_estimate_and_its_cap_to_the_sender() {
         .bandwidth
         .peer_estimate
         .is_none());
-    let _ = track(&duo, false, MediaKind::Video);
+    let _ = duo.track(false, MediaKind::Video);
 }
 
 // ----- simulcast -------------------------------------------------------------------------
@@ -193,7 +179,7 @@ fn simulcast_sends_three_layers_each_routed_by_rid_and_repaired_under_loss() {
         let _ = duo.run_until(Duration::from_millis(10), |_| false);
     }
     let _ = duo.run_until(Duration::from_secs(2), |_| false);
-    let tb = track(&duo, false, MediaKind::Video);
+    let tb = duo.track(false, MediaKind::Video);
     for (rid, size) in rids.iter().zip(sizes) {
         let got: Vec<_> = duo
             .log(false)
@@ -311,7 +297,7 @@ fn sender_reports_carry_the_wall_clock_given_and_the_peer_reads_the_mapping() {
     let video = duo.with(true, |pc| pc.add_track(MediaKind::Video, &["a"]).unwrap());
     duo.negotiate_media(&[MediaKind::Video]);
     duo.connected();
-    let vb = track(&duo, false, MediaKind::Video);
+    let vb = duo.track(false, MediaKind::Video);
     let pa = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
     let pb = pc(&duo, false).payload_type(vb, Codec::Vp8).unwrap();
     let mut written = Vec::new();
@@ -430,7 +416,7 @@ fn h264_mode_0_sends_one_nal_unit_a_packet_and_refuses_a_nal_over_the_mtu() {
         )),
         "{sdp}"
     );
-    let vb = track(&duo, false, MediaKind::Video);
+    let vb = duo.track(false, MediaKind::Video);
     let packets = |duo: &Duo| {
         pc(duo, false)
             .get_stats()
@@ -572,8 +558,8 @@ fn the_peer_ending_its_track_is_an_event_by_direction_bye_or_port_zero() {
     });
     duo.negotiate_media(&[]);
     duo.connected();
-    let vb = track(&duo, false, MediaKind::Video);
-    let ab = track(&duo, false, MediaKind::Audio);
+    let vb = duo.track(false, MediaKind::Video);
+    let ab = duo.track(false, MediaKind::Audio);
     assert_eq!(tracks(&duo, false), 2);
     let pt = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
     let n = send_video(&mut duo, video, pt, 0, 300, 800);

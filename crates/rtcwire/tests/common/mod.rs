@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rtcwire::{
     Certificate, ChannelId, Config, Event, Input, MediaKind, PeerConnection, PeerConnectionState,
-    SessionDescription,
+    SessionDescription, TransceiverId,
 };
 use rtcwire_sim::{Host, LinkConfig, LinkId, Sim};
 
@@ -94,6 +94,21 @@ impl Duo {
         let pc = self.sim.endpoint_mut(h);
         pc.handle_input(Input::Timeout(now)).unwrap();
         f(pc)
+    }
+
+    /// The transceiver of the first `kind` track announced to `side_a` (or B).
+    pub fn track(&self, side_a: bool, kind: MediaKind) -> TransceiverId {
+        self.log(side_a)
+            .iter()
+            .find_map(|e| match e {
+                Event::Track {
+                    transceiver,
+                    kind: k,
+                    ..
+                } if *k == kind => Some(*transceiver),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no {kind:?} track on {}", if side_a { "A" } else { "B" }))
     }
 
     /// `side_a` (or B) makes an offer and takes it as its local description.
