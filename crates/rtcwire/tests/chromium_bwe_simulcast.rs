@@ -27,23 +27,8 @@ use rtcwire::{
 };
 use rtcwire_sim::peer;
 
-const REMB_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire remb</title>
-<script>
-(async () => {
-  const post = (path, body) => fetch(path, { method: "POST", body });
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-    const pc = new RTCPeerConnection();
-    const offer = await (await fetch("/offer")).text();
-    await pc.setRemoteDescription({ type: "offer", sdp: offer });
-    for (const track of stream.getTracks()) pc.addTrack(track, stream);
-    await pc.setLocalDescription(await pc.createAnswer());
-    await new Promise((done) => {
-      if (pc.iceGatheringState === "complete") return done();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
-    });
-    await post("/answer", pc.localDescription.sdp);
+/// What the page does once its answer is posted (see `browser::answering_page`).
+const REMB_THEN: &str = r#"
     const sample = async () => {
       const r = {};
       (await pc.getStats()).forEach((s) => {
@@ -66,11 +51,7 @@ const REMB_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire r
     await post("/result", JSON.stringify({ targetBitrate: b.targetBitrate, rate, framesSent: b.framesSent,
       remoteTimestamp: b.remoteTimestamp, reportsSent: b.reportsSent, now: Date.now(),
       framesDecoded: b.framesDecoded }));
-  } catch (e) {
-    await post("/result", JSON.stringify({ error: String(e) }));
-  }
-})();
-</script>"#;
+"#;
 
 /// What we advertise to Chromium in REMB.
 const CAP: u64 = 150_000;
@@ -105,7 +86,12 @@ fn remb_inside() {
     let offer = d.pc.create_offer().unwrap();
     d.pc.set_local_description(offer.clone()).unwrap();
     assert!(!offer.sdp.contains("transport-cc"));
-    let page = Browser::open(&dir, REMB_PAGE, offer.sdp, &[]);
+    let page = Browser::open(
+        &dir,
+        &browser::answering_page("rtcwire remb", 640, 480, REMB_THEN),
+        offer.sdp,
+        &[],
+    );
 
     let deadline = start + Duration::from_secs(40);
     let answer = loop {

@@ -25,22 +25,8 @@ use rtcwire::{
 };
 use rtcwire_sim::peer;
 
-const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire media</title>
-<script>
-(async () => {
-  const post = (path, body) => fetch(path, { method: "POST", body });
-  try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
-    const pc = new RTCPeerConnection();
-    const offer = await (await fetch("/offer")).text();
-    await pc.setRemoteDescription({ type: "offer", sdp: offer });
-    for (const track of stream.getTracks()) pc.addTrack(track, stream);
-    await pc.setLocalDescription(await pc.createAnswer());
-    await new Promise((done) => {
-      if (pc.iceGatheringState === "complete") return done();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
-    });
-    await post("/answer", pc.localDescription.sdp);
+/// What the page does once its answer is posted (see `browser::answering_page`).
+const PAGE_THEN: &str = r#"
     await new Promise((r) => setTimeout(r, 7000));
     const res = {};
     (await pc.getStats()).forEach((s) => {
@@ -53,11 +39,7 @@ const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcwire media<
       if (s.type === "outbound-rtp" && s.kind === "audio") res.audioPacketsSent = s.packetsSent;
     });
     await post("/result", JSON.stringify(res));
-  } catch (e) {
-    await post("/result", JSON.stringify({ error: String(e) }));
-  }
-})();
-</script>"#;
+"#;
 
 #[test]
 fn chromium_sends_and_decodes_vp8_video() {
@@ -96,7 +78,12 @@ fn inside(loss_every: u32) {
     .unwrap();
     let offer = d.pc.create_offer().unwrap();
     d.pc.set_local_description(offer.clone()).unwrap();
-    let page = Browser::open(&dir, PAGE, offer.sdp, &[]);
+    let page = Browser::open(
+        &dir,
+        &browser::answering_page("rtcwire media", 320, 240, PAGE_THEN),
+        offer.sdp,
+        &[],
+    );
 
     let deadline = start + Duration::from_secs(40);
     let answer = loop {

@@ -301,6 +301,44 @@ fn lose(every: u32, count: &mut u32, dropped: &mut u32, d: &[u8]) -> bool {
     drop
 }
 
+/// The page Chromium answers our offer with: its fake camera (`WIDTH`x`HEIGHT`) and
+/// microphone on the offered transceivers, the answer posted once gathering is complete,
+/// then `THEN` (with `pc`, `post` and `sleep` in scope); whatever throws is posted as the
+/// result's `error`.
+const ANSWERING_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>TITLE</title>
+<script>
+(async () => {
+  const post = (path, body) => fetch(path, { method: "POST", body });
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: WIDTH, height: HEIGHT } });
+    const pc = new RTCPeerConnection();
+    const offer = await (await fetch("/offer")).text();
+    await pc.setRemoteDescription({ type: "offer", sdp: offer });
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise((done) => {
+      if (pc.iceGatheringState === "complete") return done();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
+    });
+    await post("/answer", pc.localDescription.sdp);
+THEN
+  } catch (e) {
+    await post("/result", JSON.stringify({ error: String(e) }));
+  }
+})();
+</script>"#;
+
+/// [`ANSWERING_PAGE`] titled `title`, with a `width`x`height` camera, running `then` once
+/// the answer is posted.
+pub fn answering_page(title: &str, width: u32, height: u32, then: &str) -> String {
+    ANSWERING_PAGE
+        .replace("TITLE", title)
+        .replace("WIDTH", &width.to_string())
+        .replace("HEIGHT", &height.to_string())
+        .replace("THEN", then)
+}
+
 /// A number after `"key":` in a flat JSON object.
 pub fn number(json: &str, key: &str) -> Option<f64> {
     let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
