@@ -114,7 +114,7 @@ pub(crate) const MAX_PARKED_BYTES: usize = 256 * 1024;
 /// Receive buffer: the largest UDP payload.
 pub(crate) const RX_SIZE: usize = 65_536;
 /// Buffers per batch for a driver of one session (a server's driver takes [`MAX_BATCH`]).
-const SESSION_BATCH: usize = 4;
+pub(crate) const SESSION_BATCH: usize = 4;
 
 /// One session and what the driver keeps beside it.
 pub(crate) struct Conn {
@@ -188,15 +188,19 @@ pub(crate) const MAX_BATCH: usize = 32;
 pub(crate) struct Driver {
     sockets: Vec<Sock>,
     pub(crate) locals: Vec<SocketAddr>,
-    pub(crate) conns: HashMap<ConnKey, Conn>,
+    /// Boxed: a session is about 12 KiB, and a map of one holds room for several.
+    pub(crate) conns: HashMap<ConnKey, Box<Conn>>,
     /// Remote address -> session, learned from `accepts` (shared sockets).
     pub(crate) routes: HashMap<SocketAddr, ConnKey>,
     cmd_rx: mpsc::UnboundedReceiver<Cmd>,
     cmd_closed: bool,
     /// One session on its own sockets: the task ends with it.
     exit_when_empty: bool,
-    /// `batch` receive buffers of [`RX_SIZE`] back to back.
+    /// `batch` receive buffers of [`RX_SIZE`] back to back: a shared socket's own; a lone
+    /// session's driver borrows them from its thread's [`RxPool`] for each batch only.
     pub(crate) rx: Vec<u8>,
+    /// The receive buffers come from the thread's pool (a lone session's driver).
+    pub(crate) pooled: bool,
     pub(crate) meta: [quinn_udp::RecvMeta; MAX_BATCH],
     pub(crate) batch: usize,
     tx: Vec<u8>,
@@ -230,16 +234,14 @@ impl Driver {
             cmd_rx,
             cmd_closed: false,
             exit_when_empty,
-            // Zeroed pages are only made resident as datagrams fill them.
-            rx: vec![
-                0;
-                RX_SIZE
-                    * if exit_when_empty {
-                        SESSION_BATCH
-                    } else {
-                        MAX_BATCH
-                    }
-            ],
+            // Zeroed pages are only made resident as datagrams fill them. A lone session
+            // holds none while it waits: an idle connection costs no receive buffer.
+            rx: if exit_when_empty {
+                Vec::new()
+            } else {
+                vec![0; RX_SIZE * MAX_BATCH]
+            },
+            pooled: exit_when_empty,
             meta: [quinn_udp::RecvMeta::default(); MAX_BATCH],
             batch: if exit_when_empty {
                 SESSION_BATCH
@@ -257,7 +259,7 @@ impl Driver {
         }
     }
 
-    pub(crate) fn insert(&mut self, key: ConnKey, conn: Conn) {
+    pub(crate) fn insert(&mut self, key: ConnKey, conn: Box<Conn>) {
         self.conns.insert(key, conn);
         self.count.store(self.conns.len(), Ordering::Relaxed);
         self.drive_key(key);
@@ -304,7 +306,7 @@ impl Driver {
             let held = self.conns.values().any(|c| !c.backlog.is_empty());
             let reading = !(self.exit_when_empty && held);
             let blocked = if held {
-                self.conns.values().find_map(Conn::blocked_sender)
+                self.conns.values().find_map(|c| c.blocked_sender())
             } else {
                 None
             };
@@ -315,12 +317,13 @@ impl Driver {
             let rx = &mut self.rx;
             let meta = &mut self.meta;
             let batch = self.batch;
+            let pooled = self.pooled;
             let first = self.first_socket;
             let tcp_on = self.tcp.is_active() && reading;
             let tcp = &mut self.tcp;
             tokio::select! {
                 cmd = self.cmd_rx.recv(), if !self.cmd_closed => self.on_command(cmd),
-                r = recv_any(sockets, rx, meta, batch, first), if reading => {
+                r = recv_any(sockets, rx, pooled, meta, batch, first), if reading => {
                     self.first_socket = (first + 1) % self.sockets.len().max(1);
                     self.on_batch(r);
                 }
@@ -434,7 +437,7 @@ impl Driver {
                     self.deferred.push(reply);
                 }
             }
-            Some(Cmd::Add(key, conn)) => self.insert(key, *conn),
+            Some(Cmd::Add(key, conn)) => self.insert(key, conn),
             Some(Cmd::Release(key)) => self.close_key(key),
         }
     }

@@ -247,7 +247,7 @@ impl PeerConnection {
         let (conn, events, state) = Conn::new(pc, key, &guard, &config);
         let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true, Arc::default());
         driver.tcp = tcp;
-        driver.insert(key, conn);
+        driver.insert(key, Box::new(conn));
         runtime.spawn(driver.run());
         Ok((
             PeerConnection::from_parts(guard, state, locals.into()),

@@ -10,7 +10,7 @@ use rtcwire::{Datagram, Input, Transport};
 use tokio::io::Interest;
 use tokio::time::Instant;
 
-use crate::driver::{Driver, Sock, MAX_BATCH, MAX_PARKED_BYTES, RX_SIZE};
+use crate::driver::{Driver, Sock, MAX_BATCH, MAX_PARKED_BYTES, RX_SIZE, SESSION_BATCH};
 
 impl Driver {
     /// A batch from socket `i`: `n` buffers described by `self.meta`.
@@ -21,10 +21,16 @@ impl Driver {
             Err(e) => {
                 // ICMP errors (port unreachable) surface here on some systems; go on.
                 tracing::trace!(error = %e, "recv");
+                if self.pooled {
+                    RxPool::give_back(&mut self.rx);
+                }
                 return;
             }
         };
         let Some(&bound) = self.locals.get(i) else {
+            if self.pooled {
+                RxPool::give_back(&mut self.rx);
+            }
             return;
         };
         let rx = std::mem::take(&mut self.rx);
@@ -47,6 +53,9 @@ impl Driver {
             }
         }
         self.rx = rx;
+        if self.pooled {
+            RxPool::give_back(&mut self.rx);
+        }
     }
 
     pub(crate) fn on_datagram(&mut self, from: SocketAddr, local: SocketAddr, contents: &[u8]) {
@@ -186,11 +195,50 @@ pub(crate) async fn send_unsent(sockets: &[Sock], unsent: &mut VecDeque<Unsent>)
     (sent, errors)
 }
 
+/// Receive buffers of the drivers of lone sessions, one set per thread: a driver takes
+/// them when a socket is readable and gives them back once the batch is handled (no
+/// `await` in between), so one set serves every driver the thread runs and an idle
+/// connection holds none.
+pub(crate) struct RxPool;
+
+thread_local! {
+    static RX_POOL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl RxPool {
+    /// Fills an empty `buf` with the thread's buffers (or new zeroed ones).
+    fn take(buf: &mut Vec<u8>) {
+        if buf.len() >= RX_SIZE * SESSION_BATCH {
+            return;
+        }
+        let pooled = RX_POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        *buf = if pooled.len() >= RX_SIZE * SESSION_BATCH {
+            pooled
+        } else {
+            vec![0; RX_SIZE * SESSION_BATCH]
+        };
+    }
+
+    /// Hands `buf` back to the thread (kept if the thread has none).
+    pub(crate) fn give_back(buf: &mut Vec<u8>) {
+        let b = std::mem::take(buf);
+        RX_POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.is_empty() {
+                *p = b;
+            }
+        });
+    }
+}
+
 /// Waits for datagrams on any socket (starting with `first`, for fairness): fills up to
-/// `batch` buffers of `buf` and their `meta`; returns the socket and how many.
+/// `batch` buffers of `buf` and their `meta`; returns the socket and how many. A `pooled`
+/// driver's `buf` is empty while it waits, filled from the thread's [`RxPool`] when a
+/// socket is readable, and given back if nothing was there.
 pub(crate) async fn recv_any(
     sockets: &[Sock],
-    buf: &mut [u8],
+    buf: &mut Vec<u8>,
+    pooled: bool,
     meta: &mut [quinn_udp::RecvMeta; MAX_BATCH],
     batch: usize,
     first: usize,
@@ -210,6 +258,9 @@ pub(crate) async fn recv_any(
                 if let Err(e) = ready {
                     return Poll::Ready((i, Err(e)));
                 }
+                if pooled {
+                    RxPool::take(buf);
+                }
                 let mut chunks = buf.chunks_mut(RX_SIZE);
                 let mut iovs: [IoSliceMut<'_>; MAX_BATCH] =
                     std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or(&mut [])));
@@ -228,6 +279,9 @@ pub(crate) async fn recv_any(
                     r => return Poll::Ready((i, r)),
                 }
             }
+        }
+        if pooled {
+            RxPool::give_back(buf);
         }
         Poll::Pending
     })

@@ -28,7 +28,11 @@ impl Engine {
     ) -> Result<Engine, Error> {
         let hash = suite.prf_hash();
         let hs_secret = keys::handshake_secret(hash, shared)?;
-        let th = ring::digest::digest(hash.digest_alg(), &transcript);
+        // A running hash from here on: the messages themselves are not kept.
+        let mut transcript_ctx = ring::digest::Context::new(hash.digest_alg());
+        transcript_ctx.update(&transcript);
+        drop(transcript);
+        let th = transcript_ctx.clone().finish();
         let c_hs = keys::derive_secret(hash, &hs_secret, b"c hs traffic", th.as_ref())?;
         let s_hs = keys::derive_secret(hash, &hs_secret, b"s hs traffic", th.as_ref())?;
         let mut records = RecordLayer13::new(core.records.next_seq(0));
@@ -48,7 +52,7 @@ impl Engine {
             suite,
             hash,
             records,
-            transcript,
+            transcript: transcript_ctx,
             hs: match role {
                 DtlsRole::Client => Hs::ClientWaitEe,
                 DtlsRole::Server => Hs::ServerWaitCert,
@@ -77,11 +81,16 @@ impl Engine {
     }
 
     pub(super) fn th(&self) -> ring::digest::Digest {
-        ring::digest::digest(self.hash.digest_alg(), &self.transcript)
+        self.transcript.clone().finish()
     }
 
+    /// Adds a message to the transcript in its TLS form (type, 24-bit length, body;
+    /// RFC 9147 §5.2), as [`m13::transcript_form`] writes it.
     pub(super) fn add(&mut self, msg_type: u8, body: &[u8]) {
-        m13::transcript_form(msg_type, body, &mut self.transcript);
+        let len = body.len().min(0xff_ffff) as u32;
+        let [_, a, b, c] = len.to_be_bytes();
+        self.transcript.update(&[msg_type, a, b, c]);
+        self.transcript.update(body);
     }
 
     /// Queues a message in our flight and adds it to the transcript.

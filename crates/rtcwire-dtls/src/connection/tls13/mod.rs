@@ -143,7 +143,8 @@ pub(crate) struct Engine {
     suite: CipherSuite,
     hash: PrfHash,
     records: RecordLayer13,
-    transcript: Vec<u8>,
+    /// The running transcript hash (RFC 8446 §4.4.1).
+    transcript: ring::digest::Context,
     hs: Hs,
     c_hs: Secret,
     s_hs: Secret,
