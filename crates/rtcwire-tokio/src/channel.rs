@@ -6,8 +6,30 @@ use std::sync::Arc;
 use rtcwire::{ChannelId, Payload};
 use tokio::sync::{mpsc, watch};
 
-use crate::driver::Guard;
+use crate::driver::{Cmd, Guard, ReplyTo, SendCmd, SendReply};
 use crate::Error;
+
+/// Messages up to this size are copied by [`ChannelSender::send_binary`] into a buffer of
+/// [`ARENA`] bytes the sender reuses (pieces split from it; the memory is reused once every
+/// piece was acknowledged and dropped): no allocation per message. Larger ones get a
+/// buffer each (the copy costs more than the allocation).
+const SMALL: usize = 8 * 1024;
+/// See [`SMALL`]: at most this much stays held by a sender that has sent small messages.
+const ARENA: usize = 32 * 1024;
+
+/// A sending handle's own state: one send at a time (in order), its copy buffer and the
+/// driver's answer slot.
+#[derive(Debug, Default)]
+struct SendSide {
+    turn: tokio::sync::Mutex<SendTurn>,
+    reply: Arc<SendReply>,
+}
+
+#[derive(Debug, Default)]
+struct SendTurn {
+    seq: u64,
+    arena: bytes::BytesMut,
+}
 
 /// `RTCDataChannelState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,12 +52,24 @@ pub(crate) struct ChannelInfo {
 }
 
 /// The sending half of a [`DataChannel`]: cheap to clone, usable from other tasks while
-/// one task receives.
-#[derive(Clone)]
+/// one task receives. Sends through one handle go one at a time, in order; clones send
+/// independently.
 pub struct ChannelSender {
     id: ChannelId,
     guard: Arc<Guard>,
     info: watch::Receiver<ChannelInfo>,
+    side: SendSide,
+}
+
+impl Clone for ChannelSender {
+    fn clone(&self) -> Self {
+        ChannelSender {
+            id: self.id,
+            guard: Arc::clone(&self.guard),
+            info: self.info.clone(),
+            side: SendSide::default(),
+        }
+    }
 }
 
 impl fmt::Debug for ChannelSender {
@@ -52,13 +86,39 @@ impl ChannelSender {
     /// or the message is over the peer's maximum size.
     pub async fn send(&self, payload: Payload) -> Result<(), Error> {
         let id = self.id;
+        match payload {
+            Payload::Binary(b) => self.send_bytes(bytes::Bytes::from(b)).await,
+            Payload::Text(t) => self
+                .guard
+                .call(move |c| c.pc.send_text(id, &t))
+                .await?
+                .map_err(Error::from),
+        }
+    }
+
+    /// Sends a binary message without copying it: the session keeps `data` (a reference)
+    /// until the peer acknowledges it. With a `Bytes` already shared (a clone, or split
+    /// from a `BytesMut`) nothing is allocated per message. Returns once the session has
+    /// queued it (or refused it: channel not open, over the peer's maximum size, send
+    /// buffer full); while the socket is full, once the socket has room.
+    pub async fn send_bytes(&self, data: bytes::Bytes) -> Result<(), Error> {
+        let mut turn = self.side.turn.lock().await;
+        self.send_in_turn(&mut turn, data).await
+    }
+
+    async fn send_in_turn(&self, turn: &mut SendTurn, data: bytes::Bytes) -> Result<(), Error> {
+        turn.seq = turn.seq.wrapping_add(1);
+        let seq = turn.seq;
+        let m = SendCmd {
+            id: self.id,
+            data,
+            reply: ReplyTo::new(Arc::clone(&self.side.reply), seq),
+        };
         self.guard
-            .call(move |c| match &payload {
-                Payload::Text(t) => c.pc.send_text(id, t),
-                Payload::Binary(b) => c.pc.send_binary(id, b),
-            })
-            .await?
-            .map_err(Error::from)
+            .cmd
+            .send(Cmd::Send(self.guard.key, m))
+            .map_err(|_| Error::Closed)?;
+        self.side.reply.wait(seq).await
     }
 
     /// Sends a text message.
@@ -66,9 +126,23 @@ impl ChannelSender {
         self.send(Payload::Text(text.to_owned())).await
     }
 
-    /// Sends a binary message (empty is allowed).
+    /// Sends a binary message (empty is allowed). `data` is copied: messages up to 8 KiB
+    /// into a 32 KiB buffer this handle reuses (no allocation per message in steady
+    /// state), larger ones into a buffer of their own. [`send_bytes`](Self::send_bytes)
+    /// hands over a buffer without a copy.
     pub async fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
-        self.send(Payload::Binary(data.to_vec())).await
+        let mut turn = self.side.turn.lock().await;
+        let bytes = if data.len() <= SMALL {
+            if turn.arena.capacity() < data.len() {
+                // Reuses the buffer in place when every piece split from it is gone.
+                turn.arena.reserve(ARENA);
+            }
+            turn.arena.extend_from_slice(data);
+            turn.arena.split().freeze()
+        } else {
+            bytes::Bytes::copy_from_slice(data)
+        };
+        self.send_in_turn(&mut turn, bytes).await
     }
 
     /// `bufferedAmount`: bytes queued and not yet acknowledged, as the driver last saw it
@@ -156,7 +230,12 @@ impl DataChannel {
         info: watch::Receiver<ChannelInfo>,
     ) -> Self {
         DataChannel {
-            sender: ChannelSender { id, guard, info },
+            sender: ChannelSender {
+                id,
+                guard,
+                info,
+                side: SendSide::default(),
+            },
             label,
             protocol,
             rx,
@@ -238,6 +317,11 @@ impl DataChannel {
     /// See [`ChannelSender::send_binary`].
     pub async fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
         self.sender.send_binary(data).await
+    }
+
+    /// See [`ChannelSender::send_bytes`].
+    pub async fn send_bytes(&self, data: bytes::Bytes) -> Result<(), Error> {
+        self.sender.send_bytes(data).await
     }
 
     /// See [`ChannelSender::buffered_amount`].

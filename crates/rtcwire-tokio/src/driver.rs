@@ -40,6 +40,95 @@ pub(crate) enum Cmd {
     Add(ConnKey, Box<Conn>),
     /// The last handle of the session was dropped: close it and free it.
     Release(ConnKey),
+    /// A binary message for a channel (no closure, no boxed reply: what
+    /// [`ChannelSender::send_bytes`](crate::ChannelSender::send_bytes) sends per message).
+    Send(ConnKey, SendCmd),
+}
+
+/// One message of [`Cmd::Send`].
+pub(crate) struct SendCmd {
+    pub(crate) id: ChannelId,
+    pub(crate) data: bytes::Bytes,
+    pub(crate) reply: ReplyTo,
+}
+
+/// Where the result of one send goes: number `seq` of a handle's [`SendReply`]. Dropped
+/// unanswered (the driver ended), it answers [`Error::Closed`](crate::Error::Closed).
+pub(crate) struct ReplyTo {
+    slot: Option<Arc<SendReply>>,
+    seq: u64,
+}
+
+impl ReplyTo {
+    pub(crate) fn new(slot: Arc<SendReply>, seq: u64) -> Self {
+        ReplyTo {
+            slot: Some(slot),
+            seq,
+        }
+    }
+
+    pub(crate) fn answer(mut self, r: Result<(), crate::Error>) {
+        if let Some(slot) = self.slot.take() {
+            slot.answer(self.seq, r);
+        }
+    }
+}
+
+impl Drop for ReplyTo {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            slot.answer(self.seq, Err(crate::Error::Closed));
+        }
+    }
+}
+
+/// A sending handle's answer slot, reused for every message it sends: the driver puts
+/// the result of send number `seq` in it and wakes the handle (a send whose caller gave
+/// up leaves a stale result, which the next send skips by its number).
+#[derive(Debug, Default)]
+pub(crate) struct SendReply {
+    result: std::sync::Mutex<Option<(u64, Result<(), crate::Error>)>>,
+    ready: tokio::sync::Notify,
+}
+
+impl SendReply {
+    fn answer(&self, seq: u64, r: Result<(), crate::Error>) {
+        if let Ok(mut g) = self.result.lock() {
+            *g = Some((seq, r));
+        }
+        self.ready.notify_one();
+    }
+
+    /// The result of send number `seq`.
+    pub(crate) async fn wait(&self, seq: u64) -> Result<(), crate::Error> {
+        loop {
+            if let Ok(mut g) = self.result.lock() {
+                if let Some((s, _)) = g.as_ref() {
+                    if *s == seq {
+                        if let Some((_, r)) = g.take() {
+                            return r;
+                        }
+                    }
+                }
+            }
+            self.ready.notified().await;
+        }
+    }
+}
+
+/// An answer held until the socket drains (a writer waits like a blocking send would).
+pub(crate) enum Deferred {
+    Call(Reply),
+    Send(ReplyTo, Result<(), crate::Error>),
+}
+
+impl Deferred {
+    fn answer(self) {
+        match self {
+            Deferred::Call(reply) => reply(),
+            Deferred::Send(to, r) => to.answer(r),
+        }
+    }
 }
 
 /// Held by every handle of a session ([`PeerConnection`](crate::PeerConnection) clones,
@@ -208,7 +297,7 @@ pub(crate) struct Driver {
     /// first once the socket is writable; no session is drained meanwhile.
     unsent: VecDeque<Unsent>,
     /// Calls answered once `unsent` is out (their writers wait with it).
-    deferred: Vec<Reply>,
+    deferred: Vec<Deferred>,
     first_socket: usize,
     due: Vec<ConnKey>,
     pub(crate) stats: DriverStats,
@@ -361,8 +450,8 @@ impl Driver {
             }
         }
         if self.unsent.is_empty() {
-            for reply in self.deferred.drain(..) {
-                reply();
+            for d in self.deferred.drain(..) {
+                d.answer();
             }
         }
     }
@@ -434,7 +523,23 @@ impl Driver {
                     reply();
                 } else {
                     // A writer waits for the socket, like a blocking send would.
-                    self.deferred.push(reply);
+                    self.deferred.push(Deferred::Call(reply));
+                }
+            }
+            Some(Cmd::Send(key, m)) => {
+                let r = match self.conns.get_mut(&key) {
+                    Some(c) => {
+                        let _g = c.span.clone().entered();
+                        let _ = c.pc.handle_input(Input::Timeout(Instant::now().into_std()));
+                        c.pc.send_bytes(m.id, m.data).map_err(crate::Error::from)
+                    }
+                    None => Err(crate::Error::Closed),
+                };
+                self.drive_key(key);
+                if self.unsent.is_empty() {
+                    m.reply.answer(r);
+                } else {
+                    self.deferred.push(Deferred::Send(m.reply, r));
                 }
             }
             Some(Cmd::Add(key, conn)) => self.insert(key, conn),

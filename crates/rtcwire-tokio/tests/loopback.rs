@@ -146,3 +146,65 @@ async fn events_are_a_stream() {
     // The stream ends when the session is freed.
     within("end", async { while ea.next_event().await.is_some() {} }).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_send_buffers_deliver_every_byte() {
+    let (a, _ea) = PeerConnection::new(loopback()).await.unwrap();
+    let (b, mut eb) = PeerConnection::new(loopback()).await.unwrap();
+    let chat = a
+        .create_data_channel("bytes", DataChannelInit::default())
+        .await
+        .unwrap();
+    negotiate(&a, &b).await;
+    let mut far = next_channel(&mut eb).await;
+    within("open", chat.wait_open()).await.unwrap();
+    // Sizes 1..=9000 with distinct contents: the small ones are pieces of the sender's
+    // reused 32 KiB buffer (many times over), the large ones a buffer each, every third
+    // handed over as `Bytes`.
+    let message = |i: usize| -> Vec<u8> {
+        let n = 1 + (i * 997) % 9000;
+        (0..n).map(|k| (i * 7 + k) as u8).collect()
+    };
+    let sender = chat.sender();
+    let send = tokio::spawn(async move {
+        for i in 0..400 {
+            let m = message(i);
+            if i % 3 == 0 {
+                sender.send_bytes(bytes::Bytes::from(m)).await.unwrap();
+            } else {
+                sender.send_binary(&m).await.unwrap();
+            }
+            if sender.buffered_amount() > 256 * 1024 {
+                sender.wait_buffered_amount_low(64 * 1024).await.unwrap();
+            }
+        }
+    });
+    for i in 0..400 {
+        assert_eq!(
+            within("message", far.recv()).await,
+            Some(Payload::Binary(message(i))),
+            "message {i}"
+        );
+    }
+    send.await.unwrap();
+    // A send given up while it waits for its answer does not answer the next one.
+    let _ = tokio::time::timeout(std::time::Duration::ZERO, chat.send_binary(b"given up")).await;
+    chat.send_binary(b"after").await.unwrap();
+    let mut got = within("after", far.recv()).await.unwrap();
+    if got == Payload::Binary(b"given up".to_vec()) {
+        got = within("after", far.recv()).await.unwrap();
+    }
+    assert_eq!(got, Payload::Binary(b"after".to_vec()));
+    // Refusals still come back: over the peer's maximum message size, then closed.
+    assert!(chat
+        .send_bytes(bytes::Bytes::from(vec![0; 300 * 1024]))
+        .await
+        .is_err());
+    far.close().await.unwrap();
+    within("closed", chat.closed()).await;
+    assert!(chat
+        .send_bytes(bytes::Bytes::from_static(b"late"))
+        .await
+        .is_err());
+    assert!(chat.send_binary(b"late").await.is_err());
+}

@@ -72,14 +72,15 @@ pub fn flow() -> BoxFut<Flow> {
                     }
                     got
                 });
-                let msg = vec![0x5a_u8; msg_size()];
+                // Handed over without a copy (`send_bytes`; `send_binary(&[u8])` copies).
+                let msg = bytes::Bytes::from(vec![0x5a_u8; msg_size()]);
                 let mut sent = 0u64;
                 while sent < total {
                     if dc.buffered_amount() > HIGH {
                         within("buffered amount low", 30, dc.wait_buffered_amount_low(LOW))
                             .await??;
                     }
-                    dc.send_binary(&msg).await?;
+                    dc.send_bytes(msg.clone()).await?;
                     sent += msg_size() as u64;
                 }
                 let got = within("all delivered", 120, rx).await??;

@@ -112,16 +112,25 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// Sends a binary message (`send(ArrayBuffer)`).
+    /// Sends a binary message (`send(ArrayBuffer)`); copies `data` (see
+    /// [`send_bytes`](Self::send_bytes) to hand over a buffer instead).
     pub fn send_binary(&mut self, id: ChannelId, data: &[u8]) -> Result<(), Error> {
+        self.send_bytes(id, bytes::Bytes::copy_from_slice(data))
+    }
+
+    /// Sends a binary message without copying it: SCTP keeps `data` (a reference to it)
+    /// until the peer acknowledges it. A `Bytes` that is already shared (cloned, or split
+    /// from a `BytesMut`) costs no allocation here.
+    pub fn send_bytes(&mut self, id: ChannelId, data: bytes::Bytes) -> Result<(), Error> {
         self.check_open()?;
         let stream = self.channel_stream(id)?;
         let now = self.now;
         let (Some(sctp), Some(channels)) = (self.sctp.as_mut(), self.channels.as_mut()) else {
             return Err(Error::ChannelNotOpen(id));
         };
-        channels.send_binary(sctp, now, stream, data.to_vec())?;
-        self.count_sent(id, data.len());
+        let len = data.len();
+        channels.send_binary(sctp, now, stream, data)?;
+        self.count_sent(id, len);
         Ok(())
     }
 
