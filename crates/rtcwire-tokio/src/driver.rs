@@ -300,6 +300,8 @@ pub(crate) struct Driver {
     deferred: Vec<Deferred>,
     first_socket: usize,
     due: Vec<ConnKey>,
+    /// Sessions fed datagrams of the current receive batch, drained after it.
+    pub(crate) fed: Vec<ConnKey>,
     pub(crate) stats: DriverStats,
     /// How many sessions the driver holds, for [`Server::sessions`](crate::Server::sessions).
     count: Arc<AtomicUsize>,
@@ -342,13 +344,22 @@ impl Driver {
             deferred: Vec::new(),
             first_socket: 0,
             due: Vec::new(),
+            fed: Vec::new(),
             stats: DriverStats::default(),
             count,
             tcp: Tcp::new(crate::TcpLimits::default()),
         }
     }
 
-    pub(crate) fn insert(&mut self, key: ConnKey, conn: Box<Conn>) {
+    pub(crate) fn insert(&mut self, key: ConnKey, mut conn: Box<Conn>) {
+        // SCTP datagrams in GSO batches where every socket takes them.
+        let gso = self
+            .sockets
+            .iter()
+            .map(|s| s.state.max_gso_segments())
+            .min()
+            .unwrap_or(1);
+        conn.pc.set_transmit_batching(gso);
         self.conns.insert(key, conn);
         self.count.store(self.conns.len(), Ordering::Relaxed);
         self.drive_key(key);

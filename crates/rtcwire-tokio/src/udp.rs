@@ -10,7 +10,7 @@ use rtcwire::{Datagram, Input, Transport};
 use tokio::io::Interest;
 use tokio::time::Instant;
 
-use crate::driver::{Driver, Sock, MAX_BATCH, MAX_PARKED_BYTES, RX_SIZE, SESSION_BATCH};
+use crate::driver::{ConnKey, Driver, Sock, MAX_BATCH, MAX_PARKED_BYTES, RX_SIZE, SESSION_BATCH};
 
 impl Driver {
     /// A batch from socket `i`: `n` buffers described by `self.meta`.
@@ -49,20 +49,28 @@ impl Driver {
             };
             // GRO: equal-size datagrams from one sender, back to back.
             for contents in buf.chunks(meta.stride.max(1)) {
-                self.on_datagram(meta.addr, local, contents);
+                if let Some(key) = self.feed_packet(Transport::Udp, meta.addr, local, contents) {
+                    if !self.fed.contains(&key) {
+                        self.fed.push(key);
+                    }
+                }
             }
         }
         self.rx = rx;
+        // Each session's output once for the whole batch: one SACK for all its packets,
+        // its answers in GSO batches.
+        for i in 0..self.fed.len() {
+            let key = self.fed[i];
+            self.drive_key(key);
+        }
+        self.fed.clear();
         if self.pooled {
             RxPool::give_back(&mut self.rx);
         }
     }
 
-    pub(crate) fn on_datagram(&mut self, from: SocketAddr, local: SocketAddr, contents: &[u8]) {
-        self.on_packet(Transport::Udp, from, local, contents);
-    }
-
-    /// A datagram, or a message off a TCP stream, for the session it belongs to.
+    /// A datagram, or a message off a TCP stream, for the session it belongs to; the
+    /// session is drained at once.
     pub(crate) fn on_packet(
         &mut self,
         transport: Transport,
@@ -70,6 +78,21 @@ impl Driver {
         local: SocketAddr,
         contents: &[u8],
     ) {
+        if let Some(key) = self.feed_packet(transport, from, local, contents) {
+            self.drive_key(key);
+        }
+    }
+
+    /// Hands a datagram (or a TCP message) to its session; returns the session to drain
+    /// (not drained yet: a receive batch drains each of its sessions once, after it), if
+    /// it took the datagram in.
+    pub(crate) fn feed_packet(
+        &mut self,
+        transport: Transport,
+        from: SocketAddr,
+        local: SocketAddr,
+        contents: &[u8],
+    ) -> Option<ConnKey> {
         self.stats.received += 1;
         let mut d = Datagram::udp(from, local, contents);
         d.transport = transport;
@@ -94,13 +117,11 @@ impl Driver {
         let Some(key) = key else {
             self.stats.unrouted += 1;
             tracing::trace!(%from, "datagram for no session");
-            return;
+            return None;
         };
-        let Some(c) = self.conns.get_mut(&key) else {
-            return;
-        };
+        let c = self.conns.get_mut(&key)?;
         if c.loss.as_mut().is_some_and(|l| l.0.drops(contents)) {
-            return; // injected loss (tests only)
+            return None; // injected loss (tests only)
         }
         // RFC 7983: 20..=63 is DTLS. STUN still goes in (consent, keepalives).
         if (!c.backlog.is_empty() || !c.parked.is_empty())
@@ -114,7 +135,7 @@ impl Driver {
                 // Beyond that, like a full socket buffer: SCTP sends it again.
                 self.stats.held_back += 1;
             }
-            return;
+            return None;
         }
         {
             let _g = c.span.clone().entered();
@@ -125,7 +146,7 @@ impl Driver {
                 tracing::trace!(error = %e, %from, "datagram refused");
             }
         }
-        self.drive_key(key);
+        Some(key)
     }
 }
 

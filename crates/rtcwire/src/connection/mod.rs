@@ -202,6 +202,12 @@ pub struct PeerConnection {
     /// Datagrams sealed while closing (ICE is closed right after).
     last_words: VecDeque<(Transmit, Vec<u8>)>,
     sctp_packet: Vec<u8>,
+    /// Most datagrams [`poll_output`](Self::poll_output) batches into one transmit for
+    /// segmentation offload (1: no batching); see
+    /// [`set_transmit_batching`](Self::set_transmit_batching).
+    batch_segments: usize,
+    /// A sealed SCTP datagram longer than the batch it came after: it goes first next time.
+    held_datagram: Vec<u8>,
     record: Vec<u8>,
     closed: bool,
     stats: Stats,
@@ -312,6 +318,8 @@ impl PeerConnection {
             events: VecDeque::new(),
             last_words: VecDeque::new(),
             sctp_packet: Vec::with_capacity(1500),
+            batch_segments: 1,
+            held_datagram: Vec::new(),
             record: Vec::with_capacity(1500),
             closed: false,
             stats: Stats::default(),
