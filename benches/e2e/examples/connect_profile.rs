@@ -33,6 +33,7 @@ fn main() {
         let wall = t0.elapsed();
         let cpu = common::process_cpu() - cpu0;
         times.sort();
+        steps(n.min(100)).await;
         println!(
             "median {:?}, p99 {:?}; per connection (with setup and close): wall {:?}, CPU {:?}",
             times[n / 2],
@@ -41,4 +42,85 @@ fn main() {
             cpu / n as u32
         );
     });
+}
+
+/// Median time from createOffer to each step the offerer sees: the signalling calls done,
+/// ICE connected, DTLS connected (connection state), the channel open.
+async fn steps(n: usize) {
+    use rtcwire_tokio::{
+        Config, DataChannelInit, Event, IceConnectionState, PeerConnection, PeerConnectionState,
+    };
+    let cfg = || Config::default().bind([std::net::SocketAddr::from(([127, 0, 0, 1], 0))]);
+    let mut rows: Vec<[f64; 4]> = Vec::new();
+    let mut calls: Vec<[f64; 5]> = Vec::new();
+    for _ in 0..n {
+        let (a, mut ea) = PeerConnection::new(cfg()).await.unwrap();
+        let (b, _eb) = PeerConnection::new(cfg()).await.unwrap();
+        let dc = a
+            .create_data_channel("bench", DataChannelInit::default())
+            .await
+            .unwrap();
+        let t = std::time::Instant::now();
+        let offer = a.create_offer().await.unwrap();
+        let t1 = t.elapsed();
+        a.set_local_description(offer.clone()).await.unwrap();
+        let t2 = t.elapsed();
+        b.set_remote_description(offer).await.unwrap();
+        let t3 = t.elapsed();
+        let answer = b.create_answer().await.unwrap();
+        let t4 = t.elapsed();
+        b.set_local_description(answer.clone()).await.unwrap();
+        let t5 = t.elapsed();
+        a.set_remote_description(answer).await.unwrap();
+        let signalled = t.elapsed();
+        calls.push([t1, t2, t3, t4, t5].map(|d| d.as_secs_f64() * 1e3));
+        let watch = tokio::spawn(async move {
+            let (mut ice, mut dtls) = (None, None);
+            while let Some(e) = ea.next_event().await {
+                match e {
+                    Event::IceConnectionStateChange(IceConnectionState::Connected) => {
+                        ice = Some(t.elapsed())
+                    }
+                    Event::ConnectionStateChange(PeerConnectionState::Connected) => {
+                        dtls = Some(t.elapsed());
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            (ice, dtls)
+        });
+        dc.wait_open().await.unwrap();
+        let open = t.elapsed();
+        let (ice, dtls) = watch.await.unwrap();
+        let ms = |d: Option<std::time::Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
+        rows.push([ms(Some(signalled)), ms(ice), ms(dtls), ms(Some(open))]);
+        let _ = a.close().await;
+        let _ = b.close().await;
+    }
+    let med = |k: usize| {
+        let mut v: Vec<f64> = rows.iter().map(|r| r[k]).collect();
+        v.sort_by(|x, y| x.total_cmp(y));
+        v[v.len() / 2]
+    };
+    let cmed = |k: usize| {
+        let mut v: Vec<f64> = calls.iter().map(|r| r[k]).collect();
+        v.sort_by(|x, y| x.total_cmp(y));
+        v[v.len() / 2]
+    };
+    println!(
+        "median ms from createOffer to the end of: createOffer {:.3}, A setLocal {:.3}, B setRemote {:.3}, createAnswer {:.3}, B setLocal {:.3}",
+        cmed(0),
+        cmed(1),
+        cmed(2),
+        cmed(3),
+        cmed(4)
+    );
+    println!(
+        "median ms from createOffer: signalling done {:.3}, ICE connected {:.3}, DTLS connected {:.3}, channel open {:.3}",
+        med(0),
+        med(1),
+        med(2),
+        med(3)
+    );
 }

@@ -339,7 +339,11 @@ impl Driver {
             } else {
                 MAX_BATCH
             },
-            tx: Vec::with_capacity(2048),
+            tx: if exit_when_empty {
+                Vec::new()
+            } else {
+                Vec::with_capacity(2048)
+            },
             unsent: VecDeque::new(),
             deferred: Vec::new(),
             first_socket: 0,
@@ -591,6 +595,21 @@ impl Driver {
 
     /// Drains a session's output: datagrams out, events to the handles, the next deadline.
     pub(crate) fn drive_key(&mut self, key: ConnKey) {
+        // A lone session's driver borrows its thread's transmit buffer (no `await` until
+        // it is given back): an idle connection holds none, a busy one no 64 KiB batch.
+        let mut tx = std::mem::take(&mut self.tx);
+        if self.pooled {
+            crate::udp::TxPool::take(&mut tx);
+        }
+        self.drive_with(key, &mut tx);
+        if self.pooled {
+            crate::udp::TxPool::give_back(&mut tx);
+        } else {
+            self.tx = tx;
+        }
+    }
+
+    fn drive_with(&mut self, key: ConnKey, tx: &mut Vec<u8>) {
         let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
@@ -602,13 +621,13 @@ impl Driver {
         let _g = c.span.clone().entered();
         let mut next = None;
         for _ in 0..MAX_OUTPUTS_PER_DRIVE {
-            self.tx.clear();
-            match c.pc.poll_output(&mut self.tx) {
+            tx.clear();
+            match c.pc.poll_output(tx) {
                 Output::Transmit(t) if t.transport == rtcwire::Transport::Tcp => {
                     let (Some(src), Some(dest)) = (t.source, t.destination) else {
                         continue;
                     };
-                    let data = self.tx.get(..t.size).unwrap_or(&self.tx);
+                    let data = tx.get(..t.size).unwrap_or(tx);
                     self.tcp.send(src, dest, data);
                     c.tcp = self.tcp.stats;
                 }
@@ -621,7 +640,7 @@ impl Driver {
                     let Some(sock) = self.sockets.get(idx) else {
                         continue;
                     };
-                    let data = self.tx.get(..t.size).unwrap_or(&self.tx);
+                    let data = tx.get(..t.size).unwrap_or(tx);
                     let seg = t.segment_size.filter(|&s| s > 0 && s < data.len());
                     let segments = seg.map_or(1, |s| data.len().div_ceil(s));
                     // One GSO send when the socket takes that many segments, else each

@@ -252,6 +252,34 @@ impl RxPool {
     }
 }
 
+/// The transmit buffer of the drivers of lone sessions, one per thread (as [`RxPool`]):
+/// taken for one drain of a session's output, given back after it.
+pub(crate) struct TxPool;
+
+thread_local! {
+    static TX_POOL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl TxPool {
+    /// Fills an empty `buf` with the thread's buffer (if it has one).
+    pub(crate) fn take(buf: &mut Vec<u8>) {
+        if buf.capacity() == 0 {
+            *buf = TX_POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        }
+    }
+
+    /// Hands `buf` back to the thread (kept if the thread has none).
+    pub(crate) fn give_back(buf: &mut Vec<u8>) {
+        let b = std::mem::take(buf);
+        TX_POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.capacity() == 0 {
+                *p = b;
+            }
+        });
+    }
+}
+
 /// Waits for datagrams on any socket (starting with `first`, for fairness): fills up to
 /// `batch` buffers of `buf` and their `meta`; returns the socket and how many. A `pooled`
 /// driver's `buf` is empty while it waits, filled from the thread's [`RxPool`] when a
