@@ -168,7 +168,7 @@ mod record;
 pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use cert::{Certificate, Fingerprint, FingerprintAlgorithm};
 pub use config::{Config, ConfigBuilder};
-pub use connection::{Connection, ConnectionIds, Event, PreparedClient, Stats, MAX_PLAINTEXT};
+pub use connection::{Connection, ConnectionIds, Event, Stats, MAX_PLAINTEXT};
 pub use crypto::kx::NamedGroup;
 pub use crypto::prf::{prf, PrfHash};
 pub use crypto::rand::SystemRng;

@@ -582,35 +582,3 @@ fn a_failing_random_source_stops_the_handshake_instead_of_sending_predictable_by
         Some(Event::Error(Error::RandomSourceFailed))
     ));
 }
-
-#[test]
-fn a_prepared_client_sends_the_same_hello_as_one_made_at_the_pair_and_ends_on_a_failed_source() {
-    let (c, s) = ident();
-    let (cb, _) = builders(&c, &s);
-    let cfg = std::sync::Arc::new(cb.dtls13(true).deterministic_keys(true).build().unwrap());
-    let now = Instant::now();
-    let seeded = || Box::new(rtcwire_proto::SeededRng::new(7));
-    let mut direct = rtcwire_dtls::Connection::client(cfg.clone(), seeded(), now);
-    let prepared = rtcwire_dtls::Connection::prepare_client(cfg.clone(), seeded());
-    let mut started = prepared.start(now);
-    let flight = |c: &mut rtcwire_dtls::Connection| {
-        std::iter::from_fn(|| c.poll_out().map(|s| s.contents)).collect::<Vec<_>>()
-    };
-    let a = flight(&mut direct);
-    let b = flight(&mut started);
-    let total: usize = a.iter().map(Vec::len).sum();
-    assert!(
-        total > 1216,
-        "the hello carries the hybrid key share: {total}"
-    );
-    assert_eq!(a, b, "same seed, same ClientHello (random and key shares)");
-    assert_eq!(direct.poll_timeout(), started.poll_timeout());
-
-    let mut broken = rtcwire_dtls::Connection::prepare_client(cfg, Box::new(BrokenRng)).start(now);
-    assert!(broken.is_closed());
-    assert!(broken.poll_out().is_none());
-    assert!(matches!(
-        broken.poll_event(),
-        Some(Event::Error(Error::RandomSourceFailed))
-    ));
-}

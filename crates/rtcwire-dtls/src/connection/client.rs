@@ -101,17 +101,8 @@ fn client_hello12(core: &mut Core, random: [u8; 32], cookie: Vec<u8>) -> ClientH
     }
 }
 
-/// The first ClientHello made ahead of time: its random and key shares drawn, not sent.
-#[derive(Debug)]
-pub(crate) struct Prepared {
-    client_random: [u8; 32],
-    hello: Box<ClientHello>,
-    offer13: Option<Box<super::tls13::Offer13>>,
-}
-
-/// Draws the client random and the DTLS 1.3 key shares (in that order) and builds the
-/// first ClientHello; nothing is sent and no time is read.
-pub(crate) fn prepare(core: &mut Core) -> Result<Prepared, Error> {
+/// Sends the first ClientHello.
+pub(crate) fn start(core: &mut Core, now: Instant) -> Result<ClientState, Error> {
     let mut client_random = [0u8; 32];
     core.random(&mut client_random)?;
     let offer13 = if core.config.dtls13 {
@@ -119,37 +110,14 @@ pub(crate) fn prepare(core: &mut Core) -> Result<Prepared, Error> {
     } else {
         None
     };
-    let hello = Box::new(client_hello(
-        core,
-        client_random,
-        Vec::new(),
-        offer13.as_deref(),
-    ));
-    Ok(Prepared {
-        client_random,
-        hello,
-        offer13,
-    })
-}
-
-/// Sends the first ClientHello made by [`prepare`].
-pub(crate) fn start(
-    core: &mut Core,
-    prepared: Prepared,
-    now: Instant,
-) -> Result<ClientState, Error> {
-    let Prepared {
-        client_random,
-        hello,
-        offer13,
-    } = prepared;
+    let hello = client_hello(core, client_random, Vec::new(), offer13.as_deref());
     core.new_flight();
-    core.push(0, &Message::ClientHello((*hello).clone()));
+    core.push(0, &Message::ClientHello(hello.clone()));
     core.reassembly().expect_any();
     core.send_flight(now, true)?;
     Ok(ClientState::ExpectServerHello {
         client_random,
-        hello,
+        hello: Box::new(hello),
         cookie_seen: false,
         offer13,
     })

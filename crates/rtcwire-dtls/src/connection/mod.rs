@@ -325,39 +325,6 @@ impl Core {
     }
 }
 
-/// A client whose first flight is made but not sent: see [`Connection::prepare_client`].
-pub struct PreparedClient {
-    core: Core,
-    hello: Result<client::Prepared, Error>,
-}
-
-impl std::fmt::Debug for PreparedClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreparedClient")
-            .field("ok", &self.hello.is_ok())
-            .finish_non_exhaustive()
-    }
-}
-
-impl PreparedClient {
-    /// Starts the handshake: the ClientHello is queued (drain [`SansIo::poll_transmit`])
-    /// and the handshake timeout runs from `now`. If drawing the randomness failed, the
-    /// connection starts closed with [`Event::Error`] queued.
-    #[must_use]
-    pub fn start(self, now: Instant) -> Connection {
-        let PreparedClient { mut core, hello } = self;
-        core.handshake_deadline = Some(now + core.config.handshake_timeout);
-        let state = match hello.and_then(|h| client::start(&mut core, h, now)) {
-            Ok(s) => State::Client(s),
-            Err(e) => {
-                core.end(Event::Error(e));
-                State::Closed
-            }
-        };
-        Connection { core, state }
-    }
-}
-
 /// A DTLS 1.3 or 1.2 client or server: one association with one peer.
 ///
 /// See the [crate documentation](crate) for the run loop.
@@ -408,20 +375,17 @@ impl Connection {
     }
 
     /// A client; its first ClientHello is queued at once (drain [`SansIo::poll_transmit`]).
-    /// The same as [`Connection::prepare_client`] followed by [`PreparedClient::start`].
     pub fn client(config: Arc<Config>, rng: Box<dyn Rng + Send>, now: Instant) -> Connection {
-        Self::prepare_client(config, rng).start(now)
-    }
-
-    /// A client made ahead of time: its client random and key shares (X25519MLKEM768 and
-    /// X25519 for a DTLS 1.3 offer, the costly part) are drawn from `rng` now, so that
-    /// [`PreparedClient::start`] only sends the ClientHello. The draws are those
-    /// [`Connection::client`] makes, in the same order: a seeded `rng` gives the same
-    /// handshake either way.
-    pub fn prepare_client(config: Arc<Config>, rng: Box<dyn Rng + Send>) -> PreparedClient {
         let mut core = Self::core(config, DtlsRole::Client, rng);
-        let hello = client::prepare(&mut core);
-        PreparedClient { core, hello }
+        core.handshake_deadline = Some(now + core.config.handshake_timeout);
+        let state = match client::start(&mut core, now) {
+            Ok(s) => State::Client(s),
+            Err(e) => {
+                core.end(Event::Error(e));
+                State::Closed
+            }
+        };
+        Connection { core, state }
     }
 
     /// A server, waiting for a ClientHello. If the random source fails while drawing the

@@ -150,8 +150,6 @@ pub struct PeerConnection {
     srtp_profiles: Option<Vec<rtcwire_proto::SrtpProfile>>,
     sctp_config: rtcwire_sctp::Config,
     dtls: Option<Connection>,
-    /// The DTLS client made ahead of time, until ICE has a pair (see `maybe_start_dtls`).
-    dtls_prepared: Option<Box<rtcwire_dtls::PreparedClient>>,
     dtls_config: Option<Arc<rtcwire_dtls::Config>>,
     dtls_role: Option<DtlsRole>,
     dtls_connected: bool,
@@ -280,7 +278,6 @@ impl PeerConnection {
             srtp_profiles: config.srtp_profiles.clone(),
             sctp_config: config.sctp,
             dtls: None,
-            dtls_prepared: None,
             dtls_config: None,
             dtls_role: None,
             dtls_connected: false,

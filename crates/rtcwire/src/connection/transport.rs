@@ -269,8 +269,7 @@ impl PeerConnection {
     }
 
     /// The DTLS client starts its handshake once ICE has a pair; the server is made when
-    /// the exchange completes and waits for the ClientHello. The client's random and key
-    /// shares are made as soon as the role is known (off the path from pair to open).
+    /// the exchange completes and waits for the ClientHello.
     pub(super) fn maybe_start_dtls(&mut self, now: Instant) {
         if self.dtls.is_some() || self.closed {
             return;
@@ -280,20 +279,12 @@ impl PeerConnection {
         };
         match role {
             DtlsRole::Server => {
-                self.dtls_prepared = None;
                 self.dtls = Some(Connection::server(cfg, rng_for(self.seed, "dtls")));
             }
-            DtlsRole::Client => {
-                let prepared =
-                    self.dtls_prepared.take().map(|p| *p).unwrap_or_else(|| {
-                        Connection::prepare_client(cfg, rng_for(self.seed, "dtls"))
-                    });
-                if self.ice_has_pair {
-                    self.dtls = Some(prepared.start(now));
-                } else {
-                    self.dtls_prepared = Some(Box::new(prepared));
-                }
+            DtlsRole::Client if self.ice_has_pair => {
+                self.dtls = Some(Connection::client(cfg, rng_for(self.seed, "dtls"), now));
             }
+            DtlsRole::Client => {}
         }
     }
 
