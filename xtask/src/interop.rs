@@ -138,6 +138,39 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
+/// Builds the `browser` example of rtcwire-tokio with a cargo profile; returns its binary
+/// (under `dir`, the profile's output directory) and the harness's output directory.
+fn build_browser_example(
+    root: &Path,
+    profile: &str,
+    dir: &str,
+) -> Result<(PathBuf, PathBuf), String> {
+    let built = crate::cargo(
+        root,
+        &[
+            "build",
+            "--quiet",
+            "--profile",
+            profile,
+            "-p",
+            "rtcwire-tokio",
+            "--example",
+            "browser",
+        ],
+    )
+    .status()
+    .map_err(|e| format!("cargo build: {e}"))?;
+    if !built.success() {
+        return Err("building the browser example failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let out_dir = target.join("interop");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    Ok((target.join(dir).join("examples").join("browser"), out_dir))
+}
+
 /// A network namespace with only `lo` up, deleted on drop.
 struct Netns(String);
 
@@ -252,31 +285,8 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     if let Some(runs) = o.bench {
         return bench(root, &o, runs);
     }
-    let built = crate::cargo(
-        root,
-        &[
-            "build",
-            "--quiet",
-            // The profile the test step built with: its artifacts are reused.
-            "--profile",
-            "test",
-            "-p",
-            "rtcwire-tokio",
-            "--example",
-            "browser",
-        ],
-    )
-    .status()
-    .map_err(|e| format!("cargo build: {e}"))?;
-    if !built.success() {
-        return Err("building the browser example failed".into());
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let example = target.join("debug").join("examples").join("browser");
-    let out_dir = target.join("interop");
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    // The profile the test step built with: its artifacts are reused.
+    let (example, out_dir) = build_browser_example(root, "test", "debug")?;
 
     let ns = Netns::create()?;
     let mut server_cmd = ns.exec(&example.display().to_string());

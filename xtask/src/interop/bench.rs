@@ -6,29 +6,7 @@ use super::*;
 /// against rtcwire (release build) and against the aiortc stand-in, in one namespace, one
 /// after the other; prints both side by side.
 pub(super) fn bench(root: &Path, o: &Options, runs: u32) -> Result<(), String> {
-    let built = crate::cargo(
-        root,
-        &[
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "rtcwire-tokio",
-            "--example",
-            "browser",
-        ],
-    )
-    .status()
-    .map_err(|e| format!("cargo build: {e}"))?;
-    if !built.success() {
-        return Err("building the browser example failed".into());
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let out_dir = target.join("interop");
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    let example = target.join("release").join("examples").join("browser");
+    let (example, out_dir) = build_browser_example(root, "release", "release")?;
     let page = root.join("crates/rtcwire-tokio/examples/browser/page.html");
     let stand_in = root.join("xtask/interop/aiortc_peer.py");
     let ns = Netns::create()?;
