@@ -9,6 +9,7 @@ mod error;
 mod gather;
 mod io;
 pub mod mdns;
+mod pairs;
 mod timers;
 mod turn;
 mod types;
