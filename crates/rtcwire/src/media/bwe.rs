@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn starts_at_300k_then_grows_8_percent_within_the_rate_bound() {
-        let t0 = Instant::now();
+        let t0 = rtcwire_sim::Sim::new(0).now();
         let mut e = RembEstimator::default();
         assert_eq!(e.update(t0, 0, 0), None);
         feed(&mut e, t0, 125_000); // 1 Mbit/s over the next second
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn heavy_loss_cuts_to_the_rate_less_half_the_loss() {
-        let t0 = Instant::now();
+        let t0 = rtcwire_sim::Sim::new(0).now();
         let mut e = RembEstimator::default();
         feed(&mut e, t0, 125_000);
         e.update(t0 + Duration::from_secs(1), 100, 100);
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn the_cap_bounds_what_is_advertised() {
-        let t0 = Instant::now();
+        let t0 = rtcwire_sim::Sim::new(0).now();
         let mut e = RembEstimator {
             cap: Some(150_000),
             ..RembEstimator::default()
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn an_idle_sender_keeps_its_estimate() {
-        let t0 = Instant::now();
+        let t0 = rtcwire_sim::Sim::new(0).now();
         let mut e = RembEstimator::default();
         feed(&mut e, t0, 125_000);
         e.update(t0 + Duration::from_secs(1), 100, 100);

@@ -348,7 +348,7 @@ mod tests {
                     .unwrap(),
             )
         };
-        let now = Instant::now();
+        let now = rtcwire_sim::Sim::new(0).now();
         let mut client = Connection::client(cfg(&c, &s, 1), Box::new(SeededRng::new(1)), now);
         let mut server = Connection::server(cfg(&s, &c, 2), Box::new(SeededRng::new(2)));
         pump(&mut client, &mut server, now);
