@@ -43,8 +43,13 @@ const REMB_THEN: &str = r#"
       });
       return r;
     };
-    await sleep(3500);
-    const a = await sample();
+    // Wait (bounded) for what is checked: the encoder's target under our cap and a sender
+    // report of ours read; then the send rate over the next 1.5 s of its own clock.
+    let a = await sample();
+    for (let i = 0; i < 40 && !(a.targetBitrate <= 150000 && a.reportsSent > 0); i++) {
+      await sleep(200);
+      a = await sample();
+    }
     await sleep(1500);
     const b = await sample();
     const rate = (b.bytesSent - a.bytesSent) * 8 / ((b.ts - a.ts) / 1000);
@@ -210,13 +215,18 @@ const SIMULCAST_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>rtcw
     });
     const answer = await (await post("/offer", pc.localDescription.sdp)).text();
     await pc.setRemoteDescription({ type: "answer", sdp: answer });
-    await sleep(4000);
-    const r = {};
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "outbound-rtp" && s.kind === "video" && s.rid) {
-        r[s.rid + "_frames"] = s.framesSent || 0; r[s.rid + "_width"] = s.frameWidth || 0;
-      }
-    });
+    // Until every layer has sent 40 frames (bounded at 8 s).
+    let r = {};
+    for (let i = 0; i < 40; i++) {
+      await sleep(200);
+      r = {};
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "outbound-rtp" && s.kind === "video" && s.rid) {
+          r[s.rid + "_frames"] = s.framesSent || 0; r[s.rid + "_width"] = s.frameWidth || 0;
+        }
+      });
+      if (["q", "h", "f"].every((rid) => r[rid + "_frames"] >= 40)) break;
+    }
     await post("/result", JSON.stringify(r));
   } catch (e) {
     await post("/result", JSON.stringify({ error: String(e) }));
@@ -254,9 +264,15 @@ fn simulcast_inside() {
             Instant::now() < deadline,
             "no result from the page: {layers:?}"
         );
-        match page.rx.try_recv() {
-            Ok(Http::Result(r)) => break r,
-            Ok(Http::Offer(offer, reply)) => {
+        // Until the offer is answered there is no session to drive: block on the page.
+        let msg = if answered {
+            page.rx.try_recv().ok()
+        } else {
+            page.rx.recv_timeout(Duration::from_millis(50)).ok()
+        };
+        match msg {
+            Some(Http::Result(r)) => break r,
+            Some(Http::Offer(offer, reply)) => {
                 assert!(offer.contains("a=simulcast:send q;h;f"), "{offer}");
                 d.pc.set_remote_description(SessionDescription::offer(offer))
                     .unwrap();
@@ -273,7 +289,6 @@ fn simulcast_inside() {
             _ => {}
         }
         if !answered {
-            std::thread::sleep(Duration::from_millis(5));
             continue;
         }
         d.turn(Duration::from_millis(5), |_, e| match e {
