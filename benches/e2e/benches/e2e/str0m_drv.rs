@@ -18,7 +18,8 @@ use crate::common::{err, msg_size, within, BoxFut, Flow, Keep, Res, HIGH, LOW};
 enum Cmd {
     /// Send this many more bytes on the channel.
     Send(u64),
-    /// Tell when this many bytes (counted from now) have arrived.
+    /// Tell when this many bytes (counted from the channel's open: a flow runs once a
+    /// connection) have arrived.
     Expect(u64, oneshot::Sender<u64>),
 }
 
@@ -108,11 +109,19 @@ async fn drive_inner(
             continue;
         }
         tokio::select! {
+            // Commands first; and `Expect` counts from the open, not from its arrival: the
+            // sender may start before this loop reads the command, and bytes read in
+            // between would otherwise never count (a hang seen once in CI).
+            biased;
             c = cmd.recv() => match c {
                 Some(Cmd::Send(n)) => app.to_send += n,
                 Some(Cmd::Expect(n, tx)) => {
-                    app.want = app.got + n;
-                    app.done = Some(tx);
+                    app.want = n;
+                    if app.got >= app.want {
+                        let _ = tx.send(app.got);
+                    } else {
+                        app.done = Some(tx);
+                    }
                 }
                 None => return Ok(()),
             },
