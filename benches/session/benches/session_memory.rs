@@ -24,7 +24,7 @@ fn main() {
     let certs = certificates();
     #[allow(clippy::disallowed_methods)]
     let start = std::time::Instant::now();
-    let mut p = Pair::connect(&certs, start, 7);
+    let mut p = Pair::connect(&certs, start, Some(7));
 
     // Steady state: one message at a time, A to B.
     let message = vec![0x5a_u8; 1000];

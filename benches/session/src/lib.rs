@@ -45,11 +45,18 @@ pub fn certificates() -> (Certificate, Certificate) {
 
 impl Pair {
     /// Offer, answer, trickle, and every datagram moved until A's channel is open at both
-    /// ends (bounded).
+    /// ends (bounded). `seed`: `Some` derives every key from it (the replayable test mode,
+    /// whose keys come from RustCrypto's slower code); `None` takes the operating system's
+    /// randomness and ring's key exchange and signatures, as applications run.
     #[must_use]
-    pub fn connect(certs: &(Certificate, Certificate), start: Instant, seed: u64) -> Pair {
-        let mut a = PeerConnection::new(Config::seeded(seed, certs.0.clone()), start).unwrap();
-        let b = PeerConnection::new(Config::seeded(seed + 1, certs.1.clone()), start).unwrap();
+    pub fn connect(certs: &(Certificate, Certificate), start: Instant, seed: Option<u64>) -> Pair {
+        let config = |cert: &Certificate, seed: Option<u64>| Config {
+            seed,
+            certificate: Some(cert.clone()),
+            ..Config::default()
+        };
+        let mut a = PeerConnection::new(config(&certs.0, seed), start).unwrap();
+        let b = PeerConnection::new(config(&certs.1, seed.map(|s| s + 1)), start).unwrap();
         let chat = a
             .create_data_channel("chat", DataChannelInit::default())
             .unwrap();
