@@ -705,3 +705,31 @@ fn close_resets_every_data_channel_stream_before_close_notify() {
         PeerConnectionState::Closed
     );
 }
+
+#[test]
+fn close_says_bye_for_every_stream_it_sent_before_close_notify() {
+    use rtcwire::TrackEndReason;
+    let mut duo = Duo::new(49, lan(), Signaling::Trickle);
+    let (video, _audio) = duo.with(true, |pc| {
+        (
+            pc.add_track(MediaKind::Video, &["a"]).unwrap(),
+            pc.add_track(MediaKind::Audio, &["a"]).unwrap(),
+        )
+    });
+    duo.negotiate_media(&[]);
+    duo.connected();
+    let vb = duo.track(false, MediaKind::Video);
+    let pt = pc(&duo, true).payload_type(video, Codec::Vp8).unwrap();
+    let _ = send_video(&mut duo, video, pt, 0, 300, 800);
+    assert!(ended(&duo, false).is_empty());
+
+    duo.with(true, |pc| pc.close());
+    let _ = duo.run_until(Duration::from_millis(50), |_| false);
+    // The video sent packets: its BYE ends B's track. The audio sent none: no BYE for it.
+    assert_eq!(ended(&duo, false), vec![(vb, TrackEndReason::Bye)]);
+    assert_eq!(
+        pc(&duo, false).connection_state(),
+        PeerConnectionState::Closed,
+        "close_notify followed the BYE"
+    );
+}

@@ -660,6 +660,7 @@ impl PeerConnection {
         }
         if self.ice_has_pair {
             self.seal_sctp(now);
+            self.say_bye();
         }
         if let Some(d) = self.dtls.as_mut() {
             d.close();
@@ -682,6 +683,27 @@ impl PeerConnection {
             .push_back(Event::IceConnectionStateChange(IceConnectionState::Closed));
         self.set_signaling(SignalingState::Closed);
         self.set_connection_state(PeerConnectionState::Closed);
+    }
+
+    /// Part of `close()`: an RTCP BYE for every stream we sent on (RFC 3550 §6.6), so
+    /// the peer ends those tracks at once instead of waiting for a timeout; media still
+    /// queued is dropped. The BYEs go out before DTLS's close_notify.
+    fn say_bye(&mut self) {
+        self.media.out.clear();
+        for index in 0..self.media.transceivers.len() {
+            if self
+                .media
+                .transceivers
+                .get(index)
+                .is_some_and(|t| !t.stopped)
+            {
+                self.send_bye(index);
+            }
+        }
+        let mut out = Vec::new();
+        while let Some(t) = self.transmit_media(&mut out) {
+            self.last_words.push_back((t, std::mem::take(&mut out)));
+        }
     }
 
     fn check_open(&self) -> Result<(), Error> {
