@@ -682,3 +682,65 @@ fn a_receiver_without_a_keyframe_asks_for_one_by_itself() {
     assert_eq!(requests(&duo), after, "no request once a keyframe came");
     assert_eq!(frames(&duo, false, b.video).len(), 60);
 }
+
+#[test]
+fn stopping_every_transceiver_of_a_media_only_session_renegotiates_cleanly() {
+    use rtcwire::SignalingState;
+    let (mut duo, a, _b) = av_session(40, lan());
+    duo.with(true, |pc| {
+        pc.stop_transceiver(a.video).unwrap();
+        pc.stop_transceiver(a.audio).unwrap();
+    });
+    // Every section gets port 0 and the offer has no BUNDLE group left: the answer is
+    // taken (no "certificate changed": a description with no transport carries no
+    // fingerprint to compare).
+    duo.renegotiate(true);
+    let offer = duo
+        .sim
+        .endpoint(duo.a)
+        .local_description()
+        .unwrap()
+        .sdp
+        .clone();
+    let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
+    assert!(sdp.media().all(|m| m.port() == 0), "{offer}");
+    for side_a in [true, false] {
+        assert_eq!(
+            duo.sim
+                .endpoint(if side_a { duo.a } else { duo.b })
+                .signaling_state(),
+            SignalingState::Stable
+        );
+    }
+    assert_eq!(duo.sim.endpoint(duo.a).current_direction(a.audio), None);
+    // And the session still negotiates afterwards: a new track gets a fresh section.
+    let a2 = duo.with(true, |pc| pc.add_track(MediaKind::Audio, &["s2"]).unwrap());
+    duo.renegotiate(true);
+    assert_eq!(
+        duo.sim.endpoint(duo.a).current_direction(a2),
+        Some(rtcwire::Direction::SendOnly)
+    );
+    // ... over the same transport, which stayed up: its frames reach B.
+    let _ = duo.run_until(Duration::from_millis(10), |_| false);
+    let at_b = duo
+        .log(false)
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::Track { transceiver, .. } => Some(*transceiver),
+            _ => None,
+        })
+        .unwrap();
+    let pt = duo
+        .sim
+        .endpoint(duo.a)
+        .payload_type(a2, Codec::Opus)
+        .unwrap();
+    duo.with(true, |pc| {
+        pc.write_frame(a2, pt, 0, &audio_frame(0)).unwrap()
+    });
+    assert!(
+        duo.run_until(Duration::from_secs(1), |d| frames(d, false, at_b).len()
+            == 1)
+    );
+}

@@ -427,6 +427,20 @@ impl PeerConnection {
     /// restart too) but must keep the data section and the certificate (a new DTLS
     /// association is not supported). A rollback undoes a remote offer not yet
     /// answered.
+    /// Whether our sections include one not stopped (the data section, or a transceiver
+    /// not stopped): an answer may reject every section only of an offer without one.
+    fn offers_a_live_section(&self) -> bool {
+        self.slots.iter().any(|s| match s.kind {
+            SlotKind::Data => true,
+            SlotKind::Media(id) => self
+                .media
+                .transceivers
+                .iter()
+                .any(|t| t.id == id && !t.stopped),
+            SlotKind::Rejected { .. } => false,
+        })
+    }
+
     pub fn set_remote_description(&mut self, desc: SessionDescription) -> Result<(), Error> {
         self.check_open()?;
         let invalid = Error::InvalidState {
@@ -460,7 +474,10 @@ impl PeerConnection {
         {
             return Err(Error::BadDescription("the answer rejects the data section"));
         }
-        if params.transport_index.is_none() && desc.sdp_type == SdpType::Answer {
+        if params.transport_index.is_none()
+            && desc.sdp_type == SdpType::Answer
+            && self.offers_a_live_section()
+        {
             return Err(Error::BadDescription("the answer rejects every section"));
         }
         let first = self.remote.is_none();
@@ -470,7 +487,9 @@ impl PeerConnection {
                     "a later description must keep the data section (same mid)",
                 ));
             }
-            if params.fingerprints != self.remote_fingerprints {
+            // A description whose sections are all stopped has no transport, and so no
+            // fingerprint to compare.
+            if params.transport_index.is_some() && params.fingerprints != self.remote_fingerprints {
                 return Err(Error::BadDescription(
                     "the peer's certificate changed; a new DTLS association is not supported",
                 ));
@@ -656,7 +675,8 @@ impl PeerConnection {
         };
         let mut b = rtcwire_dtls::Config::builder(self.certificate.clone())
             .mtu(self.dtls_mtu)
-            .deterministic_keys(self.seed.is_some());
+            .deterministic_keys(self.seed.is_some())
+            .hello_verify(false);
         if let Some(profiles) = &self.srtp_profiles {
             b = b.srtp_profiles(profiles);
         }
