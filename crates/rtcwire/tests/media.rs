@@ -351,13 +351,7 @@ fn renegotiation_adds_a_video_track_mid_session() {
     assert_eq!(needed(&duo), before + 1, "negotiationneeded");
     duo.renegotiate(true);
     let _ = duo.run_until(Duration::from_millis(10), |_| false);
-    let offer = duo
-        .sim
-        .endpoint(duo.a)
-        .local_description()
-        .unwrap()
-        .sdp
-        .clone();
+    let offer = duo.local_sdp(true);
     let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
     assert_eq!(sdp.media_count(), 2, "{offer}");
     assert_eq!(
@@ -410,13 +404,7 @@ fn a_data_channel_works_alongside_media() {
     });
     assert!(ok, "{}", duo.sim.report());
     let cb = duo.opened(false)[0];
-    let offer = duo
-        .sim
-        .endpoint(duo.a)
-        .local_description()
-        .unwrap()
-        .sdp
-        .clone();
+    let offer = duo.local_sdp(true);
     let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
     assert_eq!(sdp.media_count(), 3);
     assert_eq!(sdp.session().bundle().unwrap().mids.len(), 3);
@@ -455,13 +443,7 @@ fn a_stopped_transceiver_gets_port_zero_and_stops_flowing() {
     duo.with(true, |pc| pc.stop_transceiver(a.video).unwrap());
     duo.renegotiate(true);
     let _ = duo.run_until(Duration::from_millis(50), |_| false);
-    let offer = duo
-        .sim
-        .endpoint(duo.a)
-        .local_description()
-        .unwrap()
-        .sdp
-        .clone();
+    let offer = duo.local_sdp(true);
     let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
     let mid = duo
         .sim
@@ -513,13 +495,7 @@ fn the_answerer_offers_back_a_track_of_its_own() {
         Some(Direction::SendOnly)
     );
     // B's offer kept A's audio section first.
-    let offer = duo
-        .sim
-        .endpoint(duo.b)
-        .local_description()
-        .unwrap()
-        .sdp
-        .clone();
+    let offer = duo.local_sdp(false);
     let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
     assert_eq!(
         sdp.media_at(0).unwrap().kind(),
@@ -695,13 +671,7 @@ fn stopping_every_transceiver_of_a_media_only_session_renegotiates_cleanly() {
     // taken (no "certificate changed": a description with no transport carries no
     // fingerprint to compare).
     duo.renegotiate(true);
-    let offer = duo
-        .sim
-        .endpoint(duo.a)
-        .local_description()
-        .unwrap()
-        .sdp
-        .clone();
+    let offer = duo.local_sdp(true);
     let sdp = rtcwire_sdp::Sdp::parse(&offer).unwrap();
     assert!(sdp.media().all(|m| m.port() == 0), "{offer}");
     for side_a in [true, false] {

@@ -128,7 +128,7 @@ impl PeerConnection {
 
     /// RTCP BYE for every stream we sent on a transceiver (it stops).
     pub(super) fn send_bye(&mut self, index: usize) {
-        let Some(t) = self.media.transceivers.get(index) else {
+        let Some(t) = self.media.transceivers.get(index).filter(|t| !t.stopped) else {
             return;
         };
         let sources: Vec<Ssrc> = t

@@ -691,14 +691,7 @@ impl PeerConnection {
     fn say_bye(&mut self) {
         self.media.out.clear();
         for index in 0..self.media.transceivers.len() {
-            if self
-                .media
-                .transceivers
-                .get(index)
-                .is_some_and(|t| !t.stopped)
-            {
-                self.send_bye(index);
-            }
+            self.send_bye(index);
         }
         let mut out = Vec::new();
         while let Some(t) = self.transmit_media(&mut out) {

@@ -250,6 +250,16 @@ impl Duo {
         self.sim.endpoint(h).connection_state()
     }
 
+    /// A side's local description, as SDP text.
+    pub fn local_sdp(&self, side_a: bool) -> String {
+        let h = if side_a { self.a } else { self.b };
+        self.sim
+            .endpoint(h)
+            .local_description()
+            .map(|d| d.sdp.clone())
+            .unwrap_or_default()
+    }
+
     pub fn log(&self, side_a: bool) -> &[Event] {
         if side_a {
             &self.log_a
