@@ -57,7 +57,15 @@ impl PeerConnection {
     /// cap changed). Nothing when no such transceiver receives.
     pub(super) fn send_remb(&mut self, now: Instant, now_only: bool) {
         let (mut expected, mut received) = (0u64, 0u64);
-        let mut ssrcs: Vec<Ssrc> = Vec::new();
+        // On the stack: feedback sent every second allocates nothing.
+        let mut ssrcs = [Ssrc(0); MAX_REMB_SSRCS];
+        let mut count = 0;
+        let mut add = |s: u32| {
+            if let Some(slot) = ssrcs.get_mut(count) {
+                *slot = Ssrc(s);
+                count += 1;
+            }
+        };
         let mut sender = None;
         let mut rsize = true;
         for t in &self.media.transceivers {
@@ -69,10 +77,10 @@ impl PeerConnection {
             for r in &t.recv {
                 expected = expected.saturating_add(r.stats.expected());
                 received = received.saturating_add(r.stats.received());
-                ssrcs.push(Ssrc(r.ssrc));
+                add(r.ssrc);
             }
             if t.recv.is_empty() {
-                ssrcs.extend(t.remote_ssrcs.iter().map(|(s, _)| Ssrc(*s)));
+                t.remote_ssrcs.iter().for_each(|(s, _)| add(*s));
             }
         }
         let Some(sender) = sender else {
@@ -86,10 +94,10 @@ impl PeerConnection {
         let Some(bitrate) = value else {
             return;
         };
+        let ssrcs = ssrcs.get(..count).unwrap_or_default();
         if ssrcs.is_empty() {
             return;
         }
-        ssrcs.truncate(MAX_REMB_SSRCS);
         // What the wire carries (18-bit mantissa, rounded down).
         let (exp, mantissa) = Remb::encode_bitrate(bitrate);
         let bitrate = u64::from(mantissa) << exp;
@@ -97,7 +105,7 @@ impl PeerConnection {
             sender_ssrc: Ssrc(sender),
             media_ssrc: Ssrc(0),
             bitrate,
-            ssrcs: List::Items(&ssrcs),
+            ssrcs: List::Items(ssrcs),
         };
         self.queue_feedback(Ssrc(sender), rsize, Rtcp::Remb(remb));
         self.media.remb_sent += 1;
