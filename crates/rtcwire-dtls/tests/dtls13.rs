@@ -438,3 +438,88 @@ fn a_lost_key_update_is_resent_and_the_late_ack_still_switches_keys() {
         .iter()
         .any(|e| matches!(e, Event::ApplicationData(d) if d == b"new keys")));
 }
+
+#[test]
+fn a_lost_ack_of_the_last_flight_is_sent_again_after_the_server_dropped_its_handshake_keys() {
+    use common::PollOut;
+    use rtcwire_proto::SansIo;
+    let (c, s) = ident();
+    let (cb, sb) = builders(&c, &s);
+    let now = Instant::now();
+    let (mut client, mut server) = connections(
+        cb.dtls13(true).dtls13_groups(&[NamedGroup::X25519]),
+        sb.dtls13(true).hello_verify(false),
+        23,
+        now,
+    );
+    let ch = client.poll_out().unwrap().contents;
+    server
+        .handle_read(now, rtcwire_proto::Datagram::on_path(&ch))
+        .unwrap();
+    while let Some(d) = server.poll_out() {
+        let _ = client.handle_read(now, rtcwire_proto::Datagram::on_path(&d.contents));
+    }
+    // The client's last flight arrives; the server's ACK of it is lost.
+    while let Some(d) = client.poll_out() {
+        let _ = server.handle_read(now, rtcwire_proto::Datagram::on_path(&d.contents));
+    }
+    assert!(client.is_connected() && server.is_connected());
+    let acks = std::iter::from_fn(|| server.poll_out()).count();
+    assert!(acks >= 1, "the server acknowledged (and that was lost)");
+    // Application data flows meanwhile (epoch 3 both ways).
+    server.write(b"up").unwrap();
+    while let Some(d) = server.poll_out() {
+        client
+            .handle_read(now, rtcwire_proto::Datagram::on_path(&d.contents))
+            .unwrap();
+    }
+    // The client re-sends its flight on the timer; the server, which keeps no epoch-2 keys
+    // once connected, derives them again, reads the copy and acknowledges it again.
+    let deadline = client
+        .poll_timeout()
+        .expect("the last flight is on the timer");
+    let t = deadline + Duration::from_secs(1);
+    client.handle_timeout(t);
+    let copies: Vec<_> = std::iter::from_fn(|| client.poll_out()).collect();
+    assert!(!copies.is_empty());
+    for d in &copies {
+        let _ = server.handle_read(t, rtcwire_proto::Datagram::on_path(&d.contents));
+    }
+    assert_eq!(
+        server.stats().unknown_epoch_records,
+        0,
+        "the copy was read, not dropped for its epoch"
+    );
+    let mut acked = 0;
+    while let Some(d) = server.poll_out() {
+        acked += 1;
+        client
+            .handle_read(t, rtcwire_proto::Datagram::on_path(&d.contents))
+            .unwrap();
+    }
+    assert!(acked >= 1, "acknowledged again");
+    assert!(
+        client.poll_timeout().is_none(),
+        "the client's flight is acknowledged: its timer stopped"
+    );
+    // A further stray copy (the client no longer holds its handshake keys either): the
+    // server still reads and acknowledges it, and the connection carries on.
+    for d in &copies {
+        let _ = server.handle_read(
+            t + Duration::from_secs(5),
+            rtcwire_proto::Datagram::on_path(&d.contents),
+        );
+    }
+    while let Some(d) = server.poll_out() {
+        let _ = client.handle_read(t, rtcwire_proto::Datagram::on_path(&d.contents));
+    }
+    client.write(b"still up").unwrap();
+    let d = client.poll_out().unwrap().contents;
+    server
+        .handle_read(t, rtcwire_proto::Datagram::on_path(&d))
+        .unwrap();
+    let got: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+    assert!(got
+        .iter()
+        .any(|e| matches!(e, Event::ApplicationData(d) if d == b"still up")));
+}

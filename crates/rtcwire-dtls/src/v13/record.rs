@@ -207,6 +207,9 @@ impl RecordLayer13 {
         if self.write.len() >= MAX_EPOCHS {
             self.write.remove(0);
         }
+        // Room for exactly the epochs in use: each holds expanded AEAD and record-number
+        // keys (~800 bytes), and a growing `Vec` would keep four slots.
+        self.write.reserve_exact(1);
         self.write.push(WriteEpoch {
             epoch,
             next_seq: 0,
@@ -219,12 +222,30 @@ impl RecordLayer13 {
         if self.read.len() >= MAX_EPOCHS {
             self.read.remove(0);
         }
+        self.read.reserve_exact(1);
         self.read.push(ReadEpoch {
             epoch,
             keys,
             window: ReplayWindow::new(),
             highest: None,
         });
+    }
+
+    /// Forgets the write keys of `epoch` and the room they took.
+    pub fn retire_write(&mut self, epoch: u16) {
+        self.write.retain(|w| w.epoch != epoch);
+        self.write.shrink_to_fit();
+    }
+
+    /// Forgets the read keys (and replay window) of `epoch` and the room they took.
+    pub fn retire_read(&mut self, epoch: u16) {
+        self.read.retain(|r| r.epoch != epoch);
+        self.read.shrink_to_fit();
+    }
+
+    /// Whether keys for reading `epoch` are installed.
+    pub fn can_read(&self, epoch: u16) -> bool {
+        self.read.iter().any(|r| r.epoch == epoch)
     }
 
     pub fn can_write(&self, epoch: u16) -> bool {
