@@ -207,8 +207,16 @@ impl ConfigBuilder {
         self
     }
 
-    /// Whether a server first answers with a stateless HelloVerifyRequest cookie (default
-    /// on, RFC 6347 §4.2.1).
+    /// Whether a server first answers with a stateless cookie before it keeps any state or
+    /// sends its flight (default on): a HelloVerifyRequest in DTLS 1.2 (RFC 6347 §4.2.1), a
+    /// HelloRetryRequest with a cookie in DTLS 1.3 (RFC 9147 §5.1). The cookie proves that
+    /// the client receives at the address it sends from, so that a forged source cannot
+    /// turn the server into an amplifier; it costs one round trip per handshake.
+    ///
+    /// Turn it off only where the layer below already proved that: a WebRTC session hands
+    /// DTLS only datagrams from addresses its ICE agent validated with authenticated
+    /// connectivity checks (RFC 8445 §7.2.5). A standalone server facing the open network
+    /// keeps it on.
     #[must_use]
     pub fn hello_verify(mut self, on: bool) -> Self {
         self.hello_verify = on;

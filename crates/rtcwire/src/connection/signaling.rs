@@ -676,6 +676,10 @@ impl PeerConnection {
         let mut b = rtcwire_dtls::Config::builder(self.certificate.clone())
             .mtu(self.dtls_mtu)
             .deterministic_keys(self.seed.is_some())
+            // No cookie round trip (it costs one on every connection): ICE hands DTLS only
+            // datagrams from addresses that answered our checks or sent checks carrying the
+            // credentials of this session's descriptions (`Agent::handle_datagram` refuses
+            // the rest), so only the signalled peer could aim our flight elsewhere.
             .hello_verify(false);
         if let Some(profiles) = &self.srtp_profiles {
             b = b.srtp_profiles(profiles);
