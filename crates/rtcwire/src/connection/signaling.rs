@@ -417,16 +417,6 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// `setRemoteDescription`. Every usable audio, video and data section must be in one
-    /// BUNDLE group (max-bundle) and audio/video must have `a=rtcp-mux`; the transport
-    /// (ICE credentials, fingerprint, candidates) is the group's tagged section's. A new
-    /// audio or video section in an offer gets a transceiver (one of ours of that kind
-    /// not negotiated yet, or a new `recvonly` one); [`Event::Track`] follows for each
-    /// section whose direction says the peer sends. Other sections are noted, to be
-    /// rejected in the answer. A later offer may restart ICE (new credentials: we
-    /// restart too) but must keep the data section and the certificate (a new DTLS
-    /// association is not supported). A rollback undoes a remote offer not yet
-    /// answered.
     /// Whether our sections include one not stopped (the data section, or a transceiver
     /// not stopped): an answer may reject every section only of an offer without one.
     fn offers_a_live_section(&self) -> bool {
@@ -441,6 +431,16 @@ impl PeerConnection {
         })
     }
 
+    /// `setRemoteDescription`. Every usable audio, video and data section must be in one
+    /// BUNDLE group (max-bundle) and audio/video must have `a=rtcp-mux`; the transport
+    /// (ICE credentials, fingerprint, candidates) is the group's tagged section's. A new
+    /// audio or video section in an offer gets a transceiver (one of ours of that kind
+    /// not negotiated yet, or a new `recvonly` one); [`Event::Track`] follows for each
+    /// section whose direction says the peer sends. Other sections are noted, to be
+    /// rejected in the answer. A later offer may restart ICE (new credentials: we
+    /// restart too) but must keep the data section and the certificate (a new DTLS
+    /// association is not supported). A rollback undoes a remote offer not yet
+    /// answered.
     pub fn set_remote_description(&mut self, desc: SessionDescription) -> Result<(), Error> {
         self.check_open()?;
         let invalid = Error::InvalidState {
