@@ -322,7 +322,7 @@ fn h264_parameter_sets_are_repeated_before_idr() {
         &pkts,
     );
     assert_eq!(
-        frames[0].data,
+        frames[0].data[..],
         [0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce, 0, 0, 0, 1, 0x65, 0x88, 0x81]
     );
     // Non-IDR frames are sent as they are.
@@ -445,5 +445,5 @@ fn h264_resumes_only_at_an_access_unit_start() {
     asm.push(2, 6000, true, &[0x41, 0x80, 0x02]);
     let f = asm.pop_frame().unwrap();
     assert_eq!((f.timestamp, f.keyframe), (6000, false));
-    assert_eq!(f.data, [0, 0, 0, 1, 0x41, 0x80, 0x02]);
+    assert_eq!(f.data[..], [0, 0, 0, 1, 0x41, 0x80, 0x02]);
 }

@@ -189,3 +189,29 @@ fn frames_under_the_cap_still_assemble() {
     assert!(f.data.len() > CAP - 2 * PAYLOAD && f.data.len() <= CAP);
     assert_eq!(asm.dropped_frames(), 0);
 }
+
+#[test]
+fn a_frame_dropped_before_the_next_completes_gives_its_memory_to_it() {
+    // VP8, one packet a frame: descriptor S=1 (start of partition), then the payload.
+    let packet = |fill: u8| {
+        let mut p = vec![0x10];
+        p.resize(1000, fill);
+        p
+    };
+    let mut asm = FrameAssembler::new(Vp8Depacketizer::default());
+    assert!(asm.push(0, 0, true, &packet(1)));
+    let first = asm.pop_frame().unwrap();
+    let place = first.data.as_ptr();
+    drop(first);
+    // The first frame is gone: the second is written where it was.
+    assert!(asm.push(1, 3000, true, &packet(2)));
+    let second = asm.pop_frame().unwrap();
+    assert_eq!(second.data.as_ptr(), place);
+    assert!(second.data[1..].iter().all(|&b| b == 2));
+    // The second is still held: the third gets memory of its own, and both stay intact.
+    assert!(asm.push(2, 6000, true, &packet(3)));
+    let third = asm.pop_frame().unwrap();
+    assert_ne!(third.data.as_ptr(), second.data.as_ptr());
+    assert!(second.data[1..].iter().all(|&b| b == 2));
+    assert!(third.data[1..].iter().all(|&b| b == 3));
+}

@@ -209,7 +209,7 @@ async fn frames_are_echoed_back_on_the_transceiver_the_offer_made() {
     assert_eq!(audio.len(), total as usize);
     for (n, f) in (0..total).zip(&audio) {
         assert_eq!((f.codec, f.rtp_timestamp), (Codec::Opus, n * 960));
-        assert_eq!(f.data, [0xfc, n as u8, 1, 2, 3]);
+        assert_eq!(f.data[..], [0xfc, n as u8, 1, 2, 3]);
     }
 }
 

@@ -294,7 +294,7 @@ fn simulcast_inside() {
         d.turn(Duration::from_millis(5), |_, e| match e {
             Event::MediaFrame(f) => match f.rid {
                 Some(rid) => {
-                    let l = layers.entry(rid).or_default();
+                    let l = layers.entry(rid.to_string()).or_default();
                     l.0 += 1;
                     l.1 += u32::from(f.keyframe);
                     if !l.2.contains(&f.ssrc) {

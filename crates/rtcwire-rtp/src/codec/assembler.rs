@@ -3,6 +3,8 @@
 use crate::codec::{reserve_capped, Depacketizer};
 use std::collections::VecDeque;
 
+use bytes::{Bytes, BytesMut};
+
 /// Largest frame the assembler builds before giving up on it, by default (a bound against a
 /// peer that never sets the marker bit). It counts what the depacketizer holds outside the
 /// frame too (an AV1 OBU fragment in progress).
@@ -12,7 +14,9 @@ pub const MAX_FRAME_SIZE: usize = 8 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// The frame in the codec's usual format (Annex B for H.264, low-overhead OBUs for AV1).
-    pub data: Vec<u8>,
+    /// A piece of the assembler's reused block: a receiver that drops each frame before
+    /// the next one completes allocates nothing per frame (see [`FrameAssembler`]).
+    pub data: Bytes,
     /// RTP timestamp.
     pub timestamp: u32,
     /// Whether it is a keyframe (decodable on its own).
@@ -28,10 +32,16 @@ pub struct Frame {
 /// is every later packet of the same timestamp, and assembly resumes at the next packet
 /// that starts a frame. Frames end at the marker bit, at a payload that ends a frame by
 /// itself (audio), or when a frame start with a new timestamp follows without loss.
+///
+/// Memory: the frame in progress is written into a buffer the assembler keeps, then
+/// copied into a block each completed frame is a piece of ([`Frame::data`]). When every
+/// earlier frame has been dropped, the next one takes the block back in place; while one
+/// is still held, the next gets a fresh block (the old one goes with its last frame).
 #[derive(Debug)]
 pub struct FrameAssembler<D> {
     depacketizer: D,
     buf: Vec<u8>,
+    block: BytesMut,
     in_frame: bool,
     cur_ts: u32,
     first_seq: u16,
@@ -61,6 +71,7 @@ impl<D: Depacketizer> FrameAssembler<D> {
         FrameAssembler {
             depacketizer,
             buf: Vec::new(),
+            block: BytesMut::new(),
             in_frame: false,
             cur_ts: 0,
             first_seq: 0,
@@ -77,9 +88,10 @@ impl<D: Depacketizer> FrameAssembler<D> {
     /// Bytes of memory held between calls: the frame in progress (buffer capacity), what
     /// the depacketizer keeps (an OBU fragment), and completed frames not yet popped.
     pub fn retained_bytes(&self) -> usize {
-        let queued: usize = self.out.iter().map(|f| f.data.capacity()).sum();
+        let queued: usize = self.out.iter().map(|f| f.data.len()).sum();
         self.buf
             .capacity()
+            .saturating_add(self.block.capacity())
             .saturating_add(self.depacketizer.retained_bytes())
             .saturating_add(queued)
     }
@@ -111,16 +123,19 @@ impl<D: Depacketizer> FrameAssembler<D> {
 
     fn finish(&mut self) {
         if self.in_frame {
-            // The frame leaves with its buffer; the next one starts with room for as much
-            // plus what `push` reserves for one more payload (one allocation per frame
-            // instead of a doubling series), capped.
-            let room = self
-                .buf
-                .len()
-                .saturating_add(2 * 1500 + 16)
-                .min(self.max_frame);
+            // The frame buffer stays for the next frame; the frame leaves as a piece of
+            // the block, which `reserve` takes back in place once earlier pieces are gone.
+            self.block.reserve(self.buf.len());
+            self.block.extend_from_slice(&self.buf);
+            // Room for a frame like this one and a payload more; what a far larger frame
+            // (a keyframe) grew is given back once frames are small again.
+            let room = self.buf.len().saturating_add(2 * 1500 + 16);
+            self.buf.clear();
+            if self.buf.capacity() > 4 * room && self.buf.capacity() > 64 * 1024 {
+                self.buf.shrink_to(room);
+            }
             self.out.push_back(Frame {
-                data: std::mem::replace(&mut self.buf, Vec::with_capacity(room)),
+                data: self.block.split().freeze(),
                 timestamp: self.cur_ts,
                 keyframe: self.keyframe,
                 first_seq: self.first_seq,

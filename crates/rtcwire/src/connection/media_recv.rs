@@ -212,7 +212,7 @@ impl PeerConnection {
         };
         if r.rid.is_none() {
             // Once per stream.
-            r.rid = rid.get().map(str::to_owned);
+            r.rid = rid.get().map(std::sync::Arc::from);
         }
         if r.payload_type != pt {
             r.payload_type = pt;

@@ -252,7 +252,7 @@ impl PeerConnection {
                     t.recv.iter().map(move |r| InboundRtpStats {
                         transceiver: t.id,
                         ssrc: r.ssrc,
-                        rid: r.rid.clone(),
+                        rid: r.rid.as_deref().map(str::to_owned),
                         codec: r.codec,
                         packets_received: r.packets,
                         bytes_received: r.bytes,

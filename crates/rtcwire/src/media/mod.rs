@@ -235,14 +235,17 @@ pub struct MediaFrame {
     pub codec: Codec,
     /// The sender's SSRC.
     pub ssrc: u32,
-    /// The simulcast layer's rid (RFC 8851) when the stream carries one.
-    pub rid: Option<String>,
+    /// The simulcast layer's rid (RFC 8851) when the stream carries one (shared with the
+    /// stream: no copy per frame).
+    pub rid: Option<std::sync::Arc<str>>,
     /// The RTP timestamp of the frame.
     pub rtp_timestamp: u32,
     /// Decodable on its own (a VP8/VP9/AV1 keyframe, an H.264 IDR; every audio frame).
     pub keyframe: bool,
-    /// The frame in the codec's usual format (Annex B for H.264).
-    pub data: Vec<u8>,
+    /// The frame in the codec's usual format (Annex B for H.264): a piece of the
+    /// stream's reused block, so a receiver that drops each frame before the next one
+    /// completes allocates nothing per frame.
+    pub data: bytes::Bytes,
 }
 
 /// Why the peer asks for a keyframe (`Event::KeyframeRequest`).

@@ -380,7 +380,7 @@ impl NackTracker {
 pub(crate) struct RecvStream {
     pub(crate) ssrc: u32,
     /// The rid its packets carry (simulcast), once seen.
-    pub(crate) rid: Option<String>,
+    pub(crate) rid: Option<std::sync::Arc<str>>,
     pub(crate) rtx_ssrc: Option<u32>,
     pub(crate) payload_type: u8,
     pub(crate) codec: Codec,
