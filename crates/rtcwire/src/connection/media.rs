@@ -104,8 +104,13 @@ pub(super) struct MediaState {
     /// Plaintext packets waiting for SRTP and the wire: (is RTCP, bytes).
     pub(super) out: VecDeque<(bool, Vec<u8>)>,
     pub(super) pool: Vec<Vec<u8>>,
-    pub(super) srtp_tx: Option<rtcwire_srtp::Context>,
-    pub(super) srtp_rx: Option<rtcwire_srtp::Context>,
+    /// The SRTP keying material DTLS exported, kept until media needs the contexts.
+    pub(super) srtp_keys: Option<rtcwire_proto::KeyingMaterial>,
+    /// Made from `srtp_keys` when media first needs them
+    /// ([`PeerConnection::ensure_srtp`](super::PeerConnection::ensure_srtp)); boxed: a
+    /// session without media never holds them (1.3 KB each).
+    pub(super) srtp_tx: Option<Box<rtcwire_srtp::Context>>,
+    pub(super) srtp_rx: Option<Box<rtcwire_srtp::Context>>,
     /// The datagram being unprotected.
     pub(super) rx: Vec<u8>,
     /// Remote SSRC → transceiver.

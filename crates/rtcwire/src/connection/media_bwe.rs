@@ -19,7 +19,7 @@ impl PeerConnection {
     pub fn set_remb_cap(&mut self, bits_per_second: Option<u64>) -> Result<(), Error> {
         self.check_open()?;
         self.media.remb.cap = bits_per_second;
-        if self.media.srtp_tx.is_some() {
+        if !self.media.transceivers.is_empty() && self.ensure_srtp() {
             let now = self.now;
             self.send_remb(now, true);
             self.pump(now);

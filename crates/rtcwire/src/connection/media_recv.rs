@@ -18,6 +18,7 @@ impl PeerConnection {
         contents: &[u8],
         is_rtcp: bool,
     ) -> Result<(), Error> {
+        self.ensure_srtp();
         let Some(rx) = self.media.srtp_rx.as_mut() else {
             return Err(Error::UnhandledPacket(if is_rtcp {
                 PacketKind::Rtcp

@@ -50,7 +50,7 @@ impl PeerConnection {
         frame: &[u8],
     ) -> Result<(), Error> {
         self.check_open()?;
-        if self.media.srtp_tx.is_none() {
+        if !self.ensure_srtp() {
             return Err(Error::WrongState("media needs a connected transport"));
         }
         let now = self.now;
@@ -189,7 +189,7 @@ impl PeerConnection {
     /// Its payload type must be one the transceiver negotiated.
     pub fn write_rtp(&mut self, id: TransceiverId, packet: &[u8]) -> Result<(), Error> {
         self.check_open()?;
-        if self.media.srtp_tx.is_none() {
+        if !self.ensure_srtp() {
             return Err(Error::WrongState("media needs a connected transport"));
         }
         let now = self.now;
@@ -239,7 +239,7 @@ impl PeerConnection {
     /// negotiated, FIR otherwise.
     pub fn request_keyframe(&mut self, id: TransceiverId) -> Result<(), Error> {
         self.check_open()?;
-        if self.media.srtp_tx.is_none() {
+        if !self.ensure_srtp() {
             return Err(Error::WrongState("media needs a connected transport"));
         }
         let t = self.transceiver_mut(id)?;
@@ -322,10 +322,32 @@ impl PeerConnection {
 
     // ----- SRTP -------------------------------------------------------------------------
 
-    /// DTLS connected with use_srtp: the SRTP contexts, keyed by our DTLS role.
+    /// DTLS connected with use_srtp: the keying material is kept, the SRTP contexts (keyed
+    /// by our DTLS role) are made when media first needs them.
     pub(super) fn start_srtp(&mut self, km: &rtcwire_proto::KeyingMaterial) {
-        let Some(role) = self.dtls_role else {
+        if self.dtls_role.is_none() {
             return;
+        }
+        self.media.srtp_keys = Some(km.clone());
+        self.media.srtp_tx = None;
+        self.media.srtp_rx = None;
+        self.media.next_tick = Some(self.now + MEDIA_TICK);
+        self.media.next_report = Some(self.now + REPORT_INTERVAL);
+        self.media.next_twcc = Some(self.now + TWCC_INTERVAL);
+        self.media.epoch.get_or_insert(self.now);
+        if !self.media.transceivers.is_empty() {
+            self.ensure_srtp();
+        }
+    }
+
+    /// Whether the SRTP contexts exist, making them from the kept keying material the first
+    /// time media needs them (a session that never carries media never holds them).
+    pub(super) fn ensure_srtp(&mut self) -> bool {
+        if self.media.srtp_tx.is_some() {
+            return true;
+        }
+        let (Some(km), Some(role)) = (self.media.srtp_keys.as_ref(), self.dtls_role) else {
+            return false;
         };
         let config = rtcwire_srtp::Config {
             // Retransmissions arrive well behind the newest packet.
@@ -334,19 +356,24 @@ impl PeerConnection {
         };
         match rtcwire_srtp::Context::from_keying_material(km, role, config) {
             Ok((tx, rx)) => {
-                self.media.srtp_tx = Some(tx);
-                self.media.srtp_rx = Some(rx);
-                self.media.next_tick = Some(self.now + MEDIA_TICK);
-                self.media.next_report = Some(self.now + REPORT_INTERVAL);
-                self.media.next_twcc = Some(self.now + TWCC_INTERVAL);
-                self.media.epoch.get_or_insert(self.now);
+                self.media.srtp_tx = Some(Box::new(tx));
+                self.media.srtp_rx = Some(Box::new(rx));
+                true
             }
-            Err(e) => tracing::debug!(error = %e, "SRTP contexts not made"),
+            Err(e) => {
+                tracing::debug!(error = %e, "SRTP contexts not made");
+                self.media.srtp_keys = None;
+                false
+            }
         }
     }
 
     /// The next protected media datagram, if one waits.
     pub(super) fn transmit_media(&mut self, buf: &mut Vec<u8>) -> Option<Transmit> {
+        if self.media.out.is_empty() {
+            return None;
+        }
+        self.ensure_srtp();
         loop {
             let (is_rtcp, pkt) = self.media.out.pop_front()?;
             let Some(tx) = self.media.srtp_tx.as_mut() else {

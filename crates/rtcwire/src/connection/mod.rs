@@ -427,7 +427,7 @@ impl PeerConnection {
             PacketKind::Stun | PacketKind::ChannelData => {}
             PacketKind::Dtls if self.remote.is_none() => return Err(Error::NoRemoteDescription),
             PacketKind::Dtls => {}
-            PacketKind::Rtp | PacketKind::Rtcp if self.media.srtp_rx.is_some() => {}
+            PacketKind::Rtp | PacketKind::Rtcp if self.media.srtp_keys.is_some() => {}
             other => return Err(Error::UnhandledPacket(other)),
         }
         match self.ice.handle_datagram(now, d)? {

@@ -238,9 +238,9 @@ impl PeerConnection {
                 sctp: self.sctp.as_ref().map(Association::stats),
                 srtp_profile: self
                     .media
-                    .srtp_tx
+                    .srtp_keys
                     .as_ref()
-                    .map(rtcwire_srtp::Context::profile),
+                    .map(rtcwire_proto::KeyingMaterial::profile),
             },
             data_channels,
             session: self.stats,
