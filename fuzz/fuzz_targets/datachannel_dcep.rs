@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         stream,
         ppid,
         unordered: data[0] & 2 != 0,
-        data: data[7..].to_vec(),
+        data: data[7..].to_vec().into(),
     };
     let _ = dc.handle_event(&mut a, now, Event::Message(msg));
     let _ = dc.handle_event(&mut a, now, Event::IncomingStreamsReset(vec![stream]));

@@ -21,7 +21,10 @@ pub struct Pair {
     pub chat_at_b: Option<ChannelId>,
     /// Virtual time.
     pub now: Instant,
+    /// Datagrams in flight: `wire[..used]`, in slots reused from step to step (the wire
+    /// allocates nothing once warm, so only the sessions are counted).
     wire: Vec<(SocketAddr, SocketAddr, Vec<u8>)>,
+    used: usize,
     buf: Vec<u8>,
     /// Messages B received so far.
     pub received_at_b: usize,
@@ -67,6 +70,7 @@ impl Pair {
             chat_at_b: None,
             now: start,
             wire: Vec::new(),
+            used: 0,
             buf: Vec::with_capacity(1500),
             received_at_b: 0,
             open_at_a: false,
@@ -93,20 +97,44 @@ impl Pair {
     pub fn step(&mut self) {
         let na = self.drain(true);
         let nb = self.drain(false);
-        if self.wire.is_empty() {
+        if self.used == 0 {
             self.now = self.now.max(na.min(nb));
             let _ = self.a.handle_input(Input::Timeout(self.now));
             let _ = self.b.handle_input(Input::Timeout(self.now));
         }
+        self.deliver();
+    }
+
+    /// Moves datagrams until B has received one more message (bounded), the clock held
+    /// still, then moves it on by `gap` (timers due then run): messages paced at one per
+    /// `gap`, as an application sending steadily would.
+    pub fn deliver_one(&mut self, gap: std::time::Duration) {
+        let before = self.received_at_b;
+        for _ in 0..100 {
+            self.drain(true);
+            self.drain(false);
+            if self.received_at_b > before {
+                break;
+            }
+            self.deliver();
+        }
+        assert!(self.received_at_b > before, "message not delivered");
+        self.now += gap;
+        let _ = self.a.handle_input(Input::Timeout(self.now));
+        let _ = self.b.handle_input(Input::Timeout(self.now));
+    }
+
+    fn deliver(&mut self) {
         let (addr_a, now) = (ADDR_A.parse::<SocketAddr>().unwrap(), self.now);
-        for (from, to, bytes) in self.wire.drain(..) {
-            let pc = if to == addr_a {
+        for (from, to, bytes) in &self.wire[..self.used] {
+            let pc = if *to == addr_a {
                 &mut self.a
             } else {
                 &mut self.b
             };
-            let _ = pc.handle_input(Input::Receive(now, Datagram::udp(from, to, &bytes)));
+            let _ = pc.handle_input(Input::Receive(now, Datagram::udp(*from, *to, bytes)));
         }
+        self.used = 0;
     }
 
     fn drain(&mut self, of_a: bool) -> Instant {
@@ -116,7 +144,15 @@ impl Pair {
             match pc.poll_output(&mut self.buf) {
                 Output::Transmit(t) => {
                     let (from, to) = (t.source.unwrap(), t.destination.unwrap());
-                    self.wire.push((from, to, self.buf[..t.size].to_vec()));
+                    if self.used == self.wire.len() {
+                        self.wire.push((from, to, Vec::with_capacity(1500)));
+                    }
+                    let slot = &mut self.wire[self.used];
+                    slot.0 = from;
+                    slot.1 = to;
+                    slot.2.clear();
+                    slot.2.extend_from_slice(&self.buf[..t.size]);
+                    self.used += 1;
                 }
                 Output::Event(e) => self.on_event(of_a, e),
                 Output::Timeout(t) => return t,

@@ -7,8 +7,14 @@ use std::time::{Duration, Instant};
 use rtcwire_proto::DtlsRole;
 use rtcwire_sctp::{ppid, Association, SendOptions};
 
+use bytes::Bytes;
+
 use crate::dcep::{self, Open, Reliability};
+use crate::payload::{Payload, Text};
 use crate::Error;
+
+/// The one ignored byte of an empty message (RFC 8831 §6.6).
+const EMPTY: Bytes = Bytes::from_static(&[0]);
 
 /// How to open a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,15 +60,6 @@ pub enum ChannelState {
     Closed,
 }
 
-/// A message's content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Payload {
-    /// UTF-8 text (PPID 51, or 56 when empty).
-    Text(String),
-    /// Binary (PPID 53, or 57 when empty).
-    Binary(Vec<u8>),
-}
-
 /// What the application learns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -95,6 +92,12 @@ pub enum Event {
     BufferedAmountLow(u16),
     /// The channel is closed in both directions (its id may be reused).
     Closed(u16),
+}
+
+/// A message to send: handed over, or to be copied.
+enum Data<'a> {
+    Shared(Bytes),
+    Copy(&'a [u8]),
 }
 
 struct Channel {
@@ -235,7 +238,8 @@ impl DataChannels {
         self.channels.keys().copied()
     }
 
-    /// Sends text (an empty string goes as PPID 56 with one ignored byte).
+    /// Sends text (an empty string goes as PPID 56 with one ignored byte). The text is
+    /// copied into memory the association reuses (no allocation in steady state).
     pub fn send_text(
         &mut self,
         assoc: &mut Association,
@@ -244,25 +248,42 @@ impl DataChannels {
         text: &str,
     ) -> Result<(), Error> {
         if text.is_empty() {
-            self.send_raw(assoc, now, id, ppid::STRING_EMPTY, vec![0])
+            self.send_raw(assoc, now, id, ppid::STRING_EMPTY, Data::Shared(EMPTY))
         } else {
-            self.send_raw(assoc, now, id, ppid::STRING, text.as_bytes().to_vec())
+            self.send_raw(assoc, now, id, ppid::STRING, Data::Copy(text.as_bytes()))
         }
     }
 
-    /// Sends binary data (empty goes as PPID 57 with one ignored byte).
+    /// Sends binary data (empty goes as PPID 57 with one ignored byte), handed over
+    /// without a copy.
     pub fn send_binary(
         &mut self,
         assoc: &mut Association,
         now: Instant,
         id: u16,
-        data: impl Into<bytes::Bytes>,
+        data: impl Into<Bytes>,
     ) -> Result<(), Error> {
         let data = data.into();
         if data.is_empty() {
-            self.send_raw(assoc, now, id, ppid::BINARY_EMPTY, vec![0])
+            self.send_raw(assoc, now, id, ppid::BINARY_EMPTY, Data::Shared(EMPTY))
         } else {
-            self.send_raw(assoc, now, id, ppid::BINARY, data)
+            self.send_raw(assoc, now, id, ppid::BINARY, Data::Shared(data))
+        }
+    }
+
+    /// Sends a copy of binary data, made in memory the association reuses (no allocation
+    /// in steady state for messages up to 64 KiB).
+    pub fn send_binary_slice(
+        &mut self,
+        assoc: &mut Association,
+        now: Instant,
+        id: u16,
+        data: &[u8],
+    ) -> Result<(), Error> {
+        if data.is_empty() {
+            self.send_raw(assoc, now, id, ppid::BINARY_EMPTY, Data::Shared(EMPTY))
+        } else {
+            self.send_raw(assoc, now, id, ppid::BINARY, Data::Copy(data))
         }
     }
 
@@ -272,7 +293,7 @@ impl DataChannels {
         now: Instant,
         id: u16,
         ppid: u32,
-        data: impl Into<bytes::Bytes>,
+        data: Data<'_>,
     ) -> Result<(), Error> {
         let c = self.channels.get(&id).ok_or(Error::NoSuchChannel(id))?;
         if !matches!(c.state, ChannelState::Open | ChannelState::Connecting) {
@@ -289,7 +310,10 @@ impl DataChannels {
             max_retransmits,
             lifetime,
         };
-        assoc.send(now, id, ppid, data, opts)?;
+        match data {
+            Data::Shared(b) => assoc.send(now, id, ppid, b, opts)?,
+            Data::Copy(d) => assoc.send_slice(now, id, ppid, d, opts)?,
+        }
         Ok(())
     }
 
@@ -435,18 +459,18 @@ impl DataChannels {
             }
         }
         let payload = match m.ppid {
-            ppid::STRING => match String::from_utf8(m.data) {
-                Ok(s) => Payload::Text(s),
+            ppid::STRING => match Text::try_from(m.data) {
+                Ok(t) => Payload::Text(t),
                 Err(_) => {
                     self.refused += 1;
                     return;
                 }
             },
-            ppid::STRING_EMPTY => Payload::Text(String::new()),
-            ppid::BINARY_EMPTY => Payload::Binary(Vec::new()),
+            ppid::STRING_EMPTY => Payload::Text(Text::default()),
+            ppid::BINARY_EMPTY => Payload::Binary(Bytes::new()),
             // 53, and the deprecated partial PPIDs 52/54 as binary / text data.
             ppid::BINARY | 52 => Payload::Binary(m.data),
-            54 => Payload::Text(String::from_utf8_lossy(&m.data).into_owned()),
+            54 => Payload::Text(Text::from(String::from_utf8_lossy(&m.data).into_owned())),
             _ => {
                 self.refused += 1;
                 return;

@@ -76,10 +76,12 @@
 mod channels;
 pub mod dcep;
 mod error;
+mod payload;
 
-pub use channels::{ChannelConfig, ChannelState, DataChannels, Event, Payload};
+pub use channels::{ChannelConfig, ChannelState, DataChannels, Event};
 pub use dcep::Reliability;
 pub use error::Error;
+pub use payload::{Payload, Text};
 /// The association channels run on, and the DTLS role that picks their ids, re-exported.
 pub use rtcwire_proto::DtlsRole;
 pub use rtcwire_sctp::Association;

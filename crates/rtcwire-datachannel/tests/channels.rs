@@ -73,12 +73,12 @@ fn received(sim: &Sim, h: Host<Peer>, id: u16) -> Vec<Payload> {
 fn kinds() -> Vec<Payload> {
     vec![
         Payload::Text("hello".into()),
-        Payload::Text(String::new()),
-        Payload::Binary(Vec::new()),
-        Payload::Binary(vec![0, 1, 2]),
-        Payload::Text("é€😀".repeat(1000)),
-        Payload::Binary(vec![7; 200_000]),
-        Payload::Text(String::new()),
+        Payload::text(String::new()),
+        Payload::binary(Vec::new()),
+        Payload::binary(vec![0, 1, 2]),
+        Payload::text("é€😀".repeat(1000)),
+        Payload::binary(vec![7; 200_000]),
+        Payload::text(String::new()),
     ]
 }
 
@@ -149,8 +149,8 @@ fn pre_negotiated_channels_need_no_dcep() {
     assert_eq!(open(&mut t, true, cfg.clone()), 7);
     assert_eq!(open(&mut t, false, cfg), 7);
     for i in 0..20u8 {
-        send(&mut t, true, 7, &Payload::Binary(vec![i; 10]));
-        send(&mut t, false, 7, &Payload::Binary(vec![i; 10]));
+        send(&mut t, true, 7, &Payload::binary(vec![i; 10]));
+        send(&mut t, false, 7, &Payload::binary(vec![i; 10]));
     }
     let (a, b) = (t.a, t.b);
     assert!(t
@@ -218,9 +218,9 @@ fn unordered_and_partially_reliable_channels_under_loss() {
             // Large enough that the messages take hundreds of packets, so that loss is
             // certain to hit the max-retransmits-0 channel whatever the seed.
             let text = format!("{i:05}{}", "x".repeat(1000));
-            send(&mut t, true, reliable, &Payload::Text(text.clone()));
-            send(&mut t, true, lossy, &Payload::Text(text.clone()));
-            send(&mut t, true, timed, &Payload::Text(text));
+            send(&mut t, true, reliable, &Payload::text(text.clone()));
+            send(&mut t, true, lossy, &Payload::text(text.clone()));
+            send(&mut t, true, timed, &Payload::text(text));
         }
         let out = t.sim.run_until(
             |s| received(s, b, reliable).len() == n && s.endpoint(a).assoc.stats().flight == 0,
@@ -235,7 +235,7 @@ fn unordered_and_partially_reliable_channels_under_loss() {
         let lossy_got: Vec<String> = received(&t.sim, b, lossy)
             .into_iter()
             .map(|p| match p {
-                Payload::Text(s) => s,
+                Payload::Text(s) => s.into(),
                 Payload::Binary(_) => panic!(),
             })
             .collect();
@@ -284,7 +284,7 @@ fn first_data_is_an_implicit_ack() {
         stream: id,
         ppid: 53,
         unordered: false,
-        data: vec![1, 2],
+        data: vec![1, 2].into(),
     });
     assert!(p.dc.handle_event(&mut p.assoc, now, msg).is_none());
     assert_eq!(p.dc.poll_event(), Some(Event::Open(id)));
@@ -292,7 +292,7 @@ fn first_data_is_an_implicit_ack() {
         p.dc.poll_event(),
         Some(Event::Message {
             id,
-            payload: Payload::Binary(vec![1, 2])
+            payload: Payload::binary(vec![1, 2])
         })
     );
     assert_eq!(p.dc.state(id), Some(ChannelState::Open));
@@ -315,14 +315,14 @@ fn closing_by_stream_reset_reaches_closed_on_both_sides_from_either() {
         );
         let (a, b) = (t.a, t.b);
         for i in 0..5 {
-            send(&mut t, true, id, &Payload::Binary(vec![i; 3000]));
+            send(&mut t, true, id, &Payload::binary(vec![i; 3000]));
         }
         assert!(t
             .sim
             .run_until(|s| received(s, b, id).len() == 5, Duration::from_secs(30))
             .is_done());
         for i in 0..3 {
-            send(&mut t, false, id, &Payload::Binary(vec![i; 3000]));
+            send(&mut t, false, id, &Payload::binary(vec![i; 3000]));
         }
         let now = t.sim.now();
         {
@@ -376,7 +376,7 @@ fn many_channels_open_send_and_close_together_under_loss() {
         .collect();
     for (i, &id) in ids.iter().enumerate() {
         for k in 0..5u8 {
-            send(&mut t, i % 2 == 0, id, &Payload::Binary(vec![k; 2000]));
+            send(&mut t, i % 2 == 0, id, &Payload::binary(vec![k; 2000]));
         }
     }
     let known = |s: &Sim, h: Host<Peer>| ids.iter().all(|id| s.endpoint(h).dc.state(*id).is_some());

@@ -133,10 +133,10 @@ fn our_open_is_understood_and_every_ppid_flows_both_ways() {
         our_messages(&sim, ours, id),
         vec![
             Payload::Text("hé".into()),
-            Payload::Text(String::new()),
-            Payload::Binary(vec![1, 2, 3]),
-            Payload::Binary(Vec::new()),
-            Payload::Binary(vec![5; 100_000]),
+            Payload::text(String::new()),
+            Payload::binary(vec![1, 2, 3]),
+            Payload::binary(Vec::new()),
+            Payload::binary(vec![5; 100_000]),
         ]
     );
     // And from us: empty text / binary go as 56 / 57 with one byte.

@@ -264,7 +264,7 @@ fn partial_reliability_both_ways() {
     let pr_ours: Vec<Vec<u8>> = ours(&net)
         .iter()
         .filter(|m| m.stream == 6)
-        .map(|m| m.data.clone())
+        .map(|m| m.data.to_vec())
         .collect();
     for got in [&pr_theirs, &pr_ours] {
         assert!(got.len() < n && !got.is_empty(), "{} of {n}", got.len());
@@ -737,7 +737,7 @@ fn interleaving_with_dcsctp() {
     for got in [
         ours(&net)
             .iter()
-            .map(|m| m.data.clone())
+            .map(|m| m.data.to_vec())
             .collect::<Vec<_>>(),
         theirs(&net)
             .iter()

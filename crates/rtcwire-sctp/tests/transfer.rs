@@ -342,7 +342,7 @@ fn message_abandoned_mid_send_does_not_block_its_stream() {
     assert!(
         net.run_until(Duration::from_secs(60), |n| messages(&n.b_events)
             .iter()
-            .any(|m| m.data == b"after"))
+            .any(|m| m.data == b"after"[..]))
     );
     assert_eq!(
         messages(&net.b_events).len(),

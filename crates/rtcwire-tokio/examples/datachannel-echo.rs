@@ -82,7 +82,7 @@ async fn client(http: SocketAddr, count: usize) -> Res<Vec<std::time::Duration>>
     println!("channel open after {:?}", start.elapsed());
     let mut rtts = Vec::with_capacity(count);
     for i in 0..count {
-        let sent = Payload::Text(format!("ping {i}"));
+        let sent = Payload::text(format!("ping {i}"));
         let t = Instant::now();
         dc.send(sent.clone()).await?;
         let back = dc.recv().await.ok_or("channel closed")?;

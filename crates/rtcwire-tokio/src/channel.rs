@@ -87,7 +87,7 @@ impl ChannelSender {
     pub async fn send(&self, payload: Payload) -> Result<(), Error> {
         let id = self.id;
         match payload {
-            Payload::Binary(b) => self.send_bytes(bytes::Bytes::from(b)).await,
+            Payload::Binary(b) => self.send_bytes(b).await,
             Payload::Text(t) => self
                 .guard
                 .call(move |c| c.pc.send_text(id, &t))
@@ -123,7 +123,7 @@ impl ChannelSender {
 
     /// Sends a text message.
     pub async fn send_text(&self, text: &str) -> Result<(), Error> {
-        self.send(Payload::Text(text.to_owned())).await
+        self.send(Payload::text(text)).await
     }
 
     /// Sends a binary message (empty is allowed). `data` is copied: messages up to 8 KiB

@@ -28,7 +28,7 @@ pub use tcp::TcpStats;
 pub use rtcwire::{
     ChannelId, Codec, DataChannelInit, Direction, IceCandidate, IceConnectionState,
     IceGatheringState, KeyframeKind, MediaFrame, MediaKind, Payload, PeerConnectionState, SdpType,
-    SessionDescription, SignalingState, StatsReport, TransceiverId, TransceiverInit,
+    SessionDescription, SignalingState, StatsReport, Text, TransceiverId, TransceiverInit,
 };
 pub use rtcwire_ice::TurnServer;
 

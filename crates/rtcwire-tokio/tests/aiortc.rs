@@ -161,9 +161,9 @@ async fn exercise(
     let chat = channels.get_mut("chat").unwrap();
     let sent = [
         Payload::Text("hello from rtcwire-tokio".into()),
-        Payload::Text(String::new()),
-        Payload::Binary(vec![]),
-        Payload::Binary(vec![0, 1, 2, 255]),
+        Payload::text(String::new()),
+        Payload::binary(vec![]),
+        Payload::binary(vec![0, 1, 2, 255]),
         Payload::Binary((0..65_536u32).map(|i| (i % 251) as u8).collect()),
     ];
     for p in &sent {
@@ -177,11 +177,11 @@ async fn exercise(
         chat.send_text(&format!("m{i}")).await.unwrap();
     }
     for i in 0..1000 {
-        assert_eq!(recv(chat).await, Payload::Text(format!("m{i}")));
+        assert_eq!(recv(chat).await, Payload::text(format!("m{i}")));
     }
     chat.send_text("burst:1000").await.unwrap();
     for i in 0..1000 {
-        assert_eq!(recv(chat).await, Payload::Text(format!("p{i}")));
+        assert_eq!(recv(chat).await, Payload::text(format!("p{i}")));
     }
 
     // Unordered, no retransmission: on an idle machine all 100 come back; on a busy one

@@ -30,7 +30,7 @@ async fn cycle(i: usize) {
     dc.send_text(&format!("cycle {i}")).await.unwrap();
     assert_eq!(
         within("message", far.recv()).await,
-        Some(Payload::Text(format!("cycle {i}")))
+        Some(Payload::text(format!("cycle {i}")))
     );
     far.send_binary(b"back").await.unwrap();
     assert!(within("reply", dc.recv()).await.is_some());

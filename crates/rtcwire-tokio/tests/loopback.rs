@@ -83,7 +83,7 @@ async fn a_slow_reader_gets_every_message_in_order() {
         }
         assert_eq!(
             within("message", far.recv()).await,
-            Some(Payload::Binary(i.to_be_bytes().to_vec()))
+            Some(Payload::binary(i.to_be_bytes().to_vec()))
         );
     }
     send.await.unwrap();
@@ -182,7 +182,7 @@ async fn reused_send_buffers_deliver_every_byte() {
     for i in 0..400 {
         assert_eq!(
             within("message", far.recv()).await,
-            Some(Payload::Binary(message(i))),
+            Some(Payload::binary(message(i))),
             "message {i}"
         );
     }
@@ -191,10 +191,10 @@ async fn reused_send_buffers_deliver_every_byte() {
     let _ = tokio::time::timeout(std::time::Duration::ZERO, chat.send_binary(b"given up")).await;
     chat.send_binary(b"after").await.unwrap();
     let mut got = within("after", far.recv()).await.unwrap();
-    if got == Payload::Binary(b"given up".to_vec()) {
+    if got == Payload::binary(b"given up".to_vec()) {
         got = within("after", far.recv()).await.unwrap();
     }
-    assert_eq!(got, Payload::Binary(b"after".to_vec()));
+    assert_eq!(got, Payload::binary(b"after".to_vec()));
     // Refusals still come back: over the peer's maximum message size, then closed.
     assert!(chat
         .send_bytes(bytes::Bytes::from(vec![0; 300 * 1024]))

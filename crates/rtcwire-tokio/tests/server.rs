@@ -35,7 +35,7 @@ async fn clients_on_one_socket(clients: usize, lite: bool) {
             });
             within("client channel open", dc.wait_open()).await.unwrap();
             for j in 0..5 {
-                let m = Payload::Text(format!("client {i} message {j}"));
+                let m = Payload::text(format!("client {i} message {j}"));
                 dc.send(m.clone()).await.unwrap();
                 assert_eq!(within("echo", dc.recv()).await, Some(m));
             }
@@ -116,7 +116,7 @@ async fn a_slow_session_does_not_stall_the_others() {
         }
     });
     for i in 0..50 {
-        let m = Payload::Text(format!("fast {i}"));
+        let m = Payload::text(format!("fast {i}"));
         fast_dc.send(m.clone()).await.unwrap();
         assert_eq!(within("fast echo", fast_dc.recv()).await, Some(m));
     }
@@ -124,7 +124,7 @@ async fn a_slow_session_does_not_stall_the_others() {
     for i in 0..300u32 {
         assert_eq!(
             within("slow message", slow.recv()).await,
-            Some(Payload::Binary(i.to_be_bytes().to_vec()))
+            Some(Payload::binary(i.to_be_bytes().to_vec()))
         );
     }
     flood.await.unwrap();

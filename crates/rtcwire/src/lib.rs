@@ -20,7 +20,7 @@ pub use media::{
 };
 pub use types::{
     ChannelId, DataChannelInit, Event, IceCandidate, IceConnectionState, IceGatheringState, Input,
-    Output, Payload, PeerConnectionState, SdpType, SessionDescription, SignalingState,
+    Output, Payload, PeerConnectionState, SdpType, SessionDescription, SignalingState, Text,
     TrackEndReason,
 };
 

@@ -215,8 +215,8 @@ impl fmt::Display for ChannelId {
     }
 }
 
-/// A message's content.
-pub use rtcwire_datachannel::Payload;
+/// A message's content, and text held in `Bytes`.
+pub use rtcwire_datachannel::{Payload, Text};
 
 /// What the application learns from [`PeerConnection::poll_output`](crate::PeerConnection::poll_output).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,9 +286,10 @@ pub enum Event {
     },
     /// A whole encoded frame arrived (reordered, retransmissions included, depacketized).
     MediaFrame(crate::MediaFrame),
-    /// The peer's bandwidth estimate changed (a REMB, `goog-remb`): what we may send in
-    /// all, bit/s. Set the encoders' total target to it (see
-    /// [`PeerConnection::peer_bandwidth_estimate`](crate::PeerConnection::peer_bandwidth_estimate)).
+    /// What we may send in all changed, bit/s: our send-side estimate from the peer's
+    /// transport-cc feedback, or the peer's REMB (`goog-remb`), the smaller when both
+    /// exist. Set the encoders' total target to it (see
+    /// [`PeerConnection::send_bandwidth_estimate`](crate::PeerConnection::send_bandwidth_estimate)).
     BandwidthEstimate {
         /// Bits per second.
         bitrate: u64,

@@ -107,7 +107,7 @@ fn aiortc_answers_and_echoes_on_a_data_channel() {
 
     let sent = [
         Payload::Text("hello from rtcwire".into()),
-        Payload::Binary(vec![1, 2, 3, 250]),
+        Payload::binary(vec![1, 2, 3, 250]),
         Payload::Binary((0..20_000).map(|i| (i % 253) as u8).collect()),
     ];
     let mut got = Vec::new();

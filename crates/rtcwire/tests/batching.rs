@@ -69,6 +69,6 @@ fn batched_transmits_carry_equal_records_and_lose_nothing() {
     assert!(ok, "not every message arrived\n{}", duo.sim.report());
     let got = duo.messages(false, cb);
     for (i, m) in got.iter().enumerate() {
-        assert_eq!(m, &Payload::Binary(message(i)), "message {i}");
+        assert_eq!(m, &Payload::binary(message(i)), "message {i}");
     }
 }

@@ -68,11 +68,11 @@ fn assorted() -> Vec<Payload> {
     let big: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
     vec![
         Payload::Text("hello".into()),
-        Payload::Binary(vec![1, 2, 3]),
-        Payload::Text(String::new()),
-        Payload::Binary(Vec::new()),
+        Payload::binary(vec![1, 2, 3]),
+        Payload::text(String::new()),
+        Payload::binary(Vec::new()),
         Payload::Text("ünïcödé ✓".into()),
-        Payload::Binary(big),
+        Payload::binary(big),
         Payload::Text("after the big one".into()),
     ]
 }
@@ -292,7 +292,7 @@ fn traced_run(seed: u64) -> String {
         &mut duo,
         ca,
         cb,
-        &[Payload::Text("x".into()), Payload::Binary(vec![7; 5000])],
+        &[Payload::Text("x".into()), Payload::binary(vec![7; 5000])],
     );
     duo.sim.trace_text()
 }

@@ -1,6 +1,7 @@
 //! The association: one SCTP association over a path that the layer below (DTLS) chose,
 //! as a sans-IO core.
 
+mod arena;
 mod cc;
 mod cookie;
 mod handshake;
@@ -91,6 +92,11 @@ pub struct Association {
     rttvar: Duration,
     errors: u32,
 
+    /// Where [`Association::send_slice`] copies messages.
+    tx_arena: arena::Arena,
+    /// When the arenas (this one and the receiver's) are given back if unused till then.
+    arena_idle: Option<Instant>,
+
     // receiving
     rx: Option<Receiver>,
     sack_due: bool,
@@ -180,6 +186,8 @@ impl Association {
             srtt: None,
             rttvar: Duration::ZERO,
             errors: 0,
+            tx_arena: arena::Arena::default(),
+            arena_idle: None,
             rx: None,
             sack_due: false,
             sack_timer: None,
@@ -245,6 +253,8 @@ impl Association {
             srtt: self.srtt,
             rto: self.rto,
             abandoned_messages: self.stats.abandoned_messages + self.queue.abandoned_unsent,
+            buffer_blocks: self.tx_arena.blocks_allocated
+                + self.rx.as_ref().map_or(0, |r| r.arena.blocks_allocated),
             ..self.stats
         }
     }
@@ -278,16 +288,40 @@ impl Association {
         data: impl Into<Bytes>,
         opts: SendOptions,
     ) -> Result<(), Error> {
+        let data = data.into();
+        self.check_send(stream, data.len(), &opts)?;
+        self.queue.push(stream, ppid, data, &opts, now)
+    }
+
+    /// Queues a copy of a message, as [`send`](Self::send). The copy goes into memory the
+    /// association reuses once the peer has acknowledged what was there before, so a
+    /// steady flow of messages up to 64 KiB allocates nothing.
+    pub fn send_slice(
+        &mut self,
+        now: Instant,
+        stream: u16,
+        ppid: u32,
+        data: &[u8],
+        opts: SendOptions,
+    ) -> Result<(), Error> {
+        self.check_send(stream, data.len(), &opts)?;
+        let data = self.tx_arena.copy(data);
+        if self.tx_arena.holds() {
+            self.arena_idle = Some(later(now, arena::IDLE));
+        }
+        self.queue.push(stream, ppid, data, &opts, now)
+    }
+
+    fn check_send(&mut self, stream: u16, len: usize, opts: &SendOptions) -> Result<(), Error> {
         if !matches!(self.state, State::Established) {
             return Err(Error::NotEstablished);
         }
-        let data = data.into();
-        if data.is_empty() {
+        if len == 0 {
             return Err(Error::EmptyMessage);
         }
-        if data.len() > self.config.remote_max_message_size {
+        if len > self.config.remote_max_message_size {
             return Err(Error::MessageTooLarge {
-                size: data.len(),
+                size: len,
                 max: self.config.remote_max_message_size,
             });
         }
@@ -299,7 +333,7 @@ impl Association {
             return Err(Error::Unsupported("partial reliability (FORWARD-TSN)"));
         }
         self.has_pr |= pr;
-        self.queue.push(stream, ppid, data, &opts, now)
+        Ok(())
     }
 
     /// Bytes queued on `stream` and not yet sent.
@@ -383,9 +417,20 @@ impl Association {
         self.rack.tlp = None;
         self.sack_due = false;
         self.handshake_due = false;
+        self.release_arenas();
         if let Some(r) = reason {
             self.events.push_back(Event::Aborted(r));
         }
+    }
+
+    /// Gives the message buffers back (what the application or the send queue still
+    /// references stays alive until dropped).
+    fn release_arenas(&mut self) {
+        self.tx_arena.release();
+        if let Some(rx) = self.rx.as_mut() {
+            rx.arena.release();
+        }
+        self.arena_idle = None;
     }
 
     fn has_tcb(&self) -> bool {
@@ -723,6 +768,9 @@ impl SansIo for Association {
             self.on_chunk(now, vtag, chunk, &mut seen);
         }
         if seen.any && !self.ended {
+            if self.rx.as_ref().is_some_and(|r| r.arena.holds()) {
+                self.arena_idle = Some(later(now, arena::IDLE));
+            }
             self.unacked_packets += 1;
             if seen.immediate || self.unacked_packets >= 2 || self.state != State::Established {
                 self.sack_due = true;
@@ -765,6 +813,7 @@ impl SansIo for Association {
             self.reset.timer,
             self.rack.timer,
             self.rack.tlp,
+            self.arena_idle,
         ]
         .into_iter()
         .flatten()
@@ -772,6 +821,9 @@ impl SansIo for Association {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        if self.arena_idle.is_some_and(|t| t <= now) {
+            self.release_arenas();
+        }
         self.on_timeout(now);
     }
 }

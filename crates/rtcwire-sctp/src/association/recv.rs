@@ -4,6 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use bytes::Bytes;
+
+use super::arena::{self, Arena};
 use crate::wire::{Data, GapBlock};
 
 /// Unwraps a 32-bit serial number next to a 64-bit reference (RFC 1982 arithmetic).
@@ -31,8 +34,10 @@ pub struct Message {
     pub ppid: u32,
     /// Whether it was sent unordered.
     pub unordered: bool,
-    /// The user data.
-    pub data: Vec<u8>,
+    /// The user data. A message delivered as it completes is a piece of a block the
+    /// association reuses once every message in it has been dropped: keep it as long as
+    /// needed, but copy out what is kept for long to let the block go back.
+    pub data: Bytes,
 }
 
 struct Fragment {
@@ -98,6 +103,9 @@ pub(crate) struct Receiver {
     /// Streams at or above this id are refused.
     pub(crate) inbound_streams: u16,
     pub(crate) dropped_chunks: u64,
+    /// Where messages delivered at once are copied (held ones get their own buffer, so
+    /// that what the peer makes us hold never pins a block).
+    pub(crate) arena: Arena,
 }
 
 impl Receiver {
@@ -123,6 +131,7 @@ impl Receiver {
             max_message,
             inbound_streams: streams,
             dropped_chunks: 0,
+            arena: Arena::default(),
         }
     }
 
@@ -150,6 +159,7 @@ impl Receiver {
         fresh.delivered = std::mem::take(&mut self.delivered);
         fresh.buffered = self.buffered.saturating_sub(dropped);
         fresh.dropped_chunks = self.dropped_chunks;
+        fresh.arena = std::mem::take(&mut self.arena);
         *self = fresh;
     }
 
@@ -268,12 +278,13 @@ impl Receiver {
         let unordered = d.is_unordered();
         if d.is_begin() && d.is_end() {
             self.buffered += len;
+            let data = self.message_bytes(d.stream, unordered, Some(d.ssn), None, d.payload);
             self.complete(
                 Message {
                     stream: d.stream,
                     ppid: d.ppid,
                     unordered,
-                    data: d.payload.to_vec(),
+                    data,
                 },
                 d.ssn,
             );
@@ -336,12 +347,13 @@ impl Receiver {
         let key = (d.stream, unordered, d.mid);
         if d.flags & (BEGIN | END) == (BEGIN | END) {
             self.buffered += len;
+            let data = self.message_bytes(d.stream, unordered, None, Some(d.mid), d.payload);
             self.complete_mid(
                 Message {
                     stream: d.stream,
                     ppid: d.ppid_or_fsn,
                     unordered,
-                    data: d.payload.to_vec(),
+                    data,
                 },
                 d.mid,
             );
@@ -375,6 +387,7 @@ impl Receiver {
                 for (_, f) in m.fragments {
                     data.extend_from_slice(&f);
                 }
+                let data = Bytes::from(data);
                 self.complete_mid(
                     Message {
                         stream: d.stream,
@@ -514,6 +527,7 @@ impl Receiver {
             }
             tsn += 1;
         }
+        let data = Bytes::from(data);
         let key = (stream, (!unordered).then_some(ssn));
         if let Some(p) = self.partial.get_mut(&key) {
             *p = p.saturating_sub(size);
@@ -531,6 +545,28 @@ impl Receiver {
             ssn,
         );
         Some(true)
+    }
+
+    /// The bytes of a message complete in one chunk: copied into the arena when it will
+    /// be delivered at once (unordered, or next in its stream's sequence: `ssn` for DATA,
+    /// `mid` for I-DATA), into a buffer of its own when it will be held.
+    fn message_bytes(
+        &mut self,
+        stream: u16,
+        unordered: bool,
+        ssn: Option<u16>,
+        mid: Option<u32>,
+        payload: &[u8],
+    ) -> Bytes {
+        let s = self.streams.get(&stream);
+        let now = unordered
+            || ssn.is_some_and(|n| n == s.map_or(0, |s| s.next_ssn))
+            || mid.is_some_and(|n| n == s.map_or(0, |s| s.next_mid));
+        if now && payload.len() <= arena::MAX_BLOCK {
+            self.arena.copy(payload)
+        } else {
+            Bytes::copy_from_slice(payload)
+        }
     }
 
     /// A message is whole: deliver it now (unordered, or next in sequence) or hold it.
@@ -737,7 +773,7 @@ mod tests {
         assert!(r.delivered.is_empty());
         r.forward(3, [(0u16, 0u16)].into_iter());
         assert_eq!(r.delivered.len(), 1);
-        assert_eq!(r.delivered[0].data, b"next");
+        assert_eq!(r.delivered[0].data, &b"next"[..]);
         assert_eq!(r.cum_tsn(), 4);
         assert_eq!(r.buffered(), 4);
     }

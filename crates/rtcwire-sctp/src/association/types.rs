@@ -202,6 +202,9 @@ pub struct Stats {
     pub bytes_acked: u64,
     /// Messages delivered.
     pub messages_received: u64,
+    /// Blocks allocated for message bytes (received messages delivered at once, and
+    /// [`Association::send_slice`]'s copies); a steady flow reuses its first few.
+    pub buffer_blocks: u64,
     /// Congestion window, bytes.
     pub cwnd: usize,
     /// Slow-start threshold, bytes.

@@ -63,7 +63,7 @@ pub async fn messages_both_ways(
     for b in binaries {
         assert_eq!(
             within("binary", far.recv()).await,
-            Some(Payload::Binary(b.to_vec()))
+            Some(Payload::binary(b.to_vec()))
         );
     }
     far.send_text(back).await.unwrap();

@@ -99,7 +99,8 @@ impl PeerConnection {
     }
 
     /// Sends a text message (`send(string)`); an empty string is sent as WebRTC's empty
-    /// message.
+    /// message. The text is copied into memory SCTP reuses once the peer has acknowledged
+    /// what was there (no allocation per message in steady state).
     pub fn send_text(&mut self, id: ChannelId, text: &str) -> Result<(), Error> {
         self.check_open()?;
         let stream = self.channel_stream(id)?;
@@ -112,10 +113,20 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// Sends a binary message (`send(ArrayBuffer)`); copies `data` (see
-    /// [`send_bytes`](Self::send_bytes) to hand over a buffer instead).
+    /// Sends a binary message (`send(ArrayBuffer)`); copies `data` into memory SCTP
+    /// reuses once the peer has acknowledged what was there (no allocation per message in
+    /// steady state, for messages up to 64 KiB). See [`send_bytes`](Self::send_bytes) to
+    /// hand over a buffer instead.
     pub fn send_binary(&mut self, id: ChannelId, data: &[u8]) -> Result<(), Error> {
-        self.send_bytes(id, bytes::Bytes::copy_from_slice(data))
+        self.check_open()?;
+        let stream = self.channel_stream(id)?;
+        let now = self.now;
+        let (Some(sctp), Some(channels)) = (self.sctp.as_mut(), self.channels.as_mut()) else {
+            return Err(Error::ChannelNotOpen(id));
+        };
+        channels.send_binary_slice(sctp, now, stream, data)?;
+        self.count_sent(id, data.len());
+        Ok(())
     }
 
     /// Sends a binary message without copying it: SCTP keeps `data` (a reference to it)

@@ -511,10 +511,7 @@ impl PeerConnection {
                     if let Some(&cid) = self.by_stream.get(&id) {
                         if let Some(e) = self.entries.get_mut(&cid) {
                             e.messages_received += 1;
-                            e.bytes_received += match &payload {
-                                rtcwire_datachannel::Payload::Text(t) => t.len() as u64,
-                                rtcwire_datachannel::Payload::Binary(b) => b.len() as u64,
-                            };
+                            e.bytes_received += payload.len() as u64;
                         }
                         self.events
                             .push_back(Event::ChannelMessage { id: cid, payload });

@@ -1,0 +1,162 @@
+//! Reused memory for message bytes: a message is copied into a block and handed out as a
+//! `Bytes` split from it. Once every message of a block has been dropped (the application
+//! took and released what it received; the peer acknowledged what we sent), the block is
+//! taken back in place, so a steady flow of messages allocates nothing.
+//!
+//! Bounds: at most [`MAX_BLOCKS`] blocks of at most [`MAX_BLOCK`] bytes are held. When all
+//! are still referenced, the current one is replaced by a fresh block (the old memory goes
+//! with its last message). Larger messages get a buffer of their own. An association that
+//! has not used its arenas for [`IDLE`] gives the blocks back (an idle connection holds
+//! none).
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+
+/// The first block's size; each fresh block doubles it, up to [`MAX_BLOCK`].
+const MIN_BLOCK: usize = 4 * 1024;
+/// The largest block; also the largest message copied into one.
+pub(crate) const MAX_BLOCK: usize = 64 * 1024;
+/// Most blocks held at once.
+pub(crate) const MAX_BLOCKS: usize = 4;
+/// Unused this long, the blocks are given back.
+pub(crate) const IDLE: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+pub(crate) struct Arena {
+    /// Blocks and their full sizes.
+    blocks: Vec<(BytesMut, usize)>,
+    current: usize,
+    /// Size of the next fresh block.
+    next_size: usize,
+    /// Fresh blocks allocated (what a steady flow should keep at its first few).
+    pub(crate) blocks_allocated: u64,
+}
+
+impl Arena {
+    /// `data` as `Bytes`, copied into a block when it fits one.
+    pub(crate) fn copy(&mut self, data: &[u8]) -> Bytes {
+        if data.is_empty() {
+            return Bytes::new();
+        }
+        if data.len() > MAX_BLOCK {
+            return Bytes::copy_from_slice(data);
+        }
+        let Some(block) = self.block_for(data.len()) else {
+            return Bytes::copy_from_slice(data);
+        };
+        block.extend_from_slice(data);
+        block.split().freeze()
+    }
+
+    /// A block with room for `len` bytes: the current one, another whose messages are all
+    /// gone (taken back in place), or a fresh one.
+    fn block_for(&mut self, len: usize) -> Option<&mut BytesMut> {
+        let n = self.blocks.len();
+        // Room left in a block, or the whole block back when nothing references it (asking
+        // for all of it: `try_reclaim` would otherwise shrink the block to `len`).
+        let fits = |(b, size): &mut (BytesMut, usize)| {
+            b.capacity() >= len || (*size >= len && b.try_reclaim(*size))
+        };
+        let found = (0..n)
+            .map(|k| (self.current + k) % n)
+            .find(|&i| self.blocks.get_mut(i).is_some_and(fits));
+        let i = match found {
+            Some(i) => i,
+            None => {
+                self.next_size = self.next_size.clamp(MIN_BLOCK, MAX_BLOCK);
+                let size = self.next_size.max(len);
+                let fresh = (BytesMut::with_capacity(size), size);
+                self.next_size = self.next_size.saturating_mul(2);
+                self.blocks_allocated += 1;
+                if n < MAX_BLOCKS {
+                    self.blocks.push(fresh);
+                    n
+                } else {
+                    // Every block is still referenced: replace the current one.
+                    let i = self.current.min(n - 1);
+                    *self.blocks.get_mut(i)? = fresh;
+                    i
+                }
+            }
+        };
+        self.current = i;
+        self.blocks.get_mut(i).map(|(b, _)| b)
+    }
+
+    /// Whether any block is held.
+    pub(crate) fn holds(&self) -> bool {
+        !self.blocks.is_empty()
+    }
+
+    /// Gives the blocks back (messages still referenced keep their own block alive).
+    pub(crate) fn release(&mut self) {
+        self.blocks = Vec::new();
+        self.current = 0;
+        self.next_size = MIN_BLOCK;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn within(b: &Bytes, range: &std::ops::Range<usize>) -> bool {
+        let p = b.as_ptr() as usize;
+        range.contains(&p)
+    }
+
+    #[test]
+    fn dropped_messages_give_their_block_back() {
+        let mut a = Arena::default();
+        let first = a.copy(&[1; 1000]);
+        let start = first.as_ptr() as usize;
+        let block = start..start + MIN_BLOCK;
+        drop(first);
+        for i in 0..100u8 {
+            let m = a.copy(&[i; 1000]);
+            assert_eq!(m, vec![i; 1000]);
+            assert!(within(&m, &block), "message {i} outside the first block");
+        }
+        assert_eq!(a.blocks_allocated, 1);
+    }
+
+    #[test]
+    fn held_messages_make_fresh_blocks_up_to_the_cap() {
+        let mut a = Arena::default();
+        let held: Vec<Bytes> = (0..300u16)
+            .map(|i| a.copy(&i.to_be_bytes().repeat(500)))
+            .collect();
+        for (i, m) in held.iter().enumerate() {
+            assert_eq!(m, &(i as u16).to_be_bytes().repeat(500));
+        }
+        assert!(a.blocks.len() <= MAX_BLOCKS);
+        assert!(a.blocks.iter().all(|(b, _)| b.capacity() <= MAX_BLOCK));
+        // 300 KB held: blocks of 4, 8, 16, 32 KiB, then 64 KiB ones replacing each other.
+        assert!(a.blocks_allocated >= 6, "{}", a.blocks_allocated);
+        drop(held);
+        let before = a.blocks_allocated;
+        for _ in 0..1000 {
+            let _ = a.copy(&[7; 1000]);
+        }
+        assert_eq!(a.blocks_allocated, before, "a freed block is reused");
+    }
+
+    #[test]
+    fn large_and_empty_messages_bypass_the_blocks() {
+        let mut a = Arena::default();
+        assert!(a.copy(&[]).is_empty());
+        let big = a.copy(&vec![3; MAX_BLOCK + 1]);
+        assert_eq!(big.len(), MAX_BLOCK + 1);
+        assert!(!a.holds());
+        let m = a.copy(&[5; 10]);
+        assert!(a.holds());
+        a.release();
+        assert!(!a.holds());
+        assert_eq!(
+            m,
+            vec![5; 10],
+            "a released arena leaves its messages intact"
+        );
+    }
+}
