@@ -523,3 +523,35 @@ fn a_lost_ack_of_the_last_flight_is_sent_again_after_the_server_dropped_its_hand
         .iter()
         .any(|e| matches!(e, Event::ApplicationData(d) if d == b"still up")));
 }
+
+#[test]
+fn an_idle_connection_gives_back_its_buffers_and_carries_on() {
+    use rtcwire_proto::SansIo;
+    let (mut client, mut server, ..) =
+        pair13(CipherSuite::Tls13Aes128GcmSha256, NamedGroup::X25519, 31);
+    let now = Instant::now();
+    for round in 0..3u8 {
+        client.shrink_buffers();
+        server.shrink_buffers();
+        client.write(&[round; 1000]).unwrap();
+        server.write(&[round; 10]).unwrap();
+        let (ce, se) = pump(&mut client, &mut server, now);
+        assert!(se
+            .iter()
+            .any(|e| matches!(e, Event::ApplicationData(d) if d == &[round; 1000])));
+        assert!(ce
+            .iter()
+            .any(|e| matches!(e, Event::ApplicationData(d) if d == &[round; 10])));
+    }
+    // A key update after shrinking still completes both ways.
+    client.shrink_buffers();
+    client.key_update(now, true).unwrap();
+    let (ce, se) = pump(&mut client, &mut server, now);
+    assert!(Outcome::error(&ce).is_none() && Outcome::error(&se).is_none());
+    assert!(client.poll_timeout().is_none() && server.poll_timeout().is_none());
+    server.write(b"after").unwrap();
+    let (ce, _) = pump(&mut client, &mut server, now);
+    assert!(ce
+        .iter()
+        .any(|e| matches!(e, Event::ApplicationData(d) if d == b"after")));
+}

@@ -210,4 +210,24 @@ impl Connection {
     pub fn recycle(&mut self, buf: Vec<u8>) {
         self.core.keep_spare(buf);
     }
+
+    /// Gives back memory kept only to make traffic cheaper: the spare record buffers, the
+    /// scratch buffer records are opened in, and the room of empty queues. For a driver
+    /// whose connection has gone idle; the next records allocate again. Keeps everything a
+    /// retransmission or the handshake still needs.
+    pub fn shrink_buffers(&mut self) {
+        let c = &mut self.core;
+        c.spare = Vec::new();
+        c.scratch = Vec::new();
+        if c.out.is_empty() {
+            c.out = std::collections::VecDeque::new();
+        }
+        if c.events.is_empty() {
+            c.events = std::collections::VecDeque::new();
+        }
+        if c.early.is_empty() {
+            c.early = Vec::new();
+        }
+        c.reassembly.shrink();
+    }
 }

@@ -181,6 +181,13 @@ impl Reassembler {
         Insert::Accepted
     }
 
+    /// Gives back the room of an empty queue (an idle connection keeps none).
+    pub(crate) fn shrink(&mut self) {
+        if self.pending.is_empty() {
+            self.pending = Vec::new();
+        }
+    }
+
     /// The next complete message in order, if any.
     pub(crate) fn pop(&mut self) -> Option<Complete> {
         let idx = if self.any_seq {

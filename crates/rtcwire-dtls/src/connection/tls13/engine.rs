@@ -376,6 +376,15 @@ impl Engine {
         }
     }
 
+    /// The bookkeeping of a flight that is done with (acknowledged, or answered by the
+    /// peer's last flight), with its room: a new flight starts it afresh.
+    pub(super) fn forget_flight(&mut self) {
+        self.flight_ids = Vec::new();
+        self.acked = Vec::new();
+        self.first_pieces = Vec::new();
+        self.sent_log = Vec::new();
+    }
+
     /// A protected record in epoch 2 reaching a connected server (before any key update):
     /// the client re-sent its last flight. Installs the client's handshake read keys again
     /// for this datagram (dropped after it by [`Self::drop_spent_keys`]); its replay window
@@ -603,6 +612,7 @@ impl Engine {
             core.timer.stop();
             if self.is_connected() {
                 core.flight.clear();
+                self.forget_flight();
                 if self.role == DtlsRole::Client {
                     // The server has our last flight: nothing more is read or written in
                     // epoch 2 (a copy of the server's flight would have no answer now).

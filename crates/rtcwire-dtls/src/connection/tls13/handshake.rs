@@ -162,6 +162,7 @@ impl Engine {
                 self.add(rx.msg_type, &rx.body);
                 core.timer.stop();
                 core.flight.clear();
+                self.forget_flight();
                 self.connected(core)?;
                 let epoch = self.write_epoch;
                 self.send_ack(core, now, epoch);
