@@ -134,6 +134,11 @@ pub(super) struct MediaState {
     pub(super) remb_last_sent: Option<u64>,
     /// The peer's latest REMB (what it says we may send), bit/s.
     pub(super) peer_remb: Option<u64>,
+    /// Our send-side estimate from transport-cc feedback; made with the first packet
+    /// sent with a transport-wide sequence number (8 KiB of send history).
+    pub(super) send_bwe: Option<Box<crate::media::SendEstimator>>,
+    /// What [`Event::BandwidthEstimate`] last said.
+    pub(super) announced_estimate: Option<u64>,
     pub(super) remb_received: u64,
     /// Report blocks of the report being written (kept for its capacity).
     pub(super) report_blocks: Vec<rtcwire_rtp::rtcp::ReportBlock>,

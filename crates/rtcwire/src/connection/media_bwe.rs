@@ -1,6 +1,8 @@
-//! Bandwidth estimates both ways by REMB (draft-alvestrand-rmcat-remb, `goog-remb`): ours
+//! Bandwidth estimates: both ways by REMB (draft-alvestrand-rmcat-remb, `goog-remb`): ours
 //! from what arrives (see `media::bwe` for the estimator), sent once a report interval and
-//! at once when the application changes its cap; the peer's, parsed and handed up.
+//! at once when the application changes its cap; the peer's, parsed. And our send-side
+//! estimate from the peer's transport-cc feedback (`media::send_bwe`). The application
+//! hears the smaller of the peer's REMB and our send-side estimate.
 
 use rtcwire_rtp::rtcp::{List, Remb, Rtcp};
 use rtcwire_rtp::Ssrc;
@@ -35,6 +37,45 @@ impl PeerConnection {
         self.media.peer_remb
     }
 
+    /// What we may send in all (bit/s): our send-side estimate from the peer's
+    /// transport-cc feedback, or the peer's REMB, the smaller when both exist. What an
+    /// application sets its encoders' total target to; [`Event::BandwidthEstimate`] says
+    /// when it changes. `None` before either exists (no video or audio sent yet).
+    #[must_use]
+    pub fn send_bandwidth_estimate(&self) -> Option<u64> {
+        let ours = self.media.send_bwe.as_ref().and_then(|e| e.estimate());
+        match (ours, self.media.peer_remb) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Announces [`send_bandwidth_estimate`](Self::send_bandwidth_estimate) when it
+    /// changed.
+    fn announce_estimate(&mut self) {
+        let now = self.send_bandwidth_estimate();
+        if now != self.media.announced_estimate {
+            self.media.announced_estimate = now;
+            if let Some(bitrate) = now {
+                self.events.push_back(Event::BandwidthEstimate { bitrate });
+            }
+        }
+    }
+
+    /// A transport-cc feedback for what we sent.
+    pub(super) fn on_transport_feedback(
+        &mut self,
+        now: Instant,
+        fb: &rtcwire_rtp::rtcp::TransportFeedback<'_>,
+    ) {
+        let Some(e) = self.media.send_bwe.as_mut() else {
+            return;
+        };
+        if e.on_feedback(now, fb).is_some() {
+            self.announce_estimate();
+        }
+    }
+
     /// The estimate we last advertised in REMB (bit/s), if we sent one.
     #[must_use]
     pub fn local_bandwidth_estimate(&self) -> Option<u64> {
@@ -44,12 +85,8 @@ impl PeerConnection {
     /// A REMB from the peer.
     pub(super) fn handle_remb(&mut self, remb: &Remb<'_>) {
         self.media.remb_received += 1;
-        if self.media.peer_remb != Some(remb.bitrate) {
-            self.media.peer_remb = Some(remb.bitrate);
-            self.events.push_back(Event::BandwidthEstimate {
-                bitrate: remb.bitrate,
-            });
-        }
+        self.media.peer_remb = Some(remb.bitrate);
+        self.announce_estimate();
     }
 
     /// Our REMB for the video we receive on transceivers that negotiated `goog-remb`:

@@ -56,7 +56,10 @@ impl PeerConnection {
                         }
                     }
                 }
-                Rtcp::TransportFeedback(_) => self.stats.twcc_feedback_received += 1,
+                Rtcp::TransportFeedback(fb) => {
+                    self.stats.twcc_feedback_received += 1;
+                    self.on_transport_feedback(now, &fb);
+                }
                 Rtcp::Remb(r) => self.handle_remb(&r),
                 Rtcp::Bye(bye) => {
                     for s in bye.sources.iter().take(31) {

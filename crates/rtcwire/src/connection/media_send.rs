@@ -61,6 +61,7 @@ impl PeerConnection {
             pool,
             packetizers,
             twcc_seq,
+            send_bwe,
             ..
         } = &mut self.media;
         let dropped_packets = &mut self.stats.dropped_media_packets;
@@ -138,8 +139,10 @@ impl PeerConnection {
                 if let (Some(i), false) = (rid_id, rid_bytes.is_empty()) {
                     r = r.and(ext.push(i, rid_bytes));
                 }
+                let mut transport_seq = None;
                 if let Some(i) = twcc_id {
                     r = r.and(ext.push(i, &twcc_seq.to_be_bytes()));
+                    transport_seq = Some(*twcc_seq);
                     *twcc_seq = twcc_seq.wrapping_add(1);
                 }
                 if let Err(e) = r {
@@ -164,6 +167,13 @@ impl PeerConnection {
                         b.truncate(n);
                         if keep {
                             send.remember(send.seq, &b);
+                        }
+                        if let Some(seq) = transport_seq {
+                            send_bwe
+                                .get_or_insert_with(|| {
+                                    Box::new(crate::media::SendEstimator::new(now))
+                                })
+                                .on_sent(now, seq, n);
                         }
                         send.seq = send.seq.wrapping_add(1);
                         send.packets += 1;

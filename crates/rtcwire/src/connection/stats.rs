@@ -172,6 +172,15 @@ pub struct BandwidthStats {
     pub remb_received: u64,
     /// The peer's latest estimate of what we may send, bit/s.
     pub peer_estimate: Option<u64>,
+    /// Our send-side estimate from the peer's transport-cc feedback, bit/s.
+    pub send_estimate: Option<u64>,
+    /// The rate the peer's transport-cc feedback acknowledged over the last update, bit/s.
+    pub acknowledged_rate: u64,
+    /// The queueing delay the last transport-cc feedback showed (one-way delay over its
+    /// recent minimum).
+    pub queueing_delay: Duration,
+    /// Transport-cc feedback packets taken by the estimator.
+    pub transport_feedback: u64,
 }
 
 /// What [`PeerConnection::get_stats`] returns.
@@ -198,6 +207,7 @@ impl PeerConnection {
     /// `getStats`: the transport (ICE, DTLS, SCTP) and every data channel.
     #[must_use]
     pub fn get_stats(&self) -> StatsReport {
+        let bwe = self.media.send_bwe.as_deref();
         let data_channels = self
             .entries
             .iter()
@@ -300,6 +310,12 @@ impl PeerConnection {
                 received_rate: self.media.remb.last_rate,
                 remb_received: self.media.remb_received,
                 peer_estimate: self.media.peer_remb,
+                send_estimate: bwe.and_then(|e| e.estimate()),
+                acknowledged_rate: bwe.map_or(0, |e| e.acked_rate),
+                queueing_delay: bwe.map_or(Duration::ZERO, |e| {
+                    Duration::from_micros(u64::try_from(e.queue_us).unwrap_or(0))
+                }),
+                transport_feedback: bwe.map_or(0, |e| e.feedbacks),
             },
         }
     }

@@ -94,8 +94,8 @@ impl RembEstimator {
     }
 }
 
-/// One AIMD step (see the module docs).
-fn next_estimate(estimate: u64, rate: u64, loss: f64) -> u64 {
+/// One AIMD step (see the module docs); the send-side estimator takes the same step.
+pub(crate) fn next_estimate(estimate: u64, rate: u64, loss: f64) -> u64 {
     let next = if estimate == 0 {
         rate.max(START_BITRATE)
     } else if loss > 0.10 {

@@ -6,9 +6,11 @@ use std::fmt;
 mod bwe;
 mod h264_single;
 mod negotiate;
+mod send_bwe;
 
 pub(crate) use bwe::RembEstimator;
 pub(crate) use h264_single::H264SingleNalPacketizer;
+pub(crate) use send_bwe::SendEstimator;
 
 pub(crate) use negotiate::{
     answer_section, offer_section, read_media_section, NegotiatedCodec, RemoteMedia,
