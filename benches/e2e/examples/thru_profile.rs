@@ -1,6 +1,7 @@
-//! One channel's throughput for `perf record`: a fresh pair moves `mb` MiB in 65 535-byte
-//! messages (as `e2e`'s row); prints Gbit/s and the process CPU per GB. `cargo run
-//! --release -p rtcwire-bench-e2e --example thru_profile [mb]`.
+//! Throughput for `perf record`: `conns` fresh pairs at once (default 1) each move `mb` MiB
+//! in 65 535-byte messages (as `e2e`'s rows); prints the aggregate Gbit/s and the process
+//! CPU per GB. `cargo run --release -p rtcwire-bench-e2e --example thru_profile [mb]
+//! [conns]`.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -21,13 +22,27 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1024);
+    let conns: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     common::set_msg_size(common::MESSAGE);
     let rt = common::runtime().unwrap();
     rt.block_on(async {
-        let f = ours::flow().await.unwrap();
+        let mut flows = Vec::with_capacity(conns);
+        for _ in 0..conns {
+            flows.push(ours::flow().await.unwrap());
+        }
         let cpu0 = common::process_cpu();
         let t0 = std::time::Instant::now();
-        let got = f.run(mb << 20).await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for f in flows {
+            tasks.spawn(f.run(mb << 20));
+        }
+        let mut got = 0;
+        while let Some(r) = tasks.join_next().await {
+            got += r.unwrap().unwrap();
+        }
         let wall = t0.elapsed();
         let cpu = common::process_cpu() - cpu0;
         println!(
