@@ -278,7 +278,8 @@ impl Receiver {
         let unordered = d.is_unordered();
         if d.is_begin() && d.is_end() {
             self.buffered += len;
-            let data = self.message_bytes(d.stream, unordered, Some(d.ssn), None, d.payload);
+            let data =
+                self.message_bytes(d.stream, d.ppid, unordered, Some(d.ssn), None, d.payload);
             self.complete(
                 Message {
                     stream: d.stream,
@@ -347,7 +348,14 @@ impl Receiver {
         let key = (d.stream, unordered, d.mid);
         if d.flags & (BEGIN | END) == (BEGIN | END) {
             self.buffered += len;
-            let data = self.message_bytes(d.stream, unordered, None, Some(d.mid), d.payload);
+            let data = self.message_bytes(
+                d.stream,
+                d.ppid_or_fsn,
+                unordered,
+                None,
+                Some(d.mid),
+                d.payload,
+            );
             self.complete_mid(
                 Message {
                     stream: d.stream,
@@ -549,10 +557,13 @@ impl Receiver {
 
     /// The bytes of a message complete in one chunk: copied into the arena when it will
     /// be delivered at once (unordered, or next in its stream's sequence: `ssn` for DATA,
-    /// `mid` for I-DATA), into a buffer of its own when it will be held.
+    /// `mid` for I-DATA), into a buffer of its own when it will be held. DCEP messages
+    /// (PPID 50: a channel opened) stay out of the arena, so that a connection which only
+    /// opened channels holds no block.
     fn message_bytes(
         &mut self,
         stream: u16,
+        ppid: u32,
         unordered: bool,
         ssn: Option<u16>,
         mid: Option<u32>,
@@ -562,7 +573,7 @@ impl Receiver {
         let now = unordered
             || ssn.is_some_and(|n| n == s.map_or(0, |s| s.next_ssn))
             || mid.is_some_and(|n| n == s.map_or(0, |s| s.next_mid));
-        if now && payload.len() <= arena::MAX_BLOCK {
+        if now && ppid != crate::ppid::DCEP && payload.len() <= arena::MAX_BLOCK {
             self.arena.copy(payload)
         } else {
             Bytes::copy_from_slice(payload)
