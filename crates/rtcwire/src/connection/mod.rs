@@ -15,6 +15,7 @@ use rtcwire_sctp::Association;
 use rtcwire_sdp::{Sdp, Setup};
 
 mod channels;
+mod idle;
 mod media;
 mod media_bwe;
 mod media_recv;
@@ -150,6 +151,9 @@ pub struct PeerConnection {
     srtp_profiles: Option<Vec<rtcwire_proto::SrtpProfile>>,
     sctp_config: rtcwire_sctp::Config,
     dtls: Option<Connection>,
+    /// The DTLS client's first flight made ahead of time (random, key shares), until ICE
+    /// has a pair (see `prepare_dtls_client`).
+    dtls_prepared: Option<Box<rtcwire_dtls::PreparedClient>>,
     dtls_config: Option<Arc<rtcwire_dtls::Config>>,
     dtls_role: Option<DtlsRole>,
     dtls_connected: bool,
@@ -217,6 +221,10 @@ pub struct PeerConnection {
     prev_slots: Option<(Vec<Slot>, usize)>,
     media: media::MediaState,
     media_rng: Box<dyn Rng + Send>,
+    /// When a DTLS or media datagram last went in or out (see `idle.rs`).
+    traffic_at: Instant,
+    /// The buffers were given back since then.
+    trimmed: bool,
 }
 
 impl std::fmt::Debug for PeerConnection {
@@ -278,6 +286,7 @@ impl PeerConnection {
             srtp_profiles: config.srtp_profiles.clone(),
             sctp_config: config.sctp,
             dtls: None,
+            dtls_prepared: None,
             dtls_config: None,
             dtls_role: None,
             dtls_connected: false,
@@ -317,10 +326,10 @@ impl PeerConnection {
             conn_state: PeerConnectionState::New,
             events: VecDeque::new(),
             last_words: VecDeque::new(),
-            sctp_packet: Vec::with_capacity(1500),
+            sctp_packet: Vec::new(),
             batch_segments: 1,
             held_datagram: Vec::new(),
-            record: Vec::with_capacity(1500),
+            record: Vec::new(),
             closed: false,
             stats: Stats::default(),
             slots: Vec::new(),
@@ -331,6 +340,8 @@ impl PeerConnection {
                 ..media::MediaState::default()
             },
             media_rng: rng_for(config.seed, "media"),
+            traffic_at: now,
+            trimmed: false,
         })
     }
 
@@ -433,6 +444,9 @@ impl PeerConnection {
         match self.ice.handle_datagram(now, d)? {
             Received::Stun => Ok(()),
             Received::Data { contents, .. } => {
+                // Traffic (`note_traffic`, by field: `contents` may borrow the agent).
+                self.traffic_at = now;
+                self.trimmed = false;
                 let kind = classify(contents);
                 if matches!(kind, PacketKind::Rtp | PacketKind::Rtcp) {
                     return self.receive_srtp(now, contents, kind == PacketKind::Rtcp);
@@ -460,7 +474,9 @@ impl PeerConnection {
             s.handle_timeout(now);
         }
         self.media_timeout(now);
+        self.prepare_dtls_client();
         self.pump(now);
+        self.trim_if_idle(now);
     }
 
     fn next_timeout(&self) -> Option<Instant> {
@@ -472,6 +488,7 @@ impl PeerConnection {
             self.dtls.as_ref().and_then(SansIo::poll_timeout),
             self.sctp.as_ref().and_then(SansIo::poll_timeout),
             self.media_next_timeout(),
+            self.dtls_client_unprepared().then_some(self.now),
         ]
         .into_iter()
         .flatten()
