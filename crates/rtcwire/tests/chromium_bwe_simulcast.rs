@@ -4,7 +4,9 @@
 //!   for our video reaches us, and Chromium's `remote-outbound-rtp` reflects our sender
 //!   reports' wall clock;
 //! - Chromium sends three simulcast layers (sendEncodings with rids) and we route each
-//!   layer's frames by rid.
+//!   layer's frames by rid;
+//! - with transport-cc (the default), Chromium's feedback for our video drives our
+//!   send-side estimate.
 //!
 //! Skipped without Chromium, ffmpeg or the right to make a namespace (fails instead with
 //! RTCWIRE_REQUIRE_PEERS=1).
@@ -339,4 +341,114 @@ fn simulcast_inside() {
         .filter_map(|s| s.rid.clone())
         .collect();
     assert_eq!(inbound.len(), 3, "{:?}", stats.inbound_rtp);
+}
+
+/// The page, once answered: until it decoded 90 of our frames (bounded at 10 s).
+const DECODE_THEN: &str = r#"
+    let r = {};
+    for (let i = 0; i < 50 && !(r.framesDecoded >= 90); i++) {
+      await sleep(200);
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video") r.framesDecoded = s.framesDecoded;
+      });
+    }
+    await post("/result", JSON.stringify(r));
+"#;
+
+#[test]
+fn chromium_transport_cc_feedback_drives_our_send_side_estimate() {
+    in_namespace(
+        "chromium_transport_cc_feedback_drives_our_send_side_estimate",
+        &["ffmpeg"],
+        twcc_inside,
+    );
+}
+
+fn twcc_inside() {
+    let dir = peer::scratch_dir("chromium-twcc");
+    let pattern = browser::vp8_pattern(&dir, "320x240", 30);
+    let start = Instant::now();
+    // The default: transport-cc offered; Chromium then sends feedback and no REMB.
+    let mut d = Driven::new(|now| PeerConnection::new(Config::default(), now).unwrap());
+    let video = d.pc.add_track(MediaKind::Video, &["rtcwire"]).unwrap();
+    let offer = d.pc.create_offer().unwrap();
+    d.pc.set_local_description(offer.clone()).unwrap();
+    let page = Browser::open(
+        &dir,
+        &browser::answering_page("rtcwire twcc", 320, 240, DECODE_THEN),
+        offer.sdp,
+        &[],
+    );
+    let deadline = start + Duration::from_secs(40);
+    let answer = loop {
+        assert!(Instant::now() < deadline, "no answer from Chromium");
+        match page.rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(Http::Answer(a)) => break a,
+            Ok(Http::Result(r)) => panic!("the page failed early: {r}"),
+            _ => {}
+        }
+    };
+    d.pc.set_remote_description(SessionDescription::answer(answer.clone()))
+        .unwrap_or_else(|e| panic!("{e}\n{answer}"));
+    assert!(answer.contains("transport-wide-cc"), "{answer}");
+    let vp8 = d.pc.payload_type(video, Codec::Vp8).expect("VP8");
+    let (mut sent, mut bytes, mut next_video) = (0u32, 0usize, None::<Instant>);
+    let mut estimates = Vec::new();
+    let mut first_sent = None;
+    let result = loop {
+        assert!(Instant::now() < deadline, "no result from the page");
+        if let Ok(Http::Result(r)) = page.rx.try_recv() {
+            break r;
+        }
+        d.turn(Duration::from_millis(5), |_, e| match e {
+            Event::BandwidthEstimate { bitrate } => estimates.push(bitrate),
+            Event::ConnectionStateChange(PeerConnectionState::Failed) => panic!("failed"),
+            _ => {}
+        });
+        if d.pc.connection_state() != PeerConnectionState::Connected {
+            continue;
+        }
+        let now = Instant::now();
+        if now >= *next_video.get_or_insert(now) {
+            let f = &pattern[(sent % 30) as usize];
+            d.pc.write_frame(video, vp8, sent * 3000, f).unwrap();
+            first_sent.get_or_insert(now);
+            sent += 1;
+            bytes += f.len();
+            next_video = next_video.map(|t| t + Duration::from_millis(33));
+        }
+    };
+    let elapsed = first_sent.map_or(Duration::ZERO, |t| t.elapsed());
+    let stats = d.pc.get_stats();
+    d.pc.close();
+    let our_rate = bytes as f64 * 8.0 / elapsed.as_secs_f64().max(0.1);
+    println!(
+        "chromium: decoded {result} of {sent} frames sent at {our_rate:.0} bit/s; our estimates {estimates:?}; {:?}",
+        stats.bandwidth
+    );
+    assert!(!result.contains("error"), "the page: {result}");
+    assert!(
+        number(&result, "framesDecoded").unwrap_or(0.0) >= 60.0,
+        "{result}"
+    );
+    let b = &stats.bandwidth;
+    assert!(b.transport_feedback >= 10, "Chromium's feedback: {b:?}");
+    assert_eq!(b.remb_received, 0, "no REMB with transport-cc: {b:?}");
+    // What its feedback acknowledged is what we sent (RTP headers on top; the rate of
+    // the last 400 ms, with or without a keyframe in it).
+    let acked = b.acknowledged_rate as f64;
+    assert!(
+        acked > our_rate * 0.5 && acked < our_rate * 2.0,
+        "{acked} acknowledged vs {our_rate} sent: {b:?}"
+    );
+    // A clean path: the estimate only grew (from the 300 kbit/s start), and not far
+    // beyond what is used.
+    let estimate = b.send_estimate.expect("an estimate");
+    assert!(estimates.windows(2).all(|w| w[0] <= w[1]), "{estimates:?}");
+    assert!(
+        estimate as f64 >= our_rate && (estimate as f64) <= our_rate * 2.0 + 10_000.0,
+        "{estimate} vs {our_rate} sent: {b:?}"
+    );
+    assert!(b.queueing_delay < Duration::from_millis(100), "{b:?}");
+    assert_eq!(estimates.last().copied(), Some(estimate), "{estimates:?}");
 }

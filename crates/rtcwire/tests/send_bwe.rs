@@ -131,9 +131,11 @@ fn sending_at_the_estimate_settles_near_the_capacity_with_a_short_queue() {
         queue = queue.max(b.queueing_delay);
     }
     println!("estimates {estimates:?}, largest queueing delay {queue:?}");
-    let mean = estimates.iter().sum::<u64>() / estimates.len() as u64;
+    // Where it settles: the last 2.5 s under the capacity and above half of it.
     assert!(
-        (550_000..=1_100_000).contains(&mean),
+        estimates[5..]
+            .iter()
+            .all(|e| (550_000..=1_000_000).contains(e)),
         "near the 1 Mbit/s capacity: {estimates:?}"
     );
     assert!(

@@ -7,7 +7,8 @@
 //! receiver's clock). From that, per update (at most one per [`MIN_INTERVAL`]):
 //!
 //! - the **acknowledged rate**: bytes of the packets reported received over the span of
-//!   their arrival times, accumulated until the span reaches [`MIN_INTERVAL`];
+//!   their arrival times, over this update's span (at least [`MIN_INTERVAL`]) and the
+//!   previous one's;
 //! - the **loss**: packets reported lost over packets reported, since the last update;
 //! - the **queueing delay**: a packet's one-way delay (arrival − send, the two clocks'
 //!   offset included) less the smallest one-way delay of the last 10 s (two 5 s buckets),
@@ -29,7 +30,10 @@ use super::bwe::{next_estimate, MAX_BITRATE, MIN_BITRATE};
 /// Packets remembered (their transport-wide sequence number modulo this): half a second
 /// of 20 Mbit/s video, far more than one feedback interval (~100 ms).
 const HISTORY: usize = 1024;
-/// Shortest interval between two updates, and shortest arrival span a rate is taken over.
+/// Shortest interval between two updates, and shortest arrival span of one update. The
+/// rate is taken over the spans of the last two updates (at least 400 ms: long enough
+/// that one keyframe does not make it, for video at 30 frames a second with a keyframe a
+/// second).
 pub(crate) const MIN_INTERVAL: Duration = Duration::from_millis(200);
 /// Queueing delay above which the link is taken to be overused.
 pub(crate) const OVERUSE_DELAY: Duration = Duration::from_millis(40);
@@ -60,6 +64,9 @@ pub(crate) struct SendEstimator {
     acked_bytes: u64,
     acked_first: Option<i64>,
     acked_last: i64,
+    /// The previous update's bytes and arrival span (µs).
+    prev_bytes: u64,
+    prev_span_us: u64,
     /// The last acknowledged rate measured, bit/s.
     pub(crate) acked_rate: u64,
     /// Packets reported lost and received since the last update.
@@ -86,6 +93,8 @@ impl SendEstimator {
             acked_bytes: 0,
             acked_first: None,
             acked_last: 0,
+            prev_bytes: 0,
+            prev_span_us: 0,
             acked_rate: 0,
             lost: 0,
             received: 0,
@@ -175,7 +184,10 @@ impl SendEstimator {
         if span_us < MIN_INTERVAL.as_micros() as u64 || self.lost + self.received == 0 {
             return None;
         }
-        self.acked_rate = self.acked_bytes.saturating_mul(8).saturating_mul(1_000_000) / span_us;
+        let bytes = self.acked_bytes.saturating_add(self.prev_bytes);
+        let span = span_us.saturating_add(self.prev_span_us);
+        self.acked_rate = bytes.saturating_mul(8).saturating_mul(1_000_000) / span;
+        (self.prev_bytes, self.prev_span_us) = (self.acked_bytes, span_us);
         let loss = self.lost as f64 / (self.lost + self.received) as f64;
         let queue = Duration::from_micros(u64::try_from(self.queue_us).unwrap_or(0));
         let before = self.estimate;
@@ -209,6 +221,9 @@ mod tests {
     use rtcwire_rtp::rtcp::TwccBuilder;
     use rtcwire_rtp::Ssrc;
 
+    /// Packets a round: 600 ms of them, more than the shortest span a rate is taken over.
+    const N: u16 = 150;
+
     /// Sends `n` packets of 1000 bytes every `gap`, from `first`; the receiver gets them
     /// `base_delay` later plus a queue growing by `queue_growth` per packet; one feedback
     /// for all of them. Returns the estimate after it.
@@ -227,7 +242,7 @@ mod tests {
             let seq = first.wrapping_add(i);
             let at = start + gap * u32::from(i);
             e.on_sent(at, seq, 1000);
-            if lost_every.is_some_and(|k| i % k == 1) {
+            if lost_every.is_some_and(|k| i % k == 2) {
                 continue;
             }
             let arrival = at.saturating_duration_since(t0)
@@ -245,12 +260,12 @@ mod tests {
         let t0 = rtcwire_sim::Sim::new(0).now();
         let mut e = SendEstimator::new(t0);
         let gap = Duration::from_millis(4); // 2 Mbit/s of 1000-byte packets
-        let first = round(&mut e, t0, 0, 100, gap, Duration::ZERO, None).unwrap();
+        let first = round(&mut e, t0, 0, N, gap, Duration::ZERO, None).unwrap();
         assert_eq!(
             first, 2_000_000,
             "the acknowledged rate, above the 300k start"
         );
-        let second = round(&mut e, t0, 100, 100, gap, Duration::ZERO, None).unwrap();
+        let second = round(&mut e, t0, N, N, gap, Duration::ZERO, None).unwrap();
         assert_eq!(second, 2_160_000, "8 % more");
         assert_eq!(e.queue_us, 0);
     }
@@ -260,9 +275,9 @@ mod tests {
         let t0 = rtcwire_sim::Sim::new(0).now();
         let mut e = SendEstimator::new(t0);
         let gap = Duration::from_millis(4);
-        round(&mut e, t0, 0, 100, gap, Duration::ZERO, None).unwrap();
+        round(&mut e, t0, 0, N, gap, Duration::ZERO, None).unwrap();
         // Each packet waits 1 ms longer than the one before: the queue passes 40 ms.
-        let cut = round(&mut e, t0, 100, 100, gap, Duration::from_micros(500), None).unwrap();
+        let cut = round(&mut e, t0, N, N, gap, Duration::from_micros(500), None).unwrap();
         assert!(
             e.queue_us > OVERUSE_DELAY.as_micros() as i64,
             "{}",
@@ -277,12 +292,15 @@ mod tests {
         let t0 = rtcwire_sim::Sim::new(0).now();
         let mut e = SendEstimator::new(t0);
         let gap = Duration::from_millis(4);
-        round(&mut e, t0, 0, 100, gap, Duration::ZERO, None).unwrap();
+        round(&mut e, t0, 0, N, gap, Duration::ZERO, None).unwrap();
         // One in four lost (neither the first nor the last, which a feedback must
-        // report): 25 %.
-        let cut = round(&mut e, t0, 100, 100, gap, Duration::ZERO, Some(4)).unwrap();
+        // report): about 25 %.
+        let cut = round(&mut e, t0, N, N, gap, Duration::ZERO, Some(4)).unwrap();
         let rate = e.acked_rate as f64;
-        assert!((cut as f64 - rate * 0.875).abs() < 2.0, "{cut} vs {rate}");
+        let loss = f64::from((0..N).filter(|i| i % 4 == 2).count() as u32) / f64::from(N);
+        assert!(loss > 0.24 && loss < 0.26);
+        let expected = rate * (1.0 - loss / 2.0);
+        assert!((cut as f64 - expected).abs() < 2.0, "{cut} vs {expected}");
     }
 
     #[test]
