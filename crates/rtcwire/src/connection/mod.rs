@@ -151,9 +151,6 @@ pub struct PeerConnection {
     srtp_profiles: Option<Vec<rtcwire_proto::SrtpProfile>>,
     sctp_config: rtcwire_sctp::Config,
     dtls: Option<Connection>,
-    /// The DTLS client's first flight made ahead of time (random, key shares), until ICE
-    /// has a pair (see `prepare_dtls_client`).
-    dtls_prepared: Option<Box<rtcwire_dtls::PreparedClient>>,
     dtls_config: Option<Arc<rtcwire_dtls::Config>>,
     dtls_role: Option<DtlsRole>,
     dtls_connected: bool,
@@ -286,7 +283,6 @@ impl PeerConnection {
             srtp_profiles: config.srtp_profiles.clone(),
             sctp_config: config.sctp,
             dtls: None,
-            dtls_prepared: None,
             dtls_config: None,
             dtls_role: None,
             dtls_connected: false,
@@ -474,7 +470,6 @@ impl PeerConnection {
             s.handle_timeout(now);
         }
         self.media_timeout(now);
-        self.prepare_dtls_client();
         self.pump(now);
         self.trim_if_idle(now);
     }
@@ -488,7 +483,6 @@ impl PeerConnection {
             self.dtls.as_ref().and_then(SansIo::poll_timeout),
             self.sctp.as_ref().and_then(SansIo::poll_timeout),
             self.media_next_timeout(),
-            self.dtls_client_unprepared().then_some(self.now),
         ]
         .into_iter()
         .flatten()

@@ -283,41 +283,9 @@ impl PeerConnection {
                 self.dtls = Some(Connection::server(cfg, rng_for(self.seed, "dtls")));
             }
             DtlsRole::Client if self.ice_has_pair => {
-                let prepared = match self.dtls_prepared.take() {
-                    Some(p) => *p,
-                    None => Connection::prepare_client(cfg, rng_for(self.seed, "dtls")),
-                };
-                self.dtls = Some(prepared.start(now));
+                self.dtls = Some(Connection::client(cfg, rng_for(self.seed, "dtls"), now));
             }
             DtlsRole::Client => {}
-        }
-    }
-
-    /// A DTLS client that waits for its ICE pair and has not made its first flight yet.
-    /// The session then reports a timeout at once, and makes the flight in
-    /// [`handle_timeout`](rtcwire_proto::SansIo::handle_timeout): after the call that
-    /// applied the descriptions has returned (a driver answers its caller first), so that
-    /// the key shares (ML-KEM-768 and X25519, the costly part) are drawn while the peer
-    /// applies the answer and ICE checks, not on the path from the pair to the open
-    /// channel. Made in the call itself instead, they only delayed the answer as much.
-    pub(super) fn dtls_client_unprepared(&self) -> bool {
-        !self.closed
-            && self.dtls.is_none()
-            && self.dtls_prepared.is_none()
-            && self.dtls_role == Some(DtlsRole::Client)
-            && self.dtls_config.is_some()
-    }
-
-    /// Makes the waiting DTLS client's first flight (see `dtls_client_unprepared`).
-    pub(super) fn prepare_dtls_client(&mut self) {
-        if !self.dtls_client_unprepared() {
-            return;
-        }
-        if let Some(cfg) = self.dtls_config.clone() {
-            self.dtls_prepared = Some(Box::new(Connection::prepare_client(
-                cfg,
-                rng_for(self.seed, "dtls"),
-            )));
         }
     }
 
