@@ -271,6 +271,26 @@ impl DataChannels {
         }
     }
 
+    /// Sends a message, handed over without a copy (text or binary; empty ones as WebRTC's
+    /// empty messages).
+    pub fn send(
+        &mut self,
+        assoc: &mut Association,
+        now: Instant,
+        id: u16,
+        payload: Payload,
+    ) -> Result<(), Error> {
+        match payload {
+            Payload::Binary(b) => self.send_binary(assoc, now, id, b),
+            Payload::Text(t) if t.is_empty() => {
+                self.send_raw(assoc, now, id, ppid::STRING_EMPTY, Data::Shared(EMPTY))
+            }
+            Payload::Text(t) => {
+                self.send_raw(assoc, now, id, ppid::STRING, Data::Shared(t.into_bytes()))
+            }
+        }
+    }
+
     /// Sends a copy of binary data, made in memory the association reuses (no allocation
     /// in steady state for messages up to 64 KiB).
     pub fn send_binary_slice(

@@ -51,12 +51,18 @@ fn open(t: &mut Two, on_a: bool, cfg: ChannelConfig) -> u16 {
     p.dc.open(&mut p.assoc, now, cfg).unwrap()
 }
 
+/// Sends with each of the three ways in turn (by the payload's length): copied
+/// (`send_text`, `send_binary_slice`), handed over (`send`), binary handed over
+/// (`send_binary`) or text copied.
 fn send(t: &mut Two, on_a: bool, id: u16, payload: &Payload) {
     let now = t.sim.now();
     let p = t.sim.endpoint_mut(if on_a { t.a } else { t.b });
-    match payload {
-        Payload::Text(s) => p.dc.send_text(&mut p.assoc, now, id, s).unwrap(),
-        Payload::Binary(b) => p.dc.send_binary(&mut p.assoc, now, id, b.clone()).unwrap(),
+    let (dc, a) = (&mut p.dc, &mut p.assoc);
+    match (payload, payload.len() % 3) {
+        (_, 1) => dc.send(a, now, id, payload.clone()).unwrap(),
+        (Payload::Text(s), _) => dc.send_text(a, now, id, s).unwrap(),
+        (Payload::Binary(b), 0) => dc.send_binary_slice(a, now, id, b).unwrap(),
+        (Payload::Binary(b), _) => dc.send_binary(a, now, id, b.clone()).unwrap(),
     }
 }
 
@@ -79,6 +85,10 @@ fn kinds() -> Vec<Payload> {
         Payload::text("é€😀".repeat(1000)),
         Payload::binary(vec![7; 200_000]),
         Payload::text(String::new()),
+        // Lengths 3k+1 go through `send` (handed over).
+        Payload::text("four"),
+        Payload::binary(vec![9; 70_000]),
+        Payload::text("é".repeat(35_000)),
     ]
 }
 

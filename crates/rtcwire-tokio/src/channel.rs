@@ -3,13 +3,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rtcwire::{ChannelId, Payload};
+use rtcwire::{ChannelId, Payload, Text};
 use tokio::sync::{mpsc, watch};
 
 use crate::driver::{Cmd, Guard, ReplyTo, SendCmd, SendReply};
 use crate::Error;
 
-/// Messages up to this size are copied by [`ChannelSender::send_binary`] into a buffer of
+/// Messages up to this size are copied by [`ChannelSender::send_binary`] (and
+/// [`send_text`](ChannelSender::send_text)) into a buffer of
 /// [`ARENA`] bytes the sender reuses (pieces split from it; the memory is reused once every
 /// piece was acknowledged and dropped): no allocation per message. Larger ones get a
 /// buffer each (the copy costs more than the allocation).
@@ -29,6 +30,21 @@ struct SendSide {
 struct SendTurn {
     seq: u64,
     arena: bytes::BytesMut,
+}
+
+impl SendTurn {
+    /// A copy of `data`: a piece of the reused buffer when small (see [`SMALL`]).
+    fn copy_in(&mut self, data: &[u8]) -> bytes::Bytes {
+        if data.len() > SMALL {
+            return bytes::Bytes::copy_from_slice(data);
+        }
+        if self.arena.capacity() < data.len() {
+            // Reuses the buffer in place when every piece split from it is gone.
+            self.arena.reserve(ARENA);
+        }
+        self.arena.extend_from_slice(data);
+        self.arena.split().freeze()
+    }
 }
 
 /// `RTCDataChannelState`.
@@ -82,18 +98,11 @@ impl fmt::Debug for ChannelSender {
 }
 
 impl ChannelSender {
-    /// Sends a message (`send(text)` / `send(bytes)`). Errors when the channel is not open
-    /// or the message is over the peer's maximum size.
+    /// Sends a message (`send(text)` / `send(bytes)`), handed over without a copy. Errors
+    /// when the channel is not open or the message is over the peer's maximum size.
     pub async fn send(&self, payload: Payload) -> Result<(), Error> {
-        let id = self.id;
-        match payload {
-            Payload::Binary(b) => self.send_bytes(b).await,
-            Payload::Text(t) => self
-                .guard
-                .call(move |c| c.pc.send_text(id, &t))
-                .await?
-                .map_err(Error::from),
-        }
+        let mut turn = self.side.turn.lock().await;
+        self.send_in_turn(&mut turn, payload).await
     }
 
     /// Sends a binary message without copying it: the session keeps `data` (a reference)
@@ -102,11 +111,10 @@ impl ChannelSender {
     /// queued it (or refused it: channel not open, over the peer's maximum size, send
     /// buffer full); while the socket is full, once the socket has room.
     pub async fn send_bytes(&self, data: bytes::Bytes) -> Result<(), Error> {
-        let mut turn = self.side.turn.lock().await;
-        self.send_in_turn(&mut turn, data).await
+        self.send(Payload::Binary(data)).await
     }
 
-    async fn send_in_turn(&self, turn: &mut SendTurn, data: bytes::Bytes) -> Result<(), Error> {
+    async fn send_in_turn(&self, turn: &mut SendTurn, data: Payload) -> Result<(), Error> {
         turn.seq = turn.seq.wrapping_add(1);
         let seq = turn.seq;
         let m = SendCmd {
@@ -121,9 +129,13 @@ impl ChannelSender {
         self.side.reply.wait(seq).await
     }
 
-    /// Sends a text message.
+    /// Sends a text message, copied as [`send_binary`](Self::send_binary) copies.
     pub async fn send_text(&self, text: &str) -> Result<(), Error> {
-        self.send(Payload::text(text)).await
+        let mut turn = self.side.turn.lock().await;
+        let bytes = turn.copy_in(text.as_bytes());
+        // The copy of a `&str` is UTF-8: the check cannot fail.
+        let text = Text::try_from(bytes).unwrap_or_else(|_| Text::from(text));
+        self.send_in_turn(&mut turn, Payload::Text(text)).await
     }
 
     /// Sends a binary message (empty is allowed). `data` is copied: messages up to 8 KiB
@@ -132,17 +144,8 @@ impl ChannelSender {
     /// hands over a buffer without a copy.
     pub async fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
         let mut turn = self.side.turn.lock().await;
-        let bytes = if data.len() <= SMALL {
-            if turn.arena.capacity() < data.len() {
-                // Reuses the buffer in place when every piece split from it is gone.
-                turn.arena.reserve(ARENA);
-            }
-            turn.arena.extend_from_slice(data);
-            turn.arena.split().freeze()
-        } else {
-            bytes::Bytes::copy_from_slice(data)
-        };
-        self.send_in_turn(&mut turn, bytes).await
+        let bytes = turn.copy_in(data);
+        self.send_in_turn(&mut turn, Payload::Binary(bytes)).await
     }
 
     /// `bufferedAmount`: bytes queued and not yet acknowledged, as the driver last saw it

@@ -74,7 +74,7 @@ pub(crate) enum Cmd {
 /// One message of [`Cmd::Send`].
 pub(crate) struct SendCmd {
     pub(crate) id: ChannelId,
-    pub(crate) data: bytes::Bytes,
+    pub(crate) data: Payload,
     pub(crate) reply: ReplyTo,
 }
 
@@ -572,7 +572,7 @@ impl Driver {
                     Some(c) => {
                         let _g = c.span.clone().entered();
                         let _ = c.pc.handle_input(Input::Timeout(Instant::now().into_std()));
-                        c.pc.send_bytes(m.id, m.data).map_err(crate::Error::from)
+                        c.pc.send_payload(m.id, m.data).map_err(crate::Error::from)
                     }
                     None => Err(crate::Error::Closed),
                 };

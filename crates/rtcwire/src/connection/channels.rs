@@ -43,7 +43,8 @@ impl PeerConnection {
                 ChannelEntry {
                     stream: Some(stream),
                     ..entry
-                },
+                }
+                .into(),
             );
             self.by_stream.insert(stream, cid);
             if negotiated {
@@ -67,7 +68,8 @@ impl PeerConnection {
             ChannelEntry {
                 pending: Some(config),
                 ..entry
-            },
+            }
+            .into(),
         );
         // The first channel of a session not negotiated yet needs the data section.
         if self.remote.is_none()
@@ -141,6 +143,21 @@ impl PeerConnection {
         };
         let len = data.len();
         channels.send_binary(sctp, now, stream, data)?;
+        self.count_sent(id, len);
+        Ok(())
+    }
+
+    /// Sends a message without copying it (text or binary): SCTP keeps its bytes (a
+    /// reference) until the peer acknowledges them, as [`send_bytes`](Self::send_bytes).
+    pub fn send_payload(&mut self, id: ChannelId, payload: crate::Payload) -> Result<(), Error> {
+        self.check_open()?;
+        let stream = self.channel_stream(id)?;
+        let now = self.now;
+        let (Some(sctp), Some(channels)) = (self.sctp.as_mut(), self.channels.as_mut()) else {
+            return Err(Error::ChannelNotOpen(id));
+        };
+        let len = payload.len();
+        channels.send(sctp, now, stream, payload)?;
         self.count_sent(id, len);
         Ok(())
     }
