@@ -7,14 +7,16 @@ pub use der::{subject_public_key, PublicKeyKind, SubjectPublicKey};
 
 use crate::Error;
 use std::fmt;
+use std::sync::Arc;
 
 /// A DTLS identity: a DER certificate and its PKCS#8 private key.
 ///
-/// `Debug` never prints the key.
+/// `Debug` never prints the key. Cheap to clone: the bytes are shared (a session and its
+/// DTLS configuration, or every session of a server, hold one copy).
 #[derive(Clone)]
 pub struct Certificate {
-    der: Vec<u8>,
-    pkcs8: Vec<u8>,
+    der: Arc<[u8]>,
+    pkcs8: Arc<[u8]>,
 }
 
 impl fmt::Debug for Certificate {
@@ -37,8 +39,8 @@ impl Certificate {
             .push(rcgen::DnType::CommonName, "rtcwire");
         let cert = params.self_signed(&key).map_err(gen)?;
         Ok(Certificate {
-            der: cert.der().to_vec(),
-            pkcs8: key.serialize_der(),
+            der: cert.der().to_vec().into(),
+            pkcs8: key.serialize_der().into(),
         })
     }
 
@@ -55,8 +57,8 @@ impl Certificate {
             .push(rcgen::DnType::CommonName, "rtcwire");
         let cert = params.self_signed(&key).map_err(gen)?;
         Ok(Certificate {
-            der: cert.der().to_vec(),
-            pkcs8: key.serialize_der(),
+            der: cert.der().to_vec().into(),
+            pkcs8: key.serialize_der().into(),
         })
     }
 
@@ -65,8 +67,8 @@ impl Certificate {
     #[must_use]
     pub fn from_der(certificate_der: Vec<u8>, pkcs8_key_der: Vec<u8>) -> Certificate {
         Certificate {
-            der: certificate_der,
-            pkcs8: pkcs8_key_der,
+            der: certificate_der.into(),
+            pkcs8: pkcs8_key_der.into(),
         }
     }
 

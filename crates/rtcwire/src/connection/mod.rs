@@ -163,7 +163,8 @@ pub struct PeerConnection {
     dtls_failed: bool,
     sctp: Option<Association>,
     channels: Option<DataChannels>,
-    entries: BTreeMap<ChannelId, ChannelEntry>,
+    /// Boxed: a map node has room for 11 values, and a session has a channel or two.
+    entries: BTreeMap<ChannelId, Box<ChannelEntry>>,
     by_stream: BTreeMap<u16, ChannelId>,
     next_channel: u32,
     signaling: SignalingState,
@@ -503,8 +504,10 @@ impl PeerConnection {
                     ..
                 } => {
                     let cid = self.new_channel_id();
-                    self.entries
-                        .insert(cid, ChannelEntry::new(Some(id), None, &label, &protocol));
+                    self.entries.insert(
+                        cid,
+                        ChannelEntry::new(Some(id), None, &label, &protocol).into(),
+                    );
                     self.by_stream.insert(id, cid);
                     self.events.push_back(Event::DataChannel {
                         id: cid,
