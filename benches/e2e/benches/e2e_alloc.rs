@@ -89,7 +89,13 @@ fn main() {
             Ok((one, two)) => {
                 let per = (two as f64 - one as f64) / n as f64;
                 let goal = if name.starts_with("rtcwire") {
-                    format!("0: {}", if per < 0.5 { "yes" } else { "**no**" })
+                    // What is left is loss recovery on a loaded loopback (a message held
+                    // behind a gap gets a buffer of its own); a burst of loss in the short
+                    // test run may hold many, so only one per message fails.
+                    if per >= 0.5 {
+                        bad.push(format!("{name}: {per:.2} allocations per message"));
+                    }
+                    format!("0: {}", if per < 0.05 { "yes" } else { "**no**" })
                 } else {
                     String::new()
                 };
