@@ -289,6 +289,7 @@ pub(crate) struct Sock {
 
 impl Sock {
     pub(crate) fn new(socket: std::net::UdpSocket) -> std::io::Result<Sock> {
+        crate::udp::hold_gro_on();
         let state = quinn_udp::UdpSocketState::new((&socket).into())?;
         Ok(Sock {
             io: UdpSocket::from_std(socket)?,
