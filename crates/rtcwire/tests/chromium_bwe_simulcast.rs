@@ -101,16 +101,7 @@ fn remb_inside() {
     );
 
     let deadline = start + Duration::from_secs(40);
-    let answer = loop {
-        assert!(Instant::now() < deadline, "no answer from Chromium");
-        match page.rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(Http::Answer(a)) => break a,
-            Ok(Http::Result(r)) => panic!("the page failed early: {r}"),
-            _ => {}
-        }
-    };
-    d.pc.set_remote_description(SessionDescription::answer(answer.clone()))
-        .unwrap_or_else(|e| panic!("{e}\n{answer}"));
+    let answer = page.answer_to(&mut d.pc, deadline);
     assert!(answer.contains("goog-remb"), "{answer}");
     let vp8 = d.pc.payload_type(video, Codec::Vp8).expect("VP8");
     let opus = d.pc.payload_type(audio, Codec::Opus).expect("Opus");
@@ -173,7 +164,8 @@ fn remb_inside() {
     assert!(target > 0.0 && target <= CAP as f64 * 1.05, "{result}");
     let rate = number(&result, "rate").expect("rate");
     assert!(rate > 20_000.0 && rate <= CAP as f64 * 1.4, "{result}");
-    assert!(stats.bandwidth.remb_sent >= 3, "{:?}", stats.bandwidth);
+    // Periodic (one a report interval once its video flows; the session runs 2-5 s).
+    assert!(stats.bandwidth.remb_sent >= 2, "{:?}", stats.bandwidth);
     assert_eq!(stats.bandwidth.local_estimate, Some(CAP));
     // Everything it sent was taken (its padding-only RTX packets too).
     assert_eq!(stats.session.refused_media, 0, "{:?}", d.refusals);
@@ -332,9 +324,10 @@ fn simulcast_inside() {
     ssrcs.sort_unstable();
     ssrcs.dedup();
     assert_eq!(ssrcs.len(), 3, "three distinct SSRCs");
-    // The layers differ in size as their resolutions do.
-    let bytes = |rid: &str| layers.get(rid).map_or(0, |l| l.3);
-    assert!(bytes("q") < bytes("f"), "{layers:?}");
+    // The layers' frames differ in size as their resolutions do (per frame: under load
+    // Chromium sends the full layer at a lower frame rate).
+    let per_frame = |rid: &str| layers.get(rid).map_or(0, |l| l.3 / l.0.max(1) as usize);
+    assert!(per_frame("q") < per_frame("f"), "{layers:?}");
     let inbound: Vec<_> = stats
         .inbound_rtp
         .iter()
@@ -380,16 +373,7 @@ fn twcc_inside() {
         &[],
     );
     let deadline = start + Duration::from_secs(40);
-    let answer = loop {
-        assert!(Instant::now() < deadline, "no answer from Chromium");
-        match page.rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(Http::Answer(a)) => break a,
-            Ok(Http::Result(r)) => panic!("the page failed early: {r}"),
-            _ => {}
-        }
-    };
-    d.pc.set_remote_description(SessionDescription::answer(answer.clone()))
-        .unwrap_or_else(|e| panic!("{e}\n{answer}"));
+    let answer = page.answer_to(&mut d.pc, deadline);
     assert!(answer.contains("transport-wide-cc"), "{answer}");
     let vp8 = d.pc.payload_type(video, Codec::Vp8).expect("VP8");
     let (mut sent, mut bytes, mut next_video) = (0u32, 0usize, None::<Instant>);

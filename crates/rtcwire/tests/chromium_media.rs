@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use browser::{in_namespace, number, Browser, Driven, Http};
 use rtcwire::{
     Codec, Config, Direction, Event, MediaKind, PeerConnection, PeerConnectionState,
-    SessionDescription, TransceiverInit,
+    TransceiverInit,
 };
 use rtcwire_sim::peer;
 
@@ -86,16 +86,7 @@ fn inside(loss_every: u32) {
     );
 
     let deadline = start + Duration::from_secs(40);
-    let answer = loop {
-        assert!(Instant::now() < deadline, "no answer from Chromium");
-        match page.rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(Http::Answer(a)) => break a,
-            Ok(Http::Result(r)) => panic!("the page failed early: {r}"),
-            Ok(Http::Offer(..)) | Err(_) => {}
-        }
-    };
-    d.pc.set_remote_description(SessionDescription::answer(answer.clone()))
-        .unwrap_or_else(|e| panic!("{e}\n{answer}"));
+    page.answer_to(&mut d.pc, deadline);
     let pt =
         d.pc.payload_type(video, Codec::Vp8)
             .expect("VP8 negotiated");

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rtcwire::{Datagram, Event, Input, Output, PeerConnection};
+use rtcwire::{Datagram, Event, Input, Output, PeerConnection, SessionDescription};
 use rtcwire_sim::peer;
 
 pub const CHROMIUM: &str = "/usr/lib/chromium/chromium";
@@ -193,6 +193,22 @@ impl Browser {
             rx,
             _child: peer::ChildGuard(child),
         }
+    }
+
+    /// Waits (until `deadline`) for the page's answer to the offer it was opened with,
+    /// and sets it on `pc`; returns its SDP.
+    pub fn answer_to(&self, pc: &mut PeerConnection, deadline: Instant) -> String {
+        let answer = loop {
+            assert!(Instant::now() < deadline, "no answer from Chromium");
+            match self.rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(Http::Answer(a)) => break a,
+                Ok(Http::Result(r)) => panic!("the page failed early: {r}"),
+                Ok(Http::Offer(..)) | Err(_) => {}
+            }
+        };
+        pc.set_remote_description(SessionDescription::answer(answer.clone()))
+            .unwrap_or_else(|e| panic!("{e}\n{answer}"));
+        answer
     }
 }
 
