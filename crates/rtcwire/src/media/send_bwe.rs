@@ -303,6 +303,42 @@ mod tests {
         assert!((cut as f64 - expected).abs() < 2.0, "{cut} vs {expected}");
     }
 
+    proptest::proptest! {
+        /// Whatever is sent and whatever the feedback says (lost, reordered, repeated,
+        /// packets never sent, arrival times anywhere): no panic, and the estimate stays
+        /// within its bounds.
+        #[test]
+        fn any_feedback_keeps_the_estimate_within_bounds(
+            sends in proptest::collection::vec((0u16..3000, 0u32..50_000, 0usize..1500), 0..200),
+            feedbacks in proptest::collection::vec(
+                proptest::collection::vec((0u16..3000, proptest::prelude::any::<Option<i32>>()), 0..100),
+                1..20,
+            ),
+        ) {
+            use proptest::prelude::*;
+            let t0 = rtcwire_sim::Sim::new(0).now();
+            let mut e = SendEstimator::new(t0);
+            for &(seq, at_ms, size) in &sends {
+                e.on_sent(t0 + Duration::from_millis(u64::from(at_ms)), seq, size);
+            }
+            for (k, fb) in feedbacks.iter().enumerate() {
+                let mut b = TwccBuilder::new(Ssrc(1), Ssrc(2));
+                for &(seq, arrival) in fb {
+                    if let Some(a) = arrival {
+                        let _ = b.push(seq, i64::from(a));
+                    }
+                }
+                let now = t0 + Duration::from_millis(50_000 + 300 * k as u64);
+                if let Some(v) = e.on_feedback(now, &b.build(0)) {
+                    prop_assert!((MIN_BITRATE..=MAX_BITRATE).contains(&v), "{v}");
+                }
+            }
+            if let Some(v) = e.estimate() {
+                prop_assert!((MIN_BITRATE..=MAX_BITRATE).contains(&v), "{v}");
+            }
+        }
+    }
+
     #[test]
     fn feedback_for_packets_never_sent_changes_nothing() {
         let t0 = rtcwire_sim::Sim::new(0).now();
