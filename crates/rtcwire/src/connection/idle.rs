@@ -1,21 +1,29 @@
 //! What an idle session gives back. Buffers sized for traffic (DTLS's spare record buffers
-//! and scratch, our record and packet buffers, media's packet pool) are released at the
-//! first timeout after [`IDLE_TRIM`] without a DTLS or media datagram either way; the next
-//! datagram allocates them again. Consent checks (STUN) are not traffic here, so an idle
-//! connection holds only its state, and a busy one never trims.
+//! and scratch, our record and packet buffers, media's packet pool) are released
+//! [`IDLE_TRIM`] after the last DTLS or media datagram either way (a timeout of its own,
+//! once per idle spell); the next datagram allocates them again. Consent checks (STUN) are
+//! not traffic here, so an idle connection holds only its state, and a busy one never
+//! trims.
 
 use std::time::{Duration, Instant};
 
 use super::PeerConnection;
 
-/// How long without traffic before the buffers go.
-pub(super) const IDLE_TRIM: Duration = Duration::from_secs(5);
+/// How long without traffic before the buffers go: long enough that a conversation's
+/// pauses keep them, short enough that a connection set up and left alone holds none a
+/// few seconds later.
+pub(super) const IDLE_TRIM: Duration = Duration::from_secs(2);
 
 impl PeerConnection {
     /// A DTLS or media datagram went in or out.
     pub(super) fn note_traffic(&mut self, now: Instant) {
         self.traffic_at = now;
         self.trimmed = false;
+    }
+
+    /// When the buffers go, if they are held.
+    pub(super) fn trim_deadline(&self) -> Option<Instant> {
+        (!self.trimmed).then(|| self.traffic_at.checked_add(IDLE_TRIM)).flatten()
     }
 
     /// Called on every timeout: trims once per idle spell.

@@ -484,6 +484,7 @@ impl PeerConnection {
             self.dtls.as_ref().and_then(SansIo::poll_timeout),
             self.sctp.as_ref().and_then(SansIo::poll_timeout),
             self.media_next_timeout(),
+            self.trim_deadline(),
         ]
         .into_iter()
         .flatten()
