@@ -23,7 +23,7 @@ impl Conn {
         config: &crate::Config,
     ) -> (
         Self,
-        mpsc::UnboundedReceiver<Event>,
+        mpsc::UnboundedReceiver<Box<Event>>,
         watch::Receiver<ConnState>,
     ) {
         let (events, events_rx) = mpsc::unbounded_channel();
@@ -168,7 +168,7 @@ impl Conn {
                 }
                 other => {
                     tracing::debug!(%name, result = ?other, "mDNS did not resolve");
-                    let _ = events.send(Event::ResolveHostname(name));
+                    let _ = events.send(Box::new(Event::ResolveHostname(name)));
                 }
             }
         };
@@ -177,7 +177,7 @@ impl Conn {
 
     fn emit(&self, e: Event) {
         // Nobody listening (the receiver was dropped) is fine.
-        let _ = self.events.send(e);
+        let _ = self.events.send(Box::new(e));
     }
 
     pub(crate) fn on_event(&mut self, e: CoreEvent) {

@@ -234,7 +234,8 @@ pub(crate) const SESSION_BATCH: usize = 4;
 /// One session and what the driver keeps beside it.
 pub(crate) struct Conn {
     pub(crate) pc: rtcwire::PeerConnection,
-    pub(crate) events: mpsc::UnboundedSender<Event>,
+    /// Boxed events: the channel's first block has 32 slots, 88 bytes each unboxed.
+    pub(crate) events: mpsc::UnboundedSender<Box<Event>>,
     pub(crate) state: watch::Sender<ConnState>,
     pub(crate) channels: HashMap<ChannelId, Slot>,
     /// The frame queue of each transceiver the peer sends on (one per [`Track`](crate::Track)).
@@ -317,7 +318,9 @@ pub(crate) struct Driver {
     pub(crate) rx: Vec<u8>,
     /// The receive buffers come from the thread's pool (a lone session's driver).
     pub(crate) pooled: bool,
-    pub(crate) meta: [quinn_udp::RecvMeta; MAX_BATCH],
+    /// One per receive buffer (`batch` of them): a lone session's driver has 4, not 32
+    /// (2.3 KB inline before).
+    pub(crate) meta: Box<[quinn_udp::RecvMeta]>,
     pub(crate) batch: usize,
     tx: Vec<u8>,
     /// Datagrams a full kernel buffer refused (the rest of one transmit at most): sent
@@ -344,6 +347,11 @@ impl Driver {
         exit_when_empty: bool,
         count: Arc<AtomicUsize>,
     ) -> Self {
+        let batch = if exit_when_empty {
+            SESSION_BATCH
+        } else {
+            MAX_BATCH
+        };
         Driver {
             sockets,
             locals,
@@ -360,12 +368,8 @@ impl Driver {
                 vec![0; RX_SIZE * MAX_BATCH]
             },
             pooled: exit_when_empty,
-            meta: [quinn_udp::RecvMeta::default(); MAX_BATCH],
-            batch: if exit_when_empty {
-                SESSION_BATCH
-            } else {
-                MAX_BATCH
-            },
+            meta: vec![quinn_udp::RecvMeta::default(); batch].into_boxed_slice(),
+            batch,
             tx: if exit_when_empty {
                 Vec::new()
             } else {
@@ -396,7 +400,10 @@ impl Driver {
         self.drive_key(key);
     }
 
-    pub(crate) async fn run(mut self) {
+    /// Runs until the last session is gone (or, shared, the server too). Boxed: an `async
+    /// fn` taking the driver by value keeps it twice in its future (the argument and the
+    /// moved local), 3 KB each.
+    pub(crate) async fn run(mut self: Box<Self>) {
         loop {
             let now = Instant::now();
             self.due.clear();

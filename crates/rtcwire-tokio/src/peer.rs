@@ -62,17 +62,19 @@ pub enum Event {
 /// [`Stream`](futures_core::Stream). Ends (`None`) when the session is freed.
 #[derive(Debug)]
 pub struct Events {
-    rx: mpsc::UnboundedReceiver<Event>,
+    /// Boxed in the channel: an idle session's channel block is 32 pointers, not 32
+    /// events (events are few; a box each costs nothing that matters).
+    rx: mpsc::UnboundedReceiver<Box<Event>>,
 }
 
 impl Events {
-    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Event>) -> Self {
+    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Box<Event>>) -> Self {
         Events { rx }
     }
 
     /// The next event; `None` once the session is freed.
     pub async fn next_event(&mut self) -> Option<Event> {
-        self.rx.recv().await
+        self.rx.recv().await.map(|e| *e)
     }
 }
 
@@ -80,7 +82,7 @@ impl futures_core::Stream for Events {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.rx.poll_recv(cx)
+        self.rx.poll_recv(cx).map(|e| e.map(|e| *e))
     }
 }
 
@@ -248,7 +250,7 @@ impl PeerConnection {
         let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true, Arc::default());
         driver.tcp = tcp;
         driver.insert(key, Box::new(conn));
-        runtime.spawn(driver.run());
+        runtime.spawn(Box::new(driver).run());
         Ok((
             PeerConnection::from_parts(guard, state, locals.into()),
             Events::new(events),

@@ -57,7 +57,7 @@ impl Server {
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let sessions = Arc::new(AtomicUsize::new(0));
         let driver = Driver::new(sockets, locals, cmd_rx, false, Arc::clone(&sessions));
-        runtime.spawn(driver.run());
+        runtime.spawn(Box::new(driver).run());
         Ok(Server {
             inner: Arc::new(Inner {
                 cmd,

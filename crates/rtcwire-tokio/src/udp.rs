@@ -316,7 +316,7 @@ pub(crate) async fn recv_any(
     sockets: &[Sock],
     buf: &mut Vec<u8>,
     pooled: bool,
-    meta: &mut [quinn_udp::RecvMeta; MAX_BATCH],
+    meta: &mut [quinn_udp::RecvMeta],
     batch: usize,
     first: usize,
 ) -> (usize, std::io::Result<usize>) {
@@ -341,7 +341,7 @@ pub(crate) async fn recv_any(
                 let mut chunks = buf.chunks_mut(RX_SIZE);
                 let mut iovs: [IoSliceMut<'_>; MAX_BATCH] =
                     std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or(&mut [])));
-                let take = batch.min(MAX_BATCH);
+                let take = batch.min(MAX_BATCH).min(meta.len());
                 let r = s.io.try_io(Interest::READABLE, || {
                     s.state
                         .recv((&s.io).into(), &mut iovs[..take], &mut meta[..take])
