@@ -19,12 +19,13 @@
 //! message interleaving (RFC 8260), zero checksum (RFC 9653), and a bounded send buffer
 //! with buffered-amount-low events.
 //!
-//! Memory per message: a message delivered as it completes ([`Message::data`]) and a copy
+//! Memory per message: a message delivered as it completes ([`Message::data`]; one of
+//! several DATA chunks too, when they arrive in sequence and it fits 64 KiB) and a copy
 //! made by [`Association::send_slice`] are pieces of blocks the association takes back once
 //! every piece is dropped (at most four blocks of 4 to 64 KiB, given back after 5 s
-//! unused), so a steady flow allocates nothing. Messages held for reordering or reassembled
-//! from fragments get a buffer of their own: what the peer makes us hold never pins a
-//! block.
+//! unused), so a steady flow allocates nothing. Messages held for reordering, and
+//! fragments that arrive out of sequence, get buffers of their own: what the peer makes us
+//! hold never pins a block.
 //!
 //! # Run loop
 //!

@@ -53,6 +53,21 @@ fn a_steady_flow_reuses_its_first_blocks() {
 }
 
 #[test]
+fn fragmented_messages_in_sequence_are_assembled_in_reused_blocks() {
+    let mut net = pair(Link::clean(5), 14);
+    for i in 0..100u32 {
+        // 64 KiB, ~57 DATA chunks each: assembled in a whole block as they arrive.
+        let data = i.to_be_bytes().repeat(16 * 1024);
+        assert_eq!(one(&mut net, 53, &data), data, "message {i}");
+    }
+    let received = net.b.stats().buffer_blocks;
+    assert!(
+        (1..=3).contains(&received),
+        "{received} blocks for 100 messages of 64 KiB"
+    );
+}
+
+#[test]
 fn kept_messages_stay_intact_and_blocks_stay_bounded() {
     let mut net = pair(Link::clean(5), 12);
     let kept: Vec<(Vec<u8>, Bytes)> = (0..500u32)

@@ -84,6 +84,37 @@ impl Arena {
         self.blocks.get_mut(i).map(|(b, _)| b)
     }
 
+    /// Makes the current block one with [`MAX_BLOCK`] bytes free, for a message assembled
+    /// piece by piece with [`append`](Self::append) and ended by [`finish`](Self::finish)
+    /// (nothing else may use the arena meanwhile).
+    pub(crate) fn start_assembly(&mut self) -> bool {
+        self.block_for(MAX_BLOCK).is_some()
+    }
+
+    /// Appends to the message being assembled; false when the block is full.
+    pub(crate) fn append(&mut self, data: &[u8]) -> bool {
+        match self.blocks.get_mut(self.current) {
+            Some((b, _)) if b.capacity() - b.len() >= data.len() => {
+                b.extend_from_slice(data);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The assembled message.
+    pub(crate) fn finish(&mut self) -> Bytes {
+        self.take_partial().freeze()
+    }
+
+    /// What was assembled so far, taken out (the block comes back once it is dropped).
+    pub(crate) fn take_partial(&mut self) -> BytesMut {
+        self.blocks
+            .get_mut(self.current)
+            .map(|(b, _)| b.split())
+            .unwrap_or_default()
+    }
+
     /// Whether any block is held.
     pub(crate) fn holds(&self) -> bool {
         !self.blocks.is_empty()
@@ -140,6 +171,33 @@ mod tests {
             let _ = a.copy(&[7; 1000]);
         }
         assert_eq!(a.blocks_allocated, before, "a freed block is reused");
+    }
+
+    #[test]
+    fn an_assembly_takes_a_whole_block_and_gives_it_back() {
+        let mut a = Arena::default();
+        let small = a.copy(&[1; 100]);
+        assert!(a.start_assembly());
+        let start = a.blocks[a.current].0.as_ptr() as usize;
+        for i in 0..64u8 {
+            assert!(a.append(&[i; 1024]), "piece {i}");
+        }
+        assert!(!a.append(&[0]), "a 64 KiB block is full");
+        let m = a.finish();
+        assert_eq!(m.len(), MAX_BLOCK);
+        assert_eq!(m.as_ptr() as usize, start);
+        assert!(m
+            .chunks(1024)
+            .enumerate()
+            .all(|(i, c)| c.iter().all(|&b| b == i as u8)));
+        assert_eq!(small, vec![1; 100]);
+        drop(m);
+        // The same block again for the next one.
+        assert!(a.start_assembly());
+        assert!(a.append(&[9; 10]));
+        let partial = a.take_partial();
+        assert_eq!(partial.as_ptr() as usize, start);
+        assert_eq!(&partial[..], &[9; 10]);
     }
 
     #[test]

@@ -428,7 +428,7 @@ impl Association {
     fn release_arenas(&mut self) {
         self.tx_arena.release();
         if let Some(rx) = self.rx.as_mut() {
-            rx.arena.release();
+            rx.release_arena();
         }
         self.arena_idle = None;
     }

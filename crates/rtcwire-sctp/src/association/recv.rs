@@ -9,6 +9,8 @@ use bytes::Bytes;
 use super::arena::{self, Arena};
 use crate::wire::{Data, GapBlock};
 
+mod assembly;
+
 /// Unwraps a 32-bit serial number next to a 64-bit reference (RFC 1982 arithmetic).
 pub(crate) fn unwrap_near(reference: u64, value: u32) -> u64 {
     // Truncation intended: the low 32 bits of the reference.
@@ -106,6 +108,10 @@ pub(crate) struct Receiver {
     /// Where messages delivered at once are copied (held ones get their own buffer, so
     /// that what the peer makes us hold never pins a block).
     pub(crate) arena: Arena,
+    /// A DATA message being reassembled in the arena as its fragments arrive in order.
+    assembly: Option<assembly::Assembly>,
+    /// Its fragments' lengths (kept, to turn it back into fragments).
+    assembly_lens: Vec<usize>,
 }
 
 impl Receiver {
@@ -132,6 +138,8 @@ impl Receiver {
             inbound_streams: streams,
             dropped_chunks: 0,
             arena: Arena::default(),
+            assembly: None,
+            assembly_lens: Vec::new(),
         }
     }
 
@@ -140,6 +148,7 @@ impl Receiver {
     /// stream's sequence numbers start again. Messages already delivered keep their room
     /// in the window until they are taken.
     pub(crate) fn restart_at(&mut self, next_tsn: u32) {
+        self.flush_assembly();
         // What is dropped: fragments, I-DATA messages in reassembly, complete ordered
         // messages held for earlier ones. The rest of `buffered` is delivered messages.
         let dropped: usize = self.fragments.values().map(|f| f.data.len()).sum::<usize>()
@@ -266,6 +275,7 @@ impl Receiver {
             Ok(i) => i,
             Err(a) => return a,
         };
+        self.before_chunk(t, d);
         if d.stream >= self.inbound_streams {
             // Acknowledged (the TSN is consumed) but not delivered.
             self.dropped_chunks += 1;
@@ -297,6 +307,13 @@ impl Receiver {
                 return Accept::TooLarge;
             }
             self.buffered += len;
+            if let assembly::Assembled::Taken = self.assemble(t, d, in_order) {
+                return if in_order {
+                    Accept::InOrder
+                } else {
+                    Accept::OutOfOrder
+                };
+            }
             self.fragments.insert(
                 t,
                 Fragment {
@@ -609,6 +626,7 @@ impl Receiver {
     /// FORWARD-TSN (RFC 3758 §3.6): move the cumulative TSN, drop what it skips, and let
     /// ordered streams move past the skipped sequence numbers.
     pub(crate) fn forward(&mut self, new_cum: u32, streams: impl Iterator<Item = (u16, u16)>) {
+        self.flush_assembly();
         let t = self.unwrap(new_cum);
         if t <= self.cum || t > self.cum + MAX_TSN_AHEAD {
             return;
@@ -660,6 +678,7 @@ impl Receiver {
     /// RFC 6525 incoming reset: the streams' sequence numbers start again at 0. An empty
     /// list means every stream.
     pub(crate) fn reset_streams(&mut self, streams: &[u16]) {
+        self.flush_assembly();
         if streams.is_empty() {
             for s in self.streams.values_mut() {
                 s.next_ssn = 0;
