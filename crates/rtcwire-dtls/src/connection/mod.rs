@@ -118,7 +118,8 @@ pub(crate) struct Core {
     remote: Option<SocketAddr>,
     /// When a repeated peer flight last made us resend ours (rate limit).
     last_triggered: Option<Instant>,
-    session: Option<Session>,
+    /// DTLS 1.2's keys once connected (boxed: a 1.3 connection never has one).
+    session: Option<Box<Session>>,
     /// HelloVerifyRequest cookie key, drawn once per connection (servers only).
     cookie_key: Option<ring::hmac::Key>,
     /// Records opened or buffered, to tell a refused datagram from an accepted one.
@@ -279,7 +280,7 @@ impl Core {
             peer_fingerprint: s.peer_fingerprint.clone(),
             cipher_suite: s.suite,
         });
-        self.session = Some(s);
+        self.session = Some(Box::new(s));
         self.handshake_deadline = None;
         Ok(())
     }
