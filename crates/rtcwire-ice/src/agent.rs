@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rtcwire_proto::{Datagram, Rng, SansIo, Transmit, Transport};
@@ -69,7 +70,7 @@ pub(crate) struct Selected {
     pub(crate) generation: u32,
     /// USERNAME and key for consent checks on this pair (kept across a restart).
     pub(crate) username: String,
-    pub(crate) key: IntegrityKey,
+    pub(crate) key: Arc<IntegrityKey>,
     pub(crate) last_consent: Instant,
     pub(crate) last_heard: Instant,
     pub(crate) next_consent: Instant,
@@ -143,7 +144,8 @@ pub struct Agent {
     /// The credentials before an ICE restart, accepted until the new pair is selected.
     pub(crate) prev_local: Option<Box<(Credentials, IntegrityKey)>>,
     pub(crate) remote_creds: Option<Credentials>,
-    pub(crate) remote_key: Option<IntegrityKey>,
+    /// Shared with the selected pair (344 bytes of HMAC state each otherwise).
+    pub(crate) remote_key: Option<Arc<IntegrityKey>>,
     pub(crate) remote_lite: bool,
     pub(crate) locals: Vec<Local>,
     pub(crate) remotes: Vec<Remote>,
@@ -375,7 +377,12 @@ impl Agent {
             + self
                 .prev_local
                 .as_ref()
-                .map_or(0, |_| size_of::<(Credentials, IntegrityKey)>());
+                .map_or(0, |_| size_of::<(Credentials, IntegrityKey)>())
+            // The peer's key, shared with the selected pair.
+            + self
+                .remote_key
+                .as_ref()
+                .map_or(0, |_| size_of::<IntegrityKey>());
         n += self.locals.capacity() * size_of::<Local>()
             + self
                 .locals
@@ -433,7 +440,7 @@ impl Agent {
             pwd: pwd.to_owned(),
         };
         check_credentials(&c)?;
-        self.remote_key = Some(IntegrityKey::short_term(pwd));
+        self.remote_key = Some(Arc::new(IntegrityKey::short_term(pwd)));
         self.remote_creds = Some(c);
         // Checks (triggered ones from early requests too) were waiting for these.
         if let Some(now) = self.last_now {
