@@ -128,15 +128,8 @@ pub(crate) fn client_on_server_hello(
         _ => {}
     }
     let prefix = offer.hrr.take().map(|(p, _)| p).unwrap_or_default();
-    let share = offer
-        .shares
-        .into_iter()
-        .find(|s| s.group().id() == gid)
-        .ok_or(Error::IllegalParameter(
-            "key_share for a group we did not offer",
-        ))?;
-    let group = share.group();
-    let shared = keys_secret(share.agree(key)?);
+    let (group, secret) = Share13::agree_offered(offer.shares, gid, key)?;
+    let shared = keys_secret(secret);
     let mut transcript = prefix;
     let mut ch_body = Vec::new();
     hello.emit(&mut ch_body);

@@ -51,7 +51,8 @@ pub(crate) struct Offer13 {
 
 impl Offer13 {
     /// Our key shares: the first configured group, and X25519 beside the hybrid (as
-    /// Chromium does), so that a server without ML-KEM needs no HelloRetryRequest.
+    /// Chromium does), so that a server without ML-KEM needs no HelloRetryRequest; that
+    /// X25519 share is the hybrid's X25519 key (see [`Share13::x25519_of`]).
     pub(crate) fn new(core: &mut Core) -> Result<Offer13, Error> {
         let groups = core.config.dtls13_groups.clone();
         let mut want: Vec<NamedGroup> = groups.iter().copied().take(1).collect();
@@ -59,8 +60,15 @@ impl Offer13 {
         {
             want.push(NamedGroup::X25519);
         }
-        let mut shares = Vec::new();
+        let mut shares: Vec<Share13> = Vec::new();
         for g in want {
+            // X25519 beside the hybrid: the hybrid's X25519 key again.
+            if let Some(x) = shares.first().and_then(Share13::x25519_of) {
+                if g == NamedGroup::X25519 {
+                    shares.push(x);
+                    continue;
+                }
+            }
             let mut seed = [0u8; 64];
             core.random(&mut seed)?;
             shares.push(Share13::generate(g, &mut core.key_random(), seed)?);
