@@ -84,22 +84,35 @@ impl Arena {
         self.blocks.get_mut(i).map(|(b, _)| b)
     }
 
-    /// Makes the current block one with [`MAX_BLOCK`] bytes free, for a message assembled
+    /// Makes the current block one with room for `first` bytes, for a message assembled
     /// piece by piece with [`append`](Self::append) and ended by [`finish`](Self::finish)
     /// (nothing else may use the arena meanwhile).
-    pub(crate) fn start_assembly(&mut self) -> bool {
-        self.block_for(MAX_BLOCK).is_some()
+    pub(crate) fn start_assembly(&mut self, first: usize) -> bool {
+        first <= MAX_BLOCK && self.block_for(first).is_some()
     }
 
-    /// Appends to the message being assembled; false when the block is full.
+    /// Appends to the message being assembled. When the block is full, what was assembled
+    /// moves to a block with room for a whole [`MAX_BLOCK`] message (a copy, so that a
+    /// message that turns out short never takes a large block of its own); false when the
+    /// message would pass [`MAX_BLOCK`].
     pub(crate) fn append(&mut self, data: &[u8]) -> bool {
-        match self.blocks.get_mut(self.current) {
-            Some((b, _)) if b.capacity() - b.len() >= data.len() => {
-                b.extend_from_slice(data);
-                true
-            }
-            _ => false,
+        let Some((b, _)) = self.blocks.get_mut(self.current) else {
+            return false;
+        };
+        if b.capacity() - b.len() >= data.len() {
+            b.extend_from_slice(data);
+            return true;
         }
+        if b.len() + data.len() > MAX_BLOCK {
+            return false;
+        }
+        let partial = b.split();
+        let Some(block) = self.block_for(MAX_BLOCK) else {
+            return false;
+        };
+        block.extend_from_slice(&partial);
+        block.extend_from_slice(data);
+        true
     }
 
     /// The assembled message.
@@ -174,30 +187,49 @@ mod tests {
     }
 
     #[test]
-    fn an_assembly_takes_a_whole_block_and_gives_it_back() {
+    fn an_assembly_moves_to_a_larger_block_and_gives_it_back() {
         let mut a = Arena::default();
         let small = a.copy(&[1; 100]);
-        assert!(a.start_assembly());
-        let start = a.blocks[a.current].0.as_ptr() as usize;
+        // Starts in the 4 KiB block, moves to one with room for 64 KiB, completes there.
+        assert!(a.start_assembly(1024));
         for i in 0..64u8 {
             assert!(a.append(&[i; 1024]), "piece {i}");
         }
-        assert!(!a.append(&[0]), "a 64 KiB block is full");
+        assert!(!a.append(&[0]), "past 64 KiB");
         let m = a.finish();
         assert_eq!(m.len(), MAX_BLOCK);
-        assert_eq!(m.as_ptr() as usize, start);
         assert!(m
             .chunks(1024)
             .enumerate()
             .all(|(i, c)| c.iter().all(|&b| b == i as u8)));
         assert_eq!(small, vec![1; 100]);
+        let start = m.as_ptr() as usize;
         drop(m);
         // The same block again for the next one.
-        assert!(a.start_assembly());
+        assert!(a.start_assembly(10));
         assert!(a.append(&[9; 10]));
         let partial = a.take_partial();
-        assert_eq!(partial.as_ptr() as usize, start);
         assert_eq!(&partial[..], &[9; 10]);
+        assert!((start..start + MAX_BLOCK).contains(&(partial.as_ptr() as usize)));
+        // Short messages share a block.
+        drop(partial);
+        let before = a.blocks_allocated;
+        let kept: Vec<Bytes> = (0..20u8)
+            .map(|i| {
+                assert!(a.start_assembly(1000));
+                assert!(a.append(&[i; 1000]) && a.append(&[i; 1000]));
+                a.finish()
+            })
+            .collect();
+        assert!(kept
+            .iter()
+            .enumerate()
+            .all(|(i, m)| m[..] == [i as u8; 2000][..]));
+        assert!(
+            a.blocks_allocated <= before + 1,
+            "40 KB in {} blocks",
+            a.blocks_allocated - before
+        );
     }
 
     #[test]

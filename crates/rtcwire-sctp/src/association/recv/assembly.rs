@@ -1,7 +1,8 @@
 //! In-order reassembly straight into the arena: the fragments of a DATA message that
 //! arrive in sequence, one after the other, as they do on a path without loss, are
-//! appended to a whole free block and the message is split from it at its last fragment:
-//! no buffer per fragment and none per message. Anything else (a gap, another message's
+//! appended to the arena's current block (moved once to a block with room for 64 KiB if
+//! it fills) and the message is split from it at its last fragment: no buffer per
+//! fragment and none per message. Anything else (a gap, another message's
 //! chunk, a FORWARD TSN, a reset, a block full, the arena given back) first turns what was
 //! assembled into ordinary fragments, which the general path then completes.
 
@@ -57,7 +58,7 @@ impl Receiver {
     pub(super) fn assemble(&mut self, t: u64, d: &Data<'_>, in_order: bool) -> Assembled {
         if self.continues(t, d) {
             if !self.arena.append(d.payload) {
-                // The block is full (a message over 64 KiB): the general path goes on.
+                // Over 64 KiB: the general path goes on.
                 self.flush_assembly();
                 return Assembled::No;
             }
@@ -78,7 +79,7 @@ impl Receiver {
             && d.ppid != crate::ppid::DCEP
             && self.partial.get(&key) == Some(&d.payload.len())
             && (unordered || self.streams.get(&d.stream).map_or(0, |s| s.next_ssn) == d.ssn);
-        if !starts || !self.arena.start_assembly() || !self.arena.append(d.payload) {
+        if !starts || !self.arena.start_assembly(d.payload.len()) || !self.arena.append(d.payload) {
             return Assembled::No;
         }
         self.assembly_lens.clear();
