@@ -10,6 +10,10 @@ use super::{Fragment, Message, Receiver};
 use crate::wire::data_flags::{BEGIN, END, UNORDERED};
 use crate::wire::Data;
 
+/// Most fragments assembled in the arena (64 KiB in fragments of 256 bytes; real peers
+/// send ~1150): caps the list of their lengths.
+const MAX_PIECES: usize = 256;
+
 /// A DATA message being assembled in the arena's current block.
 pub(super) struct Assembly {
     /// TSN of its first fragment.
@@ -57,8 +61,9 @@ impl Receiver {
     /// that will be delivered at once.
     pub(super) fn assemble(&mut self, t: u64, d: &Data<'_>, in_order: bool) -> Assembled {
         if self.continues(t, d) {
-            if !self.arena.append(d.payload) {
-                // Over 64 KiB: the general path goes on.
+            if self.assembly_lens.len() >= MAX_PIECES || !self.arena.append(d.payload) {
+                // Over 64 KiB, or in pieces smaller than any real peer's: the general
+                // path goes on.
                 self.flush_assembly();
                 return Assembled::No;
             }
@@ -123,6 +128,7 @@ impl Receiver {
     pub(crate) fn release_arena(&mut self) {
         self.flush_assembly();
         self.arena.release();
+        self.assembly_lens = Vec::new();
     }
 
     /// Turns what was assembled into ordinary fragments (their bytes stay counted).
@@ -220,5 +226,21 @@ mod tests {
         assert_eq!(message(&mut r), Some(vec![5; 101_000]));
         assert!(r.fragments.is_empty() && r.partial.is_empty() && r.assembly.is_none());
         assert_eq!(r.buffered(), 6 + 4 + 101_000);
+    }
+
+    #[test]
+    fn tiny_fragments_leave_the_arena_past_the_cap() {
+        let mut r = Receiver::new(1, 1 << 20, 1 << 18, 10);
+        let n = 3 * MAX_PIECES as u32;
+        r.accept(&frag(1, 0, BEGIN, &[0]));
+        for t in 2..n {
+            r.accept(&frag(t, 0, 0, &[(t % 251) as u8]));
+        }
+        r.accept(&frag(n, 0, END, &[(n % 251) as u8]));
+        let want: Vec<u8> = (1..=n)
+            .map(|t| if t == 1 { 0 } else { (t % 251) as u8 })
+            .collect();
+        assert_eq!(message(&mut r), Some(want));
+        assert!(r.assembly_lens.capacity() <= MAX_PIECES);
     }
 }
