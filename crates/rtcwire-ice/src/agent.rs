@@ -317,6 +317,12 @@ impl Agent {
         self.config.lite
     }
 
+    /// The configuration the agent was made with.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The selected pair, if any.
     #[must_use]
     pub fn selected_pair(&self) -> Option<SelectedPair> {

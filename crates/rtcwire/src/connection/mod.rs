@@ -142,7 +142,6 @@ impl ChannelEntry {
 pub struct PeerConnection {
     seed: Option<u64>,
     now: Instant,
-    ice_config: rtcwire_ice::Config,
     ice: Agent,
     certificate: Certificate,
     local_fingerprint: Fingerprint,
@@ -172,7 +171,7 @@ pub struct PeerConnection {
     offerer: Option<bool>,
     remote: Option<RemoteParams>,
     /// The remote description before the pending remote offer (for rollback).
-    prev_remote: Option<RemoteParams>,
+    prev_remote: Option<Box<RemoteParams>>,
     prev_remote_description: Option<SessionDescription>,
     prev_local_description: Option<SessionDescription>,
     prev_offerer: Option<bool>,
@@ -269,14 +268,13 @@ impl PeerConnection {
             controlling: true,
             ..config.ice
         };
-        let ice = Agent::new(ice_config.clone(), rng_for(config.seed, "ice"))?;
+        let ice = Agent::new(ice_config, rng_for(config.seed, "ice"))?;
         let mut sdp_rng = rng_for(config.seed, "sdp");
         // RFC 8866: the session id fits in 63 bits.
         let session_id = sdp_rng.next_u64().map_err(|_| Error::RandomSource)? >> 1;
         Ok(PeerConnection {
             seed: config.seed,
             now,
-            ice_config,
             ice,
             certificate,
             local_fingerprint,

@@ -272,7 +272,7 @@ impl PeerConnection {
             max_message_size: u64::try_from(self.sctp_config.max_message_size).unwrap_or(u64::MAX),
             candidates: &self.local_candidates,
             end_of_candidates: self.local_candidates_done,
-            ice_lite: self.ice_config.lite,
+            ice_lite: self.ice.is_lite(),
         }
     }
 
@@ -521,7 +521,7 @@ impl PeerConnection {
         let end = params.end_of_candidates;
         self.apply_remote_sections(&params, desc.sdp_type == SdpType::Offer)?;
         if desc.sdp_type == SdpType::Offer {
-            self.prev_remote = self.remote.take();
+            self.prev_remote = self.remote.take().map(Box::new);
             self.prev_remote_description = self.remote_description.take();
             self.prev_offerer = self.offerer;
         }
@@ -551,7 +551,7 @@ impl PeerConnection {
 
     fn rollback_remote_offer(&mut self) -> Result<(), Error> {
         let first = self.prev_remote.is_none();
-        self.remote = self.prev_remote.take();
+        self.remote = self.prev_remote.take().map(|r| *r);
         self.remote_description = self.prev_remote_description.take();
         self.offerer = self.prev_offerer;
         if let Some((slots, count)) = self.prev_slots.take() {
@@ -584,7 +584,7 @@ impl PeerConnection {
         let config = rtcwire_ice::Config {
             controlling,
             local_credentials: Some(self.ice.local_credentials().clone()),
-            ..self.ice_config.clone()
+            ..self.ice.config().clone()
         };
         let mut ice = Agent::new(config, rng_for(self.seed, "ice"))?;
         for &(addr, tcp) in &self.local_hosts {
