@@ -23,7 +23,9 @@ impl PeerConnection {
 
     /// When the buffers go, if they are held.
     pub(super) fn trim_deadline(&self) -> Option<Instant> {
-        (!self.trimmed).then(|| self.traffic_at.checked_add(IDLE_TRIM)).flatten()
+        (!self.trimmed)
+            .then(|| self.traffic_at.checked_add(IDLE_TRIM))
+            .flatten()
     }
 
     /// Called on every timeout: trims once per idle spell.
