@@ -15,7 +15,6 @@ mod types;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use ring::hmac;
 use rtcwire_proto::{Datagram, Rng, SansIo, Transmit};
 
@@ -276,90 +275,6 @@ impl Association {
     #[must_use]
     pub fn peer_supports_partial_reliability(&self) -> bool {
         self.peer_forward_tsn
-    }
-
-    /// Queues a message. Fails at once (nothing queued) if it is empty, too large, the
-    /// buffer is full, the stream is being reset or the association is not up.
-    pub fn send(
-        &mut self,
-        now: Instant,
-        stream: u16,
-        ppid: u32,
-        data: impl Into<Bytes>,
-        opts: SendOptions,
-    ) -> Result<(), Error> {
-        let data = data.into();
-        self.check_send(stream, data.len(), &opts)?;
-        self.queue.push(stream, ppid, data, &opts, now)
-    }
-
-    /// Queues a copy of a message, as [`send`](Self::send). The copy goes into memory the
-    /// association reuses once the peer has acknowledged what was there before, so a
-    /// steady flow of messages up to 64 KiB allocates nothing.
-    pub fn send_slice(
-        &mut self,
-        now: Instant,
-        stream: u16,
-        ppid: u32,
-        data: &[u8],
-        opts: SendOptions,
-    ) -> Result<(), Error> {
-        self.check_send(stream, data.len(), &opts)?;
-        let data = self.tx_arena.copy(data);
-        if self.tx_arena.holds() {
-            self.arena_idle = Some(later(now, arena::IDLE));
-        }
-        self.queue.push(stream, ppid, data, &opts, now)
-    }
-
-    fn check_send(&mut self, stream: u16, len: usize, opts: &SendOptions) -> Result<(), Error> {
-        if !matches!(self.state, State::Established) {
-            return Err(Error::NotEstablished);
-        }
-        if len == 0 {
-            return Err(Error::EmptyMessage);
-        }
-        if len > self.config.remote_max_message_size {
-            return Err(Error::MessageTooLarge {
-                size: len,
-                max: self.config.remote_max_message_size,
-            });
-        }
-        if stream >= self.outbound_streams {
-            return Err(Error::InvalidStream(stream));
-        }
-        let pr = opts.max_retransmits.is_some() || opts.lifetime.is_some();
-        if pr && !self.peer_forward_tsn {
-            return Err(Error::Unsupported("partial reliability (FORWARD-TSN)"));
-        }
-        self.has_pr |= pr;
-        Ok(())
-    }
-
-    /// Bytes queued on `stream` and not yet sent.
-    #[must_use]
-    pub fn buffered_amount(&self, stream: u16) -> usize {
-        self.queue.streams.get(&stream).map_or(0, |s| s.buffered)
-    }
-
-    /// Bytes queued on all streams and not yet sent.
-    #[must_use]
-    pub fn total_buffered_amount(&self) -> usize {
-        self.queue.total
-    }
-
-    /// Sets the low-water mark of `stream` ([`Event::BufferedAmountLow`]).
-    pub fn set_buffered_amount_low_threshold(&mut self, stream: u16, bytes: usize) {
-        if let Some(s) = self.queue.streams.get_mut(&stream) {
-            s.low_threshold = bytes;
-        } else if bytes > 0 {
-            self.queue.streams.entry(stream).or_default().low_threshold = bytes;
-        }
-    }
-
-    /// Sets the total low-water mark ([`Event::TotalBufferedAmountLow`]).
-    pub fn set_total_buffered_amount_low_threshold(&mut self, bytes: usize) {
-        self.queue.total_low_threshold = bytes;
     }
 
     /// Starts a graceful shutdown: what is queued is sent, then SHUTDOWN.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use bytes::Bytes;
 
-use super::arena::{self, Arena};
+use super::arena::Arena;
 use crate::wire::{Data, GapBlock};
 
 mod assembly;
@@ -570,31 +570,6 @@ impl Receiver {
             ssn,
         );
         Some(true)
-    }
-
-    /// The bytes of a message complete in one chunk: copied into the arena when it will
-    /// be delivered at once (unordered, or next in its stream's sequence: `ssn` for DATA,
-    /// `mid` for I-DATA), into a buffer of its own when it will be held. DCEP messages
-    /// (PPID 50: a channel opened) stay out of the arena, so that a connection which only
-    /// opened channels holds no block.
-    fn message_bytes(
-        &mut self,
-        stream: u16,
-        ppid: u32,
-        unordered: bool,
-        ssn: Option<u16>,
-        mid: Option<u32>,
-        payload: &[u8],
-    ) -> Bytes {
-        let s = self.streams.get(&stream);
-        let now = unordered
-            || ssn.is_some_and(|n| n == s.map_or(0, |s| s.next_ssn))
-            || mid.is_some_and(|n| n == s.map_or(0, |s| s.next_mid));
-        if now && ppid != crate::ppid::DCEP && payload.len() <= arena::MAX_BLOCK {
-            self.arena.copy(payload)
-        } else {
-            Bytes::copy_from_slice(payload)
-        }
     }
 
     /// A message is whole: deliver it now (unordered, or next in sequence) or hold it.

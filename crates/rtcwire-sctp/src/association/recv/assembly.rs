@@ -1,12 +1,16 @@
-//! In-order reassembly straight into the arena: the fragments of a DATA message that
-//! arrive in sequence, one after the other, as they do on a path without loss, are
-//! appended to the arena's current block (moved once to a block with room for 64 KiB if
-//! it fills) and the message is split from it at its last fragment: no buffer per
-//! fragment and none per message. Anything else (a gap, another message's
-//! chunk, a FORWARD TSN, a reset, a block full, the arena given back) first turns what was
-//! assembled into ordinary fragments, which the general path then completes.
+//! Received messages into the arena. A message complete in one chunk is copied there when
+//! it will be delivered at once. The fragments of a DATA message that arrive in sequence,
+//! one after the other, as they do on a path without loss, are appended to the arena's
+//! current block (moved once to a block with room for 64 KiB if it fills) and the message
+//! is split from it at its last fragment: no buffer per fragment and none per message.
+//! Anything else (a gap, another message's chunk, a FORWARD TSN, a reset, a message over
+//! 64 KiB, the arena given back) first turns what was assembled into ordinary fragments,
+//! which the general path then completes.
+
+use bytes::Bytes;
 
 use super::{Fragment, Message, Receiver};
+use crate::association::arena;
 use crate::wire::data_flags::{BEGIN, END, UNORDERED};
 use crate::wire::Data;
 
@@ -36,6 +40,31 @@ pub(super) enum Assembled {
 }
 
 impl Receiver {
+    /// The bytes of a message complete in one chunk: copied into the arena when it will
+    /// be delivered at once (unordered, or next in its stream's sequence: `ssn` for DATA,
+    /// `mid` for I-DATA), into a buffer of its own when it will be held. DCEP messages
+    /// (PPID 50: a channel opened) stay out of the arena, so that a connection which only
+    /// opened channels holds no block.
+    pub(super) fn message_bytes(
+        &mut self,
+        stream: u16,
+        ppid: u32,
+        unordered: bool,
+        ssn: Option<u16>,
+        mid: Option<u32>,
+        payload: &[u8],
+    ) -> Bytes {
+        let s = self.streams.get(&stream);
+        let now = unordered
+            || ssn.is_some_and(|n| n == s.map_or(0, |s| s.next_ssn))
+            || mid.is_some_and(|n| n == s.map_or(0, |s| s.next_mid));
+        if now && ppid != crate::ppid::DCEP && payload.len() <= arena::MAX_BLOCK {
+            self.arena.copy(payload)
+        } else {
+            Bytes::copy_from_slice(payload)
+        }
+    }
+
     /// Whether DATA chunk `d` (TSN `t`) continues the message being assembled.
     fn continues(&self, t: u64, d: &Data<'_>) -> bool {
         self.assembly.as_ref().is_some_and(|a| {
