@@ -84,7 +84,8 @@ impl super::Association {
         self.queue.total
     }
 
-    /// Sets the low-water mark of `stream` ([`Event::BufferedAmountLow`]).
+    /// Sets the low-water mark of `stream`
+    /// ([`Event::BufferedAmountLow`](super::Event::BufferedAmountLow)).
     pub fn set_buffered_amount_low_threshold(&mut self, stream: u16, bytes: usize) {
         if let Some(s) = self.queue.streams.get_mut(&stream) {
             s.low_threshold = bytes;
@@ -93,7 +94,8 @@ impl super::Association {
         }
     }
 
-    /// Sets the total low-water mark ([`Event::TotalBufferedAmountLow`]).
+    /// Sets the total low-water mark
+    /// ([`Event::TotalBufferedAmountLow`](super::Event::TotalBufferedAmountLow)).
     pub fn set_total_buffered_amount_low_threshold(&mut self, bytes: usize) {
         self.queue.total_low_threshold = bytes;
     }
