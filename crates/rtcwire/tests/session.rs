@@ -139,13 +139,7 @@ fn offer_answer_with_trickle_opens_a_data_channel() {
 fn offer_answer_without_trickle_opens_a_data_channel() {
     let mut duo = Duo::new(2, lan(), Signaling::Full);
     let (_ca, _cb) = duo.connect_with_channel();
-    let offer = duo
-        .sim
-        .endpoint(duo.a)
-        .local_description()
-        .unwrap()
-        .sdp
-        .clone();
+    let offer = duo.local_sdp(true);
     assert!(offer.contains("a=candidate:"), "{offer}");
     assert!(offer.contains("a=end-of-candidates"), "{offer}");
 }
@@ -587,13 +581,7 @@ fn an_ice_lite_server_answers_a_full_agent() {
         |b| b.ice.lite = true,
     );
     let (ca, cb) = duo.connect_with_channel();
-    let answer = duo
-        .sim
-        .endpoint(duo.b)
-        .local_description()
-        .unwrap()
-        .sdp
-        .clone();
+    let answer = duo.local_sdp(false);
     assert!(answer.contains("a=ice-lite"), "{answer}");
     // The lite side never checks: everything it sent over ICE was responses.
     let lite = duo.sim.endpoint(duo.b).ice_agent().stats();
