@@ -1,4 +1,5 @@
-//! The data-channel calls (`createDataChannel`, `send`, `close`, buffered amounts).
+//! The data-channel calls (`createDataChannel`, `send`, `close`, buffered amounts), and the
+//! data-channel layer's events turned into the session's.
 
 use super::*;
 
@@ -207,5 +208,114 @@ impl PeerConnection {
         channels.close(sctp, now, stream)?;
         self.pump(now);
         Ok(())
+    }
+
+    // ----- events of the data-channel layer ----------------------------------------------
+
+    pub(super) fn pump_channels(&mut self) {
+        loop {
+            let Some(e) = self.channels.as_mut().and_then(DataChannels::poll_event) else {
+                return;
+            };
+            match e {
+                rtcwire_datachannel::Event::ChannelOpened {
+                    id,
+                    label,
+                    protocol,
+                    ordered,
+                    ..
+                } => {
+                    let cid = self.new_channel_id();
+                    self.entries.insert(
+                        cid,
+                        ChannelEntry::new(Some(id), None, &label, &protocol).into(),
+                    );
+                    self.by_stream.insert(id, cid);
+                    self.events.push_back(Event::DataChannel {
+                        id: cid,
+                        label,
+                        protocol,
+                        ordered,
+                    });
+                }
+                rtcwire_datachannel::Event::Open(stream) => {
+                    if let Some(&cid) = self.by_stream.get(&stream) {
+                        self.events.push_back(Event::ChannelOpen(cid));
+                    }
+                }
+                rtcwire_datachannel::Event::Message { id, payload } => {
+                    if let Some(&cid) = self.by_stream.get(&id) {
+                        if let Some(e) = self.entries.get_mut(&cid) {
+                            e.messages_received += 1;
+                            e.bytes_received += payload.len() as u64;
+                        }
+                        self.events
+                            .push_back(Event::ChannelMessage { id: cid, payload });
+                    }
+                }
+                rtcwire_datachannel::Event::BufferedAmountLow(stream) => {
+                    if let Some(&cid) = self.by_stream.get(&stream) {
+                        self.events.push_back(Event::ChannelBufferedAmountLow(cid));
+                    }
+                }
+                rtcwire_datachannel::Event::Closed(stream) => {
+                    if let Some(cid) = self.by_stream.remove(&stream) {
+                        self.entries.remove(&cid);
+                        self.events.push_back(Event::ChannelClosed(cid));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn new_channel_id(&mut self) -> ChannelId {
+        let id = ChannelId(self.next_channel);
+        self.next_channel = self.next_channel.wrapping_add(1);
+        id
+    }
+
+    pub(super) fn open_pending_channels(&mut self, now: Instant) {
+        let (Some(sctp), Some(channels)) = (self.sctp.as_mut(), self.channels.as_mut()) else {
+            return;
+        };
+        let mut failed = Vec::new();
+        let mut negotiated = Vec::new();
+        for (&cid, entry) in self.entries.iter_mut() {
+            let Some(config) = entry.pending.take() else {
+                continue;
+            };
+            let pre_negotiated = config.negotiated.is_some();
+            match channels.open(sctp, now, config) {
+                Ok(stream) => {
+                    entry.stream = Some(stream);
+                    self.by_stream.insert(stream, cid);
+                    // Pre-negotiated channels are open at once; the others on the ACK.
+                    if pre_negotiated {
+                        negotiated.push(cid);
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, %cid, "data channel could not be opened");
+                    failed.push(cid);
+                }
+            }
+        }
+        for cid in failed {
+            self.entries.remove(&cid);
+            self.events.push_back(Event::ChannelClosed(cid));
+        }
+        for cid in negotiated {
+            self.events.push_back(Event::ChannelOpen(cid));
+        }
+    }
+
+    pub(super) fn close_all_channels(&mut self) {
+        let ids: Vec<ChannelId> = self.entries.keys().copied().collect();
+        self.entries.clear();
+        self.by_stream.clear();
+        for cid in ids {
+            self.events.push_back(Event::ChannelClosed(cid));
+        }
     }
 }
