@@ -14,7 +14,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::dc::*;
+use common::dc_interop::*;
 use common::Link;
 use dcsctp::api::{PpId, SendOptions as DcSendOptions, SocketEvent, SocketState, StreamId};
 use rtcwire_sctp::{AbortReason, Event, SendOptions};

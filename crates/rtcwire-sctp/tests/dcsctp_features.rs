@@ -13,7 +13,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::dc::*;
+use common::dc::Dc;
+use common::dc_interop::*;
 use common::{assoc, start_instant, Link, Net};
 use dcsctp::api::{SendOptions as DcSendOptions, SocketEvent, SocketState, StreamId};
 use rtcwire_sctp::{Config, Event, SendOptions};

@@ -11,6 +11,7 @@
 )]
 
 pub mod dc;
+pub mod dc_interop;
 pub mod pair;
 
 use std::cmp::Reverse;
