@@ -10,7 +10,7 @@
 )]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ml_kem::{Decapsulate, KeyExport, MlKem768};
+use libcrux_ml_kem::mlkem768;
 use ring::{agreement, rand::SystemRandom, signature};
 use rtcwire_bench_dtls::{configs, configs13};
 use rtcwire_dtls::{Certificate, Config, Connection, Event, NamedGroup, SystemRng};
@@ -158,11 +158,12 @@ impl Primitives {
         .unwrap();
         assert_eq!(ka, kb);
         if mlkem {
-            let dk = ml_kem::DecapsulationKey::<MlKem768>::from_seed([5u8; 64].into());
-            let ek_bytes = dk.encapsulation_key().to_bytes();
-            let ek = ml_kem::EncapsulationKey::<MlKem768>::new(&ek_bytes).unwrap();
-            let (ct, ss) = ek.encapsulate_deterministic(&[6u8; 32].into());
-            assert_eq!(dk.decapsulate(&ct), ss);
+            let kp = mlkem768::generate_key_pair([5u8; 64]);
+            let ek =
+                mlkem768::MlKem768PublicKey::try_from(&kp.public_key().as_slice()[..]).unwrap();
+            assert!(mlkem768::validate_public_key(&ek));
+            let (ct, ss) = mlkem768::encapsulate(&ek, [6u8; 32]);
+            assert_eq!(mlkem768::decapsulate(kp.private_key(), &ct), ss);
         }
         use signature::KeyPair;
         let pk = signature::UnparsedPublicKey::new(

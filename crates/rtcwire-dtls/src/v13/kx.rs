@@ -4,7 +4,7 @@
 use crate::crypto::kx::{KeyShare, NamedGroup};
 use crate::crypto::rand::KeyRandom;
 use crate::Error;
-use ml_kem::{Decapsulate, KeyExport, MlKem768};
+use libcrux_ml_kem::mlkem768::{self, MlKem768Ciphertext, MlKem768KeyPair, MlKem768PublicKey};
 
 const MLKEM_EK_LEN: usize = 1184;
 const MLKEM_CT_LEN: usize = 1088;
@@ -14,7 +14,7 @@ const X25519_LEN: usize = 32;
 pub(crate) enum Share13 {
     Classic(KeyShare),
     Hybrid {
-        dk: Box<ml_kem::DecapsulationKey<MlKem768>>,
+        dk: Box<MlKem768KeyPair>,
         x: KeyShare,
         public: Vec<u8>,
     },
@@ -40,9 +40,10 @@ impl Share13 {
     ) -> Result<Share13, Error> {
         match group {
             NamedGroup::X25519MlKem768 => {
-                let dk = ml_kem::DecapsulationKey::<MlKem768>::from_seed(seed.into());
+                // FIPS 203 ML-KEM.KeyGen from the 64-byte seed (d ‖ z).
+                let dk = mlkem768::generate_key_pair(seed);
                 let x = KeyShare::generate(NamedGroup::X25519, rand)?;
-                let mut public = dk.encapsulation_key().to_bytes().to_vec();
+                let mut public = dk.public_key().as_slice().to_vec();
                 public.extend_from_slice(x.public());
                 Ok(Share13::Hybrid {
                     dk: Box::new(dk),
@@ -128,9 +129,8 @@ impl Share13 {
                     return Err(Error::BadKeyShare);
                 }
                 let (ct, xp) = peer.split_at(MLKEM_CT_LEN);
-                let ct =
-                    ml_kem::Ciphertext::<MlKem768>::try_from(ct).map_err(|_| Error::BadKeyShare)?;
-                let mut secret = dk.decapsulate(&ct).to_vec();
+                let ct = MlKem768Ciphertext::try_from(ct).map_err(|_| Error::BadKeyShare)?;
+                let mut secret = mlkem768::decapsulate(dk.private_key(), &ct).to_vec();
                 secret.extend_from_slice(&x.agree(xp)?);
                 Ok(secret)
             }
@@ -152,12 +152,14 @@ pub(crate) fn respond(
                 return Err(Error::BadKeyShare);
             }
             let (ek, xp) = client.split_at(MLKEM_EK_LEN);
-            let ek = ml_kem::array::Array::try_from(ek).map_err(|_| Error::BadKeyShare)?;
-            let ek =
-                ml_kem::EncapsulationKey::<MlKem768>::new(&ek).map_err(|_| Error::BadKeyShare)?;
-            let (ct, ss) = ek.encapsulate_deterministic(&m.into());
+            let ek = MlKem768PublicKey::try_from(ek).map_err(|_| Error::BadKeyShare)?;
+            // FIPS 203 §7.2's input check: every coefficient below the modulus.
+            if !mlkem768::validate_public_key(&ek) {
+                return Err(Error::BadKeyShare);
+            }
+            let (ct, ss) = mlkem768::encapsulate(&ek, m);
             let x = KeyShare::generate(NamedGroup::X25519, rand)?;
-            let mut public = ct.to_vec();
+            let mut public = ct.as_slice().to_vec();
             public.extend_from_slice(x.public());
             let mut secret = ss.to_vec();
             secret.extend_from_slice(&x.agree(xp)?);
