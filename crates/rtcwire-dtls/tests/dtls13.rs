@@ -349,8 +349,9 @@ fn zero_copy_records_both_ways_in_1_3() {
         .any(|e| matches!(e, Event::ApplicationData(d) if d == b"after update")));
 }
 
-#[test]
-fn an_unacknowledged_last_flight_is_resent_a_bounded_number_of_times() {
+/// A DTLS 1.3 pair (X25519, no cookie) whose ClientHello and server flight went through:
+/// the client is connected, its last flight not yet sent.
+fn up_to_the_clients_last_flight(seed: u64) -> (Connection, Connection, Instant) {
     use common::PollOut;
     use rtcwire_proto::SansIo;
     let (c, s) = ident();
@@ -359,10 +360,9 @@ fn an_unacknowledged_last_flight_is_resent_a_bounded_number_of_times() {
     let (mut client, mut server) = connections(
         cb.dtls13(true).dtls13_groups(&[NamedGroup::X25519]),
         sb.dtls13(true).hello_verify(false),
-        17,
+        seed,
         now,
     );
-    // Hello and the server's flight through; the client's last flight and the ACK are lost.
     let ch = client.poll_out().unwrap().contents;
     server
         .handle_read(now, rtcwire_proto::Datagram::on_path(&ch))
@@ -370,6 +370,15 @@ fn an_unacknowledged_last_flight_is_resent_a_bounded_number_of_times() {
     while let Some(d) = server.poll_out() {
         let _ = client.handle_read(now, rtcwire_proto::Datagram::on_path(&d.contents));
     }
+    (client, server, now)
+}
+
+#[test]
+fn an_unacknowledged_last_flight_is_resent_a_bounded_number_of_times() {
+    use common::PollOut;
+    use rtcwire_proto::SansIo;
+    // Hello and the server's flight through; the client's last flight and the ACK are lost.
+    let (mut client, mut server, now) = up_to_the_clients_last_flight(17);
     assert!(
         client.is_connected(),
         "the client is up after the server's Finished"
@@ -443,22 +452,7 @@ fn a_lost_key_update_is_resent_and_the_late_ack_still_switches_keys() {
 fn a_lost_ack_of_the_last_flight_is_sent_again_after_the_server_dropped_its_handshake_keys() {
     use common::PollOut;
     use rtcwire_proto::SansIo;
-    let (c, s) = ident();
-    let (cb, sb) = builders(&c, &s);
-    let now = Instant::now();
-    let (mut client, mut server) = connections(
-        cb.dtls13(true).dtls13_groups(&[NamedGroup::X25519]),
-        sb.dtls13(true).hello_verify(false),
-        23,
-        now,
-    );
-    let ch = client.poll_out().unwrap().contents;
-    server
-        .handle_read(now, rtcwire_proto::Datagram::on_path(&ch))
-        .unwrap();
-    while let Some(d) = server.poll_out() {
-        let _ = client.handle_read(now, rtcwire_proto::Datagram::on_path(&d.contents));
-    }
+    let (mut client, mut server, now) = up_to_the_clients_last_flight(23);
     // The client's last flight arrives; the server's ACK of it is lost.
     while let Some(d) = client.poll_out() {
         let _ = server.handle_read(now, rtcwire_proto::Datagram::on_path(&d.contents));
