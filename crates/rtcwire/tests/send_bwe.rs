@@ -74,6 +74,10 @@ fn a_clean_path_gives_an_estimate_near_what_is_sent_and_announces_it() {
     println!("{b:?}");
     let estimate = b.send_estimate.expect("an estimate from the feedback");
     assert!(b.transport_feedback >= 20, "{b:?}");
+    assert_eq!(
+        b.unknown_feedback_packets, 0,
+        "every reported packet was ours: {b:?}"
+    );
     assert!((850_000..1_300_000).contains(&b.acknowledged_rate), "{b:?}");
     // At least what got through, at most the growth bound over it.
     assert!(

@@ -181,6 +181,9 @@ pub struct BandwidthStats {
     pub queueing_delay: Duration,
     /// Transport-cc feedback packets taken by the estimator.
     pub transport_feedback: u64,
+    /// Packets those feedbacks reported that we have no record of (never sent, or older
+    /// than the send history): skipped.
+    pub unknown_feedback_packets: u64,
 }
 
 /// What [`PeerConnection::get_stats`] returns.
@@ -316,6 +319,7 @@ impl PeerConnection {
                     Duration::from_micros(u64::try_from(e.queue_us).unwrap_or(0))
                 }),
                 transport_feedback: bwe.map_or(0, |e| e.feedbacks),
+                unknown_feedback_packets: bwe.map_or(0, |e| e.unknown),
             },
         }
     }
