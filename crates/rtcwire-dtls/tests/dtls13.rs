@@ -10,8 +10,9 @@
 
 mod common;
 
-use common::{builders, connections, ident, pump, run, Net, Outcome};
+use common::{builders, connections, ident, pump, run, Net, Outcome, PollOut};
 use rtcwire_dtls::{CipherSuite, Connection, Event, NamedGroup};
+use rtcwire_proto::{Datagram, SansIo};
 use std::time::{Duration, Instant};
 
 fn srtp_of(events: &[Event]) -> Option<rtcwire_dtls::KeyingMaterial> {
@@ -548,4 +549,32 @@ fn an_idle_connection_gives_back_its_buffers_and_carries_on() {
     assert!(ce
         .iter()
         .any(|e| matches!(e, Event::ApplicationData(d) if d == b"after")));
+}
+
+#[test]
+fn a_hybrid_client_hello_whose_fragments_come_in_reverse_order_is_answered() {
+    let (c, s) = ident();
+    let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(s.fingerprint());
+    let sb = rtcwire_dtls::Config::builder(s).remote_fingerprint(c.fingerprint());
+    let now = Instant::now();
+    let (mut client, mut server) = connections(cb, sb, 5, now);
+    let addr = "127.0.0.1:9".parse().unwrap();
+    let mut hello = Vec::new();
+    while let Some(t) = client.poll_out() {
+        hello.push(t.contents);
+    }
+    assert!(hello.len() >= 2, "the hybrid ClientHello spans datagrams");
+    for d in hello.iter().rev() {
+        server
+            .handle_read(now, Datagram::udp(addr, addr, d))
+            .unwrap();
+    }
+    let mut answered = false;
+    while let Some(t) = server.poll_out() {
+        answered = true;
+        let _ = client.handle_read(now, Datagram::udp(addr, addr, &t.contents));
+    }
+    assert!(answered, "the server answers the reassembled hello");
+    let (ce, se) = pump(&mut client, &mut server, now);
+    assert!(Outcome::connected(&ce) && Outcome::connected(&se));
 }

@@ -579,9 +579,13 @@ impl Agent {
         }
         if select {
             self.select(now, id);
-        } else if role == Role::Controlling
-            && !self.nominated
-            && !self.pairs.iter().any(|p| p.nominating)
+            return;
+        }
+        // RFC 8445 §12.1: before a pair is selected, data may go on any valid pair. The
+        // DTLS handshake starts a round trip (or a whole signalling exchange) earlier than
+        // it would wait for nomination; the nominated pair takes over when it comes.
+        self.use_valid_pair(now, id);
+        if role == Role::Controlling && !self.nominated && !self.pairs.iter().any(|p| p.nominating)
         {
             // Nominate the first valid pair at once: never wait for end-of-candidates
             // (Firefox stays in `checking` otherwise).
@@ -596,14 +600,36 @@ impl Agent {
         }
     }
 
+    /// Sends on valid pair `id` until a pair is nominated: when nothing is selected yet, or
+    /// the pair in use (not nominated, this generation) has a lower priority. A pair
+    /// selected before an ICE restart stays until the new generation nominates one.
+    fn use_valid_pair(&mut self, now: Instant, id: u32) {
+        if self.config.lite || self.nominated {
+            return;
+        }
+        let Some(p) = self.pairs.iter().find(|p| p.id == id) else {
+            return;
+        };
+        if let Some(s) = &self.selected {
+            if s.generation != self.generation || s.priority >= p.priority {
+                return;
+            }
+        }
+        self.select_pair(now, id, false);
+    }
+
     /// Makes pair `id` the selected one (after nomination), if it beats the current one of
     /// this generation.
     pub(crate) fn select(&mut self, now: Instant, id: u32) {
+        self.select_pair(now, id, true);
+    }
+
+    fn select_pair(&mut self, now: Instant, id: u32, nominated: bool) {
         let Some(p) = self.pairs.iter().find(|p| p.id == id) else {
             return;
         };
         let (local, remote, priority) = (p.local, p.remote, p.priority);
-        if let Some(s) = &self.selected {
+        if let (Some(s), true) = (&self.selected, nominated) {
             if s.generation == self.generation && s.priority >= priority && self.nominated {
                 if s.local == local
                     && self
@@ -662,11 +688,13 @@ impl Agent {
             });
         }
         self.selected = Some(sel);
-        self.nominated = true;
         self.prev_local = None;
         self.failed = false;
-        // Nothing else needs checking in this generation (RFC 8445 §8.1.2).
-        self.triggered.retain(|t| *t == id);
+        if nominated {
+            self.nominated = true;
+            // Nothing else needs checking in this generation (RFC 8445 §8.1.2).
+            self.triggered.retain(|t| *t == id);
+        }
         if changed {
             tracing::debug!(local = %event.local.address, remote = %event.remote.address, "selected pair");
             self.push_event(Event::SelectedPairChanged(Box::new(event)));

@@ -337,6 +337,8 @@ pub(crate) struct Driver {
     count: Arc<AtomicUsize>,
     /// ICE-TCP listeners and streams, TURN-over-TCP/TLS streams (a lone session's driver).
     pub(crate) tcp: Tcp,
+    /// A call was answered: let its caller go on before any work the call left due.
+    answered: bool,
 }
 
 impl Driver {
@@ -383,6 +385,7 @@ impl Driver {
             stats: DriverStats::default(),
             count,
             tcp: Tcp::new(crate::TcpLimits::default()),
+            answered: false,
         }
     }
 
@@ -405,6 +408,12 @@ impl Driver {
     /// moved local), 3 KB each.
     pub(crate) async fn run(mut self: Box<Self>) {
         loop {
+            if std::mem::take(&mut self.answered) {
+                // The caller woke on this thread and runs once the driver yields; work the
+                // call made due (a DTLS handshake's key shares) comes after it, or on
+                // another worker that takes this task meanwhile.
+                tokio::task::yield_now().await;
+            }
             let now = Instant::now();
             self.due.clear();
             self.due.extend(
@@ -570,6 +579,7 @@ impl Driver {
                 self.drive_key(key);
                 if self.unsent.is_empty() {
                     reply();
+                    self.answered = true;
                 } else {
                     // A writer waits for the socket, like a blocking send would.
                     self.deferred.push(Deferred::Call(reply));

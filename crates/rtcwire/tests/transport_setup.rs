@@ -67,3 +67,41 @@ fn an_end_that_does_not_announce_zero_checksums_gets_checksums() {
     assert!(!sends_zero_checksum(&duo, false));
     exchange(&mut duo, ca, cb);
 }
+
+/// The answerer sends on its first valid pair (RFC 8445 §12.1): its ClientHello reaches the
+/// offerer before the answer does. The offerer keeps it and answers it once the answer is
+/// applied, instead of waiting a second for the client's retransmission.
+#[test]
+fn a_client_hello_that_overtakes_the_answer_is_answered_when_the_answer_comes() {
+    let mut duo = Duo::new(3, lan(), Signaling::Full);
+    duo.with(true, |pc| {
+        pc.create_data_channel("early", rtcwire::DataChannelInit::default())
+            .unwrap();
+    });
+    duo.add_hosts();
+    let offer = duo.offer(true);
+    let answer = duo.answer(false, offer, &[]);
+    // The answer is held back: B's checks get their answers, B's pair is valid, its
+    // ClientHello goes out and arrives.
+    let held = duo.run_until(Duration::from_millis(100), |d| {
+        d.log(false).iter().any(|e| {
+            matches!(
+                e,
+                rtcwire::Event::IceConnectionStateChange(rtcwire::IceConnectionState::Connected)
+            )
+        })
+    });
+    assert!(held, "B has a valid pair before the answer reaches A");
+    let _ = duo.run_until(Duration::from_millis(20), |_| false);
+    let dtls_before = duo.with(true, |pc| pc.stats().refused_datagrams);
+    assert_eq!(dtls_before, 0, "the early ClientHello is kept, not refused");
+    duo.with(true, |pc| pc.set_remote_description(answer).unwrap());
+    let open = duo.run_until(Duration::from_millis(200), |d| {
+        d.state(true) == rtcwire::PeerConnectionState::Connected && !d.opened(false).is_empty()
+    });
+    assert!(
+        open,
+        "connected without the client's retransmission\n{}",
+        duo.sim.report()
+    );
+}

@@ -209,6 +209,9 @@ pub struct PeerConnection {
     batch_segments: usize,
     /// A sealed SCTP datagram longer than the batch it came after: it goes first next time.
     held_datagram: Vec<u8>,
+    /// DTLS datagrams that came on a valid pair before DTLS started (a ClientHello racing
+    /// the answer): read once it starts (see `transport.rs`).
+    early_dtls: Vec<Vec<u8>>,
     record: Vec<u8>,
     closed: bool,
     stats: Stats,
@@ -324,6 +327,7 @@ impl PeerConnection {
             sctp_packet: Vec::new(),
             batch_segments: 1,
             held_datagram: Vec::new(),
+            early_dtls: Vec::new(),
             record: Vec::new(),
             closed: false,
             stats: Stats::default(),
@@ -431,7 +435,6 @@ impl PeerConnection {
             // Checks may come before the answer does (trickle): ICE answers them and
             // keeps what it learned for when the credentials arrive.
             PacketKind::Stun | PacketKind::ChannelData => {}
-            PacketKind::Dtls if self.remote.is_none() => return Err(Error::NoRemoteDescription),
             PacketKind::Dtls => {}
             PacketKind::Rtp | PacketKind::Rtcp if self.media.srtp_keys.is_some() => {}
             other => return Err(Error::UnhandledPacket(other)),
@@ -449,7 +452,9 @@ impl PeerConnection {
                 if kind != PacketKind::Dtls {
                     return Err(Error::UnhandledPacket(kind));
                 }
-                let dtls = self.dtls.as_mut().ok_or(Error::DtlsNotStarted)?;
+                let Some(dtls) = self.dtls.as_mut() else {
+                    return transport::keep_early_dtls(&mut self.early_dtls, contents);
+                };
                 dtls.handle_read(now, Datagram::on_path(contents))?;
                 Ok(())
             }
@@ -469,6 +474,7 @@ impl PeerConnection {
             s.handle_timeout(now);
         }
         self.media_timeout(now);
+        self.dtls_work(now);
         self.pump(now);
         self.trim_if_idle(now);
     }
@@ -478,6 +484,7 @@ impl PeerConnection {
             return None;
         }
         [
+            self.dtls_work_due().then_some(self.now),
             self.ice.poll_timeout(),
             self.dtls.as_ref().and_then(SansIo::poll_timeout),
             self.sctp.as_ref().and_then(SansIo::poll_timeout),
@@ -554,6 +561,7 @@ impl PeerConnection {
             return;
         }
         let now = self.now;
+        self.early_dtls = Vec::new();
         let streams: Vec<u16> = self.entries.values().filter_map(|e| e.stream).collect();
         self.close_all_channels();
         if let Some(s) = self.sctp.as_mut() {

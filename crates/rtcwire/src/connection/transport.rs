@@ -12,6 +12,25 @@ use rtcwire_sctp::Association;
 use super::{map_ice_state, rng_for, PeerConnection, MAX_LOCAL_CANDIDATES};
 use crate::jsep;
 use crate::types::{Event, IceCandidate, IceGatheringState};
+use crate::Error;
+
+/// Most DTLS datagrams kept from before DTLS started (a hybrid ClientHello is two).
+const MAX_EARLY_DTLS: usize = 8;
+/// Most bytes of them.
+const MAX_EARLY_DTLS_BYTES: usize = 16 * 1024;
+
+/// Keeps a DTLS datagram that came on a valid pair before DTLS started: the peer's
+/// ClientHello can overtake the answer that tells us our role (the peer may send on a
+/// valid pair before nomination, RFC 8445 §12.1). Past the caps it is refused (the
+/// peer's retransmission comes later).
+pub(super) fn keep_early_dtls(early: &mut Vec<Vec<u8>>, contents: &[u8]) -> Result<(), Error> {
+    let held: usize = early.iter().map(Vec::len).sum();
+    if early.len() >= MAX_EARLY_DTLS || held + contents.len() > MAX_EARLY_DTLS_BYTES {
+        return Err(Error::DtlsNotStarted);
+    }
+    early.push(contents.to_vec());
+    Ok(())
+}
 
 /// Most datagrams in one batched transmit (see `set_transmit_batching`).
 const MAX_BATCH_SEGMENTS: usize = 64;
@@ -45,6 +64,43 @@ impl PeerConnection {
             self.note_traffic(now);
         }
         t
+    }
+
+    /// The handshake's CPU work (a ClientHello's key shares, a server's reply to one that
+    /// came early) waits for the next timeout, due at once: the datagrams already queued
+    /// (ICE's checks and answers) leave first, and a driver can answer its caller before
+    /// the work is done.
+    pub(super) fn dtls_work_due(&self) -> bool {
+        !self.closed
+            && match &self.dtls {
+                Some(_) => !self.early_dtls.is_empty(),
+                None => {
+                    self.dtls_role == Some(DtlsRole::Client)
+                        && self.ice_has_pair
+                        && self.dtls_config.is_some()
+                }
+            }
+    }
+
+    /// Does the work [`dtls_work_due`](Self::dtls_work_due) held back.
+    pub(super) fn dtls_work(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if self.dtls.is_none() && self.ice_has_pair && self.dtls_role == Some(DtlsRole::Client) {
+            if let Some(cfg) = self.dtls_config.clone() {
+                self.dtls = Some(Connection::client(cfg, rng_for(self.seed, "dtls"), now));
+            }
+        }
+        let Some(dtls) = self.dtls.as_mut() else {
+            return;
+        };
+        for d in std::mem::take(&mut self.early_dtls) {
+            if let Err(e) = dtls.handle_read(now, Datagram::on_path(&d)) {
+                self.stats.refused_datagrams += 1;
+                tracing::trace!(error = %e, "early DTLS datagram refused");
+            }
+        }
     }
 
     /// Records DTLS queued itself: handshake flights, alerts, close_notify.
@@ -202,7 +258,7 @@ impl PeerConnection {
             return;
         }
         self.pump_ice();
-        self.maybe_start_dtls(now);
+        self.maybe_start_dtls();
         self.pump_dtls(now);
         self.pump_sctp(now);
         self.pump_channels();
@@ -269,23 +325,14 @@ impl PeerConnection {
             .push_back(Event::IceCandidate(IceCandidate::end_of_candidates(mid)));
     }
 
-    /// The DTLS client starts its handshake once ICE has a pair; the server is made when
-    /// the exchange completes and waits for the ClientHello.
-    pub(super) fn maybe_start_dtls(&mut self, now: Instant) {
-        if self.dtls.is_some() || self.closed {
+    /// The DTLS server is made when the exchange completes and waits for the ClientHello;
+    /// the client starts its handshake once ICE has a pair, in [`dtls_work`](Self::dtls_work).
+    pub(super) fn maybe_start_dtls(&mut self) {
+        if self.dtls.is_some() || self.closed || self.dtls_role != Some(DtlsRole::Server) {
             return;
         }
-        let (Some(role), Some(cfg)) = (self.dtls_role, self.dtls_config.clone()) else {
-            return;
-        };
-        match role {
-            DtlsRole::Server => {
-                self.dtls = Some(Connection::server(cfg, rng_for(self.seed, "dtls")));
-            }
-            DtlsRole::Client if self.ice_has_pair => {
-                self.dtls = Some(Connection::client(cfg, rng_for(self.seed, "dtls"), now));
-            }
-            DtlsRole::Client => {}
+        if let Some(cfg) = self.dtls_config.clone() {
+            self.dtls = Some(Connection::server(cfg, rng_for(self.seed, "dtls")));
         }
     }
 
