@@ -1,12 +1,18 @@
-//! The task that owns the sockets and the sessions: one `select!` over the sockets, the
-//! earliest session deadline and the command channel. Handles talk to it by commands
-//! (closures run on the session between inputs); it talks back through channels and
-//! `watch`es. Nothing is locked.
+//! The driver: the sockets and the sessions, run by a task that waits on the sockets, the
+//! earliest session deadline and the command channel. It lives behind a mutex that the
+//! task takes only while it works (never across a wait): a lone session's handle takes
+//! it too and runs its calls (`createOffer`, `setRemoteDescription`, ...) on the session
+//! at once, on the caller's thread, instead of a round trip through the task. Data-channel
+//! sends and a shared socket's sessions go through the command channel. The driver talks
+//! back through channels and `watch`es.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
 
 use rtcwire::{
     ChannelId, Datagram, IceConnectionState, IceGatheringState, Input, Output, Payload,
@@ -14,12 +20,12 @@ use rtcwire::{
 };
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
-use tokio::time::{Duration, Instant};
+use tokio::time::Instant;
 
 use crate::channel::ChannelInfo;
 use crate::media::{FrameQueue, KeyframeRequests};
 use crate::tcp::Tcp;
-use crate::udp::{recv_any, send_unsent, Unsent};
+use crate::udp::Unsent;
 use crate::Event;
 
 /// Which session of a driver a command is for.
@@ -157,12 +163,31 @@ impl Deferred {
     }
 }
 
+/// A driver and the task running it share it; see the module docs.
+pub(crate) type Shared = Mutex<Driver>;
+
+/// Takes the driver (`None` if a panic poisoned it: the session is gone then).
+pub(crate) fn lock(shared: &Shared) -> Option<MutexGuard<'_, Driver>> {
+    shared.lock().ok()
+}
+
 /// Held by every handle of a session ([`PeerConnection`](crate::PeerConnection) clones,
 /// [`DataChannel`](crate::DataChannel)s); the last one dropped closes the session.
-#[derive(Debug)]
 pub(crate) struct Guard {
     pub(crate) key: ConnKey,
     pub(crate) cmd: mpsc::UnboundedSender<Cmd>,
+    /// A lone session's driver: calls run on it directly (a shared socket's sessions send
+    /// them as commands, so one busy session does not hold up the others' callers).
+    pub(crate) direct: Option<Arc<Shared>>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("key", &self.key)
+            .field("direct", &self.direct.is_some())
+            .finish()
+    }
 }
 
 impl Drop for Guard {
@@ -184,9 +209,19 @@ impl Guard {
                 let _ = tx.send(r);
             })
         });
-        self.cmd
-            .send(Cmd::Call(self.key, call))
-            .map_err(|_| crate::Error::Closed)?;
+        match &self.direct {
+            Some(shared) => {
+                // Run now, on this thread: answered at once unless the socket is full
+                // (then, like a blocking send, once the driver has drained it).
+                let mut d = lock(shared).ok_or(crate::Error::Closed)?;
+                d.on_command(Some(Cmd::Call(self.key, call)));
+                d.wake_if_needed();
+            }
+            None => self
+                .cmd
+                .send(Cmd::Call(self.key, call))
+                .map_err(|_| crate::Error::Closed)?,
+        }
         rx.await.map_err(|_| crate::Error::Closed)
     }
 }
@@ -266,8 +301,8 @@ pub(crate) struct Conn {
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct DriverStats {
     pub(crate) received: u64,
-    sent: u64,
-    send_errors: u64,
+    pub(crate) sent: u64,
+    pub(crate) send_errors: u64,
     /// Times a full kernel send buffer made the driver wait for the socket.
     send_waits: u64,
     pub(crate) unrouted: u64,
@@ -303,16 +338,16 @@ impl Sock {
 pub(crate) const MAX_BATCH: usize = 32;
 
 pub(crate) struct Driver {
-    sockets: Vec<Sock>,
+    pub(crate) sockets: Vec<Sock>,
     pub(crate) locals: Vec<SocketAddr>,
     /// Boxed: a session is about 12 KiB, and a map of one holds room for several.
     pub(crate) conns: ConnMap<Box<Conn>>,
     /// Remote address -> session, learned from `accepts` (shared sockets).
     pub(crate) routes: HashMap<SocketAddr, ConnKey>,
-    cmd_rx: mpsc::UnboundedReceiver<Cmd>,
-    cmd_closed: bool,
+    pub(crate) cmd_rx: mpsc::UnboundedReceiver<Cmd>,
+    pub(crate) cmd_closed: bool,
     /// One session on its own sockets: the task ends with it.
-    exit_when_empty: bool,
+    pub(crate) exit_when_empty: bool,
     /// `batch` receive buffers of [`RX_SIZE`] back to back: a shared socket's own; a lone
     /// session's driver borrows them from its thread's [`RxPool`] for each batch only.
     pub(crate) rx: Vec<u8>,
@@ -322,24 +357,39 @@ pub(crate) struct Driver {
     /// (2.3 KB inline before).
     pub(crate) meta: Box<[quinn_udp::RecvMeta]>,
     pub(crate) batch: usize,
-    tx: Vec<u8>,
+    pub(crate) tx: Vec<u8>,
     /// Datagrams a full kernel buffer refused (the rest of one transmit at most): sent
     /// first once the socket is writable; no session is drained meanwhile.
-    unsent: VecDeque<Unsent>,
+    pub(crate) unsent: VecDeque<Unsent>,
     /// Calls answered once `unsent` is out (their writers wait with it).
-    deferred: Vec<Deferred>,
-    first_socket: usize,
-    due: Vec<ConnKey>,
+    pub(crate) deferred: Vec<Deferred>,
+    pub(crate) first_socket: usize,
+    pub(crate) due: Vec<ConnKey>,
     /// Sessions fed datagrams of the current receive batch, drained after it.
     pub(crate) fed: Vec<ConnKey>,
     pub(crate) stats: DriverStats,
     /// How many sessions the driver holds, for [`Server::sessions`](crate::Server::sessions).
-    count: Arc<AtomicUsize>,
+    pub(crate) count: Arc<AtomicUsize>,
     /// ICE-TCP listeners and streams, TURN-over-TCP/TLS streams (a lone session's driver).
     pub(crate) tcp: Tcp,
     /// A call was answered: let its caller go on before any work the call left due.
-    answered: bool,
+    pub(crate) answered: bool,
+    /// The task's wait: its timer, waker, and what it waits until.
+    pub(crate) sleep: Pin<Box<tokio::time::Sleep>>,
+    pub(crate) waker: Option<Waker>,
+    pub(crate) waiting_until: Instant,
+    /// The source polled first next time (fairness, as `select!` gives).
+    pub(crate) turn: usize,
+    /// Room in the channel whose receiver is behind (the backlog's first message).
+    pub(crate) room: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// The task ended: sockets closed, nothing more runs.
+    pub(crate) done: bool,
 }
+
+/// The sources the task waits on, polled in turn.
+pub(crate) const SOURCES: usize = 6;
+/// Most events handled in one poll of the task before it yields to the executor.
+pub(crate) const EVENTS_PER_POLL: usize = 64;
 
 impl Driver {
     pub(crate) fn new(
@@ -386,6 +436,12 @@ impl Driver {
             count,
             tcp: Tcp::new(crate::TcpLimits::default()),
             answered: false,
+            sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
+            waker: None,
+            waiting_until: Instant::now(),
+            turn: 0,
+            room: None,
+            done: false,
         }
     }
 
@@ -403,100 +459,9 @@ impl Driver {
         self.drive_key(key);
     }
 
-    /// Runs until the last session is gone (or, shared, the server too). Boxed: an `async
-    /// fn` taking the driver by value keeps it twice in its future (the argument and the
-    /// moved local), 3 KB each.
-    pub(crate) async fn run(mut self: Box<Self>) {
-        loop {
-            if std::mem::take(&mut self.answered) {
-                // The caller woke on this thread and runs once the driver yields; work the
-                // call made due (a DTLS handshake's key shares) comes after it, or on
-                // another worker that takes this task meanwhile.
-                tokio::task::yield_now().await;
-            }
-            let now = Instant::now();
-            self.due.clear();
-            self.due.extend(
-                self.conns
-                    .iter()
-                    .filter(|(_, c)| c.next_timeout <= now)
-                    .map(|(k, _)| *k),
-            );
-            for i in 0..self.due.len() {
-                let key = self.due[i];
-                if let Some(c) = self.conns.get_mut(&key) {
-                    let _g = c.span.clone().entered();
-                    let _ = c.pc.handle_input(Input::Timeout(now.into_std()));
-                }
-                self.drive_key(key);
-            }
-            if self.tcp.upkeep_due(now) {
-                self.tcp_upkeep();
-            }
-            self.reap();
-            if self.conns.is_empty() && (self.exit_when_empty || self.cmd_closed) {
-                tracing::debug!(stats = ?self.stats, tcp = ?self.tcp.stats, "driver done");
-                self.tcp.shutdown();
-                return;
-            }
-            let deadline = self
-                .conns
-                .values()
-                .map(|c| c.next_timeout)
-                .min()
-                .unwrap_or_else(|| now + Duration::from_secs(3600));
-            // ICE-TCP streams are looked over on a tick of their own while there are any.
-            let deadline = self.tcp.next_upkeep().map_or(deadline, |t| t.min(deadline));
-            // Backpressure. A session's own sockets stop being read while its application
-            // is behind; a shared socket keeps being read for the others, and that
-            // session's DTLS datagrams are dropped instead (SCTP sends them again).
-            let held = self.conns.values().any(|c| !c.backlog.is_empty());
-            let reading = !(self.exit_when_empty && held);
-            let blocked = if held {
-                self.conns.values().find_map(|c| c.blocked_sender())
-            } else {
-                None
-            };
-            let stuck = held && blocked.is_none();
-            let sending = !self.unsent.is_empty();
-            let sockets = &self.sockets;
-            let unsent = &mut self.unsent;
-            let rx = &mut self.rx;
-            let meta = &mut self.meta;
-            let batch = self.batch;
-            let pooled = self.pooled;
-            let first = self.first_socket;
-            let tcp_on = self.tcp.is_active() && reading;
-            let tcp = &mut self.tcp;
-            tokio::select! {
-                cmd = self.cmd_rx.recv(), if !self.cmd_closed => self.on_command(cmd),
-                r = recv_any(sockets, rx, pooled, meta, batch, first), if reading => {
-                    self.first_socket = (first + 1) % self.sockets.len().max(1);
-                    self.on_batch(r);
-                }
-                ev = std::future::poll_fn(|cx| tcp.poll_event(cx)), if tcp_on => self.on_tcp(ev),
-                // While sending waits, timers wait too (no session can be drained).
-                () = tokio::time::sleep_until(deadline), if !sending => {}
-                (sent, errors) = send_unsent(sockets, unsent), if sending => {
-                    self.on_sent(sent, errors);
-                }
-                _ = async move {
-                    match blocked {
-                        Some(tx) => tx.reserve_owned().await.ok(),
-                        None => std::future::pending().await,
-                    }
-                }, if blocked.is_some() => self.flush_backlogs(),
-                // A backlog that starts with a close can always go on.
-                () = std::future::ready(()), if stuck => self.flush_backlogs(),
-            }
-        }
-    }
-
     /// The datagrams a full send buffer held are out: every session is drained again
     /// and the calls that waited are answered.
-    fn on_sent(&mut self, sent: u64, errors: u64) {
-        self.stats.sent += sent;
-        self.stats.send_errors += errors;
+    pub(crate) fn on_sent(&mut self) {
         if !self.unsent.is_empty() {
             return;
         }
@@ -514,7 +479,7 @@ impl Driver {
         }
     }
 
-    fn flush_backlogs(&mut self) {
+    pub(crate) fn flush_backlogs(&mut self) {
         let mut resume = Vec::new();
         for (&k, c) in self.conns.iter_mut() {
             c.flush_backlog();
@@ -555,7 +520,7 @@ impl Driver {
         }
     }
 
-    fn on_command(&mut self, cmd: Option<Cmd>) {
+    pub(crate) fn on_command(&mut self, cmd: Option<Cmd>) {
         match cmd {
             None => {
                 // Every handle is gone: close what is left.
@@ -579,7 +544,6 @@ impl Driver {
                 self.drive_key(key);
                 if self.unsent.is_empty() {
                     reply();
-                    self.answered = true;
                 } else {
                     // A writer waits for the socket, like a blocking send would.
                     self.deferred.push(Deferred::Call(reply));
@@ -616,7 +580,7 @@ impl Driver {
     }
 
     /// Frees the sessions closed by the application once their output is out.
-    fn reap(&mut self) {
+    pub(crate) fn reap(&mut self) {
         let before = self.conns.len();
         // A closing session's last datagrams may still be in it while sending waits.
         let waiting = !self.unsent.is_empty();

@@ -15,6 +15,7 @@ mod server;
 mod tcp;
 mod tcp_in;
 mod udp;
+mod wait;
 
 pub use channel::{ChannelSender, ChannelState, DataChannel};
 pub use config::{Bind, Config, TcpLimits, TurnTransport, TurnUrl};

@@ -245,12 +245,19 @@ impl PeerConnection {
         let pc = new_session_tcp(&config, &locals, &tcp)?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let key: ConnKey = 0;
-        let guard = Arc::new(Guard { key, cmd });
-        let (conn, events, state) = Conn::new(pc, key, &guard, &config);
         let mut driver = Driver::new(sockets, locals.clone(), cmd_rx, true, Arc::default());
         driver.tcp = tcp;
-        driver.insert(key, Box::new(conn));
-        runtime.spawn(Box::new(driver).run());
+        let shared = Arc::new(std::sync::Mutex::new(driver));
+        let guard = Arc::new(Guard {
+            key,
+            cmd,
+            direct: Some(Arc::clone(&shared)),
+        });
+        let (conn, events, state) = Conn::new(pc, key, &guard, &config);
+        crate::driver::lock(&shared)
+            .ok_or(Error::Closed)?
+            .insert(key, Box::new(conn));
+        runtime.spawn(Driver::run(shared));
         Ok((
             PeerConnection::from_parts(guard, state, locals.into()),
             Events::new(events),

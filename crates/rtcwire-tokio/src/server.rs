@@ -57,7 +57,7 @@ impl Server {
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let sessions = Arc::new(AtomicUsize::new(0));
         let driver = Driver::new(sockets, locals, cmd_rx, false, Arc::clone(&sessions));
-        runtime.spawn(Box::new(driver).run());
+        runtime.spawn(Driver::run(Arc::new(std::sync::Mutex::new(driver))));
         Ok(Server {
             inner: Arc::new(Inner {
                 cmd,
@@ -91,6 +91,7 @@ impl Server {
         let guard = Arc::new(Guard {
             key,
             cmd: inner.cmd.clone(),
+            direct: None,
         });
         let (conn, events, state) = Conn::new(pc, key, &guard, &inner.config);
         inner

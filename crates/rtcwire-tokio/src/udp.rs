@@ -1,10 +1,9 @@
 //! Datagrams: batches received and routed to their session; those a full buffer refused.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::io::IoSliceMut;
 use std::net::SocketAddr;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use rtcwire::{Datagram, Input, Transport};
 use tokio::io::Interest;
@@ -186,62 +185,63 @@ pub(crate) struct Unsent {
     pub(crate) segment_size: Option<usize>,
 }
 
-/// Sends the refused datagrams in order as their sockets become writable; returns how
-/// many went and how many failed for good (anything but a full buffer).
-pub(crate) async fn send_unsent(sockets: &[Sock], unsent: &mut VecDeque<Unsent>) -> (u64, u64) {
-    let (mut sent, mut errors) = (0, 0);
-    poll_fn(|cx| {
-        let mut spins = 0;
-        while let Some(u) = unsent.front() {
-            let Some(s) = sockets.get(u.socket) else {
+/// Sends the refused datagrams in order as their sockets become writable, counting into
+/// `sent` and `errors` (anything but a full buffer fails for good); ready once all are out.
+pub(crate) fn poll_send_unsent(
+    cx: &mut Context<'_>,
+    sockets: &[Sock],
+    unsent: &mut VecDeque<Unsent>,
+    sent: &mut u64,
+    errors: &mut u64,
+) -> Poll<()> {
+    let mut spins = 0;
+    while let Some(u) = unsent.front() {
+        let Some(s) = sockets.get(u.socket) else {
+            unsent.pop_front();
+            *errors += 1;
+            continue;
+        };
+        match s.io.poll_send_ready(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => {
+                tracing::trace!(error = %e, "send readiness");
                 unsent.pop_front();
-                errors += 1;
+                *errors += 1;
                 continue;
-            };
-            match s.io.poll_send_ready(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => {
-                    tracing::trace!(error = %e, "send readiness");
-                    unsent.pop_front();
-                    errors += 1;
-                    continue;
-                }
-                Poll::Ready(Ok(())) => {}
             }
-            let transmit = quinn_udp::Transmit {
-                destination: u.destination,
-                ecn: None,
-                contents: &u.data,
-                segment_size: u.segment_size,
-                src_ip: None,
-            };
-            // `try_io` clears a stale readiness, so the next poll registers the waker.
-            match s.io.try_io(Interest::WRITABLE, || {
-                s.state.try_send((&s.io).into(), &transmit)
-            }) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    spins += 1;
-                    if spins >= 4 {
-                        // Still "ready" yet full: come back through the executor.
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
-                    }
+            Poll::Ready(Ok(())) => {}
+        }
+        let transmit = quinn_udp::Transmit {
+            destination: u.destination,
+            ecn: None,
+            contents: &u.data,
+            segment_size: u.segment_size,
+            src_ip: None,
+        };
+        // `try_io` clears a stale readiness, so the next poll registers the waker.
+        match s.io.try_io(Interest::WRITABLE, || {
+            s.state.try_send((&s.io).into(), &transmit)
+        }) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                spins += 1;
+                if spins >= 4 {
+                    // Still "ready" yet full: come back through the executor.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
-                Err(e) => {
-                    tracing::trace!(error = %e, "send");
-                    unsent.pop_front();
-                    errors += 1;
-                }
-                Ok(()) => {
-                    unsent.pop_front();
-                    sent += 1;
-                }
+            }
+            Err(e) => {
+                tracing::trace!(error = %e, "send");
+                unsent.pop_front();
+                *errors += 1;
+            }
+            Ok(()) => {
+                unsent.pop_front();
+                *sent += 1;
             }
         }
-        Poll::Ready(())
-    })
-    .await;
-    (sent, errors)
+    }
+    Poll::Ready(())
 }
 
 /// Receive buffers of the drivers of lone sessions, one set per thread: a driver takes
@@ -308,59 +308,57 @@ impl TxPool {
     }
 }
 
-/// Waits for datagrams on any socket (starting with `first`, for fairness): fills up to
-/// `batch` buffers of `buf` and their `meta`; returns the socket and how many. A `pooled`
+/// Datagrams from any socket (starting with `first`, for fairness): fills up to `batch`
+/// buffers of `buf` and their `meta`; returns the socket and how many. A `pooled`
 /// driver's `buf` is empty while it waits, filled from the thread's [`RxPool`] when a
 /// socket is readable, and given back if nothing was there.
-pub(crate) async fn recv_any(
+pub(crate) fn poll_recv_any(
+    cx: &mut Context<'_>,
     sockets: &[Sock],
     buf: &mut Vec<u8>,
     pooled: bool,
     meta: &mut [quinn_udp::RecvMeta],
     batch: usize,
     first: usize,
-) -> (usize, std::io::Result<usize>) {
+) -> Poll<(usize, std::io::Result<usize>)> {
     let n = sockets.len();
-    poll_fn(|cx| {
-        for j in 0..n {
-            let i = (first + j) % n;
-            let Some(s) = sockets.get(i) else { continue };
-            // Ready, then read; a stale readiness is cleared by `try_io` and polled again
-            // (which registers the waker when nothing is there).
-            for attempt in 0..4 {
-                let ready = match s.io.poll_recv_ready(cx) {
-                    Poll::Pending => break,
-                    Poll::Ready(r) => r,
-                };
-                if let Err(e) = ready {
-                    return Poll::Ready((i, Err(e)));
-                }
-                if pooled {
-                    RxPool::take(buf);
-                }
-                let mut chunks = buf.chunks_mut(RX_SIZE);
-                let mut iovs: [IoSliceMut<'_>; MAX_BATCH] =
-                    std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or(&mut [])));
-                let take = batch.min(MAX_BATCH).min(meta.len());
-                let r = s.io.try_io(Interest::READABLE, || {
-                    s.state
-                        .recv((&s.io).into(), &mut iovs[..take], &mut meta[..take])
-                });
-                match r {
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        if attempt == 3 {
-                            // Still "ready" yet empty: come back through the executor.
-                            cx.waker().wake_by_ref();
-                        }
+    for j in 0..n {
+        let i = (first + j) % n;
+        let Some(s) = sockets.get(i) else { continue };
+        // Ready, then read; a stale readiness is cleared by `try_io` and polled again
+        // (which registers the waker when nothing is there).
+        for attempt in 0..4 {
+            let ready = match s.io.poll_recv_ready(cx) {
+                Poll::Pending => break,
+                Poll::Ready(r) => r,
+            };
+            if let Err(e) = ready {
+                return Poll::Ready((i, Err(e)));
+            }
+            if pooled {
+                RxPool::take(buf);
+            }
+            let mut chunks = buf.chunks_mut(RX_SIZE);
+            let mut iovs: [IoSliceMut<'_>; MAX_BATCH] =
+                std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or(&mut [])));
+            let take = batch.min(MAX_BATCH).min(meta.len());
+            let r = s.io.try_io(Interest::READABLE, || {
+                s.state
+                    .recv((&s.io).into(), &mut iovs[..take], &mut meta[..take])
+            });
+            match r {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if attempt == 3 {
+                        // Still "ready" yet empty: come back through the executor.
+                        cx.waker().wake_by_ref();
                     }
-                    r => return Poll::Ready((i, r)),
                 }
+                r => return Poll::Ready((i, r)),
             }
         }
-        if pooled {
-            RxPool::give_back(buf);
-        }
-        Poll::Pending
-    })
-    .await
+    }
+    if pooled {
+        RxPool::give_back(buf);
+    }
+    Poll::Pending
 }
