@@ -50,7 +50,8 @@ impl Default for ChannelConfig {
 /// Where a channel is (RTCDataChannelState).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelState {
-    /// OPEN sent, no ACK or data back yet.
+    /// Not open yet (kept for the W3C state names: an in-band channel is open once its
+    /// OPEN is queued).
     Connecting,
     /// Open.
     Open,
@@ -79,7 +80,8 @@ pub enum Event {
         /// Priority.
         priority: u16,
     },
-    /// A channel we opened is open (ACK, or first data as implicit ACK).
+    /// A channel we opened is open: at once when opened in band (the OPEN is queued;
+    /// messages sent before the peer's ACK go ordered), or when the association comes up.
     Open(u16),
     /// A message.
     Message {
@@ -208,16 +210,20 @@ impl DataChannels {
             self.scratch.clone(),
             SendOptions::default(),
         )?;
+        // Open as soon as the OPEN is queued, as browsers do: RFC 8832 §6 lets the opener
+        // send before the ACK (ordered until then, so the OPEN arrives first), and waiting
+        // for it would cost every new channel a round trip.
         self.channels.insert(
             id,
             Channel {
                 config,
-                state: ChannelState::Connecting,
+                state: ChannelState::Open,
                 awaiting_ack: true,
                 local_reset: false,
                 remote_reset: false,
             },
         );
+        self.events.push_back(Event::Open(id));
         Ok(id)
     }
 

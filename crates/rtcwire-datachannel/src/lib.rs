@@ -6,7 +6,8 @@
 //! association event through [`DataChannels::handle_event`].
 //!
 //! - DATA_CHANNEL_OPEN / ACK, and the first DATA on a stream taken as an implicit ACK;
-//!   messages before the ACK go ordered.
+//!   the opener's channel is open once its OPEN is queued (as browsers do), and messages
+//!   before the ACK go ordered.
 //! - Stream ids by DTLS role: the client opens even ids, the server odd ones.
 //! - Pre-negotiated channels (`negotiated: Some(id)`, no DCEP).
 //! - Reliable, partially reliable (max retransmits, max lifetime), ordered and unordered.

@@ -345,9 +345,10 @@ impl PeerConnection {
         self.session(rtcwire::PeerConnection::restart_ice).await
     }
 
-    /// `createDataChannel`. In-band channels open once the transport is up and the peer
-    /// acknowledged ([`DataChannel::wait_open`]); a pre-negotiated one
-    /// (`init.negotiated = Some(id)`) once the transport is up.
+    /// `createDataChannel`. A channel opens once the transport is up
+    /// ([`DataChannel::wait_open`]): an in-band one when its DATA_CHANNEL_OPEN is queued
+    /// (as browsers do; what is sent before the peer's ACK goes ordered behind it), a
+    /// pre-negotiated one (`init.negotiated = Some(id)`) at once.
     pub async fn create_data_channel(
         &self,
         label: &str,

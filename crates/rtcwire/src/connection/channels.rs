@@ -290,7 +290,8 @@ impl PeerConnection {
                 Ok(stream) => {
                     entry.stream = Some(stream);
                     self.by_stream.insert(stream, cid);
-                    // Pre-negotiated channels are open at once; the others on the ACK.
+                    // Pre-negotiated channels are open here; in-band ones by their
+                    // `Open` event (queued with the OPEN, before any ACK).
                     if pre_negotiated {
                         negotiated.push(cid);
                     }
