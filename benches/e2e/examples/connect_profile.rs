@@ -1,7 +1,8 @@
 //! Where createOffer → open goes: `n` connections one after another (as `e2e`'s row), the
 //! median wall time beside the process CPU per connection (both peers). Run under `perf
 //! record` for the CPU side. `cargo run --release -p rtcwire-bench-e2e --example
-//! connect_profile [n]`.
+//! connect_profile [n]`; with `SPAWN=1` the calls come from a spawned task (as an
+//! application's signalling task makes them) instead of `block_on`'s thread (as `e2e`).
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -23,7 +24,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(200);
     let rt = common::runtime().unwrap();
-    rt.block_on(async {
+    let body = async move {
         let mut times = Vec::with_capacity(n);
         let cpu0 = common::process_cpu();
         let t0 = std::time::Instant::now();
@@ -41,7 +42,12 @@ fn main() {
             wall / n as u32,
             cpu / n as u32
         );
-    });
+    };
+    if std::env::var("SPAWN").is_ok() {
+        rt.block_on(async { tokio::spawn(body).await.unwrap() });
+    } else {
+        rt.block_on(body);
+    }
 }
 
 /// Median time from createOffer to each step the offerer sees: the signalling calls done,
