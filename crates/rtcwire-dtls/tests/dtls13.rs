@@ -105,13 +105,19 @@ fn application_data_and_key_updates_flow_both_ways() {
     assert!(client.stats().bad_records == 0 && server.stats().bad_records == 0);
 }
 
-#[test]
-fn defaults_are_dtls13_offering_the_hybrid_and_the_server_picks_it() {
+/// A client and a server with the default configuration (DTLS 1.3, the hybrid share).
+fn default_pair(seed: u64) -> (Connection, Connection, Instant) {
     let (c, s) = ident();
     let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(s.fingerprint());
     let sb = rtcwire_dtls::Config::builder(s).remote_fingerprint(c.fingerprint());
     let now = Instant::now();
-    let (mut client, mut server) = connections(cb, sb, 3, now);
+    let (client, server) = connections(cb, sb, seed, now);
+    (client, server, now)
+}
+
+#[test]
+fn defaults_are_dtls13_offering_the_hybrid_and_the_server_picks_it() {
+    let (mut client, mut server, now) = default_pair(3);
     let (ce, se) = pump(&mut client, &mut server, now);
     assert!(Outcome::connected(&ce) && Outcome::connected(&se));
     assert_eq!(server.dtls13_group(), Some(NamedGroup::X25519MlKem768));
@@ -553,11 +559,7 @@ fn an_idle_connection_gives_back_its_buffers_and_carries_on() {
 
 #[test]
 fn a_hybrid_client_hello_whose_fragments_come_in_reverse_order_is_answered() {
-    let (c, s) = ident();
-    let cb = rtcwire_dtls::Config::builder(c.clone()).remote_fingerprint(s.fingerprint());
-    let sb = rtcwire_dtls::Config::builder(s).remote_fingerprint(c.fingerprint());
-    let now = Instant::now();
-    let (mut client, mut server) = connections(cb, sb, 5, now);
+    let (mut client, mut server, now) = default_pair(5);
     let addr = "127.0.0.1:9".parse().unwrap();
     let mut hello = Vec::new();
     while let Some(t) = client.poll_out() {
