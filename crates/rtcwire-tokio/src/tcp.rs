@@ -6,8 +6,8 @@
 //! active candidate's `ip:9` and the peer's passive candidate for one we opened), a TURN
 //! stream by the allocation's base (a UDP host address) and the server's address.
 //!
-//! Everything runs in the driver's task: listeners, connects, reads and writes are polled
-//! from its one `select!` (no task per stream, no lock). ICE-TCP streams are framed with
+//! Everything runs in the driver: listeners, connects, reads and writes are polled by its
+//! task with the other sources it waits on (no task per stream). ICE-TCP streams are framed with
 //! RFC 4571 (16-bit length before each packet); TURN streams carry self-delimiting STUN
 //! and ChannelData (padded to 4 bytes by the agent). TLS is rustls on ring, driven here
 //! with the socket's `try_read`/`try_write`. Every buffer is capped ([`TcpLimits`]).
