@@ -6,7 +6,8 @@
 //! sends and a shared socket's sessions go through the command channel. The driver talks
 //! back through channels and `watch`es.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -372,6 +373,14 @@ pub(crate) struct Driver {
     pub(crate) count: Arc<AtomicUsize>,
     /// ICE-TCP listeners and streams, TURN-over-TCP/TLS streams (a lone session's driver).
     pub(crate) tcp: Tcp,
+    /// Each session's deadline as last set (an entry is current while it equals the
+    /// session's `next_timeout`; older ones are skipped): the due sessions and the next
+    /// deadline without a pass over every session (a server's driver holds thousands).
+    pub(crate) timers: BinaryHeap<Reverse<(Instant, ConnKey)>>,
+    /// Sessions whose application is behind (non-empty backlog).
+    pub(crate) backlogged: Vec<ConnKey>,
+    /// Sessions closed by their application, freed once their output is out.
+    pub(crate) closing: Vec<ConnKey>,
     /// A call was answered: let its caller go on before any work the call left due.
     pub(crate) answered: bool,
     /// The task's wait: its timer, waker, and what it waits until.
@@ -436,6 +445,9 @@ impl Driver {
             count,
             tcp: Tcp::new(crate::TcpLimits::default()),
             answered: false,
+            timers: BinaryHeap::new(),
+            backlogged: Vec::new(),
+            closing: Vec::new(),
             sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
             waker: None,
             waiting_until: Instant::now(),
@@ -481,9 +493,14 @@ impl Driver {
 
     pub(crate) fn flush_backlogs(&mut self) {
         let mut resume = Vec::new();
-        for (&k, c) in self.conns.iter_mut() {
+        for k in std::mem::take(&mut self.backlogged) {
+            let Some(c) = self.conns.get_mut(&k) else {
+                continue;
+            };
             c.flush_backlog();
-            if c.backlog.is_empty() && !c.parked.is_empty() {
+            if !c.backlog.is_empty() {
+                self.backlogged.push(k);
+            } else if !c.parked.is_empty() {
                 resume.push(k);
             }
         }
@@ -581,19 +598,20 @@ impl Driver {
 
     /// Frees the sessions closed by the application once their output is out.
     pub(crate) fn reap(&mut self) {
-        let before = self.conns.len();
         // A closing session's last datagrams may still be in it while sending waits.
-        let waiting = !self.unsent.is_empty();
-        self.conns.retain(|_, c| {
-            if c.closing && !waiting {
+        if self.closing.is_empty() || !self.unsent.is_empty() {
+            return;
+        }
+        let before = self.conns.len();
+        for k in std::mem::take(&mut self.closing) {
+            if let Some(mut c) = self.conns.remove(&k) {
                 // Messages still held back are dropped with the session.
                 c.backlog.clear();
                 c.finish();
-                false
-            } else {
-                true
             }
-        });
+        }
+        let conns = &self.conns;
+        self.backlogged.retain(|k| conns.contains_key(k));
         if self.conns.len() != before {
             self.count.store(self.conns.len(), Ordering::Relaxed);
             let conns = &self.conns;
@@ -615,6 +633,40 @@ impl Driver {
         } else {
             self.tx = tx;
         }
+        self.note(key);
+    }
+
+    /// Records what a drive left: the session's deadline, a backlog, a close.
+    fn note(&mut self, key: ConnKey) {
+        let Some(c) = self.conns.get(&key) else {
+            return;
+        };
+        self.timers.push(Reverse((c.next_timeout, key)));
+        if !c.backlog.is_empty() && !self.backlogged.contains(&key) {
+            self.backlogged.push(key);
+        }
+        if c.closing && !self.closing.contains(&key) {
+            self.closing.push(key);
+        }
+        if self.timers.len() > 2 * self.conns.len() + 8 {
+            // Mostly entries a later drive replaced: keep one per session.
+            self.timers = self
+                .conns
+                .iter()
+                .map(|(k, c)| Reverse((c.next_timeout, *k)))
+                .collect();
+        }
+    }
+
+    /// The earliest current deadline (older entries dropped on the way).
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((t, key))) = self.timers.peek() {
+            if self.conns.get(&key).is_some_and(|c| c.next_timeout == t) {
+                return Some(t);
+            }
+            self.timers.pop();
+        }
+        None
     }
 
     fn drive_with(&mut self, key: ConnKey, tx: &mut Vec<u8>) {

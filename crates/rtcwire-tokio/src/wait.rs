@@ -2,6 +2,7 @@
 //! (commands, sockets, TCP, the earliest deadline, a full socket draining, a slow
 //! receiver's channel) in turn, and gives the driver back before it waits.
 
+use std::cmp::Reverse;
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -69,12 +70,16 @@ impl Driver {
     /// The sessions' timers that are due, TCP upkeep, sessions freed.
     fn run_due(&mut self, now: Instant) {
         self.due.clear();
-        self.due.extend(
-            self.conns
-                .iter()
-                .filter(|(_, c)| c.next_timeout <= now)
-                .map(|(k, _)| *k),
-        );
+        while let Some(&Reverse((t, key))) = self.timers.peek() {
+            if t > now {
+                break;
+            }
+            self.timers.pop();
+            let current = self.conns.get(&key).is_some_and(|c| c.next_timeout == t);
+            if current && !self.due.contains(&key) {
+                self.due.push(key);
+            }
+        }
         for i in 0..self.due.len() {
             let key = self.due[i];
             if let Some(c) = self.conns.get_mut(&key) {
@@ -93,23 +98,20 @@ impl Driver {
     /// first that is ready and says so (`false`: all pending, wakers registered).
     fn poll_sources(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let deadline = self
-            .conns
-            .values()
-            .map(|c| c.next_timeout)
-            .min()
+            .next_deadline()
             .unwrap_or_else(|| now + Duration::from_secs(3600));
         // ICE-TCP streams are looked over on a tick of their own while there are any.
         let deadline = self.tcp.next_upkeep().map_or(deadline, |t| t.min(deadline));
         // Backpressure. A session's own sockets stop being read while its application
         // is behind; a shared socket keeps being read for the others, and that session's
         // DTLS datagrams are dropped instead (SCTP sends them again).
-        let held = self.conns.values().any(|c| !c.backlog.is_empty());
+        let held = !self.backlogged.is_empty();
         let reading = !(self.exit_when_empty && held);
-        let blocked = if held {
-            self.conns.values().find_map(|c| c.blocked_sender())
-        } else {
-            None
-        };
+        let conns = &self.conns;
+        let blocked = self
+            .backlogged
+            .iter()
+            .find_map(|k| conns.get(k).and_then(|c| c.blocked_sender()));
         let stuck = held && blocked.is_none();
         if blocked.is_none() {
             self.room = None;
@@ -230,6 +232,9 @@ impl Driver {
         self.meta = Box::new([]);
         self.unsent.clear();
         self.deferred.clear();
+        self.timers = std::collections::BinaryHeap::new();
+        self.backlogged = Vec::new();
+        self.closing = Vec::new();
         self.room = None;
         self.waker = None;
     }
