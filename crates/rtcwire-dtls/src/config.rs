@@ -6,6 +6,7 @@ use crate::crypto::sign::SigningKey;
 use crate::crypto::suite::CipherSuite;
 use crate::Error;
 use rtcwire_proto::SrtpProfile;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Immutable settings shared by connections (wrap in an `Arc` to share).
@@ -15,7 +16,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Config {
     pub(crate) certificate: Certificate,
-    pub(crate) signing_key: SigningKey,
+    pub(crate) signing_key: Arc<SigningKey>,
     pub(crate) remote_fingerprints: Vec<Fingerprint>,
     pub(crate) cipher_suites: Vec<CipherSuite>,
     pub(crate) groups: Vec<NamedGroup>,
@@ -243,10 +244,14 @@ impl ConfigBuilder {
                 return Err(Error::ConnectionIdTooLong(cid.len()));
             }
         }
-        let signing_key = SigningKey::from_pkcs8(
-            self.certificate.private_key_pkcs8(),
-            self.deterministic_keys,
-        )?;
+        let signing_key = if self.deterministic_keys {
+            Arc::new(SigningKey::from_pkcs8(
+                self.certificate.private_key_pkcs8(),
+                true,
+            )?)
+        } else {
+            self.certificate.signing_key()?
+        };
         let spk = subject_public_key(self.certificate.der())
             .ok_or(Error::BadCertificate("own certificate has no usable key"))?;
         if spk.key != signing_key.public_key() {

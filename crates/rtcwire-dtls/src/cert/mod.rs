@@ -5,6 +5,7 @@ mod der;
 
 pub use der::{subject_public_key, PublicKeyKind, SubjectPublicKey};
 
+use crate::crypto::sign::SigningKey;
 use crate::Error;
 use std::fmt;
 use std::sync::Arc;
@@ -17,6 +18,11 @@ use std::sync::Arc;
 pub struct Certificate {
     der: Arc<[u8]>,
     pkcs8: Arc<[u8]>,
+    /// The key, parsed once when the identity is made (ring derives the public key from
+    /// the private one: a P-256 multiplication), not at every session's
+    /// [`Config`](crate::Config) build, which lies on the way to a connection. `None` for
+    /// a key that does not parse (the build says why).
+    key: Option<Arc<SigningKey>>,
 }
 
 impl fmt::Debug for Certificate {
@@ -38,10 +44,10 @@ impl Certificate {
             .distinguished_name
             .push(rcgen::DnType::CommonName, "rtcwire");
         let cert = params.self_signed(&key).map_err(gen)?;
-        Ok(Certificate {
-            der: cert.der().to_vec().into(),
-            pkcs8: key.serialize_der().into(),
-        })
+        Ok(Certificate::with_key(
+            cert.der().to_vec().into(),
+            key.serialize_der().into(),
+        ))
     }
 
     /// A fresh self-signed Ed25519 certificate (RFC 8410). Its CertificateVerify (DTLS 1.3)
@@ -56,19 +62,29 @@ impl Certificate {
             .distinguished_name
             .push(rcgen::DnType::CommonName, "rtcwire");
         let cert = params.self_signed(&key).map_err(gen)?;
-        Ok(Certificate {
-            der: cert.der().to_vec().into(),
-            pkcs8: key.serialize_der().into(),
-        })
+        Ok(Certificate::with_key(
+            cert.der().to_vec().into(),
+            key.serialize_der().into(),
+        ))
     }
 
     /// An identity from a DER certificate and a PKCS#8 ECDSA P-256 or Ed25519 key. Whether they belong
     /// together is checked when the [`Config`](crate::Config) is built.
     #[must_use]
     pub fn from_der(certificate_der: Vec<u8>, pkcs8_key_der: Vec<u8>) -> Certificate {
-        Certificate {
-            der: certificate_der.into(),
-            pkcs8: pkcs8_key_der.into(),
+        Certificate::with_key(certificate_der.into(), pkcs8_key_der.into())
+    }
+
+    fn with_key(der: Arc<[u8]>, pkcs8: Arc<[u8]>) -> Certificate {
+        let key = SigningKey::from_pkcs8(&pkcs8, false).ok().map(Arc::new);
+        Certificate { der, pkcs8, key }
+    }
+
+    /// The signing key (random-nonce ECDSA, or Ed25519): the one parsed with the identity.
+    pub(crate) fn signing_key(&self) -> Result<Arc<SigningKey>, Error> {
+        match &self.key {
+            Some(k) => Ok(Arc::clone(k)),
+            None => SigningKey::from_pkcs8(&self.pkcs8, false).map(Arc::new),
         }
     }
 
