@@ -390,10 +390,13 @@ pub(crate) struct Driver {
     /// The source polled first next time (fairness, as `select!` gives).
     pub(crate) turn: usize,
     /// Room in the channel whose receiver is behind (the backlog's first message).
-    pub(crate) room: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    pub(crate) room: Option<(mpsc::Sender<Payload>, Room)>,
     /// The task ended: sockets closed, nothing more runs.
     pub(crate) done: bool,
 }
+
+/// A wait for room in a channel's queue.
+pub(crate) type Room = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The sources the task waits on, polled in turn.
 pub(crate) const SOURCES: usize = 6;

@@ -187,13 +187,22 @@ impl Driver {
                 }
                 5 => match &blocked {
                     Some(tx) => {
-                        let tx = tx.clone();
-                        let room = self.room.get_or_insert_with(|| {
-                            Box::pin(async move {
-                                let _ = tx.reserve_owned().await;
-                            })
-                        });
-                        if room.as_mut().poll(cx).is_ready() {
+                        // A wait for another channel (its session went, or the backlog
+                        // that came first changed) is dropped for this one.
+                        if !self.room.as_ref().is_some_and(|(c, _)| c.same_channel(tx)) {
+                            let waited = tx.clone();
+                            self.room = Some((
+                                tx.clone(),
+                                Box::pin(async move {
+                                    let _ = waited.reserve_owned().await;
+                                }),
+                            ));
+                        }
+                        let ready = self
+                            .room
+                            .as_mut()
+                            .is_some_and(|(_, room)| room.as_mut().poll(cx).is_ready());
+                        if ready {
                             self.room = None;
                             self.flush_backlogs();
                             true

@@ -131,3 +131,54 @@ async fn a_slow_session_does_not_stall_the_others() {
     drop(clients);
     within("echo ends", echo).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_behind_that_closes_does_not_stall_another_one_behind() {
+    // Room for 2 messages per server channel; two sessions flooded, nobody reading.
+    let mut config = loopback();
+    config.channel_capacity = 2;
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), config.ice_lite(true))
+        .await
+        .unwrap();
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let (spc, mut sev) = server.connection().unwrap();
+        let (cpc, _cev) = PeerConnection::new(loopback()).await.unwrap();
+        let dc = cpc
+            .create_data_channel("c", DataChannelInit::default())
+            .await
+            .unwrap();
+        negotiate(&cpc, &spc).await;
+        let far = next_channel(&mut sev).await;
+        within("open", dc.wait_open()).await.unwrap();
+        sessions.push((cpc, spc, dc, far));
+    }
+    let flood = |dc: &rtcwire_tokio::DataChannel| {
+        let sender = dc.sender();
+        tokio::spawn(async move {
+            for i in 0..50u32 {
+                if sender.send_binary(&i.to_be_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    // The first session falls behind first: the driver waits for room in its channel.
+    let first = flood(&sessions[0].2);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = flood(&sessions[1].2);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The first one's application closes its session but never reads its channel.
+    let (_c0, s0, _d0, _unread) = sessions.remove(0);
+    s0.close().await.unwrap();
+    // The second one's messages all arrive once its application reads.
+    let (_c1, _s1, _d1, mut far) = sessions.remove(0);
+    for i in 0..50u32 {
+        assert_eq!(
+            within("second session's message", far.recv()).await,
+            Some(Payload::binary(i.to_be_bytes().to_vec()))
+        );
+    }
+    within("second flood", second).await.unwrap();
+    first.abort();
+}
