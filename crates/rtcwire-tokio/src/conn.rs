@@ -40,6 +40,7 @@ impl Conn {
             parked: VecDeque::new(),
             parked_bytes: 0,
             next_timeout: Instant::now(),
+            timer_entry: None,
             span: tracing::debug_span!("peer_connection", id = key),
             guard: Arc::downgrade(guard),
             capacity: config.channel_capacity.max(1),

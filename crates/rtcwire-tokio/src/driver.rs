@@ -285,6 +285,9 @@ pub(crate) struct Conn {
     pub(crate) parked: VecDeque<(rtcwire::Transport, SocketAddr, SocketAddr, Vec<u8>)>,
     pub(crate) parked_bytes: usize,
     pub(crate) next_timeout: Instant,
+    /// The deadline of this session's newest entry in the driver's timer heap, until that
+    /// entry comes due (one entry per deadline, not one per drive).
+    pub(crate) timer_entry: Option<Instant>,
     pub(crate) span: tracing::Span,
     pub(crate) guard: Weak<Guard>,
     pub(crate) capacity: usize,
@@ -641,10 +644,13 @@ impl Driver {
 
     /// Records what a drive left: the session's deadline, a backlog, a close.
     fn note(&mut self, key: ConnKey) {
-        let Some(c) = self.conns.get(&key) else {
+        let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
-        self.timers.push(Reverse((c.next_timeout, key)));
+        if c.timer_entry != Some(c.next_timeout) {
+            c.timer_entry = Some(c.next_timeout);
+            self.timers.push(Reverse((c.next_timeout, key)));
+        }
         if !c.backlog.is_empty() && !self.backlogged.contains(&key) {
             self.backlogged.push(key);
         }
@@ -653,11 +659,11 @@ impl Driver {
         }
         if self.timers.len() > 2 * self.conns.len() + 8 {
             // Mostly entries a later drive replaced: keep one per session.
-            self.timers = self
-                .conns
-                .iter()
-                .map(|(k, c)| Reverse((c.next_timeout, *k)))
-                .collect();
+            self.timers.clear();
+            for (k, c) in self.conns.iter_mut() {
+                c.timer_entry = Some(c.next_timeout);
+                self.timers.push(Reverse((c.next_timeout, *k)));
+            }
         }
     }
 

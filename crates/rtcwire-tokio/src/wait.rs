@@ -75,9 +75,15 @@ impl Driver {
                 break;
             }
             self.timers.pop();
-            let current = self.conns.get(&key).is_some_and(|c| c.next_timeout == t);
-            if current && !self.due.contains(&key) {
-                self.due.push(key);
+            let Some(c) = self.conns.get_mut(&key) else {
+                continue;
+            };
+            if c.next_timeout == t {
+                // Consumed: the drive below queues the next deadline, even an equal one.
+                c.timer_entry = None;
+                if !self.due.contains(&key) {
+                    self.due.push(key);
+                }
             }
         }
         for i in 0..self.due.len() {
