@@ -9,7 +9,7 @@
 mod common;
 
 use common::{loopback, negotiate, next_channel, within};
-use rtcwire_tokio::{DataChannelInit, Payload, PeerConnection, Server};
+use rtcwire_tokio::{DataChannel, DataChannelInit, Payload, PeerConnection, Server};
 
 async fn clients_on_one_socket(clients: usize, lite: bool) {
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), loopback().ice_lite(lite))
@@ -77,17 +77,26 @@ async fn a_server_refuses_the_unspecified_address() {
     assert!(matches!(r, Err(rtcwire_tokio::Error::NoAddress(_))));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_session_does_not_stall_the_others() {
-    // Room for 2 messages per server channel.
+/// One session of a server: the client's handle and channel, the server's handle, events
+/// and channel end.
+type Session = (
+    PeerConnection,
+    DataChannel,
+    PeerConnection,
+    rtcwire_tokio::Events,
+    DataChannel,
+);
+
+/// `n` sessions on one ICE-lite server socket whose channels have room for 2 messages,
+/// each with a channel the client opened.
+async fn sessions_with_room_for_two(n: usize) -> (Server, Vec<Session>) {
     let mut config = loopback();
     config.channel_capacity = 2;
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), config.ice_lite(true))
         .await
         .unwrap();
-    let mut clients = Vec::new();
-    let mut far = Vec::new();
-    for _ in 0..2 {
+    let mut sessions = Vec::new();
+    for _ in 0..n {
         let (spc, mut sev) = server.connection().unwrap();
         let (cpc, _cev) = PeerConnection::new(loopback()).await.unwrap();
         let dc = cpc
@@ -95,21 +104,26 @@ async fn a_slow_session_does_not_stall_the_others() {
             .await
             .unwrap();
         negotiate(&cpc, &spc).await;
-        far.push(next_channel(&mut sev).await);
+        let far = next_channel(&mut sev).await;
         within("open", dc.wait_open()).await.unwrap();
-        clients.push((cpc, spc, sev, dc));
+        sessions.push((cpc, dc, spc, sev, far));
     }
-    let mut fast = far.pop().unwrap();
-    let mut slow = far.pop().unwrap();
+    (server, sessions)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_session_does_not_stall_the_others() {
+    let (_server, mut sessions) = sessions_with_room_for_two(2).await;
+    let (fast_client, mut fast_dc, fast_server, fast_events, mut fast) = sessions.remove(1);
+    let (slow_client, slow_dc, slow_server, slow_events, mut slow) = sessions.remove(0);
     // 300 messages for the slow side, nobody reading them yet.
-    let sender = clients[0].3.sender();
+    let sender = slow_dc.sender();
     let flood = tokio::spawn(async move {
         for i in 0..300u32 {
             sender.send_binary(&i.to_be_bytes()).await.unwrap();
         }
     });
     // Meanwhile the other session answers at once, many times.
-    let fast_dc = &mut clients[1].3;
     let echo = tokio::spawn(async move {
         while let Some(m) = fast.recv().await {
             fast.send(m).await.unwrap();
@@ -128,32 +142,16 @@ async fn a_slow_session_does_not_stall_the_others() {
         );
     }
     flood.await.unwrap();
-    drop(clients);
+    drop((fast_client, fast_dc, fast_server, fast_events));
+    drop((slow_client, slow_dc, slow_server, slow_events));
     within("echo ends", echo).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_behind_that_closes_does_not_stall_another_one_behind() {
-    // Room for 2 messages per server channel; two sessions flooded, nobody reading.
-    let mut config = loopback();
-    config.channel_capacity = 2;
-    let server = Server::bind("127.0.0.1:0".parse().unwrap(), config.ice_lite(true))
-        .await
-        .unwrap();
-    let mut sessions = Vec::new();
-    for _ in 0..2 {
-        let (spc, mut sev) = server.connection().unwrap();
-        let (cpc, _cev) = PeerConnection::new(loopback()).await.unwrap();
-        let dc = cpc
-            .create_data_channel("c", DataChannelInit::default())
-            .await
-            .unwrap();
-        negotiate(&cpc, &spc).await;
-        let far = next_channel(&mut sev).await;
-        within("open", dc.wait_open()).await.unwrap();
-        sessions.push((cpc, spc, dc, far));
-    }
-    let flood = |dc: &rtcwire_tokio::DataChannel| {
+    // Two sessions flooded, nobody reading.
+    let (_server, mut sessions) = sessions_with_room_for_two(2).await;
+    let flood = |dc: &DataChannel| {
         let sender = dc.sender();
         tokio::spawn(async move {
             for i in 0..50u32 {
@@ -164,15 +162,15 @@ async fn a_session_behind_that_closes_does_not_stall_another_one_behind() {
         })
     };
     // The first session falls behind first: the driver waits for room in its channel.
-    let first = flood(&sessions[0].2);
+    let first = flood(&sessions[0].1);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let second = flood(&sessions[1].2);
+    let second = flood(&sessions[1].1);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     // The first one's application closes its session but never reads its channel.
-    let (_c0, s0, _d0, _unread) = sessions.remove(0);
+    let (_c0, _d0, s0, _e0, _unread) = sessions.remove(0);
     s0.close().await.unwrap();
     // The second one's messages all arrive once its application reads.
-    let (_c1, _s1, _d1, mut far) = sessions.remove(0);
+    let (_c1, _d1, _s1, _e1, mut far) = sessions.remove(0);
     for i in 0..50u32 {
         assert_eq!(
             within("second session's message", far.recv()).await,
