@@ -64,12 +64,10 @@ pub enum Error {
     /// ZRTP, QUIC, unknown first byte).
     #[error("datagram of an unhandled kind ({0:?})")]
     UnhandledPacket(rtcwire_proto::PacketKind),
-    /// A DTLS datagram before the transport started.
-    #[error("DTLS datagram before the DTLS transport started")]
+    /// A DTLS datagram before the transport started, beyond the few kept for it (an
+    /// early ClientHello: 8 datagrams, 16 KiB).
+    #[error("DTLS datagram before the DTLS transport started (none more kept)")]
     DtlsNotStarted,
-    /// A datagram arrived before the remote description was applied.
-    #[error("no remote description yet")]
-    NoRemoteDescription,
     /// A certificate could not be made, or the DTLS configuration not built.
     #[error("certificate: {0}")]
     Certificate(rtcwire_dtls::Error),

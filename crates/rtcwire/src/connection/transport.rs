@@ -1,6 +1,7 @@
 //! The transport side of the session: datagrams out (ICE's own, DTLS's queue, SCTP packets
 //! sealed in place) and the events moved between the cores (ICE → DTLS → SCTP).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use rtcwire_datachannel::DataChannels;
@@ -84,16 +85,18 @@ impl PeerConnection {
 
     /// Does the work [`dtls_work_due`](Self::dtls_work_due) held back.
     pub(super) fn dtls_work(&mut self, now: Instant) {
-        if self.closed {
+        if !self.dtls_work_due() {
             return;
         }
-        if self.dtls.is_none() && self.ice_has_pair && self.dtls_role == Some(DtlsRole::Client) {
-            if let Some(cfg) = self.dtls_config.clone() {
-                self.dtls = Some(Connection::client(cfg, rng_for(self.seed, "dtls"), now));
-            }
-        }
-        let Some(dtls) = self.dtls.as_mut() else {
-            return;
+        let dtls = match (&mut self.dtls, &self.dtls_config) {
+            (Some(dtls), _) => dtls,
+            // Due without a connection: we are the client and ICE has a pair.
+            (None, Some(cfg)) => self.dtls.insert(Connection::client(
+                Arc::clone(cfg),
+                rng_for(self.seed, "dtls"),
+                now,
+            )),
+            (None, None) => return,
         };
         for d in std::mem::take(&mut self.early_dtls) {
             if let Err(e) = dtls.handle_read(now, Datagram::on_path(&d)) {
