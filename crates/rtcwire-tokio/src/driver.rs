@@ -198,11 +198,34 @@ impl Drop for Guard {
 }
 
 impl Guard {
-    /// Runs `f` on the session in the driver task and returns its result.
+    /// Runs `f` on the session and returns its result: at once on this thread for a lone
+    /// session (nothing allocated for the call itself: `write_frame` and `write_rtp` come
+    /// this way per frame), in the driver's task for a shared socket's session.
     pub(crate) async fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Conn) -> R + Send + 'static,
     ) -> Result<R, crate::Error> {
+        if let Some(shared) = &self.direct {
+            let (r, drained) = {
+                let mut d = lock(shared).ok_or(crate::Error::Closed)?;
+                let r = d.run_now(self.key, f).ok_or(crate::Error::Closed)?;
+                // A full socket: the caller waits until the driver has drained it, as a
+                // blocking send would.
+                let drained = (!d.unsent.is_empty()).then(|| {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    d.deferred.push(Deferred::Call(Box::new(move || {
+                        let _ = tx.send(());
+                    })));
+                    rx
+                });
+                d.wake_if_needed();
+                (r, drained)
+            };
+            if let Some(rx) = drained {
+                rx.await.map_err(|_| crate::Error::Closed)?;
+            }
+            return Ok(r);
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         let call: Call = Box::new(move |c| {
             let r = f(c);
@@ -210,19 +233,9 @@ impl Guard {
                 let _ = tx.send(r);
             })
         });
-        match &self.direct {
-            Some(shared) => {
-                // Run now, on this thread: answered at once unless the socket is full
-                // (then, like a blocking send, once the driver has drained it).
-                let mut d = lock(shared).ok_or(crate::Error::Closed)?;
-                d.on_command(Some(Cmd::Call(self.key, call)));
-                d.wake_if_needed();
-            }
-            None => self
-                .cmd
-                .send(Cmd::Call(self.key, call))
-                .map_err(|_| crate::Error::Closed)?,
-        }
+        self.cmd
+            .send(Cmd::Call(self.key, call))
+            .map_err(|_| crate::Error::Closed)?;
         rx.await.map_err(|_| crate::Error::Closed)
     }
 }
@@ -554,17 +567,10 @@ impl Driver {
                 }
             }
             Some(Cmd::Call(key, f)) => {
-                let Some(c) = self.conns.get_mut(&key) else {
-                    // Dropping `f` drops its reply sender: the caller sees `Closed`.
+                // No session: dropping `f` drops its reply sender, the caller sees `Closed`.
+                let Some(reply) = self.run_now(key, f) else {
                     return;
                 };
-                let reply = {
-                    let _g = c.span.clone().entered();
-                    // The call takes effect now, not at the last input.
-                    let _ = c.pc.handle_input(Input::Timeout(Instant::now().into_std()));
-                    f(c)
-                };
-                self.drive_key(key);
                 if self.unsent.is_empty() {
                     reply();
                 } else {
@@ -591,6 +597,20 @@ impl Driver {
             Some(Cmd::Add(key, conn)) => self.insert(key, conn),
             Some(Cmd::Release(key)) => self.close_key(key),
         }
+    }
+
+    /// Runs `f` on session `key` between two inputs and drains the session's output;
+    /// `None` if there is no such session.
+    pub(crate) fn run_now<R>(&mut self, key: ConnKey, f: impl FnOnce(&mut Conn) -> R) -> Option<R> {
+        let c = self.conns.get_mut(&key)?;
+        let r = {
+            let _g = c.span.clone().entered();
+            // The call takes effect now, not at the last input.
+            let _ = c.pc.handle_input(Input::Timeout(Instant::now().into_std()));
+            f(c)
+        };
+        self.drive_key(key);
+        Some(r)
     }
 
     fn close_key(&mut self, key: ConnKey) {

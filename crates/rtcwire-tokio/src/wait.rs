@@ -27,11 +27,11 @@ impl Driver {
     /// Wakes the task after a direct call if the call made something due before what the
     /// task waits until (a timer, datagrams a full socket kept, a session to free).
     pub(crate) fn wake_if_needed(&mut self) {
-        let needed = !self.unsent.is_empty()
-            || self
-                .conns
-                .values()
-                .any(|c| c.next_timeout < self.waiting_until || c.closing || !c.backlog.is_empty());
+        let sooner = self.next_deadline().is_some_and(|t| t < self.waiting_until);
+        let needed = sooner
+            || !self.unsent.is_empty()
+            || !self.closing.is_empty()
+            || !self.backlogged.is_empty();
         if let (true, Some(w)) = (needed, &self.waker) {
             w.wake_by_ref();
         }
