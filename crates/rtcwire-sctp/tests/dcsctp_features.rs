@@ -181,24 +181,9 @@ fn interleaving_with_dcsctp() {
             net.a.stats()
         );
         let _ = net.run_until(Duration::from_secs(3), |_| false);
-        let mut got: Vec<usize> = ours(&net)
-            .iter()
-            .map(|m| {
-                String::from_utf8_lossy(&m.data[..m.data.len().min(4)])
-                    .split(':')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap()
-            })
-            .collect();
+        let mut got: Vec<usize> = ours(&net).iter().map(|m| index_of(&m.data)).collect();
         for m in ours(&net) {
-            let i: usize = String::from_utf8_lossy(&m.data[..m.data.len().min(4)])
-                .split(':')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let i = index_of(&m.data);
             assert_eq!(m.data, payload(i, SIZES[i]));
         }
         let ordered: Vec<usize> = got.iter().copied().filter(|i| i % 3 != 0).collect();
@@ -206,12 +191,7 @@ fn interleaving_with_dcsctp() {
         got.sort_unstable();
         assert_eq!(got, (0..SIZES.len()).collect::<Vec<_>>());
         for m in theirs(&net) {
-            let i: usize = String::from_utf8_lossy(&m.payload[..m.payload.len().min(4)])
-                .split(':')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let i = index_of(&m.payload);
             assert_eq!(m.payload, payload(i, SIZES[i]));
         }
         assert_eq!(theirs(&net).len(), SIZES.len());
@@ -286,17 +266,7 @@ fn interleaving_with_dcsctp() {
             .map(|m| m.payload.clone())
             .collect::<Vec<_>>(),
     ] {
-        let idx: Vec<usize> = got
-            .iter()
-            .map(|d| {
-                String::from_utf8_lossy(&d[..4])
-                    .split(':')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap()
-            })
-            .collect();
+        let idx: Vec<usize> = got.iter().map(|d| index_of(d)).collect();
         assert!(
             idx.windows(2).all(|w| w[0] < w[1]),
             "order broken or duplicate: {idx:?}"

@@ -107,6 +107,16 @@ pub fn payload(i: usize, len: usize) -> Vec<u8> {
     v
 }
 
+/// The index [`payload`] wrote at the front of a message.
+pub fn index_of(data: &[u8]) -> usize {
+    String::from_utf8_lossy(&data[..data.len().min(4)])
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 pub const SIZES: [usize; 12] = [
     1,
     2,
